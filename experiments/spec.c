@@ -1051,10 +1051,6 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
     if (v) {
         out->present |= 1u << EXP_SECTION_VALIDATION;
         parse_validation(&c, v, out);
-        if (out->validation.val_fraction + out->validation.holdout_fraction >= 0.95)
-            exp_errors_add(errs, "validation.holdout_fraction: expected val_fraction + holdout_fraction "
-                           "< 0.95, got %g + %g", out->validation.val_fraction,
-                           out->validation.holdout_fraction);
     }
     const cJSON *tr = get_object(&c, root, "", "training", 0);
     if (tr) {

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #define SYN_YEAR_S (365.25 * 86400.0)
-#define SYN_ALPHA 0.10
-#define SYN_BETA 0.85
+#define SYN_ALPHA 0.12
+#define SYN_BETA 0.83
 #define SYN_NU 6.0
 #define SYN_ANNUAL_VOL 0.65
 #define SYN_REGIME_DAYS 30.0

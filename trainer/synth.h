@@ -5,7 +5,7 @@
  *   - log return r_t = mu_regime + s(hour) * sqrt(m_regime) * eps_t,
  *     eps_t = sigma_t * z_t, z_t Student-t (nu = 6) scaled to unit variance;
  *   - GARCH(1,1): sigma^2_{t+1} = omega + alpha eps_t^2 + beta sigma^2_t
- *     (alpha 0.10, beta 0.85, unconditional volatility 65 % a year), which gives
+ *     (alpha 0.12, beta 0.83, unconditional volatility 65 % a year), which gives
  *     volatility clustering and fat tails;
  *   - a three-state Markov chain of drift regimes (bull, flat, bear; about 30 days
  *     each) with their own volatility multiplier m_regime, plus a weak pull of the
