@@ -896,8 +896,10 @@ static void parse_search(ctx *c, const cJSON *sr, exp_spec *s)
     const char *metric = lstm ? (s->target.kind == EXP_TARGET_RETURN ? "val_mse" : "val_log_loss")
                               : "value";
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(sr, "metric");
+    int metric_ok = 1;
     if (m && lstm) {
         int i = check_enum(c, m, "search.metric", exp_metric_names);
+        metric_ok = i >= 0;
         if (i >= 0) {
             metric = exp_metric_names[i];
             int need = metric_target[i];
@@ -920,7 +922,7 @@ static void parse_search(ctx *c, const cJSON *sr, exp_spec *s)
     get_enum(c, sr, "search", "direction", direction_names, &d);
     s->search.direction = (exp_direction)d;
     exp_direction natural;
-    if (lstm && s->search.metric && exp_metric_direction(s->search.metric, &natural) == 0 &&
+    if (lstm && metric_ok && s->search.metric && exp_metric_direction(s->search.metric, &natural) == 0 &&
         natural != s->search.direction) {
         char e[160];
         snprintf(e, sizeof e, "\"%s\" for metric %s (%s is better)", direction_names[natural],
