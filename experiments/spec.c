@@ -433,8 +433,12 @@ static void parse_features(ctx *c, const cJSON *f, exp_spec *s)
     }
     int nreg;
     const tr_feature_info *reg = tr_feature_list(&nreg);
-    const char *names[64];
-    for (int i = 0; i < nreg && i < 64; i++)
+    const char **names = malloc(sizeof *names * (size_t)(nreg > 0 ? nreg : 1));
+    if (!names) {
+        exp_errors_add(c->errs, "features: out of memory");
+        return;
+    }
+    for (int i = 0; i < nreg; i++)
         names[i] = reg[i].name;
     int i = 0;
     for (const cJSON *it = f->child; it; it = it->next, i++) {
@@ -450,7 +454,7 @@ static void parse_features(ctx *c, const cJSON *f, exp_spec *s)
             int known = 0;
             for (int k = 0; k < nreg; k++)
                 known |= strcmp(reg[k].name, base) == 0;
-            const char *hint = known ? NULL : exp_closest(base, names, nreg < 64 ? nreg : 64);
+            const char *hint = known ? NULL : exp_closest(base, names, nreg);
             if (hint)
                 exp_errors_add(c->errs, "%s: expected a known feature, got \"%s\" (did you mean \"%s\"?)",
                                p, it->valuestring, hint);
@@ -467,6 +471,7 @@ static void parse_features(ctx *c, const cJSON *f, exp_spec *s)
         if (s->features[s->n_features])
             s->n_features++;
     }
+    free(names);
 }
 
 static void parse_target(ctx *c, const cJSON *t, exp_spec *s)
