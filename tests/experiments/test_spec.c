@@ -8,6 +8,7 @@
 #include "tests/check.h"
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -409,6 +410,57 @@ static void test_spec_bad_json_and_file(void)
     exp_errors_free(&e);
 }
 
+/* Byte-level mutations of a valid spec: each is accepted (and its canonical
+ * text accepted again) or refused with at least one message; never a crash
+ * (the ASan build runs this too). */
+static void test_spec_fuzz_never_crashes(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 2024);
+    const char alphabet[] = "{}[]\":,.-0123456789eEtruefalsnl \\x";
+    size_t n = strlen(base_spec);
+    char *buf = malloc(n + 1);
+    int accepted = 0, refused = 0, broken = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(buf, base_spec, n + 1);
+        int edits = 1 + (int)gsl_rng_uniform_int(r, 4);
+        for (int k = 0; k < edits; k++) {
+            size_t at = gsl_rng_uniform_int(r, n);
+            double op = gsl_rng_uniform(r);
+            if (op < 0.6)
+                buf[at] = alphabet[gsl_rng_uniform_int(r, sizeof alphabet - 1)];
+            else if (op < 0.9)
+                memmove(buf + at, buf + at + 1, n - at);   /* delete one byte */
+            else
+                buf[at] = '\0';                            /* truncate */
+        }
+        exp_spec s;
+        exp_errors e = {0};
+        int rc = exp_spec_parse(buf, tmp_dir, 1, &s, &e);
+        if (rc == 0) {
+            accepted++;
+            char *txt = exp_spec_to_string(&s, 0);
+            exp_spec t;
+            if (!txt || exp_spec_parse(txt, tmp_dir, 1, &t, &e) != 0)
+                broken++;
+            else
+                exp_spec_free(&t);
+            free(txt);
+            exp_spec_free(&s);
+        } else if (rc == -1 && e.n > 0) {
+            refused++;
+        } else {
+            broken++;
+        }
+        exp_errors_free(&e);
+    }
+    fprintf(stderr, "fuzz: %d accepted, %d refused\n", accepted, refused);
+    CHECK_INT(broken, 0);
+    CHECK(refused > 1000);
+    free(buf);
+    gsl_rng_free(r);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -438,6 +490,7 @@ int main(void)
     test_spec_canonical_round_trip();
     test_spec_objective();
     test_spec_bad_json_and_file();
+    test_spec_fuzz_never_crashes();
 
     char p[300];
     snprintf(p, sizeof p, "%s/spec.json", tmp_dir);
