@@ -677,3 +677,37 @@ void rep_svg_hbars(rep_buf *b, const char *id, const char *title, const char *co
     }
     rep_buf_put(b, "</svg>");
 }
+
+void rep_chart_series_begin(rep_chart *c, const char *name, const char *color, double width,
+                            double opacity)
+{
+    char attrs[160];
+    snprintf(attrs, sizeof attrs, "fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
+             "stroke-opacity=\"%.2f\" stroke-linejoin=\"round\"", color, width, opacity);
+    series_open(c, name, attrs);
+}
+
+void rep_chart_polyline(rep_chart *c, const double *x, const double *y, int n, const char *tip)
+{
+    rep_buf_put(c->out, "<path d=\"");
+    path_pen p = {c->out, 0};
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(x[i]) || !isfinite(y[i])) {
+            p.pen = 0;
+            continue;
+        }
+        pen_to(&p, rep_chart_px(c, x[i]), rep_chart_py(c, y[i]));
+    }
+    if (tip) {
+        rep_buf_put(c->out, "\"><title>");
+        rep_buf_esc(c->out, tip);
+        rep_buf_put(c->out, "</title></path>");
+    } else {
+        rep_buf_put(c->out, "\"/>");
+    }
+}
+
+void rep_chart_series_end(rep_chart *c)
+{
+    rep_buf_put(c->out, "</g>");
+}

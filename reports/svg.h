@@ -100,6 +100,13 @@ void rep_chart_band(rep_chart *c, const double *x, const double *ylo, const doub
                     const char *color, double opacity, const char *name);
 /* Short vertical marks at the bottom of the plot for x[i] (e.g. failed trials). */
 void rep_chart_rug(rep_chart *c, const double *x, int n, const char *color, const char *name);
+/* A series of many polylines sharing one style (e.g. learning curves): begin opens
+ * the group, each rep_chart_polyline adds one path (NaN breaks it; tip may be NULL,
+ * else the escaped <title>), end closes the group. */
+void rep_chart_series_begin(rep_chart *c, const char *name, const char *color, double width,
+                            double opacity);
+void rep_chart_polyline(rep_chart *c, const double *x, const double *y, int n, const char *tip);
+void rep_chart_series_end(rep_chart *c);
 /* Legend in the top-right corner; entries toggle the series with the same index
  * (0-based order in which series were drawn) when JavaScript is on. */
 void rep_chart_legend(rep_chart *c, const char *const *names, const char *const *colors, int n);
