@@ -36,13 +36,13 @@ void rep_color_scale(double t, char out[8])
 
 /* ---- ticks ------------------------------------------------------------------ */
 
-/* The 1-2-5 step nearest (geometrically) to raw. */
+/* The smallest 1-2-5 step >= raw (so that there are at most `target` intervals
+ * inside the data range). */
 static double nice_step(double raw)
 {
     double mag = pow(10, floor(log10(raw)));
     double f = raw / mag;
-    double m = f < 1.4142135623730951 ? 1 : f < 3.1622776601683795 ? 2
-             : f < 7.0710678118654755 ? 5 : 10;
+    double m = f <= 1 + 1e-9 ? 1 : f <= 2 + 1e-9 ? 2 : f <= 5 + 1e-9 ? 5 : 10;
     return m * mag;
 }
 
