@@ -185,11 +185,33 @@ static void view_free(view *v)
     memset(v, 0, sizeof *v);
 }
 
-static const rep_study *sort_study;
-static int cmp_trial_number(const void *a, const void *b)
+typedef struct {
+    double key;
+    int idx;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
 {
-    int x = sort_study->trials[*(const int *)a].number, y = sort_study->trials[*(const int *)b].number;
-    return (x > y) - (x < y);
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Reorders idx[0..n) by ascending keys[i] (the key of idx[i]; ties keep index
+ * order). Returns 0, or -1 when out of memory (idx unchanged). */
+static int sort_by_key(int *idx, const double *keys, int n)
+{
+    keyed *k = malloc((size_t)(n > 0 ? n : 1) * sizeof *k);
+    if (!k)
+        return -1;
+    for (int i = 0; i < n; i++)
+        k[i] = (keyed){keys[i], idx[i]};
+    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    for (int i = 0; i < n; i++)
+        idx[i] = k[i].idx;
+    free(k);
+    return 0;
 }
 
 static int view_build(view *v, const rep_study *s, int k, char err[256])
@@ -263,18 +285,20 @@ static int view_build(view *v, const rep_study *s, int k, char err[256])
             cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "log");
         v->logscale[j] = cJSON_IsTrue(lg) && !v->categorical[j];
     }
+    for (int i = 0; i < nt; i++)
+        v->order[i] = i;
+    for (int i = 0; i < nt; i++)
+        v->plotv[i] = s->trials[i].number; /* borrowed as sort keys, refilled below */
+    if (sort_by_key(v->order, v->plotv, nt) != 0)
+        goto oom;
     for (int i = 0; i < nt; i++) {
         const rep_trial *t = &s->trials[i];
-        v->order[i] = i;
         double pv = t->value;
         if (!isfinite(pv) && t->state == REP_PRUNED)
             for (int f = t->n_steps - 1; f >= 0 && !isfinite(pv); f--)
                 pv = t->steps[f];
         v->plotv[i] = t->state == REP_COMPLETE || t->state == REP_PRUNED ? pv : NAN;
     }
-    sort_study = s;
-    qsort(v->order, (size_t)nt, sizeof *v->order, cmp_trial_number);
-    sort_study = NULL;
     if (s->result.best_trial >= 0)
         for (int i = 0; i < nt; i++)
             if (s->trials[i].number == s->result.best_trial)
@@ -546,6 +570,7 @@ static void section_history(rep_buf *b, const view *v)
     char id[32];
     make_id(id, sizeof id, "hist", v->k);
     rep_chart_init(&c, b, id, 0, 0, REP_AXIS_LINEAR, REP_AXIS_LINEAR);
+    c.x_integer = 1;
     for (int g = 0; g < 2; g++)
         rep_chart_fit(&c, x[g], y[g], cnt[g]);
     rep_chart_fit(&c, x[2], NULL, cnt[2]);
@@ -594,13 +619,6 @@ static int complete_trials(const view *v, int **out)
     return n;
 }
 
-static const double *imp_vals;
-static int cmp_imp_desc(const void *a, const void *b)
-{
-    double x = imp_vals[*(const int *)a], y = imp_vals[*(const int *)b];
-    return (x < y) - (x > y);
-}
-
 static void section_importance(rep_buf *b, const view *v)
 {
     section_open(b, "importance", v->k, "Parameter importance", v->s);
@@ -641,10 +659,15 @@ static void section_importance(rep_buf *b, const view *v)
         rep_buf_put(b, ".</p>");
     }
     if (usable) {
-        for (int j = 0; j < p; j++)
+        double *neg = malloc((size_t)p * sizeof *neg);
+        for (int j = 0; j < p; j++) {
             order[j] = j;
-        imp_vals = imp;
-        qsort(order, (size_t)p, sizeof *order, cmp_imp_desc);
+            if (neg)
+                neg[j] = -imp[j];
+        }
+        if (!neg || sort_by_key(order, neg, p) != 0)
+            b->oom = 1;
+        free(neg);
         const char **labels = malloc((size_t)p * sizeof *labels);
         double *vals = malloc((size_t)p * sizeof *vals);
         if (labels && vals) {
@@ -737,17 +760,6 @@ done:
     free(tix);
 }
 
-static const rep_study *sel_study;
-static int cmp_value_best_first(const void *a, const void *b)
-{
-    double x = sel_study->trials[*(const int *)a].value, y = sel_study->trials[*(const int *)b].value;
-    if (sel_study->maximize) {
-        x = -x;
-        y = -y;
-    }
-    return (x > y) - (x < y);
-}
-
 /* Picks at most REP_MAX_LINES of ix[0..n) (sorted best first): the best quarter
  * and an even sample of the rest. Returns the count written into ix's front. */
 static int sample_lines(int *ix, int n)
@@ -776,9 +788,19 @@ static void section_parallel(rep_buf *b, const view *v)
         rep_buf_put(b, "<p>No complete trials with parameters.</p>");
         goto done;
     }
-    sel_study = s;
-    qsort(ix, (size_t)n, sizeof *ix, cmp_value_best_first);
-    sel_study = NULL;
+    lo = malloc((size_t)n * sizeof *lo);
+    if (!lo) {
+        b->oom = 1;
+        goto done;
+    }
+    for (int a = 0; a < n; a++)
+        lo[a] = s->maximize ? -s->trials[ix[a]].value : s->trials[ix[a]].value;
+    if (sort_by_key(ix, lo, n) != 0) {
+        b->oom = 1;
+        goto done;
+    }
+    free(lo);
+    lo = NULL;
     int total = n;
     n = sample_lines(ix, n);
     int na = v->np + 1;
@@ -905,17 +927,19 @@ static void section_intermediate(rep_buf *b, const view *v)
     char id[32];
     make_id(id, sizeof id, "inter", v->k);
     rep_chart_init(&c, b, id, 0, 0, REP_AXIS_LINEAR, REP_AXIS_LINEAR);
+    c.x_integer = 1;
     for (int i = 0; i < nt; i++)
         if (s->trials[i].n_steps > 0 && s->trials[i].steps)
             rep_chart_fit(&c, xs, s->trials[i].steps, s->trials[i].n_steps);
     rep_chart_begin(&c, "Objective per fold (pruning steps)", "fold (step)",
                     s->metric ? s->metric : "value");
-    static const rep_state groups[3] = {REP_COMPLETE, REP_PRUNED, REP_FAIL};
-    static const char *const gname[3] = {"complete", "pruned", "failed / running"};
-    static const char *const gcol[3] = {COLOR_COMPLETE, COLOR_PRUNED, COLOR_FAIL};
+    /* Pruned last, so that they are drawn on top of the many complete ones. */
+    static const rep_state groups[3] = {REP_COMPLETE, REP_FAIL, REP_PRUNED};
+    static const char *const gname[3] = {"complete", "failed / running", "pruned"};
+    static const char *const gcol[3] = {COLOR_COMPLETE, COLOR_FAIL, COLOR_PRUNED};
     int drawn = 0;
     for (int g = 0; g < 3; g++) {
-        rep_chart_series_begin(&c, gname[g], gcol[g], g == 1 ? 1.2 : 1.0, g == 0 ? 0.35 : 0.7);
+        rep_chart_series_begin(&c, gname[g], gcol[g], g == 2 ? 1.2 : 1.0, g == 0 ? 0.35 : 0.7);
         int seen = 0;
         for (int o = 0; o < nt; o++) {
             const rep_trial *t = &s->trials[v->order[o]];
@@ -1215,6 +1239,7 @@ static void section_compare(rep_buf *b, const view *vs, int n)
     /* Overlaid best-so-far histories. */
     rep_chart c;
     rep_chart_init(&c, b, "compare-hist", 0, 0, REP_AXIS_LINEAR, REP_AXIS_LINEAR);
+    c.x_integer = 1;
     double **bx = calloc((size_t)n, sizeof *bx), **by = calloc((size_t)n, sizeof *by);
     int *nb = calloc((size_t)n, sizeof *nb);
     const char **names = calloc((size_t)n, sizeof *names), **cols = calloc((size_t)n, sizeof *cols);

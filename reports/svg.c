@@ -322,6 +322,9 @@ void rep_chart_begin(rep_chart *c, const char *title, const char *xlabel, const 
 {
     rep_buf *b = c->out;
     int xt = c->width < 500 ? 4 : 6;
+    if (c->x_integer && c->xkind == REP_AXIS_LINEAR && c->xmax - c->xmin >= 1 &&
+        c->xmax - c->xmin < xt)
+        xt = (int)ceil(c->xmax - c->xmin);
     c->nxt = axis_ticks(c->xkind, c->xmin, c->xmax, c->xcats, c->n_xcats, xt, c->xt, &c->x0,
                         &c->x1);
     c->nyt = axis_ticks(c->ykind, c->ymin, c->ymax, NULL, 0, 5, c->yt, &c->y0, &c->y1);

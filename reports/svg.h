@@ -65,6 +65,7 @@ typedef struct {
     double x0, x1, y0, y1;       /* domain after rep_chart_begin */
     rep_tick xt[REP_MAX_TICKS], yt[REP_MAX_TICKS];
     int nxt, nyt;
+    int x_integer;               /* 1: linear x ticks at whole numbers only (e.g. steps) */
     const char *id;              /* element id prefix (unique in the page) */
     int n_series;                /* counter for series group ids */
 } rep_chart;
