@@ -115,7 +115,7 @@ static int ticks_log(double lo, double hi, int target, rep_tick *out, int max, d
     return n;
 }
 
-enum { TU_SEC, TU_DAYLIKE, TU_MONTH, TU_YEAR };
+enum { TU_SEC, TU_DAYLIKE, TU_MONTH, TU_YEAR, TU_HALFMONTH };
 
 typedef struct {
     int unit;         /* TU_* */
@@ -159,22 +159,27 @@ static void time_label(double v, const char *fmt, char *out, size_t n)
         snprintf(out, n, "%.0f", v);
 }
 
-static int ticks_time(double lo, double hi, int target, rep_tick *out, int max, double *dlo,
-                      double *dhi)
+/* The 1st and the 15th of each month: the fallback when monthly ticks are too few. */
+static const time_step HALF_MONTH = {TU_HALFMONTH, 1, 1314873, "%Y-%m-%d"};
+
+/* Ticks of one calendar step inside [lo, hi]; returns the count. */
+static int time_step_ticks(const time_step *st, double lo, double hi, rep_tick *out, int max)
 {
-    if (hi <= lo) {
-        lo -= 3600;
-        hi += 3600;
-    }
-    int want = (target > 0 ? target : 5) + 1;
-    if (want > max)
-        want = max;
-    size_t ns = sizeof TIME_STEPS / sizeof TIME_STEPS[0], si = 0;
-    while (si + 1 < ns && floor((hi - lo) / TIME_STEPS[si].approx) + 1 > want)
-        si++;
-    const time_step *st = &TIME_STEPS[si];
     int n = 0;
-    if (st->unit == TU_SEC || st->unit == TU_DAYLIKE) {
+    if (st->unit == TU_HALFMONTH) {
+        time_t t = (time_t)floor(lo);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        for (int m = (tm.tm_year + 1900) * 12 + tm.tm_mon; n < max; m++) {
+            double a = utc_from(m / 12, m % 12), b = a + 14 * 86400.0;
+            if (a > hi + 1e-6)
+                break;
+            if (a >= lo - 1e-6)
+                out[n++].v = a;
+            if (n < max && b >= lo - 1e-6 && b <= hi + 1e-6)
+                out[n++].v = b;
+        }
+    } else if (st->unit == TU_SEC || st->unit == TU_DAYLIKE) {
         double origin = st->unit == TU_DAYLIKE ? 345600.0 : 0.0; /* weeks start on Monday */
         double k = ceil((lo - origin) / st->amount - 1e-9);
         for (double v = origin + k * st->amount; v <= hi + 1e-6 && n < max; v += st->amount)
@@ -202,6 +207,31 @@ static int ticks_time(double lo, double hi, int target, rep_tick *out, int max, 
     }
     for (int i = 0; i < n; i++)
         time_label(out[i].v, st->fmt, out[i].label, sizeof out[i].label);
+    return n;
+}
+
+/* Picks the smallest step giving at most target+1 ticks; when the calendar
+ * alignment leaves fewer than 3 ticks, falls back to the next finer step
+ * (half months below one month). */
+static int ticks_time(double lo, double hi, int target, rep_tick *out, int max, double *dlo,
+                      double *dhi)
+{
+    if (hi <= lo) {
+        lo -= 3600;
+        hi += 3600;
+    }
+    int want = (target > 0 ? target : 5) + 1;
+    if (want > max)
+        want = max;
+    size_t ns = sizeof TIME_STEPS / sizeof TIME_STEPS[0], si = 0;
+    while (si + 1 < ns && floor((hi - lo) / TIME_STEPS[si].approx) + 1 > want)
+        si++;
+    const time_step *st = &TIME_STEPS[si];
+    int n = time_step_ticks(st, lo, hi, out, max);
+    if (n < 3 && si > 0) {
+        st = st->unit == TU_MONTH && st->amount == 1 ? &HALF_MONTH : &TIME_STEPS[si - 1];
+        n = time_step_ticks(st, lo, hi, out, max);
+    }
     *dlo = lo;
     *dhi = hi;
     return n;

@@ -192,6 +192,64 @@ static void test_large_and_durable(void)
     rep_study_free(&s);
 }
 
+/* Buy-and-hold and a one-bar momentum strategy (10 bps per position change) on
+ * the last 15% of the real 1h candles: real timestamps and curves for the
+ * browser fixture's first study. Returns 0, or -1 when the file is unreadable. */
+static int use_real_candles(rep_study *s, const char *data_dir)
+{
+    char path[4096], line[256];
+    snprintf(path, sizeof path, "%s/btcusdt_binance_1h_2021-10-01_2022-10-31.csv", data_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int cap = 16384, n = 0;
+    double *t = malloc((size_t)cap * sizeof *t), *c = malloc((size_t)cap * sizeof *c);
+    while (t && c && n < cap && fgets(line, sizeof line, f)) {
+        double ts, o, h, l, cl;
+        if (sscanf(line, "%lf,%lf,%lf,%lf,%lf", &ts, &o, &h, &l, &cl) == 5) {
+            t[n] = ts;
+            c[n++] = cl;
+        }
+    }
+    fclose(f);
+    int h0 = (int)(n * 0.85), m = n - h0;
+    rep_result *r = &s->result;
+    if (!t || !c || m < 10 || m > r->n_curve) {
+        free(t);
+        free(c);
+        return -1;
+    }
+    set(&s->data_file, "btcusdt_binance_1h_2021-10-01_2022-10-31.csv");
+    s->data_start = t[0];
+    s->data_end = t[n - 1];
+    double span = (t[h0] - t[0]) / 6.0;
+    for (int k = 0; k < s->n_folds; k++) {
+        s->folds[k].train_start = t[0];
+        s->folds[k].train_end = s->folds[k].test_start = t[0] + span * (k + 1);
+        s->folds[k].test_end = t[0] + span * (k + 2);
+    }
+    double eq = 1, peak = 1, dd = 0, pos = 0;
+    for (int i = 0; i < m; i++) {
+        int j = h0 + i;
+        double ret = i ? c[j] / c[j - 1] - 1 : 0;
+        double next = i && c[j] > c[j - 1] ? 1 : 0;
+        eq *= 1 + pos * ret - (next != pos ? 0.001 : 0);
+        pos = next;
+        r->curve_t[i] = t[j];
+        r->curve_bh[i] = c[j] / c[h0];
+        r->curve_model[i] = eq;
+        peak = fmax(peak, r->curve_bh[i]);
+        dd = fmin(dd, r->curve_bh[i] / peak - 1);
+    }
+    r->n_curve = m;
+    r->buy_hold.total_return = c[n - 1] / c[h0] - 1;
+    r->buy_hold.max_drawdown = dd;
+    r->holdout.total_return = eq - 1;
+    free(t);
+    free(c);
+    return 0;
+}
+
 static int write_fixtures(const char *dir)
 {
     rep_study s[2];
@@ -201,6 +259,9 @@ static int write_fixtures(const char *dir)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
+    const char *data = check_data_dir();
+    if (!data || use_real_candles(&s[0], data) != 0)
+        fprintf(stderr, "note: real 1h candles not found; the fixture uses synthetic curves\n");
     snprintf(path, sizeof path, "%s/report.html", dir);
     int rc = rep_write_html(s, 2, path, err);
     rep_study_free(&s[0]);

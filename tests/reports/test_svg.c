@@ -79,11 +79,19 @@ static void test_ticks_time(void)
     const double v2[] = {jan1, feb1, mar1};
     const char *l2[] = {"2022-01", "2022-02", "2022-03"};
     check_ticks(REP_AXIS_TIME, jan1, mar1, 5, 3, v2, l2, jan1, mar1);
-    /* Two months not starting on a month boundary: ticks on the 1st only. */
-    const double v2b[] = {feb1, mar1};
-    const char *l2b[] = {"2022-02", "2022-03"};
-    check_ticks(REP_AXIS_TIME, jan1 + 10 * day, mar1 + 10 * day, 5, 2, v2b, l2b, jan1 + 10 * day,
+    /* Two months not starting on a month boundary: monthly ticks would be only
+     * two, so the 1st and the 15th of each month. */
+    const double v2b[] = {jan1 + 14 * day, feb1, feb1 + 14 * day, mar1};
+    const char *l2b[] = {"2022-01-15", "2022-02-01", "2022-02-15", "2022-03-01"};
+    check_ticks(REP_AXIS_TIME, jan1 + 10 * day, mar1 + 10 * day, 5, 4, v2b, l2b, jan1 + 10 * day,
                 mar1 + 10 * day);
+    /* Eighteen months from mid-year: quarterly ticks on calendar quarters. */
+    rep_tick tt[REP_MAX_TICKS];
+    double e0, e1;
+    int nt = rep_ticks(REP_AXIS_TIME, 1625097600 + 20 * day, 1625097600 + 560 * day, 5, tt,
+                       REP_MAX_TICKS, &e0, &e1); /* 2021-07-21 .. 2023-01-11 */
+    CHECK_INT(nt, 6);
+    CHECK(strcmp(tt[0].label, "2021-10") == 0 && strcmp(tt[5].label, "2023-01") == 0);
     const double y2018 = 1514764800, y2023 = 1672531200;
     const double v3[] = {y2018, 1546300800, 1577836800, 1609459200, jan1, y2023};
     const char *l3[] = {"2018", "2019", "2020", "2021", "2022", "2023"};
