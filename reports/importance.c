@@ -10,15 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Gaussian KDE of u[0..m) (in [0,1]) on the grid; dens[g] sums to 1. */
-static void kde_grid(const double *u, int m, double *dens)
+/* Scott's bandwidth for u[0..m), clamped to [0.02, 0.5]. */
+static double scott_bandwidth(const double *u, int m)
 {
     double sd = m > 1 ? gsl_stats_sd(u, 1, (size_t)m) : 0;
     double h = 1.06 * sd * pow(m, -0.2);
     if (!(h >= 0.02))
         h = 0.02;
-    if (h > 0.5)
-        h = 0.5;
+    return h > 0.5 ? 0.5 : h;
+}
+
+/* Gaussian KDE of u[0..m) (in [0,1]) with bandwidth h on the grid; dens sums to 1. */
+static void kde_grid(const double *u, int m, double h, double *dens)
+{
     double total = 0;
     for (int g = 0; g < REP_PED_GRID; g++) {
         double c = (g + 0.5) / REP_PED_GRID, s = 0;
@@ -130,8 +134,11 @@ int rep_importance_ped_anova(const double *x, const double *y, int n, int p,
             } else {
                 for (int i = 0; i < n; i++)
                     u[i] = (x[(size_t)order[i] * (size_t)p + (size_t)j] - lo) / (hi - lo);
-                kde_grid(u, n, pall);
-                kde_grid(u, ntop, ptop);
+                /* One kernel for both densities (the top set's, the wider): with
+                 * different bandwidths, identical distributions would diverge. */
+                double h = scott_bandwidth(u, ntop);
+                kde_grid(u, n, h, pall);
+                kde_grid(u, ntop, h, ptop);
                 d = pearson_div(ptop, pall, REP_PED_GRID);
             }
         }

@@ -13,9 +13,11 @@
  * on a grid: a parameter whose good values concentrate in a small region scores
  * high, one whose good trials look like all trials scores ~0. Numeric parameters
  * are scaled to [0,1] by their observed range (pass log10 values for log-scaled
- * ones) and estimated by a Gaussian kernel density (Scott's bandwidth, at least
- * 0.02) on a grid of 100 cells; categorical parameters use category frequencies
- * with one pseudo-count per category. Importances are then normalised to sum 1.
+ * ones) and estimated by Gaussian kernel densities on a grid of 100 cells, both
+ * with one bandwidth (Scott's rule on the top set, at least 0.02), so that equal
+ * distributions score 0 whatever the sample sizes; categorical parameters use
+ * category frequencies with one pseudo-count per category. Importances are then
+ * normalised to sum 1.
  */
 #ifndef REPORTS_IMPORTANCE_H
 #define REPORTS_IMPORTANCE_H

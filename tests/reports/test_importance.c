@@ -77,6 +77,26 @@ static void test_categorical_dominates(gsl_rng *r)
     CHECK_MSG(imp[1] > 0.7, "categorical importance %.3f, numeric %.3f", imp[1], imp[0]);
 }
 
+/* Same distribution in the top set and overall (the parameter is independent of
+ * the objective, and a 3-valued integer, like `layers`): importance near 0
+ * against a parameter that matters, for a large study. */
+static void test_irrelevant_discrete(gsl_rng *r)
+{
+    enum { N = 5000, P = 2 };
+    static double x[N * P], y[N];
+    for (int i = 0; i < N; i++) {
+        double a = gsl_rng_uniform(r);
+        x[i * P + 0] = 1 + (double)gsl_rng_uniform_int(r, 3);
+        x[i * P + 1] = a;
+        y[i] = (a - 0.5) * (a - 0.5) + gsl_ran_gaussian(r, 0.01);
+    }
+    double imp[P], raw[P];
+    char err[256];
+    CHECK_INT(rep_importance_ped_anova(x, y, N, P, NULL, NULL, 0, imp, raw, err), 0);
+    CHECK_MSG(imp[0] < 0.05, "irrelevant 3-valued parameter scores %.3f (raw %.4f vs %.4f)",
+              imp[0], raw[0], raw[1]);
+}
+
 static void test_bad_input(void)
 {
     double x[3] = {0, 1, 2}, y[3] = {1, 2, 3}, imp[1];
@@ -104,6 +124,7 @@ int main(void)
     test_hand_computed();
     test_numeric_dominates(r);
     test_categorical_dominates(r);
+    test_irrelevant_discrete(r);
     test_bad_input();
     gsl_rng_free(r);
     return check_done();
