@@ -294,7 +294,7 @@ static int view_build(view *v, const rep_study *s, int k, char err[256])
     for (int i = 0; i < nt; i++) {
         const rep_trial *t = &s->trials[i];
         double pv = t->value;
-        if (!isfinite(pv) && t->state == REP_PRUNED)
+        if (!isfinite(pv) && t->state == REP_PRUNED && t->steps)
             for (int f = t->n_steps - 1; f >= 0 && !isfinite(pv); f--)
                 pv = t->steps[f];
         v->plotv[i] = t->state == REP_COMPLETE || t->state == REP_PRUNED ? pv : NAN;
@@ -459,6 +459,8 @@ static void section_best(rep_buf *b, const view *v)
                 "</tr></thead><tbody>");
     const double *fv = r->has_result && r->n_fold_values > 0 ? r->fold_values : t->steps;
     int nf = r->has_result && r->n_fold_values > 0 ? r->n_fold_values : t->n_steps;
+    if (!fv)
+        nf = 0;
     for (int f = 0; f < nf; f++) {
         rep_buf_printf(b, "<tr><td class=\"n\">%d</td><td class=\"n\">", f);
         rep_buf_num(b, "%.6g", fv[f]);

@@ -154,6 +154,35 @@ static void test_empty_study(void)
     rep_study_free(&s);
 }
 
+/* Unknown fields everywhere: NULL strings, no params, no steps, an invalid spec,
+ * states out of order, a maximised objective. */
+static void test_sparse_study(void)
+{
+    rep_study s;
+    rep_study_init(&s);
+    s.spec_json = str_dup("{not json <b>");
+    s.maximize = 1;
+    s.n_trials = 4;
+    s.trials = calloc(4, sizeof *s.trials);
+    for (int i = 0; i < 4; i++) {
+        s.trials[i].number = 3 - i;
+        s.trials[i].state = (rep_state)i;
+        s.trials[i].value = i == 0 ? 1.5 : NAN;
+        s.trials[i].started = s.trials[i].finished = NAN;
+    }
+    rep_buf b;
+    rep_buf_init(&b);
+    char err[256];
+    CHECK_INT(rep_render_html(&s, 1, &b, err), 0);
+    check_sections(b.data, 0);
+    CHECK_STR_CONTAINS(b.data, "not valid JSON");
+    CHECK_STR_CONTAINS(b.data, "{not json &lt;b&gt;");
+    CHECK_STR_CONTAINS(b.data, "Trial #3, value = 1.5");
+    CHECK_STR_CONTAINS(b.data, "Not available: the trials have no parameters");
+    rep_buf_free(&b);
+    rep_study_free(&s);
+}
+
 static int count_tmp_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -288,6 +317,7 @@ int main(int argc, char **argv)
     test_sections_and_compare();
     test_xss();
     test_empty_study();
+    test_sparse_study();
     test_large_and_durable();
     return check_done();
 }
