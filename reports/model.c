@@ -5,6 +5,7 @@
  */
 #include "reports/model.h"
 
+#include <cjson/cJSON.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -264,4 +265,60 @@ fail:
     gsl_rng_free(r);
     rep_study_free(out);
     return -1;
+}
+
+/* The number at obj.key, or def when absent or not a number. */
+static double json_num(const cJSON *obj, const char *key, double def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+static const char *json_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int rep_study_fill_from_spec(rep_study *s, char err[256])
+{
+    if (!s->spec_json)
+        return 0;
+    cJSON *spec = cJSON_Parse(s->spec_json);
+    if (!spec) {
+        snprintf(err, 256, "spec of study '%s': not valid JSON", s->name ? s->name : "?");
+        return -1;
+    }
+    const cJSON *search = cJSON_GetObjectItemCaseSensitive(spec, "search");
+    const cJSON *objective = cJSON_GetObjectItemCaseSensitive(spec, "objective");
+    const char *path = json_str(cJSON_GetObjectItemCaseSensitive(spec, "data"), "path");
+    const char *metric = json_str(search, "metric");
+    int oom = 0;
+    if (!s->data_file && path)
+        oom |= !(s->data_file = dup_str(path));
+    if (!s->metric && metric)
+        oom |= !(s->metric = dup_str(metric));
+    if (!s->fold_layout) {
+        char text[256];
+        const char *builtin = json_str(objective, "builtin");
+        if (builtin) {
+            snprintf(text, sizeof text, "builtin objective '%s' (no folds)", builtin);
+        } else if (cJSON_GetObjectItemCaseSensitive(objective, "command")) {
+            snprintf(text, sizeof text, "external command objective (folds as it reports them)");
+        } else {
+            const cJSON *val = cJSON_GetObjectItemCaseSensitive(spec, "validation");
+            const char *window = json_str(val, "window");
+            snprintf(text, sizeof text, "%.0f %s walk-forward folds, validation %g%% of each "
+                     "training span, holdout %g%%, embargo %.0f bars", json_num(val, "folds", 5),
+                     window ? window : "expanding", 100 * json_num(val, "val_fraction", 0.15),
+                     100 * json_num(val, "holdout_fraction", 0.15), json_num(val, "embargo", 0));
+        }
+        oom |= !(s->fold_layout = dup_str(text));
+    }
+    cJSON_Delete(spec);
+    if (oom) {
+        snprintf(err, 256, "spec of study '%s': out of memory", s->name ? s->name : "?");
+        return -1;
+    }
+    return 0;
 }

@@ -111,6 +111,13 @@ void rep_study_free(rep_study *s);
 void rep_metrics_clear(rep_metrics *m);
 const char *rep_state_name(rep_state st);
 
+/* Fills what the spec says into fields still unknown (NULL): data_file from
+ * data.path, metric from search.metric, fold_layout as a sentence from
+ * validation (or the objective's name for builtin/command objectives). Other
+ * fields are left alone. A NULL spec_json is not an error. Returns 0, or -1 with
+ * err set when spec_json is not valid JSON or memory runs out. */
+int rep_study_fill_from_spec(rep_study *s, char err[256]);
+
 /* A deterministic synthetic study for tests, benchmarks and demos: n_trials trials
  * over six params (seq_len, units (log), layers, dropout, learning_rate (log),
  * batch_size (categorical)), where learning_rate dominates the objective; about

@@ -183,6 +183,34 @@ static void test_sparse_study(void)
     rep_study_free(&s);
 }
 
+static void test_fill_from_spec(void)
+{
+    rep_study s;
+    char err[256];
+    CHECK_INT(rep_study_synth(&s, "fill", 5, 0, 1, err), 0);
+    free(s.data_file);
+    free(s.metric);
+    free(s.fold_layout);
+    s.data_file = s.metric = s.fold_layout = NULL;
+    CHECK_INT(rep_study_fill_from_spec(&s, err), 0);
+    CHECK(s.data_file && strcmp(s.data_file, "data/btcusdt_1h.csv") == 0);
+    CHECK(s.metric && strcmp(s.metric, "val_log_loss") == 0);
+    CHECK(s.fold_layout && strcmp(s.fold_layout, "5 expanding walk-forward folds, validation 15% "
+                                  "of each training span, holdout 15%, embargo 0 bars") == 0);
+    set(&s.spec_json, "{\"objective\":{\"builtin\":\"branin\"}}");
+    set(&s.fold_layout, "kept");
+    CHECK_INT(rep_study_fill_from_spec(&s, err), 0);
+    CHECK(strcmp(s.fold_layout, "kept") == 0);
+    free(s.fold_layout);
+    s.fold_layout = NULL;
+    CHECK_INT(rep_study_fill_from_spec(&s, err), 0);
+    CHECK_STR_CONTAINS(s.fold_layout, "builtin objective 'branin'");
+    set(&s.spec_json, "{bad");
+    CHECK(rep_study_fill_from_spec(&s, err) < 0);
+    CHECK_STR_CONTAINS(err, "study 'fill': not valid JSON");
+    rep_study_free(&s);
+}
+
 static int count_tmp_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -318,6 +346,7 @@ int main(int argc, char **argv)
     test_xss();
     test_empty_study();
     test_sparse_study();
+    test_fill_from_spec();
     test_large_and_durable();
     return check_done();
 }
