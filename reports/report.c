@@ -530,6 +530,53 @@ static void trial_tip(void *ctx, int i, rep_buf *b)
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sets the chart's y bounds from the finite values, cutting only the bad side
+ * (the top when minimising, the bottom when maximising) when a few diverged
+ * trials would otherwise squash the rest: the bound stops at the 98th
+ * percentile plus 20% of the 2nd-98th range when the full range is more than
+ * 4 times that. Returns how many values fall off the chart. */
+static int robust_y(rep_chart *c, const double *y, int n, int maximize)
+{
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    int m = 0, off = 0;
+    if (!v) {
+        rep_chart_fit(c, NULL, y, n);
+        return 0;
+    }
+    for (int i = 0; i < n; i++)
+        if (isfinite(y[i]))
+            v[m++] = y[i];
+    if (m == 0) {
+        free(v);
+        return 0;
+    }
+    qsort(v, (size_t)m, sizeof *v, cmp_double);
+    double lo = v[0], hi = v[m - 1];
+    double q02 = v[(size_t)((m - 1) * 0.02)], q98 = v[(size_t)((m - 1) * 0.98)];
+    double r = q98 - q02;
+    if (m >= 20 && r > 0 && hi - lo > 4 * r) {
+        if (!maximize && hi > q98 + 0.2 * r) {
+            hi = q98 + 0.2 * r;
+            for (int i = 0; i < m; i++)
+                off += v[i] > hi;
+        } else if (maximize && lo < q02 - 0.2 * r) {
+            lo = q02 - 0.2 * r;
+            for (int i = 0; i < m; i++)
+                off += v[i] < lo;
+        }
+    }
+    c->ymin = fmin(c->ymin, lo);
+    c->ymax = fmax(c->ymax, hi);
+    free(v);
+    return off;
+}
+
 static void section_history(rep_buf *b, const view *v)
 {
     const rep_study *s = v->s;
@@ -573,9 +620,17 @@ static void section_history(rep_buf *b, const view *v)
     make_id(id, sizeof id, "hist", v->k);
     rep_chart_init(&c, b, id, 0, 0, REP_AXIS_LINEAR, REP_AXIS_LINEAR);
     c.x_integer = 1;
-    for (int g = 0; g < 2; g++)
-        rep_chart_fit(&c, x[g], y[g], cnt[g]);
-    rep_chart_fit(&c, x[2], NULL, cnt[2]);
+    for (int g = 0; g < 3; g++)
+        rep_chart_fit(&c, x[g], NULL, cnt[g]);
+    /* Complete and pruned values together decide the y range. */
+    double *yy = malloc((size_t)(cnt[0] + cnt[1] + 1) * sizeof *yy);
+    int off = 0;
+    if (yy) {
+        memcpy(yy, y[0], (size_t)cnt[0] * sizeof *yy);
+        memcpy(yy + cnt[0], y[1], (size_t)cnt[1] * sizeof *yy);
+        off = robust_y(&c, yy, cnt[0] + cnt[1], s->maximize);
+        free(yy);
+    }
     rep_chart_begin(&c, "Objective per trial", "trial number", s->metric ? s->metric : "value");
     tip_ctx tc0 = {v, idx[0]}, tc1 = {v, idx[1]};
     double r = nt > 2000 ? 1.6 : 2.8;
@@ -589,6 +644,10 @@ static void section_history(rep_buf *b, const view *v)
     const char *cols[4] = {COLOR_COMPLETE, COLOR_PRUNED, COLOR_FAIL, COLOR_BEST};
     rep_chart_legend(&c, names, cols, 4);
     rep_chart_end(&c);
+    if (off > 0)
+        rep_buf_printf(b, "<p class=\"note\">%d trial value%s far beyond the rest (diverged "
+                       "trials) lie off the chart; the trials table lists them.</p>", off,
+                       off == 1 ? "" : "s");
     if (nt > REP_SCATTER_DETAIL)
         rep_buf_printf(b, "<p class=\"note\">%d trials: dots are drawn without tooltips and "
                        "coinciding dots are merged; see the trials table for every value.</p>", nt);
@@ -743,7 +802,8 @@ static void section_slices(rep_buf *b, const view *v)
             c.xcats = v->cats[j];
             c.n_xcats = v->ncats[j];
         }
-        rep_chart_fit(&c, x, y, m);
+        rep_chart_fit(&c, x, NULL, m);
+        robust_y(&c, y, m, v->s->maximize);
         rep_chart_begin(&c, v->keys[j], v->keys[j], v->s->metric ? v->s->metric : "value");
         tip_ctx tc = {v, tix};
         rep_chart_scatter(&c, x, y, m, COLOR_COMPLETE, m > 2000 ? 1.5 : 2.5, 0.5, trial_tip, &tc,

@@ -183,6 +183,39 @@ static void test_sparse_study(void)
     rep_study_free(&s);
 }
 
+/* Three diverged trials must not squash the history: they go off the chart, and
+ * the page says so. */
+static void test_diverged_trials_off_chart(void)
+{
+    rep_study s;
+    char err[256];
+    CHECK_INT(rep_study_synth(&s, "diverged", 200, 0, 9, err), 0);
+    int changed = 0;
+    for (int i = 0; i < s.n_trials && changed < 3; i++)
+        if (s.trials[i].state == REP_COMPLETE && i != s.result.best_trial) {
+            s.trials[i].value = 1e6;
+            changed++;
+        }
+    rep_buf b;
+    rep_buf_init(&b);
+    CHECK_INT(rep_render_html(&s, 1, &b, err), 0);
+    CHECK_STR_CONTAINS(b.data, "3 trial values far beyond the rest");
+    const char *hist = b.data ? strstr(b.data, "<svg id=\"hist\"") : NULL;
+    const char *end = hist ? strstr(hist, "</svg>") : NULL;
+    CHECK(hist && end);
+    if (hist && end) {
+        size_t n = (size_t)(end - hist);
+        char *chart = malloc(n + 1);
+        memcpy(chart, hist, n);
+        chart[n] = '\0';
+        CHECK(strstr(chart, "\">1000000<") == NULL && strstr(chart, "\">1e+06<") == NULL);
+        CHECK_STR_CONTAINS(chart, ">0.70<");
+        free(chart);
+    }
+    rep_buf_free(&b);
+    rep_study_free(&s);
+}
+
 static void test_fill_from_spec(void)
 {
     rep_study s;
@@ -347,6 +380,7 @@ int main(int argc, char **argv)
     test_empty_study();
     test_sparse_study();
     test_fill_from_spec();
+    test_diverged_trials_off_chart();
     test_large_and_durable();
     return check_done();
 }
