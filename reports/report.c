@@ -1432,7 +1432,7 @@ int rep_write_html(const rep_study *studies, int n, const char *path, char err[2
 {
     rep_buf b;
     char *tmp = NULL;
-    int fd = -1;
+    int fd = -1, created = 0;
     FILE *f = NULL;
     rep_buf_init(&b);
     if (!path || !*path) {
@@ -1454,6 +1454,7 @@ int rep_write_html(const rep_study *studies, int n, const char *path, char err[2
                  strerror(errno));
         goto fail;
     }
+    created = 1;
     fchmod(fd, 0644);
     f = fdopen(fd, "wb");
     if (!f) {
@@ -1484,7 +1485,7 @@ fail:
         fclose(f);
     if (fd >= 0)
         close(fd);
-    if (tmp && (f || fd >= 0 || access(tmp, F_OK) == 0))
+    if (created)
         unlink(tmp);
     free(tmp);
     rep_buf_free(&b);

@@ -275,6 +275,14 @@ static void test_large_and_durable(void)
     CHECK_INT(rep_write_html(&s, 1, path, err), 0);
     CHECK_INT(count_tmp_files(dir), 0);
     unlink(path);
+    /* A target that cannot be replaced (a directory): error, and no temp file left. */
+    char sub[160];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    CHECK_INT(mkdir(sub, 0755), 0);
+    CHECK(rep_write_html(&s, 1, sub, err) < 0);
+    CHECK_STR_CONTAINS(err, "cannot rename");
+    CHECK_INT(count_tmp_files(dir), 0);
+    rmdir(sub);
     rmdir(dir);
     char bad[] = "/nonexistent-dir-seqtune/report.html";
     CHECK(rep_write_html(&s, 1, bad, err) < 0);
