@@ -408,14 +408,22 @@ static int bind_num(sqlbuf *q, double v)
     return i;
 }
 
+/* Rewrites a parser message "filter: ..." as "order: ...". */
+static void order_prefix(char *err)
+{
+    if (strncmp(err, "filter:", 7) == 0) {
+        memmove(err + 5, err + 6, strlen(err + 6) + 1);
+        memcpy(err, "order", 5);
+    }
+}
+
 /* Parses an order key "KEY [asc|desc]" into c (kind, key, attr) and *desc. */
 static int parse_order(const char *text, clause *c, int *desc, char err[256])
 {
     parser p = {text, 0, err, NULL, 0, 0};
     int rc = parse_key(&p, c);
     if (rc) {
-        memmove(err + 6, err + 7, strlen(err + 7) + 1); /* "filter:" -> "order:" */
-        memcpy(err, "order", 5);
+        order_prefix(err);
         return rc;
     }
     skip_ws(&p);
@@ -427,8 +435,7 @@ static int parse_order(const char *text, clause *c, int *desc, char err[256])
     skip_ws(&p);
     if (text[p.pos]) {
         syntax_error(&p, p.pos, "'asc', 'desc' or the end of the order key");
-        memmove(err + 6, err + 7, strlen(err + 7) + 1);
-        memcpy(err, "order", 5);
+        order_prefix(err);
         return TRK_EINVAL;
     }
     return 0;
