@@ -6,5 +6,10 @@
 #define EXP_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_studies(int argc, char **argv);   /* experiments/cmd_store.c */
+int cmd_trials(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+extern const char exp_usage_studies[], exp_usage_trials[], exp_usage_compare[], exp_usage_export[];
 
 #endif

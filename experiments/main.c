@@ -13,6 +13,10 @@
 const exp_cmd exp_commands[] = {
     {"version", cmd_version, "Print the version",
      "usage: seqtune version\n\nPrints seqtune's version.\n"},
+    {"studies", cmd_studies, "List the studies in the store", exp_usage_studies},
+    {"trials", cmd_trials, "List, filter and order the trials of a study", exp_usage_trials},
+    {"compare", cmd_compare, "Compare runs side by side", exp_usage_compare},
+    {"export", cmd_export, "Export a study as CSV, JSON or an Optuna storage", exp_usage_export},
     {NULL, NULL, NULL, NULL},
 };
 
