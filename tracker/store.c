@@ -410,9 +410,18 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     /* Look before writing anything: a foreign SQLite file must stay untouched. */
+    /* One statement, so one snapshot: another process may be creating the schema. */
     int version = 0, tables = 0;
-    if (read_int_pragma(s->db, "PRAGMA user_version", &version) != SQLITE_OK ||
-        read_int_pragma(s->db, "SELECT count(*) FROM sqlite_master", &tables) != SQLITE_OK) {
+    sqlite3_stmt *probe = NULL;
+    int prc = sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                 " (SELECT count(*) FROM sqlite_master)", -1, &probe, NULL);
+    if (prc == SQLITE_OK && (prc = sqlite3_step(probe)) == SQLITE_ROW) {
+        version = sqlite3_column_int(probe, 0);
+        tables = sqlite3_column_int(probe, 1);
+        prc = SQLITE_OK;
+    }
+    sqlite3_finalize(probe);
+    if (prc != SQLITE_OK) {
         if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
             snprintf(err, 256, "%s: not an SQLite database (not a seqtune store)", path);
         else
