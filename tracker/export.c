@@ -106,14 +106,21 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
         cJSON_AddStringToObject(tags, kv[i].key, kv[i].value);
     cJSON *res = result ? cJSON_Parse(result) : NULL;
     cJSON_AddItemToObject(study, "result", res ? res : cJSON_CreateNull());
-    cJSON_AddItemToObject(study, "best_run_id", best > 0 ? cJSON_CreateNumber((double)best) : cJSON_CreateNull());
+    cJSON_AddItemToObject(study, "result_best_run_id", best > 0 ? cJSON_CreateNumber((double)best) : cJSON_CreateNull());
     cJSON_AddItemToObject(study, "model_artifact_id", model > 0 ? cJSON_CreateNumber((double)model) : cJSON_CreateNull());
     cJSON *counts = cJSON_AddObjectToObject(study, "counts");
     cJSON_AddNumberToObject(counts, "RUNNING", si.n_running);
     cJSON_AddNumberToObject(counts, "COMPLETE", si.n_complete);
     cJSON_AddNumberToObject(counts, "PRUNED", si.n_pruned);
     cJSON_AddNumberToObject(counts, "FAIL", si.n_fail);
-    cJSON_AddItemToObject(study, "best_value", num_or_null(si.best_value));
+    if (si.best_run_id > 0) {
+        cJSON *b = cJSON_AddObjectToObject(study, "best");
+        cJSON_AddNumberToObject(b, "run_id", (double)si.best_run_id);
+        cJSON_AddNumberToObject(b, "trial_number", si.best_trial_number);
+        cJSON_AddItemToObject(b, "value", num_or_null(si.best_value));
+    } else {
+        cJSON_AddNullToObject(study, "best");
+    }
     trk_kv_free(kv, nkv);
     kv = NULL;
     nkv = 0;

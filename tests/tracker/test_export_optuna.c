@@ -158,8 +158,12 @@ int main(void)
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(t5, "intermediate_values")), 3);
     CHECK(cJSON_IsNull(cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(t5, "intermediate_values"), 1), 1)));
     /* best is trial 1 (run 2) at -inf, which JSON writes as null */
-    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "study"), "best_value")));
-    CHECK_NEAR(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "study"), "best_run_id")->valuedouble, 2, 0);
+    cJSON *best = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "study"), "best");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(best, "value")));
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(best, "run_id")) &&
+          cJSON_GetObjectItem(best, "run_id")->valuedouble == 2);
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(best, "trial_number")) &&
+          cJSON_GetObjectItem(best, "trial_number")->valuedouble == 1);
     cJSON_Delete(doc);
     trk_store_close(s);
 
