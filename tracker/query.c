@@ -441,34 +441,9 @@ static int parse_order(const char *text, clause *c, int *desc, char err[256])
     return 0;
 }
 
-/* The SELECT for a study's runs: filter clauses, order clause, limit. */
-static void build_sql(sqlbuf *q, int64_t study_id, const clause *cl, int n, const clause *order,
-                      int desc, long limit)
+/* The filter clauses as " AND ..." conditions on runs r. */
+static void add_filters(sqlbuf *q, const clause *cl, int n)
 {
-    add(q, "SELECT r.id, r.study_id, r.trial_number, r.state, r.value, r.started, r.finished,"
-           " r.worker, r.seed, r.error FROM runs r");
-    const char *okey = "r.trial_number";
-    if (order) {
-        switch (order->kind) {
-        case K_PARAM:
-            add(q, " LEFT JOIN params o ON o.run_id = r.id AND o.key = ?%d", bind_text(q, order->key));
-            okey = "coalesce(o.num, o.value)";
-            break;
-        case K_METRIC:
-            add(q, " LEFT JOIN metric_summary o ON o.run_id = r.id AND o.key = ?%d",
-                bind_text(q, order->key));
-            okey = "o.last";
-            break;
-        case K_TAG:
-            add(q, " LEFT JOIN tags o ON o.run_id = r.id AND o.key = ?%d", bind_text(q, order->key));
-            okey = "o.value";
-            break;
-        case K_ATTR:
-            okey = order->attr->column;
-            break;
-        }
-    }
-    add(q, " WHERE r.study_id = ?%d", bind_num(q, (double)study_id));
     for (int i = 0; i < n; i++) {
         const clause *c = &cl[i];
         const char *op = op_sql[c->op];
@@ -502,12 +477,57 @@ static void build_sql(sqlbuf *q, int64_t study_id, const clause *cl, int n, cons
         }
         }
     }
-    if (order && order->kind == K_ATTR && order->attr->type == A_NUM &&
-        strcmp(order->attr->column, "r.trial_number") == 0)
-        add(q, " ORDER BY r.trial_number %s, r.id", desc ? "DESC" : "ASC");
+}
+
+/* Where an order key lives: its table (NULL for a runs column) and value expression. */
+static void order_source(const clause *o, const char **table, const char **expr)
+{
+    *table = NULL;
+    *expr = "r.trial_number";
+    if (!o)
+        return;
+    switch (o->kind) {
+    case K_PARAM: *table = "params"; *expr = "coalesce(o.num, o.value)"; break;
+    case K_METRIC: *table = "metric_summary"; *expr = "o.last"; break;
+    case K_TAG: *table = "tags"; *expr = "o.value"; break;
+    case K_ATTR: *expr = o->attr->column; break;
+    }
+}
+
+/*
+ * The SELECT for one part of a study's runs. An ordered query is two parts, run one
+ * after the other: part 0 the runs that have the order key, sorted by it (driven by
+ * the key's index, so a LIMIT stops early), part 1 the runs without it (missing or
+ * NaN), by trial_number. Ties always go by trial_number, then run id.
+ */
+static void build_sql(sqlbuf *q, int64_t study_id, const clause *cl, int n, const clause *order,
+                      int desc, int part, long limit)
+{
+    const char *table, *expr;
+    order_source(order, &table, &expr);
+    add(q, "SELECT r.id, r.study_id, r.trial_number, r.state, r.value, r.started, r.finished,"
+           " r.worker, r.seed, r.error");
+    int sid = bind_num(q, (double)study_id);
+    if (part == 0 && table) {
+        int k = bind_text(q, order->key);
+        add(q, " FROM %s o JOIN runs r ON r.id = o.run_id WHERE o.key = ?%d", table, k);
+        if (order->kind == K_METRIC)
+            add(q, " AND o.study_id = ?%d AND o.last IS NOT NULL", sid);
+        add(q, " AND r.study_id = ?%d", sid);
+    } else if (part == 1 && table) {
+        int k = bind_text(q, order->key);
+        add(q, " FROM runs r WHERE r.study_id = ?%d AND NOT EXISTS (SELECT 1 FROM %s o"
+               " WHERE o.run_id = r.id AND o.key = ?%d AND %s IS NOT NULL)", sid, table, k, expr);
+    } else {
+        add(q, " FROM runs r WHERE r.study_id = ?%d", sid);
+        if (order && order->kind == K_ATTR)
+            add(q, " AND %s IS %sNULL", expr, part == 0 ? "NOT " : "");
+    }
+    add_filters(q, cl, n);
+    if (part == 0 && order)
+        add(q, " ORDER BY %s %s, r.trial_number, r.id", expr, desc ? "DESC" : "ASC");
     else
-        add(q, " ORDER BY (%s IS NULL), %s %s, r.trial_number, r.id", okey, okey,
-            desc ? "DESC" : "ASC");
+        add(q, " ORDER BY r.trial_number, r.id");
     add(q, " LIMIT ?%d", bind_num(q, limit > 0 ? (double)limit : -1.0));
 }
 
@@ -587,6 +607,52 @@ void trk_run_list_free(trk_run_list *l)
     l->n = 0;
 }
 
+/* Runs one part of a runs query, appending rows to out (capacity *cap). */
+static int run_part(trk_store *s, int64_t study_id, const parser *p, const clause *order,
+                    int desc, int part, long limit, trk_run_list *out, int *cap, char err[256])
+{
+    sqlbuf sb = {0};
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+    build_sql(&sb, study_id, p->cl, p->n, order, desc, part, limit);
+    if (sb.oom) {
+        snprintf(err, 256, "query: out of memory");
+        rc = TRK_ERR;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db, sb.s, -1, &st, NULL) != SQLITE_OK) {
+        rc = trk_sql_fail(s, "preparing the runs query", err);
+        goto out;
+    }
+    for (int i = 0; i < sb.nb; i++) {
+        if (sb.b[i].is_num)
+            sqlite3_bind_double(st, i + 1, sb.b[i].num);
+        else
+            sqlite3_bind_text(st, i + 1, sb.b[i].text, -1, SQLITE_STATIC);
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == *cap) {
+            int c = *cap ? 2 * *cap : 64;
+            trk_run *r = realloc(out->runs, sizeof *r * (size_t)c);
+            if (!r) {
+                snprintf(err, 256, "query: out of memory");
+                rc = TRK_ERR;
+                goto out;
+            }
+            out->runs = r;
+            *cap = c;
+        }
+        run_from_row(st, &out->runs[out->n++]);
+    }
+    if (step != SQLITE_DONE)
+        rc = trk_sql_fail(s, "running the runs query", err);
+out:
+    sqlite3_finalize(st);
+    free(sb.s);
+    free(sb.b);
+    return rc;
+}
+
 int trk_runs_query(trk_store *s, int64_t study_id, const trk_query *qy, trk_run_list *out,
                    char err[256])
 {
@@ -595,48 +661,24 @@ int trk_runs_query(trk_store *s, int64_t study_id, const trk_query *qy, trk_run_
     parser p = {q->filter ? q->filter : "", 0, err, NULL, 0, 0};
     clause order = {0};
     int have_order = q->order_by && *q->order_by, desc = q->desc, rc, cap = 0;
-    sqlbuf sb = {0};
-    sqlite3_stmt *st = NULL;
+    int began = 0;
     out->runs = NULL;
     out->n = 0;
     if ((rc = parse_filter(&p)) != 0)
         goto fail;
     if (have_order && (rc = parse_order(q->order_by, &order, &desc, err)) != 0)
         goto fail;
-    build_sql(&sb, study_id, p.cl, p.n, have_order ? &order : NULL, desc, q->limit);
-    if (sb.oom) {
-        snprintf(err, 256, "query: out of memory");
-        rc = TRK_ERR;
+    began = trk_read_begin(s); /* the runs and their params from one snapshot */
+    const clause *o = have_order ? &order : NULL;
+    if ((rc = run_part(s, study_id, &p, o, desc, 0, q->limit, out, &cap, err)) != 0)
         goto fail;
-    }
-    if (sqlite3_prepare_v2(s->db, sb.s, -1, &st, NULL) != SQLITE_OK) {
-        rc = trk_sql_fail(s, "preparing the runs query", err);
+    /* trial_number and run_id are never missing: no second part */
+    int two = o && !(o->kind == K_ATTR && (strcmp(o->attr->name, "trial_number") == 0 ||
+                                          strcmp(o->attr->name, "run_id") == 0));
+    if (two && (q->limit <= 0 || out->n < q->limit) &&
+        (rc = run_part(s, study_id, &p, o, desc, 1, q->limit > 0 ? q->limit - out->n : 0, out,
+                       &cap, err)) != 0)
         goto fail;
-    }
-    for (int i = 0; i < sb.nb; i++) {
-        if (sb.b[i].is_num)
-            sqlite3_bind_double(st, i + 1, sb.b[i].num);
-        else
-            sqlite3_bind_text(st, i + 1, sb.b[i].text, -1, SQLITE_STATIC);
-    }
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            trk_run *r = realloc(out->runs, sizeof *r * (size_t)cap);
-            if (!r) {
-                snprintf(err, 256, "query: out of memory");
-                rc = TRK_ERR;
-                goto fail;
-            }
-            out->runs = r;
-        }
-        run_from_row(st, &out->runs[out->n++]);
-    }
-    if (step != SQLITE_DONE) {
-        rc = trk_sql_fail(s, "running the runs query", err);
-        goto fail;
-    }
     for (int i = 0; i < out->n; i++)
         if ((rc = load_params(s, &out->runs[i], err)) != 0)
             goto fail;
@@ -645,11 +687,9 @@ int trk_runs_query(trk_store *s, int64_t study_id, const trk_query *qy, trk_run_
 fail:
     trk_run_list_free(out);
 done:
-    sqlite3_finalize(st);
+    trk_read_end(s, began);
     clauses_free(p.cl, p.n);
     free(order.key);
-    free(sb.s);
-    free(sb.b);
     return rc;
 }
 
@@ -725,10 +765,12 @@ static int studies_select(trk_store *s, const char *name, trk_study_info **out, 
 {
     *out = NULL;
     *n = 0;
-    int cap = 0, rc;
+    int cap = 0, rc, began = trk_read_begin(s);
     sqlite3_stmt *st = trk_stmt(s, ST_STUDIES, err);
-    if (!st)
+    if (!st) {
+        trk_read_end(s, began);
         return TRK_ERR;
+    }
     if (name)
         sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -762,11 +804,13 @@ static int studies_select(trk_store *s, const char *name, trk_study_info **out, 
     for (int i = 0; i < *n; i++)
         if (fill_best(s, &(*out)[i], err) != 0)
             goto fail;
+    trk_read_end(s, began);
     return 0;
 oom:
     sqlite3_reset(st);
     snprintf(err, 256, "listing studies: out of memory");
 fail:
+    trk_read_end(s, began);
     trk_studies_free(*out, *n);
     *out = NULL;
     *n = 0;

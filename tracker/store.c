@@ -16,6 +16,7 @@
 #include "tracker/store_int.h"
 #include "tracker/sha256.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,11 +53,17 @@ static const char *const schema_steps[TRK_SCHEMA_VERSION] = {
     " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
     " key TEXT NOT NULL, value TEXT NOT NULL, num REAL,"
     " PRIMARY KEY(run_id, key)) WITHOUT ROWID;"
+    /* Append-only: id grows in logging order and a batch's rows have consecutive ids.
+     * Instead of a per-row index (which would halve the logging rate), each batch
+     * leaves one metric_batches row: a run's rows are the id ranges of its batches.
+     * The run is checked once per batch rather than by a per-row foreign key. */
     "CREATE TABLE metrics("
-    " id INTEGER PRIMARY KEY,"
+    " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, key TEXT NOT NULL,"
+    " step INTEGER NOT NULL, value REAL, timestamp REAL NOT NULL);"
+    "CREATE TABLE metric_batches("
     " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, timestamp REAL NOT NULL);"
-    "CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);"
+    " first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
+    " PRIMARY KEY(run_id, first_id)) WITHOUT ROWID;"
     "CREATE TABLE tags("
     " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
     " key TEXT NOT NULL, value TEXT NOT NULL,"
@@ -76,15 +83,18 @@ static const char *const schema_steps[TRK_SCHEMA_VERSION] = {
     /* 2 */
     "CREATE TABLE metric_summary("
     " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " study_id INTEGER NOT NULL,"
     " key TEXT NOT NULL, last_step INTEGER NOT NULL, last REAL, min REAL, max REAL,"
     " count INTEGER NOT NULL,"
     " PRIMARY KEY(run_id, key)) WITHOUT ROWID;"
-    "INSERT INTO metric_summary(run_id, key, last_step, last, min, max, count)"
-    " SELECT run_id, key, max(step),"
+    "INSERT INTO metric_summary(run_id, study_id, key, last_step, last, min, max, count)"
+    " SELECT m.run_id, r.study_id, m.key, max(m.step),"
     "  (SELECT m2.value FROM metrics m2 WHERE m2.run_id = m.run_id AND m2.key = m.key"
     "   ORDER BY m2.step DESC, m2.id DESC LIMIT 1),"
-    "  min(value), max(value), count(*) FROM metrics m GROUP BY run_id, key;"
-    "CREATE INDEX metric_summary_key_last ON metric_summary(key, last);"
+    "  min(m.value), max(m.value), count(*)"
+    " FROM metrics m JOIN runs r ON r.id = m.run_id GROUP BY m.run_id, m.key;"
+    "CREATE INDEX metric_summary_order ON metric_summary(study_id, key, last);"
+    "CREATE INDEX runs_study_value ON runs(study_id, value);"
     "CREATE INDEX params_key_num ON params(key, num);"
     "CREATE INDEX params_key_value ON params(key, value);"
     "CREATE INDEX tags_key_value ON tags(key, value);"
@@ -121,9 +131,15 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " num = excluded.num",
     [ST_METRIC_INSERT] = "INSERT INTO metrics(run_id, key, step, value, timestamp)"
                          " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_METRIC_INSERT_MANY] = NULL, /* built by metric_insert_many_sql() */
+    [ST_METRIC_BATCH] = "INSERT INTO metric_batches(run_id, first_id, last_id) VALUES(?1, ?2, ?3)",
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_SAVEPOINT] = "SAVEPOINT trk_write",
+    [ST_RELEASE] = "RELEASE trk_write",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO trk_write",
     [ST_METRIC_LAST] =
-        "INSERT INTO metric_summary(run_id, key, last_step, last, min, max, count)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT INTO metric_summary(run_id, key, last_step, last, min, max, count, study_id)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
         " ON CONFLICT(run_id, key) DO UPDATE SET"
         " last = CASE WHEN excluded.last_step >= last_step THEN excluded.last ELSE last END,"
         " last_step = max(last_step, excluded.last_step),"
@@ -142,8 +158,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PARAMS_OF_RUN] = "SELECT key, value, num FROM params WHERE run_id = ?1 ORDER BY key",
     [ST_RUN_BY_ID] = "SELECT id, study_id, trial_number, state, value, started, finished,"
                      " worker, seed, error FROM runs WHERE id = ?1",
-    [ST_METRIC_HISTORY] = "SELECT step, value, timestamp FROM metrics"
-                          " WHERE run_id = ?1 AND key = ?2 ORDER BY step, id",
+    [ST_METRIC_HISTORY] = "SELECT m.step, m.value, m.timestamp FROM metric_batches b"
+                          " JOIN metrics m ON m.id BETWEEN b.first_id AND b.last_id"
+                          " WHERE b.run_id = ?1 AND m.key = ?2 ORDER BY m.step, m.id",
     [ST_METRIC_SUMMARY] = "SELECT key, min, max, last, last_step, count FROM metric_summary"
                           " WHERE run_id = ?1 ORDER BY key",
     [ST_RUN_TAGS] = "SELECT key, value FROM tags WHERE run_id = ?1 ORDER BY key",
@@ -168,8 +185,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STUDY_RESULT_GET] = "SELECT result, best_run_id, model_artifact_id FROM studies"
                             " WHERE id = ?1",
     [ST_INTERMEDIATES] = "SELECT r.id, r.trial_number, m.step, m.value FROM runs r"
-                         " JOIN metrics m ON m.run_id = r.id AND m.key = ?2"
-                         " WHERE r.study_id = ?1 ORDER BY r.trial_number, m.step, m.id",
+                         " JOIN metric_batches b ON b.run_id = r.id"
+                         " JOIN metrics m ON m.id BETWEEN b.first_id AND b.last_id"
+                         " WHERE r.study_id = ?1 AND m.key = ?2"
+                         " ORDER BY r.trial_number, m.step, m.id",
 };
 
 static const char *const state_names[] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL"};
@@ -208,10 +227,24 @@ int trk_sql_fail(trk_store *s, const char *what, char err[256])
     return TRK_ERR;
 }
 
+/* "INSERT INTO metrics(...) VALUES(?,?,?,?,?),..." with TRK_METRIC_ROWS rows. */
+static const char *metric_insert_many_sql(void)
+{
+    static char sql[64 + TRK_METRIC_ROWS * 12];
+    if (!sql[0]) {
+        size_t n = (size_t)snprintf(sql, sizeof sql,
+                                    "INSERT INTO metrics(run_id, key, step, value, timestamp) VALUES");
+        for (int i = 0; i < TRK_METRIC_ROWS; i++)
+            n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?,?,?,?,?)", i ? "," : "");
+    }
+    return sql;
+}
+
 sqlite3_stmt *trk_stmt(trk_store *s, int id, char err[256])
 {
     if (!s->st[id]) {
-        if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id],
+        const char *sql = id == ST_METRIC_INSERT_MANY ? metric_insert_many_sql() : stmt_sql[id];
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[id],
                                NULL) != SQLITE_OK) {
             trk_sql_fail(s, "preparing a statement", err);
             return NULL;
@@ -258,25 +291,88 @@ static int run_cached(trk_store *s, int id, const char *what, char err[256])
     return st ? step_done(s, st, what, err) : TRK_ERR;
 }
 
+int trk_read_begin(trk_store *s)
+{
+    char ignored[256];
+    if (!sqlite3_get_autocommit(s->db))
+        return 0;
+    return run_cached(s, ST_BEGIN_READ, "starting a read", ignored) == 0;
+}
+
+void trk_read_end(trk_store *s, int began)
+{
+    char ignored[256];
+    if (began && !sqlite3_get_autocommit(s->db))
+        run_cached(s, ST_COMMIT, "ending a read", ignored);
+}
+
+/* Inside a batch every write call is a savepoint of the batch's transaction, so a
+ * failed call undoes only itself. */
 int trk_begin(trk_store *s, char err[256])
 {
     if (s->readonly) {
-        snprintf(err, 256, "%s: store is open read-only", s->path);
+        snprintf(err, 256, "%.200s: store is open read-only", s->path);
         return TRK_EINVAL;
     }
-    return run_cached(s, ST_BEGIN, "starting a transaction", err);
+    return run_cached(s, s->batch ? ST_SAVEPOINT : ST_BEGIN, "starting a transaction", err);
 }
 
 int trk_commit(trk_store *s, char err[256])
 {
-    return run_cached(s, ST_COMMIT, "committing", err);
+    return run_cached(s, s->batch ? ST_RELEASE : ST_COMMIT, "committing", err);
 }
 
 void trk_rollback(trk_store *s)
 {
     char ignored[256];
-    if (!sqlite3_get_autocommit(s->db))
+    if (s->batch) {
+        run_cached(s, ST_ROLLBACK_TO, "rolling back", ignored);
+        run_cached(s, ST_RELEASE, "rolling back", ignored);
+    } else if (!sqlite3_get_autocommit(s->db)) {
         run_cached(s, ST_ROLLBACK, "rolling back", ignored);
+    }
+}
+
+/* Switches to synchronous=FULL for a commit that must be durable when it returns;
+ * not inside a batch (the batch's end is durable) nor with TRK_NOSYNC. */
+static int sync_full(trk_store *s, char err[256])
+{
+    return s->batch || s->nosync ? 0 : run_cached(s, ST_SYNC_FULL, "synchronous=FULL", err);
+}
+
+static void sync_normal(trk_store *s)
+{
+    char ignored[256];
+    if (!s->batch && !s->nosync)
+        run_cached(s, ST_SYNC_NORMAL, "synchronous=NORMAL", ignored);
+}
+
+int trk_store_batch_begin(trk_store *s, char err[256])
+{
+    if (s->batch) {
+        snprintf(err, 256, "%.200s: a batch is already open", s->path);
+        return TRK_EINVAL;
+    }
+    int rc = sync_full(s, err); /* the batch's one commit is durable */
+    if (rc == 0 && (rc = trk_begin(s, err)) == 0)
+        s->batch = 1;
+    if (rc != 0)
+        sync_normal(s);
+    return rc;
+}
+
+int trk_store_batch_end(trk_store *s, char err[256])
+{
+    if (!s->batch) {
+        snprintf(err, 256, "%.200s: no batch is open", s->path);
+        return TRK_EINVAL;
+    }
+    s->batch = 0;
+    int rc = trk_commit(s, err);
+    if (rc != 0)
+        trk_rollback(s);
+    sync_normal(s);
+    return rc;
 }
 
 /* ---- opening ------------------------------------------------------------------ */
@@ -401,6 +497,7 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
         goto oom;
     snprintf(s->artifact_root, n, "%s.artifacts", path);
     s->readonly = (flags & TRK_READONLY) != 0;
+    s->nosync = (flags & TRK_NOSYNC) != 0;
     int oflags = s->readonly ? SQLITE_OPEN_READONLY
                              : SQLITE_OPEN_READWRITE | ((flags & TRK_CREATE) ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
@@ -409,6 +506,14 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* 64 MiB page cache and memory-mapped reads: queries over 100,000 runs stay
+     * in memory instead of going through read() page by page. */
+    if (sqlite3_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+                     " PRAGMA temp_store=MEMORY;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        trk_sql_fail(s, path, err);
+        goto fail;
+    }
     /* Look before writing anything: a foreign SQLite file must stay untouched. */
     /* One statement, so one snapshot: another process may be creating the schema. */
     int version = 0, tables = 0;
@@ -446,7 +551,8 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
         return s;
     }
     if (exec_retry(s->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-        exec_retry(s->db, "PRAGMA synchronous=NORMAL") != SQLITE_OK ||
+        exec_retry(s->db, s->nosync ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL")
+            != SQLITE_OK ||
         exec_retry(s->db, "PRAGMA foreign_keys=ON") != SQLITE_OK) {
         trk_sql_fail(s, path, err);
         goto fail;
@@ -614,7 +720,7 @@ static int write_one(trk_store *s, int id, binder bind, const void *ctx, int dur
                      const char *what, int *changes, char err[256])
 {
     int rc;
-    if (durable && (rc = run_cached(s, ST_SYNC_FULL, what, err)) != 0)
+    if (durable && (rc = sync_full(s, err)) != 0)
         return rc;
     if ((rc = trk_begin(s, err)) != 0)
         goto out;
@@ -641,10 +747,8 @@ static int write_one(trk_store *s, int id, binder bind, const void *ctx, int dur
 fail:
     trk_rollback(s);
 out:
-    if (durable) {
-        char ignored[256];
-        run_cached(s, ST_SYNC_NORMAL, what, ignored);
-    }
+    if (durable)
+        sync_normal(s);
     return rc;
 }
 
@@ -859,6 +963,39 @@ typedef struct batch_key {
     int64_t count;
 } batch_key;
 
+/* Folds row m into the batch's per-key aggregates. */
+static void batch_key_add(batch_key *keys, int *nk, const trk_metric_in *m)
+{
+    int k = *nk - 1;
+    if (k < 0 || strcmp(keys[k].key, m->key) != 0)
+        for (k = 0; k < *nk && strcmp(keys[k].key, m->key) != 0; k++)
+            ;
+    if (k == *nk)
+        keys[(*nk)++] = (batch_key){m->key, m->step, m->value, NAN, NAN, 0};
+    batch_key *b = &keys[k];
+    double v = m->value;
+    if (m->step >= b->last_step) {
+        b->last_step = m->step;
+        b->last = v;
+    }
+    if (!isnan(v)) {
+        b->min = isnan(b->min) ? v : fmin(b->min, v);
+        b->max = isnan(b->max) ? v : fmax(b->max, v);
+    }
+    b->count++;
+}
+
+/* Binds the 5 columns of row m at parameter offset `at` of an insert statement. */
+static void bind_metric(sqlite3_stmt *st, int at, int64_t run_id, const trk_metric_in *m,
+                        double t_now)
+{
+    sqlite3_bind_int64(st, at + 1, run_id);
+    sqlite3_bind_text(st, at + 2, m->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, at + 3, m->step);
+    trk_bind_double(st, at + 4, m->value);
+    sqlite3_bind_double(st, at + 5, m->timestamp > 0 ? m->timestamp : t_now);
+}
+
 int trk_run_log_metrics(trk_store *s, int64_t run_id, const trk_metric_in *m, int n,
                         char err[256])
 {
@@ -880,40 +1017,60 @@ int trk_run_log_metrics(trk_store *s, int64_t run_id, const trk_metric_in *m, in
     if ((rc = trk_begin(s, err)) != 0)
         goto out;
     rc = TRK_ERR;
-    if (!(st = trk_stmt(s, ST_METRIC_INSERT, err)))
+    /* The run must exist: checked once per batch (metrics has no foreign key). */
+    if (!(st = trk_stmt(s, ST_RUN_STATE, err)))
         goto fail;
+    sqlite3_bind_int64(st, 1, run_id);
+    int found = sqlite3_step(st);
+    int64_t study_id = found == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    if (found != SQLITE_ROW) {
+        if (found == SQLITE_DONE) {
+            snprintf(err, 256, "run %lld: no such run", (long long)run_id);
+            rc = TRK_ENOTFOUND;
+        } else {
+            rc = trk_sql_fail(s, "logging metrics", err);
+        }
+        goto fail;
+    }
+    /* Rows go in TRK_METRIC_ROWS at a time, the rest one by one; inside the write
+     * transaction their ids are consecutive. */
     double t_now = now_s();
-    for (int i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, run_id);
-        sqlite3_bind_text(st, 2, m[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, m[i].step);
-        trk_bind_double(st, 4, m[i].value);
-        sqlite3_bind_double(st, 5, m[i].timestamp > 0 ? m[i].timestamp : t_now);
+    int64_t first_id = 0;
+    int i = 0;
+    if (n >= TRK_METRIC_ROWS && !(st = trk_stmt(s, ST_METRIC_INSERT_MANY, err)))
+        goto fail;
+    for (; i + TRK_METRIC_ROWS <= n; i += TRK_METRIC_ROWS) {
+        for (int j = 0; j < TRK_METRIC_ROWS; j++)
+            bind_metric(st, 5 * j, run_id, &m[i + j], t_now);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto fail_step;
         sqlite3_reset(st);
-        int k = 0;
-        if (nk > 0 && strcmp(keys[nk - 1].key, m[i].key) == 0)
-            k = nk - 1;
-        else
-            while (k < nk && strcmp(keys[k].key, m[i].key) != 0)
-                k++;
-        double v = m[i].value;
-        if (k == nk) {
-            keys[nk++] = (batch_key){m[i].key, m[i].step, v, v, v, 0};
-        } else {
-            batch_key *b = &keys[k];
-            if (m[i].step >= b->last_step) {
-                b->last_step = m[i].step;
-                b->last = v;
-            }
-            if (!isnan(v)) {
-                b->min = isnan(b->min) ? v : fmin(b->min, v);
-                b->max = isnan(b->max) ? v : fmax(b->max, v);
-            }
-        }
-        keys[k].count++;
+        if (i == 0)
+            first_id = sqlite3_last_insert_rowid(s->db) - TRK_METRIC_ROWS + 1;
     }
+    if (i < n && !(st = trk_stmt(s, ST_METRIC_INSERT, err)))
+        goto fail;
+    for (int j = i; j < n; j++) {
+        bind_metric(st, 0, run_id, &m[j], t_now);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto fail_step;
+        sqlite3_reset(st);
+        if (j == 0)
+            first_id = sqlite3_last_insert_rowid(s->db);
+    }
+    int64_t last_id = sqlite3_last_insert_rowid(s->db);
+    assert(last_id - first_id + 1 == n);
+    if (!(st = trk_stmt(s, ST_METRIC_BATCH, err)))
+        goto fail;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, first_id);
+    sqlite3_bind_int64(st, 3, last_id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail_step;
+    sqlite3_reset(st);
+    for (int j = 0; j < n; j++)
+        batch_key_add(keys, &nk, &m[j]);
     if (!(st = trk_stmt(s, ST_METRIC_LAST, err)))
         goto fail;
     for (int k = 0; k < nk; k++) {
@@ -924,6 +1081,7 @@ int trk_run_log_metrics(trk_store *s, int64_t run_id, const trk_metric_in *m, in
         trk_bind_double(st, 5, keys[k].min);
         trk_bind_double(st, 6, keys[k].max);
         sqlite3_bind_int64(st, 7, keys[k].count);
+        sqlite3_bind_int64(st, 8, study_id);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto fail_step;
         sqlite3_reset(st);
@@ -933,12 +1091,7 @@ int trk_run_log_metrics(trk_store *s, int64_t run_id, const trk_metric_in *m, in
     goto out;
 fail_step:
     sqlite3_reset(st);
-    if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        snprintf(err, 256, "run %lld: no such run", (long long)run_id);
-        rc = TRK_ENOTFOUND;
-    } else {
-        rc = trk_sql_fail(s, "logging metrics", err);
-    }
+    rc = trk_sql_fail(s, "logging metrics", err);
 fail:
     if (rc == 0)
         rc = TRK_ERR;
@@ -957,7 +1110,7 @@ int trk_run_finish(trk_store *s, int64_t run_id, trk_state state, double value,
                  (long long)run_id, trk_state_name(state));
         return TRK_EINVAL;
     }
-    if ((rc = run_cached(s, ST_SYNC_FULL, "finishing a run", err)) != 0)
+    if ((rc = sync_full(s, err)) != 0)
         return rc;
     if ((rc = trk_begin(s, err)) != 0)
         goto out;
@@ -997,9 +1150,8 @@ int trk_run_finish(trk_store *s, int64_t run_id, trk_state state, double value,
     goto out;
 fail:
     trk_rollback(s);
-out:;
-    char ignored[256];
-    run_cached(s, ST_SYNC_NORMAL, "finishing a run", ignored);
+out:
+    sync_normal(s);
     return rc;
 }
 

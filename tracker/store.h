@@ -43,8 +43,10 @@ enum {
 };
 
 /* trk_store_open flags. Without TRK_CREATE a missing file is an error and nothing
- * is created; with TRK_READONLY the file is never written. */
-enum { TRK_CREATE = 1, TRK_READONLY = 2 };
+ * is created; with TRK_READONLY the file is never written. TRK_NOSYNC (bulk imports,
+ * benchmarks) never fsyncs: commits still survive a process crash, but not a power
+ * loss, and invariant (4) below does not hold. */
+enum { TRK_CREATE = 1, TRK_READONLY = 2, TRK_NOSYNC = 4 };
 
 /* Schema version stored in PRAGMA user_version. */
 #define TRK_SCHEMA_VERSION 2
@@ -74,6 +76,16 @@ void trk_store_close(trk_store *s);
 /* The database path and the artifact folder (`<db>.artifacts`); owned by the store. */
 const char *trk_store_path(const trk_store *s);
 const char *trk_store_artifact_root(const trk_store *s);
+
+/*
+ * Groups many write calls into one transaction (imports, benchmarks, a coordinator
+ * logging many small things): between begin and end every call is a savepoint, so
+ * a failing call still undoes only itself, but nothing is durable, or visible to
+ * readers, before trk_store_batch_end returns 0 (which commits with the WAL
+ * fsynced). Batches do not nest. Closing the store inside a batch rolls it back.
+ */
+int trk_store_batch_begin(trk_store *s, char err[256]);
+int trk_store_batch_end(trk_store *s, char err[256]);
 
 /* ---- studies ---------------------------------------------------------------- */
 

@@ -9,6 +9,9 @@
 
 #include <sqlite3.h>
 
+/* Metric rows per multi-row INSERT statement. */
+#define TRK_METRIC_ROWS 50
+
 /* Fixed statements, prepared once on first use (SQL text in store.c). */
 enum {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL,
@@ -19,7 +22,7 @@ enum {
     ST_PARAMS_OF_RUN, ST_RUN_BY_ID, ST_METRIC_HISTORY, ST_METRIC_SUMMARY,
     ST_RUN_TAGS, ST_STUDY_TAGS, ST_ARTIFACTS_RUN, ST_ARTIFACTS_STUDY,
     ST_STUDIES, ST_BEST_MIN, ST_BEST_MAX, ST_STUDY_SPEC, ST_STUDY_RESULT_GET,
-    ST_INTERMEDIATES,
+    ST_INTERMEDIATES, ST_METRIC_INSERT_MANY, ST_METRIC_BATCH, ST_BEGIN_READ, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
     ST_COUNT
 };
 
@@ -28,6 +31,8 @@ struct trk_store {
     char *path;
     char *artifact_root;
     int readonly;
+    int nosync;          /* TRK_NOSYNC: synchronous=OFF, no fsync on finish */
+    int batch;           /* inside trk_store_batch_begin/end */
     sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -43,6 +48,11 @@ int trk_bind_double(sqlite3_stmt *st, int i, double v);
 double trk_column_double(sqlite3_stmt *st, int i);
 /* strdup of a text column; NULL for SQL NULL. Caller frees. */
 char *trk_column_strdup(sqlite3_stmt *st, int i);
+
+/* A read transaction around several statements (one snapshot, one lock): returns
+ * 1 if it began one (end it with trk_read_end), 0 when already inside one. */
+int trk_read_begin(trk_store *s);
+void trk_read_end(trk_store *s, int began);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK on the cached statements. */
 int trk_begin(trk_store *s, char err[256]);

@@ -79,7 +79,8 @@ static void test_migration_from_v1(void)
         "INSERT INTO studies(id,name,spec,direction,created) VALUES(1,'old','{}','minimize',0);"
         "INSERT INTO runs(id,study_id,trial_number,state,started) VALUES(1,1,0,'COMPLETE',0);"
         "INSERT INTO metrics(run_id,key,step,value,timestamp) VALUES"
-        " (1,'loss',0,0.9,0),(1,'loss',2,0.5,0),(1,'loss',1,0.3,0),(1,'acc',0,NULL,0);",
+        " (1,'loss',0,0.9,0),(1,'loss',2,0.5,0),(1,'loss',1,0.3,0),(1,'acc',0,NULL,0);"
+        "INSERT INTO metric_batches VALUES(1,1,4);",
         NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     trk_store *s = trk_store_open(p, 0, err);
@@ -108,6 +109,12 @@ static void test_migration_from_v1(void)
         CHECK_INT(m[1].count, 3);
     }
     trk_metric_summaries_free(m, n);
+    trk_metric_point *h;
+    TU_OK(trk_metric_history(s, 1, "loss", &h, &n, err));
+    CHECK_INT(n, 3);
+    if (n == 3)
+        CHECK_NEAR(h[2].value, 0.5, 0);
+    free(h);
     trk_store_close(s);
 }
 
