@@ -441,11 +441,20 @@ static int parse_order(const char *text, clause *c, int *desc, char err[256])
     return 0;
 }
 
-/* The filter clauses as " AND ..." conditions on runs r. */
-static void add_filters(sqlbuf *q, const clause *cl, int n)
+/* The filter clauses as " AND ..." conditions on runs r: cheap attribute tests
+ * first, then subqueries. A metric clause on the order key of part 0 (`fold`)
+ * tests the joined o.last directly, which narrows the index range. */
+static void add_filters(sqlbuf *q, const clause *cl, int n, const clause *fold)
 {
+    for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < n; i++) {
         const clause *c = &cl[i];
+        if ((c->kind == K_ATTR) != (pass == 0))
+            continue;
+        if (fold && c->kind == K_METRIC && strcmp(c->key, fold->key) == 0) {
+            add(q, " AND o.last %s ?%d", op_sql[c->op], bind_num(q, c->num));
+            continue;
+        }
         const char *op = op_sql[c->op];
         int like = c->op == OP_LIKE || c->op == OP_ILIKE;
         switch (c->kind) {
@@ -523,7 +532,7 @@ static void build_sql(sqlbuf *q, int64_t study_id, const clause *cl, int n, cons
         if (order && order->kind == K_ATTR)
             add(q, " AND %s IS %sNULL", expr, part == 0 ? "NOT " : "");
     }
-    add_filters(q, cl, n);
+    add_filters(q, cl, n, part == 0 && order && order->kind == K_METRIC ? order : NULL);
     if (part == 0 && order)
         add(q, " ORDER BY %s %s, r.trial_number, r.id", expr, desc ? "DESC" : "ASC");
     else
@@ -581,6 +590,94 @@ oom:
     sqlite3_reset(st);
     snprintf(err, 256, "run %lld: out of memory reading params", (long long)r->id);
     return TRK_ERR;
+}
+
+#define PARAM_CHUNK 256
+
+typedef struct id_index {
+    int64_t id;
+    int index;
+} id_index;
+
+static int cmp_id_index(const void *a, const void *b)
+{
+    int64_t x = ((const id_index *)a)->id, y = ((const id_index *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Appends one param row to run r; -1 when out of memory. */
+static int add_param(trk_run *r, int *cap, sqlite3_stmt *st, int col)
+{
+    if (r->n_params == *cap) {
+        *cap = *cap ? 2 * *cap : 8;
+        trk_param *p = realloc(r->params, sizeof *p * (size_t)*cap);
+        if (!p)
+            return -1;
+        r->params = p;
+    }
+    trk_param *p = &r->params[r->n_params];
+    p->key = trk_column_strdup(st, col);
+    p->value = trk_column_strdup(st, col + 1);
+    p->num = trk_column_double(st, col + 2);
+    if (!p->key || !p->value) {
+        free(p->key);
+        free(p->value);
+        return -1;
+    }
+    r->n_params++;
+    return 0;
+}
+
+/* Loads the params of n runs, PARAM_CHUNK runs per statement (one statement per
+ * run costs a lock and a VDBE start each: 30,000 runs took ~0.3 s that way). */
+static int load_params_many(trk_store *s, trk_run *runs, int n, char err[256])
+{
+    if (n <= 8) {
+        for (int i = 0; i < n; i++)
+            if (load_params(s, &runs[i], err) != 0)
+                return TRK_ERR;
+        return 0;
+    }
+    char sql[64 + PARAM_CHUNK * 2 + 64];
+    size_t len = (size_t)snprintf(sql, sizeof sql,
+                                  "SELECT run_id, key, value, num FROM params WHERE run_id IN (");
+    for (int i = 0; i < PARAM_CHUNK; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s?", i ? "," : "");
+    snprintf(sql + len, sizeof sql - len, ") ORDER BY run_id, key");
+    sqlite3_stmt *st = NULL;
+    id_index map[PARAM_CHUNK];
+    int caps[PARAM_CHUNK], rc = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return trk_sql_fail(s, "preparing the params query", err);
+    for (int base = 0; base < n && rc == 0; base += PARAM_CHUNK) {
+        int m = n - base < PARAM_CHUNK ? n - base : PARAM_CHUNK;
+        sqlite3_reset(st);
+        for (int i = 0; i < PARAM_CHUNK; i++)
+            sqlite3_bind_int64(st, i + 1, i < m ? runs[base + i].id : 0);
+        for (int i = 0; i < m; i++) {
+            map[i] = (id_index){runs[base + i].id, base + i};
+            caps[i] = runs[base + i].n_params;
+        }
+        qsort(map, (size_t)m, sizeof map[0], cmp_id_index);
+        int step, k = 0;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            while (k < m && map[k].id < id)
+                k++;
+            if (k == m || map[k].id != id)
+                continue;
+            trk_run *r = &runs[map[k].index];
+            if (add_param(r, &caps[map[k].index - base], st, 1) != 0) {
+                snprintf(err, 256, "run %lld: out of memory reading params", (long long)id);
+                rc = TRK_ERR;
+                break;
+            }
+        }
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = trk_sql_fail(s, "reading params", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 void trk_run_clear(trk_run *r)
@@ -679,10 +776,8 @@ int trk_runs_query(trk_store *s, int64_t study_id, const trk_query *qy, trk_run_
         (rc = run_part(s, study_id, &p, o, desc, 1, q->limit > 0 ? q->limit - out->n : 0, out,
                        &cap, err)) != 0)
         goto fail;
-    for (int i = 0; i < out->n; i++)
-        if ((rc = load_params(s, &out->runs[i], err)) != 0)
-            goto fail;
-    rc = 0;
+    if ((rc = load_params_many(s, out->runs, out->n, err)) != 0)
+        goto fail;
     goto done;
 fail:
     trk_run_list_free(out);

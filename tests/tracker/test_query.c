@@ -167,6 +167,9 @@ int main(void)
     EXPECT(NULL, "metrics.sharpe desc", 0, 2, 6, 4);
     EXPECT("state = 'COMPLETE'", "metrics.sharpe desc", 0, 0, 4, 0, 5, 1);
     EXPECT("state = 'COMPLETE'", "value", 0, 3, 1, 4, 0);
+    EXPECT("metrics.sharpe > 1", "metrics.sharpe", 0, 0, 0, 5, 4, 6);
+    EXPECT("metrics.sharpe > 1 and metrics.sharpe <= 2", "metrics.sharpe desc", 0, 0, 4, 0, 5);
+    EXPECT("metrics.sharpe < 1", "metrics.sharpe", 0, 0, 1);
 
     /* run rows carry their params */
     {
