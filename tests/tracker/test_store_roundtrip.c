@@ -376,11 +376,78 @@ static void test_roundtrip(void)
     }
 }
 
+/* Batches: one transaction, a failing call undoes only itself, readers see
+ * nothing until the end; a 123-row metric batch (multi-row and single-row inserts)
+ * reads back in order. */
+static void test_batch(void)
+{
+    char p[600];
+    tu_path(p, sizeof p, "batch.db");
+    trk_store *s = trk_store_open(p, TRK_CREATE, err), *r = NULL;
+    CHECK_MSG(s != NULL, "%s", err);
+    if (!s)
+        return;
+    int64_t sid, rid, found;
+    TU_OK(trk_study_open(s, "b", "{}", "minimize", 0, &sid, NULL, err));
+    r = trk_store_open(p, TRK_READONLY, err);
+    CHECK_MSG(r != NULL, "%s", err);
+    TU_OK(trk_store_batch_begin(s, err));
+    CHECK_INT(trk_store_batch_begin(s, err), TRK_EINVAL);
+    TU_OK(trk_run_start(s, sid, 0, 1, 1, &rid, err));
+    trk_param_in pin = {"units", "64", 64};
+    TU_OK(trk_run_log_params(s, rid, &pin, 1, err));
+    CHECK_INT(trk_run_log_params(s, 999, &pin, 1, err), TRK_ENOTFOUND);
+    CHECK_INT(trk_run_start(s, sid, 0, 1, 1, &found, err), TRK_EINVAL); /* duplicate trial */
+    trk_metric_in m[123];
+    for (int i = 0; i < 123; i++)
+        m[i] = (trk_metric_in){i % 3 ? "loss" : "acc", 122 - i, i, 0};
+    TU_OK(trk_run_log_metrics(s, rid, m, 123, err));
+    TU_OK(trk_run_finish(s, rid, TRK_COMPLETE, 0.25, NULL, err));
+    if (r) {
+        trk_study_info si;
+        TU_OK(trk_study_get(r, "b", &si, err));
+        CHECK_INT(si.n_runs, 0); /* not visible before the batch ends */
+        trk_study_info_clear(&si);
+    }
+    TU_OK(trk_store_batch_end(s, err));
+    CHECK_INT(trk_store_batch_end(s, err), TRK_EINVAL);
+    if (r) {
+        trk_run run;
+        TU_OK(trk_run_get(r, rid, &run, err));
+        CHECK_INT(run.state, TRK_COMPLETE);
+        CHECK_INT(run.n_params, 1);
+        trk_run_clear(&run);
+        trk_metric_point *h;
+        int n;
+        TU_OK(trk_metric_history(r, rid, "loss", &h, &n, err));
+        CHECK_INT(n, 82);
+        for (int i = 1; i < n; i++)
+            CHECK(h[i].step > h[i - 1].step);
+        if (n == 82) {
+            CHECK_INT(h[0].step, 0);
+            CHECK_NEAR(h[0].value, 122, 0);
+        }
+        free(h);
+        trk_metric_summary *ms;
+        TU_OK(trk_metric_summaries(r, rid, &ms, &n, err));
+        CHECK_INT(n, 2);
+        if (n == 2) {
+            CHECK_INT(ms[0].count, 41);
+            CHECK_NEAR(ms[0].last, 0, 0);  /* acc at step 122 is row 0 */
+            CHECK_NEAR(ms[1].max, 122, 0);
+        }
+        trk_metric_summaries_free(ms, n);
+        trk_store_close(r);
+    }
+    trk_store_close(s);
+}
+
 int main(void)
 {
     tu_scratch();
     test_refuses_foreign_files();
     test_migration_from_v1();
     test_roundtrip();
+    test_batch();
     return check_done();
 }
