@@ -16,14 +16,14 @@ with tempfile.TemporaryDirectory() as d:
     study = optuna.create_study(study_name="peer", storage=storage, direction="minimize")
 
     trial = study.ask()
-    rows = 2000
+    rows = 300
     t0 = time.perf_counter()
     for step in range(rows):
         trial.report(1.0 / (1 + step), step)
     report_rate = rows / (time.perf_counter() - t0)
     study.tell(trial, 0.5)
 
-    n = 100
+    n = 20
     t0 = time.perf_counter()
     for i in range(n):
         t = study.ask()
