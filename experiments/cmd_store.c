@@ -521,23 +521,80 @@ out:
 
 /* ---- compare ------------------------------------------------------------------- */
 
-/* One row of the comparison: a label and one cell per run. */
-static void compare_row(const char *label, char cells[][32], int n, int lw, int w,
-                        int only_diff)
+/* The comparison as rows of one label and one cell per run, printed afterwards in
+ * blocks of as many runs as fit 80 columns. */
+typedef struct cmp_table {
+    int n;             /* runs */
+    int rows, cap;
+    char (*label)[64];
+    char (*cells)[32]; /* rows x n */
+} cmp_table;
+
+/* Adds a row (cells[0..n)); with only_diff, rows whose cells are all equal are
+ * dropped. -1 when out of memory. */
+static int cmp_add(cmp_table *t, const char *label, char cells[][32], int only_diff)
 {
-    if (only_diff) {
-        int same = 1;
-        for (int i = 1; i < n; i++)
-            same &= strcmp(cells[i], cells[0]) == 0;
-        if (same)
-            return;
+    int same = 1;
+    for (int i = 1; i < t->n; i++)
+        same &= strcmp(cells[i], cells[0]) == 0;
+    if (only_diff && same)
+        return 0;
+    if (t->rows == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 32;
+        char (*l)[64] = realloc(t->label, sizeof *l * (size_t)cap);
+        if (!l)
+            return -1;
+        t->label = l;
+        char (*c)[32] = realloc(t->cells, sizeof *c * (size_t)cap * (size_t)t->n);
+        if (!c)
+            return -1;
+        t->cells = c;
+        t->cap = cap;
     }
-    cell(label, lw, 0);
-    for (int i = 0; i < n; i++) {
-        putchar(' ');
-        cell(cells[i], w, 1);
+    snprintf(t->label[t->rows], 64, "%s", label);
+    memcpy(t->cells[(size_t)t->rows * (size_t)t->n], cells, sizeof cells[0] * (size_t)t->n);
+    t->rows++;
+    return 0;
+}
+
+static void cmp_print(const cmp_table *t, const long *ids)
+{
+    int lw = 8;
+    for (int r = 0; r < t->rows; r++)
+        if ((int)strlen(t->label[r]) > lw)
+            lw = (int)strlen(t->label[r]);
+    if (lw > 30)
+        lw = 30;
+    int w = 10;
+    for (int r = 0; r < t->rows * t->n; r++)
+        if ((int)strlen(t->cells[r]) > w)
+            w = (int)strlen(t->cells[r]);
+    if (w > 14)
+        w = 14;
+    int per = (80 - lw) / (w + 1);
+    if (per < 1)
+        per = 1;
+    for (int b = 0; b < t->n; b += per) {
+        int e = b + per < t->n ? b + per : t->n;
+        if (b > 0)
+            putchar('\n');
+        cell("", lw, 0);
+        for (int i = b; i < e; i++) {
+            char h[32];
+            snprintf(h, sizeof h, "run %ld", ids[i]);
+            putchar(' ');
+            cell(h, w, 1);
+        }
+        putchar('\n');
+        for (int r = 0; r < t->rows; r++) {
+            cell(t->label[r], lw, 0);
+            for (int i = b; i < e; i++) {
+                putchar(' ');
+                cell(t->cells[(size_t)r * (size_t)t->n + (size_t)i], w, 1);
+            }
+            putchar('\n');
+        }
     }
-    putchar('\n');
 }
 
 int cmd_compare(int argc, char **argv)
@@ -568,21 +625,27 @@ int cmd_compare(int argc, char **argv)
         exp_cli_error("compare", "needs at least two run ids (see 'seqtune compare --help')");
         return EXP_EXIT_USAGE;
     }
-    if (n > 16) {
-        exp_cli_error("compare", "at most 16 runs side by side, got %d", n);
+    if (n > 64) {
+        exp_cli_error("compare", "at most 64 runs at once, got %d", n);
         return EXP_EXIT_USAGE;
     }
-    long ids[16];
+    long ids[64];
     for (int i = 0; i < n; i++)
         if (exp_parse_long(argv[optind + i], 1, 1L << 62, "compare", "RUN", &ids[i]))
             return EXP_EXIT_USAGE;
     trk_store *s = open_store("compare", db);
     if (!s)
         return EXP_EXIT_INPUT;
-    char err[256], (*cells)[32] = calloc(16, 32);
-    trk_run runs[16] = {0};
-    trk_metric_summary *ms[16] = {0};
-    int nms[16] = {0}, got = 0, rc = EXP_EXIT_INPUT;
+    char err[256], (*cells)[32] = calloc((size_t)n, 32);
+    trk_run *runs = calloc((size_t)n, sizeof *runs);
+    trk_metric_summary **ms = calloc((size_t)n, sizeof *ms);
+    int *nms = calloc((size_t)n, sizeof *nms), got = 0, rc = EXP_EXIT_INPUT;
+    cmp_table t = {n, 0, 0, NULL, NULL};
+    const char **keys = NULL;
+    if (!cells || !runs || !ms || !nms) {
+        exp_cli_error("compare", "out of memory");
+        goto out;
+    }
     for (; got < n; got++) {
         if (trk_run_get(s, ids[got], &runs[got], err) != 0 ||
             trk_metric_summaries(s, ids[got], &ms[got], &nms[got], err) != 0) {
@@ -591,51 +654,22 @@ int cmd_compare(int argc, char **argv)
             goto out;
         }
     }
-    /* label column as wide as the longest label (at most 32), the runs share the rest */
-    trk_run_list all = {runs, n};
-    int nk = 0, lw = 8;
-    const char **keys = param_keys(&all, &nk);
-    for (int k = 0; k < nk; k++)
-        if ((int)strlen(keys[k]) + 7 > lw)
-            lw = (int)strlen(keys[k]) + 7;
-    for (int i = 0; i < n; i++)
-        for (int m = 0; m < nms[i]; m++)
-            if ((int)strlen(ms[i][m].key) + 13 > lw)
-                lw = (int)strlen(ms[i][m].key) + 13;
-    if (lw > 32)
-        lw = 32;
-    int w = (80 - lw) / n - 1;
-    if (w < 9)
-        w = 9;
-    if (w > 20)
-        w = 20;
-    cell("", lw, 0);
-    for (int i = 0; i < n; i++) {
-        char h[32];
-        snprintf(h, sizeof h, "run %ld", ids[i]);
-        putchar(' ');
-        cell(h, w, 1);
-    }
-    putchar('\n');
-    for (int i = 0; i < n; i++)
-        snprintf(cells[i], 32, "%lld", (long long)runs[i].study_id);
-    compare_row("study id", cells, n, lw, w, only_diff);
-    for (int i = 0; i < n; i++)
-        snprintf(cells[i], 32, "%d", runs[i].trial_number);
-    compare_row("trial", cells, n, lw, w, only_diff);
-    for (int i = 0; i < n; i++)
-        snprintf(cells[i], 32, "%s", trk_state_name(runs[i].state));
-    compare_row("state", cells, n, lw, w, only_diff);
+    int oom = 0;
+#define ROW(label, ...) do { for (int i_ = 0; i_ < n; i_++) snprintf(cells[i_], 32, __VA_ARGS__); \
+    oom |= cmp_add(&t, label, cells, only_diff); } while (0)
+    ROW("study id", "%lld", (long long)runs[i_].study_id);
+    ROW("trial", "%d", runs[i_].trial_number);
+    ROW("state", "%s", trk_state_name(runs[i_].state));
     for (int i = 0; i < n; i++)
         fmt_num(runs[i].value, cells[i], 32);
-    compare_row("value", cells, n, lw, w, only_diff);
-    for (int i = 0; i < n; i++)
-        snprintf(cells[i], 32, "%d", runs[i].worker);
-    compare_row("worker", cells, n, lw, w, only_diff);
-    for (int i = 0; i < n; i++)
-        snprintf(cells[i], 32, "%lld", (long long)runs[i].seed);
-    compare_row("seed", cells, n, lw, w, only_diff);
+    oom |= cmp_add(&t, "value", cells, only_diff);
+    ROW("worker", "%d", runs[i_].worker);
+    ROW("seed", "%lld", (long long)runs[i_].seed);
+#undef ROW
     /* params: the union of keys in sorted order */
+    trk_run_list all = {runs, n};
+    int nk = 0;
+    keys = param_keys(&all, &nk);
     for (int k = 0; k < nk; k++) {
         char label[64];
         snprintf(label, sizeof label, "params.%s", keys[k]);
@@ -643,9 +677,8 @@ int cmd_compare(int argc, char **argv)
             const char *v = param_of(&runs[i], keys[k]);
             snprintf(cells[i], 32, "%s", v ? v : "-");
         }
-        compare_row(label, cells, n, lw, w, only_diff);
+        oom |= cmp_add(&t, label, cells, only_diff);
     }
-    free(keys);
     /* metrics: union of keys, last / min / max */
     for (int i = 0; i < n; i++)
         for (int m = 0; m < nms[i]; m++) {
@@ -668,16 +701,27 @@ int cmd_compare(int argc, char **argv)
                                                                           : ms[j][q].max,
                                     cells[j], 32);
                 }
-                compare_row(label, cells, n, lw, w, only_diff);
+                oom |= cmp_add(&t, label, cells, only_diff);
             }
         }
+    if (oom) {
+        exp_cli_error("compare", "out of memory");
+        goto out;
+    }
+    cmp_print(&t, ids);
     rc = EXP_EXIT_OK;
 out:
     for (int i = 0; i < got; i++) {
         trk_run_clear(&runs[i]);
         trk_metric_summaries_free(ms[i], nms[i]);
     }
+    free(keys);
+    free(t.label);
+    free(t.cells);
     free(cells);
+    free(runs);
+    free(ms);
+    free(nms);
     trk_store_close(s);
     return rc;
 }

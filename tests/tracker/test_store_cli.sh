@@ -63,6 +63,8 @@ run compare 1 2 5 --db store.db;                expect_rc 0 "compare"
 expect_out "params.units  *64  *128  *96" "compare params"
 expect_out "metrics.sharpe last" "compare metrics"; fits_80 "compare"
 all=$(wc -l <out.txt)
+run compare 1 2 3 4 5 6 7 8 --db store.db;      expect_rc 0 "compare 8 runs"
+fits_80 "compare 8 runs"; expect_out "run 8" "compare 8 runs"
 run compare 1 5 --only-diff --db store.db;      expect_rc 0 "compare --only-diff"
 ok; [ "$(wc -l <out.txt)" -lt "$all" ] || fail "--only-diff did not drop rows"
 ok; ! grep -q "^study id" out.txt || fail "--only-diff kept an equal row"
