@@ -718,8 +718,9 @@ done:
     return rc;
 }
 
-int trk_export_study(trk_store *s, const char *name, trk_export_format fmt,
-                     const char *out_path, char err[256])
+/* The export proper, inside the read snapshot taken by trk_export_study. */
+static int export_study(trk_store *s, const char *name, trk_export_format fmt,
+                        const char *out_path, char err[256])
 {
     if (!out_path || !*out_path) {
         snprintf(err, 256, "export: the output path is empty");
@@ -754,5 +755,14 @@ int trk_export_study(trk_store *s, const char *name, trk_export_format fmt,
     }
     int rc = write_text(out_path, text, err);
     free(text);
+    return rc;
+}
+
+int trk_export_study(trk_store *s, const char *name, trk_export_format fmt,
+                     const char *out_path, char err[256])
+{
+    int began = trk_read_begin(s); /* one snapshot even while a study is running */
+    int rc = export_study(s, name, fmt, out_path, err);
+    trk_read_end(s, began);
     return rc;
 }
