@@ -9,6 +9,7 @@
 #include "tests/tracker/trk_testutil.h"
 #include "tracker/query.h"
 
+#include <gsl/gsl_rng.h>
 #include <math.h>
 
 static char err[256];
@@ -231,6 +232,42 @@ int main(void)
     if (n == 3)
         CHECK_STR_CONTAINS(list[2].name, evil);
     trk_studies_free(list, n);
+
+    /* fuzz: random token soups and byte mutations of valid filters never crash;
+     * an error always names a position inside the text */
+    {
+        static const char *const toks[] = {"params.", "metrics.", "tags.", "attributes.", "units",
+            "sharpe", "state", "value", "`odd key`", "`", "'", "\"", "'x''y'", "=", "!=", "<",
+            "<=", ">", ">=", "LIKE", "and", "or", "64", "-1.5e3", "1e999", "'COMPLETE'", " ",
+            "  ", ".", "(", ")", ";", "--", "\\", "%", "\xc3\xa9"};
+        const int ntok = (int)(sizeof toks / sizeof toks[0]);
+        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(rng, 7);
+        char f[512];
+        int accepted = 0;
+        for (int it = 0; it < 3000; it++) {
+            size_t len = 0;
+            int n = 1 + (int)gsl_rng_uniform_int(rng, 12);
+            for (int k = 0; k < n; k++)
+                len += (size_t)snprintf(f + len, sizeof f - len, "%s",
+                                        toks[gsl_rng_uniform_int(rng, (unsigned long)ntok)]);
+            if (it % 3 == 0) /* flip a byte of a valid filter instead */
+                len = (size_t)snprintf(f, sizeof f, "params.units >= 64 and metrics.sharpe > 1"),
+                f[gsl_rng_uniform_int(rng, len)] = (char)(1 + gsl_rng_uniform_int(rng, 255));
+            int rc = trk_filter_check(f, err);
+            if (rc == 0) {
+                accepted++;
+                trk_query q = {f, NULL, 0, 0};
+                trk_run_list l;
+                CHECK_MSG(trk_runs_query(S, SID, &q, &l, err) == 0, "accepted '%s' fails: %s", f, err);
+                trk_run_list_free(&l);
+            } else {
+                CHECK_MSG(rc == TRK_EINVAL && strstr(err, "position ") != NULL, "'%s': %s", f, err);
+            }
+        }
+        fprintf(stderr, "fuzz: %d of 3000 filters were valid\n", accepted);
+        gsl_rng_free(rng);
+    }
 
     trk_store_close(S);
     return check_done();
