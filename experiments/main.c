@@ -31,6 +31,10 @@ const exp_cmd exp_commands[] = {
      "  -s, --seed S        random seed (default 42)\n"
      "      --start UNIX    open time of the first bar (default 1577836800, 2020-01-01)\n"
      "  -h, --help          show this text\n"},
+    {"studies", cmd_studies, "List the studies in the store", exp_usage_studies},
+    {"trials", cmd_trials, "List, filter and order the trials of a study", exp_usage_trials},
+    {"compare", cmd_compare, "Compare runs side by side", exp_usage_compare},
+    {"export", cmd_export, "Export a study as CSV, JSON or an Optuna storage", exp_usage_export},
     {NULL, NULL, NULL, NULL},
 };
 
