@@ -14,6 +14,7 @@ bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
 src=${SEQTUNE_SRC:-$here/../..}
 data=${SEQTUNE_DATA:-}
 mkstore=${1:-}
+bin=$(realpath "$bin"); [ -n "$mkstore" ] && mkstore=$(realpath "$mkstore")   # cases run in a temp cwd
 only=${BAD_INPUTS_ONLY:-}      # run only the case of this name (for debugging)
 activate=" ${BAD_INPUTS_ACTIVATE:-} "   # e.g. "run predict": run those pending cases too
 root=$(mktemp -d)
