@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# memcheck.sh cli|run - runs seqtune under valgrind memcheck (issue 9, item 4):
+# no invalid access, no use of uninitialised values, no definite or indirect
+# leak (--errors-for-leak-kinds=definite,indirect), or the test fails.
+#   cli: the commands that exist on every branch (synth, validate, a refused
+#        spec, studies/trials/export on a small store when the helper is given
+#        as $2);
+#   run: a small end-to-end study (builtin objective, then a 2-trial LSTM study
+#        on synthetic candles) and `trials` over its store.
+# Declared in meson only for the plain build (valgrind cannot run ASan code).
+set -u
+bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
+mode=${1:-cli}
+mkstore=${2:-}
+command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export OPENBLAS_NUM_THREADS=1
+failures=0
+vg() {  # vg NAME ARGS...: one seqtune command under memcheck
+  local name=$1; shift
+  valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    --track-origins=yes --log-file="$tmp/vg.$name.log" "$bin" "$@" >"$tmp/out.$name" 2>"$tmp/err.$name"
+  local rc=$?
+  if [ "$rc" -eq 99 ] || grep -qE 'Invalid (read|write|free)|uninitialised|definitely lost: [1-9]|indirectly lost: [1-9]' "$tmp/vg.$name.log"; then
+    echo "FAIL $name: memcheck errors"; grep -E '^==[0-9]+== ' "$tmp/vg.$name.log" | head -40
+    failures=$((failures + 1))
+  else
+    echo "ok $name (exit $rc; $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$tmp/vg.$name.log"))"
+  fi
+}
+case $mode in
+cli)
+  vg synth synth -o "$tmp/c.csv" --bars 2000 --seed 3
+  vg validate validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/good.json"
+  vg validate_bad validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/low_ge_high.json"
+  if [ -n "$mkstore" ] && [ -x "$mkstore" ]; then
+    "$mkstore" "$tmp/s.db" || { echo "FAIL: store helper"; exit 1; }
+    vg studies studies --db "$tmp/s.db"
+    vg trials trials --db "$tmp/s.db" --study s --filter "params.units >= 32 and tags.note = 'slow'" --order-by "metrics.val_loss desc"
+    vg export export --db "$tmp/s.db" --study s --format json -o "$tmp/e.json"
+    vg filter_bad trials --db "$tmp/s.db" --study s --filter "state = 'x"
+  fi
+  ;;
+run)
+  "$bin" run --help >/dev/null 2>&1 || { echo "SKIP: this seqtune has no 'run' command yet"; exit 77; }
+  cat >"$tmp/branin.json" <<'JSON'
+{"name": "vg-branin", "objective": {"builtin": "branin", "sleep_s": 0},
+ "search": {"n_trials": 6, "sampler": {"name": "tpe", "seed": 1, "n_startup_trials": 3},
+  "pruner": {"name": "none"},
+  "space": {"x1": {"type": "float", "low": -5, "high": 10},
+            "x2": {"type": "float", "low": 0, "high": 15}}}}
+JSON
+  vg run_branin run "$tmp/branin.json" --db "$tmp/r.db" --quiet
+  "$bin" synth -o "$tmp/candles.csv" --bars 600 --seed 5 >/dev/null || exit 1
+  cat >"$tmp/lstm.json" <<'JSON'
+{"name": "vg-lstm", "data": {"path": "candles.csv"}, "features": ["log_return", "rsi:14"],
+ "validation": {"folds": 2, "val_fraction": 0.2, "holdout_fraction": 0.15},
+ "training": {"max_epochs": 2, "patience": 1},
+ "search": {"n_trials": 2, "sampler": {"name": "random", "seed": 2}, "pruner": {"name": "median"},
+  "space": {"units": {"type": "int", "low": 4, "high": 8},
+            "seq_len": {"type": "int", "low": 8, "high": 12}}}}
+JSON
+  vg run_lstm run "$tmp/lstm.json" --db "$tmp/r.db" --quiet
+  vg trials_after_run trials --db "$tmp/r.db" --study vg-lstm
+  ;;
+*) echo "usage: memcheck.sh cli|run [MKSTORE]"; exit 1 ;;
+esac
+[ "$failures" -eq 0 ] || exit 1
