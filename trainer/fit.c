@@ -27,24 +27,43 @@ void tr_fit_options_default(tr_fit_options *o)
     o->init_weights = 1;
 }
 
-/* Adam state: first and second moments, one slab each, in the parameter layout. */
-typedef struct adam {
-    float *m, *v;
-    long step;
-    double b1, b2, eps, wd;
-} adam;
+int tr_adam_init(tr_adam *a, size_t n, double beta1, double beta2, double eps,
+                 double weight_decay, char err[256])
+{
+    memset(a, 0, sizeof *a);
+    a->m = calloc(n ? n : 1, sizeof *a->m);
+    a->v = calloc(n ? n : 1, sizeof *a->v);
+    if (!a->m || !a->v) {
+        tr_adam_free(a);
+        snprintf(err, 256, "adam: out of memory for %zu parameters", n);
+        return -1;
+    }
+    a->n = n;
+    a->b1 = beta1 > 0 ? beta1 : 0.9;
+    a->b2 = beta2 > 0 ? beta2 : 0.999;
+    a->eps = eps > 0 ? eps : 1e-8;
+    a->wd = weight_decay;
+    return 0;
+}
 
-/* One Adam step (torch.optim.Adam, amsgrad off): with weight decay g += wd * p;
+void tr_adam_free(tr_adam *a)
+{
+    free(a->m);
+    free(a->v);
+    memset(a, 0, sizeof *a);
+}
+
+/* torch.optim.Adam (amsgrad off): with weight decay g += wd * p;
  * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
-static void adam_step(adam *a, float *p, const float *g, size_t n, double lr)
+void tr_adam_step(tr_adam *a, float *p, const float *g, double lr)
 {
     a->step++;
     float b1 = (float)a->b1, b2 = (float)a->b2, wd = (float)a->wd;
     float step_size = (float)(lr / (1.0 - pow(a->b1, (double)a->step)));
     float bc2 = (float)sqrt(1.0 - pow(a->b2, (double)a->step));
     float eps = (float)a->eps;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < a->n; i++) {
         float gi = g[i] + wd * p[i];
         a->m[i] = b1 * a->m[i] + (1.0f - b1) * gi;
         a->v[i] = b2 * a->v[i] + (1.0f - b2) * gi * gi;
@@ -52,9 +71,7 @@ static void adam_step(adam *a, float *p, const float *g, size_t n, double lr)
     }
 }
 
-/* Global L2 norm of the gradient slab; scales it to max_norm when above
- * (coefficient max_norm / (norm + 1e-6), as clip_grad_norm_). Returns the norm. */
-static double clip_grads(float *g, size_t n, double max_norm)
+double tr_clip_grad_norm(float *g, size_t n, double max_norm)
 {
     double ss = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -98,7 +115,7 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
     gsl_rng *rng = NULL;
     int *perm = NULL;
     float *best = NULL;
-    adam ad = {0};
+    tr_adam ad = {0};
     size_t n = m->n_params;
     memset(res, 0, sizeof *res);
     res->best_val_loss = INFINITY;
@@ -128,18 +145,13 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
     rng = gsl_rng_alloc(gsl_rng_mt19937);
     perm = malloc((size_t)(n_train > 0 ? n_train : 1) * sizeof *perm);
     best = malloc(n * sizeof *best);
-    ad.m = calloc(n, sizeof *ad.m);
-    ad.v = calloc(n, sizeof *ad.v);
-    if (!rng || !perm || !best || !ad.m || !ad.v) {
+    if (!rng || !perm || !best ||
+        tr_adam_init(&ad, n, opt->beta1, opt->beta2, opt->eps, opt->weight_decay, err)) {
         snprintf(err, 256, "fit: out of memory for %zu parameters", n);
         rc = TR_FIT_ENOMEM;
         goto fail;
     }
     gsl_rng_set(rng, opt->seed);
-    ad.b1 = opt->beta1 > 0 ? opt->beta1 : 0.9;
-    ad.b2 = opt->beta2 > 0 ? opt->beta2 : 0.999;
-    ad.eps = opt->eps > 0 ? opt->eps : 1e-8;
-    ad.wd = opt->weight_decay;
     if (opt->init_weights)
         tr_lstm_init(m, rng);
     memcpy(best, m->params, n * sizeof *best);
@@ -171,13 +183,13 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
             sum += (double)loss * nb;
             tr_lstm_zero_grad(m);
             tr_lstm_backward(m, NULL);
-            double gnorm = clip_grads(m->grads, n, opt->clip_norm);
+            double gnorm = tr_clip_grad_norm(m->grads, n, opt->clip_norm);
             if (!isfinite(gnorm)) {
                 snprintf(err, 256, "fit: the gradient norm became non-finite in epoch %d", epoch);
                 rc = TR_FIT_ENONFINITE;
                 goto fail;
             }
-            adam_step(&ad, m->params, m->grads, n, lr);
+            tr_adam_step(&ad, m->params, m->grads, lr);
         }
         tr_epoch_report r = {.epoch = epoch, .train_loss = sum / n_train, .lr = lr};
         r.val_loss = r.train_loss;
@@ -230,7 +242,6 @@ fail:
     gsl_rng_free(rng);
     free(perm);
     free(best);
-    free(ad.m);
-    free(ad.v);
+    tr_adam_free(&ad);
     return rc;
 }

@@ -16,6 +16,28 @@
 #include "trainer/lstm.h"
 #include "trainer/windows.h"
 
+/* Adam state: first and second moments, one slab each, in the parameter layout. */
+typedef struct tr_adam {
+    float *m, *v;
+    size_t n;
+    long step;
+    double b1, b2, eps, wd;
+} tr_adam;
+
+/* Zeroed moments for n parameters; beta/eps <= 0 mean PyTorch's 0.9, 0.999, 1e-8;
+ * weight_decay as PyTorch Adam's (L2 added to the gradient). 0, or -1 with err.
+ * Release with tr_adam_free. */
+int tr_adam_init(tr_adam *a, size_t n, double beta1, double beta2, double eps,
+                 double weight_decay, char err[256]);
+void tr_adam_free(tr_adam *a);
+
+/* One torch.optim.Adam step of p (a->n) with gradient g at learning rate lr. */
+void tr_adam_step(tr_adam *a, float *p, const float *g, double lr);
+
+/* clip_grad_norm_: scales g (n) by max_norm / (norm + 1e-6) when that is < 1;
+ * max_norm <= 0 only measures. Returns the global L2 norm before clipping. */
+double tr_clip_grad_norm(float *g, size_t n, double max_norm);
+
 /* What the callback sees after each epoch (epoch counts from 1). */
 typedef struct tr_epoch_report {
     int epoch;
