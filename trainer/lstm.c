@@ -67,16 +67,13 @@ ALWAYS_INLINE void vst(float *p, vf v, int n)
         memcpy(p, &v, (size_t)n * sizeof(float));
 }
 
-ALWAYS_INLINE vf vmax(vf a, vf b)
+/* Clamps x to [lo, hi]; NaN stays NaN (so a NaN input reaches the loss). */
+ALWAYS_INLINE vf vclamp(vf x, float lo, float hi)
 {
-    vi m = a > b;
-    return (vf)((m & (vi)a) | (~m & (vi)b));
-}
-
-ALWAYS_INLINE vf vmin(vf a, vf b)
-{
-    vi m = a < b;
-    return (vf)((m & (vi)a) | (~m & (vi)b));
+    vf l = vsplat(lo), h = vsplat(hi);
+    vi below = x < l, above = x > h;
+    x = (vf)((below & (vi)l) | (~below & (vi)x));
+    return (vf)((above & (vi)h) | (~above & (vi)x));
 }
 
 /* exp(x), Cephes-style: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r,
@@ -84,7 +81,7 @@ ALWAYS_INLINE vf vmin(vf a, vf b)
 ALWAYS_INLINE vf vexp(vf x)
 {
     const vf magic = vsplat(12582912.0f); /* 1.5 * 2^23: adding it rounds to integer */
-    x = vmin(vmax(x, vsplat(-87.0f)), vsplat(88.0f));
+    x = vclamp(x, -87.0f, 88.0f);
     vf t = x * vsplat(1.44269504088896341f) + magic;
     vf n = t - magic;
     vf r = x - n * vsplat(0.693359375f);
