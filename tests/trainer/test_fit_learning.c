@@ -162,7 +162,9 @@ static void early_stopping(gsl_rng *rng)
               res.best_val_loss);
 
     /* pruning: stop at epoch 3 */
+    float *keep = h->best_params;
     memset(h, 0, sizeof *h);
+    h->best_params = keep;
     h->m = m;
     h->prune_at = 3;
     rc = tr_fit(m, &train, &val, &o, &res, err);
