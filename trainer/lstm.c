@@ -196,6 +196,16 @@ static void dropout_forward(const float *in, float *out, float *mask, size_t n,
         out[k] = in[k] * mask[k];
 }
 
+/* dst (cols, rows) = src (rows, cols)^T, in cache-sized tiles. */
+static void transpose(const float *src, float *dst, int rows, int cols)
+{
+    for (int i0 = 0; i0 < rows; i0 += 32)
+        for (int j0 = 0; j0 < cols; j0 += 32)
+            for (int i = i0; i < rows && i < i0 + 32; i++)
+                for (int j = j0; j < cols && j < j0 + 32; j++)
+                    dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+}
+
 static int layer_in(const tr_lstm_config *c, int l)
 {
     return l == 0 ? c->n_features : c->units;
@@ -286,6 +296,8 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
             TAKE(A->h, T * B * H);
             if (l > 0)
                 TAKE(A->mask, T * B * K);
+            TAKE(A->wt_ih, K * 4 * H);
+            TAKE(A->wt_hh, H * 4 * H);
         }
         TAKE(m->head_in, B * H);
         TAKE(m->head_mask, B * H);
@@ -391,16 +403,18 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
         }
         for (int j = 0; j < G4; j++)
             m->bias_sum[j] = m->p.b_ih[l][j] + m->p.b_hh[l][j];
+        transpose(m->p.w_ih[l], A->wt_ih, G4, K);
+        transpose(m->p.w_hh[l], A->wt_hh, G4, H);
         /* gates (T*B, 4H) = in (T*B, K) W_ih^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)TB, G4, K, 1.0f,
-                    A->in, K, m->p.w_ih[l], K, 0.0f, A->gates, G4);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, G4, K, 1.0f,
+                    A->in, K, A->wt_ih, G4, 0.0f, A->gates, G4);
         for (int t = 0; t < T; t++) {
             float *Gt = A->gates + (size_t)t * B * G4;
             size_t o = (size_t)t * B * H;
             /* gates_t (B, 4H) += h_{t-1} (B, H) W_hh^T */
             if (t > 0)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G4, H, 1.0f,
-                            A->h + o - (size_t)B * H, H, m->p.w_hh[l], H, 1.0f, Gt, G4);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G4, H, 1.0f,
+                            A->h + o - (size_t)B * H, H, A->wt_hh, G4, 1.0f, Gt, G4);
             cell_forward(Gt, m->bias_sum, t > 0 ? A->c + o - (size_t)B * H : NULL,
                          A->c + o, A->tc + o, A->h + o, B, H);
         }

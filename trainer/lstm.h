@@ -75,6 +75,8 @@ typedef struct tr_lstm_layer_act {
     float *tc;      /* (T, B, H) tanh(c) */
     float *h;       /* (T, B, H) hidden output */
     float *mask;    /* (T, B, in_l) dropout mask scaled by 1/(1-p), l > 0 only */
+    float *wt_ih;   /* (in_l, 4H) W_ih transposed, refreshed by every forward pass */
+    float *wt_hh;   /* (H, 4H) W_hh transposed, likewise (NN GEMMs run faster) */
 } tr_lstm_layer_act;
 
 typedef struct tr_lstm {
