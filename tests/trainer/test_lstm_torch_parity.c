@@ -9,8 +9,13 @@
  * tensor's largest magnitude): the head outputs, the loss, each parameter gradient
  * (named), the input gradient, and the parameters after one clip_grad_norm_(0.5) +
  * Adam(lr 0.01, weight_decay 0.01) step. Torch is not needed to run this test.
+ * It also checks that cblas_sgemm is OpenBLAS's, not GSL's reference CBLAS (which
+ * wins when -lgslcblas precedes -lopenblas on the link line, and is ~30x slower).
  */
+#define _GNU_SOURCE
+#include <cblas.h>
 #include <cjson/cJSON.h>
+#include <dlfcn.h>
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +139,9 @@ static void run_case(int ci, const cJSON *c)
 int main(void)
 {
     gsl_set_error_handler_off();
+    Dl_info info;
+    CHECK(dladdr((void *)cblas_sgemm, &info) != 0);
+    CHECK_STR_CONTAINS(info.dli_fname, "openblas");
     const char *src = getenv("SEQTUNE_SRC");
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/fixtures/lstm_torch.json", src ? src : ".");
