@@ -122,7 +122,8 @@ void tr_lstm_init(tr_lstm *m, gsl_rng *rng);
  * training != 0 applies dropout with masks drawn from a generator seeded by
  * `dropout_seed` (ignored when training == 0 or dropout == 0).
  * Writes the head outputs to out (B) when out != NULL: probabilities for the
- * direction head, predicted values for the return head. Returns the mean loss. */
+ * direction head, predicted values for the return head. Returns the mean loss
+ * (NaN when an input is NaN, or when B is out of range). */
 float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                       int training, unsigned long dropout_seed, float *out);
 
