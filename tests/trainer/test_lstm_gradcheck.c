@@ -177,7 +177,7 @@ int main(void)
     gsl_set_error_handler_off();
     run(1, 8, TR_HEAD_DIRECTION, 0.0f, 1);
     run(3, 6, TR_HEAD_RETURN, 0.0f, 2);
-    run(3, 20, TR_HEAD_DIRECTION, 0.0f, 3);
+    run(3, 17, TR_HEAD_DIRECTION, 0.0f, 3);
     run(2, 5, TR_HEAD_RETURN, 0.3f, 4);
     return check_done();
 }
