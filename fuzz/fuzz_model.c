@@ -4,8 +4,11 @@
  * tr_model_load reads a path, so each input is written to one private temp
  * file (made once per process) and loaded from there. Invariant: a refused file
  * has an error sentence; an accepted one has a sane architecture and metadata.
- * The loader checks an FNV-1a checksum first, so the seed corpus (valid files)
- * and the fuzzer's comparison tracing are what get inputs past it.
+ * The loader checks the file's FNV-1a 64 checksum, which random mutations
+ * almost never keep right, so the first input byte picks a mode: odd = the
+ * rest is a file body and the target appends its correct checksum (this is
+ * what reaches the parser of the header, metadata and weights); even = the
+ * rest is written as it is (checksum and truncation paths).
  */
 #include "fuzz/fuzz.h"
 
@@ -16,6 +19,17 @@
 #include <unistd.h>
 
 static char tmp_path[64];
+
+/* FNV-1a 64 over n bytes, as model_file.h specifies the checksum. */
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
 
 static void tmp_remove(void)
 {
@@ -44,11 +58,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = tmp_file();
     if (!path)
         return 0;
+    if (size == 0)
+        return 0;
+    int add_checksum = data[0] & 1;
+    data++;
+    size--;
     FILE *f = fopen(path, "wb");
     if (!f)
         return 0;
     size_t w = fwrite(data, 1, size, f);
-    if (fclose(f) != 0 || w != size)
+    int ok = w == size;
+    if (add_checksum) {
+        uint64_t h = fnv1a64(data, size);
+        uint8_t le[8];
+        for (int i = 0; i < 8; i++)
+            le[i] = (uint8_t)(h >> (8 * i));
+        ok = ok && fwrite(le, 1, 8, f) == 8;
+    }
+    if (fclose(f) != 0 || !ok)
         return 0;
     tr_lstm *m = NULL;
     tr_model_meta meta;

@@ -1,7 +1,10 @@
 /*
- * gen_model_seed.c - writes the small model files of fuzz/corpus/model/ (run by
- * hand when the model format changes: build-fuzz/fuzz/gen_model_seed DIR).
- * Two models: one layer with scaler statistics, two layers without.
+ * gen_model_seed.c - writes two small seeded model files: one layer with scaler
+ * statistics, two layers without. They are the source of the fuzz seeds in
+ * fuzz/corpus/model/ (each stored as "\0" + file and "\1" + file minus its
+ * checksum, see fuzz_model.c) and of tests/bad_inputs/models/ (good.model and
+ * the damaged copies). Run by hand when the model format changes:
+ * build-fuzz/fuzz/gen_model_seed DIR
  */
 #include "trainer/model_file.h"
 

@@ -20,6 +20,7 @@ static const unsigned char MAGIC[8] = {'S', 'Q', 'T', 'L', 'S', 'T', 'M', 0};
 
 #define MAX_STRING 4096
 #define MAX_FEATURES 100000
+#define MAX_SEQ_LEN 100000   /* the spec's training.seq_len range */
 
 static uint64_t fnv1a64(const unsigned char *p, size_t n)
 {
@@ -318,6 +319,21 @@ fail:
     return NULL;
 }
 
+/* 1 when the architecture's weight count (lstm.h's slab: per layer 4H*(in+H+2),
+ * head H+1) equals `np`, the count the file stores before its weights, and seq_len
+ * is in the spec's range; checked before tr_lstm_new so that a small corrupt file
+ * cannot make the loader allocate gigabytes (found by fuzz/fuzz_model.c). */
+static int arch_matches(const tr_lstm_config *c, uint64_t np)
+{
+    if (c->units < 1 || c->n_features < 1 || c->layers < 1 || c->layers > TR_LSTM_MAX_LAYERS ||
+        c->seq_len < 1 || c->seq_len > MAX_SEQ_LEN)
+        return 0;
+    double H = c->units, want = H + 1;
+    for (int l = 0; l < c->layers; l++)
+        want += 4 * H * ((l ? H : (double)c->n_features) + H + 2);
+    return want == (double)np;
+}
+
 int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **out,
                   tr_model_meta *meta, char err[256])
 {
@@ -403,6 +419,17 @@ int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **o
     }
     if (r.bad) {
         snprintf(err, 256, "model file %.180s: malformed metadata section", path);
+        goto fail;
+    }
+    /* the stored weight count must match the architecture and the bytes left */
+    size_t at = r.at;
+    uint64_t np0 = get_u64(&r);
+    r.at = at;
+    if (r.bad || !arch_matches(&c, np0) || np0 > (r.n - r.at - 8) / 4 ||
+        r.n - r.at - 8 != 4 * np0) {
+        snprintf(err, 256, "model file %.100s: the architecture (%d features, %d units, "
+                 "%d layers, seq_len %d) does not match the weights stored", path,
+                 c.n_features, c.units, c.layers, c.seq_len);
         goto fail;
     }
     m = tr_lstm_new(&c, e2);

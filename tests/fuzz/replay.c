@@ -2,7 +2,9 @@
  * replay.c - the main of the fuzz replay tests: feeds every regular file of the
  * folders (or files) named on the command line to a fuzz target's
  * LLVMFuzzerTestOneInput (fuzz/fuzz_NAME.c compiled with -DFUZZ_REPLAY).
- * A broken invariant aborts, a sanitizer report fails the ASan build; a folder
+ * A broken invariant aborts, a sanitizer report fails the ASan build (where one
+ * allocation above 512 MB is also a failure, as -malloc_limit_mb is for the fuzzer:
+ * a small input must not make a loader allocate gigabytes); a folder
  * that does not exist is allowed (no regressions kept yet), but at least one
  * input must have been replayed.
  */
@@ -13,6 +15,13 @@
 #include <gsl/gsl_errno.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* ASan's defaults for this program (ASAN_OPTIONS can still override them). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "max_allocation_size_mb=512";
+}
 
 /* Replays one file; 0 or -1 when it cannot be read. */
 static int replay_file(const char *path)
