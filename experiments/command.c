@@ -97,7 +97,7 @@ static void kill_child(pid_t pid)
 }
 
 int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s,
-                    exp_step_fn on_step, void *ctx, volatile sig_atomic_t *stop,
+                    const char *cwd, exp_step_fn on_step, void *ctx, volatile sig_atomic_t *stop,
                     double *value, int *last_step, char err[256])
 {
     int in_p[2] = {-1, -1}, out_p[2] = {-1, -1}, err_p[2] = {-1, -1}, exec_p[2] = {-1, -1};
@@ -124,8 +124,13 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
         dup2(err_p[1], 2);
         close(in_p[0]); close(in_p[1]); close(out_p[0]); close(out_p[1]);
         close(err_p[0]); close(err_p[1]); close(exec_p[0]);
-        execvp(argv[0], argv);
-        int e = errno;
+        int e = 0;
+        if (cwd && chdir(cwd) != 0)
+            e = errno;
+        else
+            execvp(argv[0], argv);
+        if (!e)
+            e = errno;
         if (write(exec_p[1], &e, sizeof e) < 0)
             _exit(127);
         _exit(127);

@@ -20,14 +20,15 @@ enum { EXP_CMD_COMPLETE = 0, EXP_CMD_PRUNED = 1, EXP_CMD_FAIL = -1 };
 typedef int (*exp_step_fn)(void *ctx, int step, double value);
 
 /*
- * Runs argv (argv[0] looked up in PATH) with `stdin_text` on its stdin.
+ * Runs argv (argv[0] looked up in PATH) with `stdin_text` on its stdin, in
+ * folder `cwd` (NULL: the current one; relative program paths resolve there).
  * timeout_s <= 0 means no limit; `stop` (may be NULL) is polled and, once
  * non-zero, terminates the program and fails the trial ("interrupted").
  * Returns EXP_CMD_COMPLETE with *value set, EXP_CMD_PRUNED with *value the last
  * intermediate value and *last_step its step, or EXP_CMD_FAIL with `err` filled.
  */
 int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s,
-                    exp_step_fn on_step, void *ctx, volatile sig_atomic_t *stop,
+                    const char *cwd, exp_step_fn on_step, void *ctx, volatile sig_atomic_t *stop,
                     double *value, int *last_step, char err[256]);
 
 #endif

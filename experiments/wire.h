@@ -6,12 +6,13 @@
  * MPI_Iprobe and sleeps between polls, backing off from 20 us to 2 ms, so an idle
  * coordinator or worker costs well under 1 % of a core.
  *
+ *   coordinator -> all      (MPI_Bcast)      exit code, spec text, packed candles
  *   coordinator -> worker   EXP_TAG_TRIAL    {"number", "params", "seed"}
- *   worker -> coordinator   EXP_TAG_READY    {}                      (once, at start)
  *   worker -> coordinator   EXP_TAG_REPORT   {"number", "step", "value", "metrics", "epochs"}
  *   coordinator -> worker   EXP_TAG_DECISION {"prune": bool}         (answer to REPORT)
  *   worker -> coordinator   EXP_TAG_RESULT   {"number", "state", "value", "error", ...}
  *   coordinator -> worker   EXP_TAG_STOP     {}                      (no more trials)
+ *   coordinator -> worker   EXP_TAG_FINISH   {}                      (after the refit: finalise)
  */
 #ifndef EXP_WIRE_H
 #define EXP_WIRE_H
@@ -22,12 +23,12 @@
 
 enum {
     EXP_TAG_TRIAL = 1,
-    EXP_TAG_READY,
     EXP_TAG_REPORT,
     EXP_TAG_DECISION,
     EXP_TAG_RESULT,
     EXP_TAG_STOP,
     EXP_TAG_DATA,
+    EXP_TAG_FINISH,
 };
 
 /* Sends `msg` (not consumed) to `dest` with `tag`. Returns 0 or -1. */
