@@ -25,7 +25,7 @@ static int run_sh(const char *script, const char *input, double timeout, steps_s
                   double *value, int *last, char err[256])
 {
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
-    return exp_command_run(argv, input, timeout, on_step, s, NULL, value, last, err);
+    return exp_command_run(argv, input, timeout, NULL, on_step, s, NULL, value, last, err);
 }
 
 int main(void)
@@ -73,7 +73,7 @@ int main(void)
 
     /* A program that does not exist. */
     char *argv[] = {"/nonexistent/prog", NULL};
-    rc = exp_command_run(argv, "{}", 5, on_step, &f, NULL, &v, &last, err);
+    rc = exp_command_run(argv, "{}", 5, NULL, on_step, &f, NULL, &v, &last, err);
     CHECK_INT(rc, EXP_CMD_FAIL);
     CHECK_STR_CONTAINS(err, "cannot run '/nonexistent/prog'");
 
@@ -88,7 +88,7 @@ int main(void)
     /* A stop request interrupts. */
     volatile sig_atomic_t stop = 1;
     char *argv2[] = {"/bin/sh", "-c", "sleep 30", NULL};
-    rc = exp_command_run(argv2, "{}", 0, on_step, &f, &stop, &v, &last, err);
+    rc = exp_command_run(argv2, "{}", 0, NULL, on_step, &f, &stop, &v, &last, err);
     CHECK_INT(rc, EXP_CMD_FAIL);
     CHECK_STR_CONTAINS(err, "interrupted");
     return check_done();
