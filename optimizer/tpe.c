@@ -58,15 +58,25 @@ static double log_diff_exp(double a, double b)
     return a + log(-expm1(b - a));
 }
 
-/* log of the standard normal mass in [a, b]. */
+/* log of the standard normal mass in [a, b]. The direct difference of two erfc
+ * values is used when it keeps at least 7 significant digits; the log-space
+ * forms handle far tails and narrow intervals. */
 static double log_gauss_mass(double a, double b)
 {
     if (!(a < b))
         return -INFINITY;
-    if (b <= 0)
+    if (b <= 0) {
+        double pb = erfc(-b / M_SQRT2), m = pb - erfc(-a / M_SQRT2);
+        if (m > 1e-7 * pb && pb > 1e-280)
+            return log(0.5 * m);
         return log_diff_exp(log_ndtr(b), log_ndtr(a));
-    if (a > 0)
+    }
+    if (a > 0) {
+        double qa = erfc(a / M_SQRT2), m = qa - erfc(b / M_SQRT2);
+        if (m > 1e-7 * qa && qa > 1e-280)
+            return log(0.5 * m);
         return log_diff_exp(log_ndtr(-a), log_ndtr(-b));
+    }
     return log1p(-0.5 * erfc(-a / M_SQRT2) - 0.5 * erfc(b / M_SQRT2));
 }
 
@@ -116,7 +126,14 @@ typedef struct {
     double *sigma;   /* (d, k) */
     double *lognorm; /* (d, k): log mass of the kernel inside the range */
     double *coef;    /* (d, k): -log sigma - log sqrt(2 pi) - lognorm */
-    double **catlw;  /* per dim: (k, n_choices) log weights, NULL for numerics */
+    double *isg;     /* (d, k): 1 / sigma */
+    double **catlw;  /* per dim: (n_choices, k) log weights, NULL for numerics */
+    /* Discrete cells with one shared kernel width (multivariate): the log mass of
+     * a cell depends only on the grid offset between the cell and the kernel
+     * centre, so it is tabulated once: lattice[j][delta + card - 1], and
+     * gidx[j*k + i] is kernel i's grid index (-1 for the prior kernel). */
+    double **lattice;
+    int *gidx;
 } tpe_est;
 
 static void tpe_est_free(tpe_est *e)
@@ -125,12 +142,18 @@ static void tpe_est_free(tpe_est *e)
         for (int j = 0; j < e->d; j++)
             free(e->catlw[j]);
     free(e->catlw);
+    if (e->lattice)
+        for (int j = 0; j < e->d; j++)
+            free(e->lattice[j]);
+    free(e->lattice);
+    free(e->gidx);
     free(e->logw);
     free(e->cumw);
     free(e->mu);
     free(e->sigma);
     free(e->lognorm);
     free(e->coef);
+    free(e->isg);
     memset(e, 0, sizeof *e);
 }
 
@@ -190,6 +213,40 @@ static int tpe_univariate_sigmas(const double *mu, int k, double lo, double hi,
     return 0;
 }
 
+/* Grid index of a value of a parameter with finitely many values. */
+static int tpe_grid_index(const opt_param *p, double v)
+{
+    double step = p->step > 0 ? p->step : 1.0;
+    return (int)floor((v - p->low) / step + 0.5);
+}
+
+/* Fill gidx for numeric dim j and, for discrete cells whose observation kernels
+ * share one width, the lattice of cell log masses. */
+static int tpe_fit_lattice(tpe_est *e, const opt_study *s, int j, const int *obs, int n,
+                           tpe_bounds b)
+{
+    const opt_param *p = &s->space->p[e->dims[j]];
+    int k = e->k, *gi = e->gidx + (size_t)j * k;
+    double card = opt_param_cardinality(p);
+    const double *sg = e->sigma + (size_t)j * k;
+    for (int i = 0; i < k; i++)
+        gi[i] = (i < n && card > 0 && card <= 4096)
+                    ? tpe_grid_index(p, s->trials[obs[i]].x[e->dims[j]]) : -1;
+    if (!(b.q > 0) || card <= 0 || card > 4096 || n == 0)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if (sg[i] != sg[0])
+            return 0;
+    int c = (int)card;
+    double *lat = e->lattice[j] = malloc(sizeof(double) * (size_t)(2 * c - 1));
+    if (!lat)
+        return -1;
+    double w = b.q / sg[0];
+    for (int dlt = -(c - 1); dlt <= c - 1; dlt++)
+        lat[dlt + c - 1] = log_gauss_mass((dlt - 0.5) * w, (dlt + 0.5) * w);
+    return 0;
+}
+
 /*
  * Fit the mixture to n observations (obs[i] = trial index, chronological) over
  * dims; n_total_dims is the size of the joint space (for the bandwidth).
@@ -209,8 +266,12 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, const int *obs, int n, co
     e->sigma = malloc(sizeof(double) * (size_t)(k * d));
     e->lognorm = malloc(sizeof(double) * (size_t)(k * d));
     e->coef = malloc(sizeof(double) * (size_t)(k * d));
+    e->isg = malloc(sizeof(double) * (size_t)(k * d));
     e->catlw = calloc((size_t)d, sizeof(double *));
-    if (!e->logw || !e->cumw || !e->mu || !e->sigma || !e->lognorm || !e->coef || !e->catlw)
+    e->lattice = calloc((size_t)d, sizeof(double *));
+    e->gidx = malloc(sizeof(int) * (size_t)(k * d));
+    if (!e->lattice || !e->gidx || !e->isg ||
+        !e->logw || !e->cumw || !e->mu || !e->sigma || !e->lognorm || !e->coef || !e->catlw)
         goto fail;
 
     double *w = e->cumw; /* scratch for the raw weights */
@@ -241,7 +302,7 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, const int *obs, int n, co
                 int obs_c = i < n ? (int)s->trials[obs[i]].x[dims[j]] : -1;
                 double tot = base * nc + (obs_c >= 0 ? 1.0 : 0.0);
                 for (int ch = 0; ch < nc; ch++)
-                    cl[(size_t)i * nc + ch] = log((base + (ch == obs_c ? 1.0 : 0.0)) / tot);
+                    cl[(size_t)ch * k + i] = log((base + (ch == obs_c ? 1.0 : 0.0)) / tot);
             }
             continue;
         }
@@ -258,13 +319,33 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, const int *obs, int n, co
         }
         double minsig = c->consider_magic_clip ? range / fmin(100.0, 1.0 + k) : TPE_EPS;
         for (int i = 0; i < k; i++)
-            sg[i] = fmin(fmax(sg[i], minsig), range);
+            sg[i] = sg[i] < minsig ? minsig : sg[i] > range ? range : sg[i];
         sg[n] = range;
         double *ln = e->lognorm + (size_t)j * k, *cf = e->coef + (size_t)j * k;
+        if (tpe_fit_lattice(e, s, j, obs, n, b) < 0)
+            goto fail;
+        double *isg = e->isg + (size_t)j * k, card = opt_param_cardinality(p);
+        /* kernels on the same grid point with the same width share their mass */
+        double *memo = NULL, log_sg = 0;
+        if (card > 0 && card <= 4096 && (memo = malloc(sizeof(double) * (size_t)card)))
+            for (int c2 = 0; c2 < (int)card; c2++)
+                memo[c2] = NAN;
         for (int i = 0; i < k; i++) {
-            ln[i] = log_gauss_mass((b.lo - mu[i]) / sg[i], (b.hi - mu[i]) / sg[i]);
-            cf[i] = -log(sg[i]) - LOG_SQRT_2PI - ln[i];
+            int gi = e->gidx[(size_t)j * k + i];
+            int shared = memo && gi >= 0 && gi < (int)card && i < n && sg[i] == sg[0];
+            if (shared && !isnan(memo[gi])) {
+                ln[i] = memo[gi];
+            } else {
+                ln[i] = log_gauss_mass((b.lo - mu[i]) / sg[i], (b.hi - mu[i]) / sg[i]);
+                if (shared)
+                    memo[gi] = ln[i];
+            }
+            if (i == 0 || sg[i] != sg[i - 1])
+                log_sg = log(sg[i]);
+            cf[i] = -log_sg - LOG_SQRT_2PI - ln[i];
+            isg[i] = 1.0 / sg[i];
         }
+        free(memo);
     }
     return 0;
 fail:
@@ -323,11 +404,11 @@ static void tpe_est_sample(const tpe_est *e, const opt_study *s, gsl_rng *rng, i
             const opt_param *p = &s->space->p[e->dims[j]];
             double v;
             if (p->kind == OPT_PARAM_CATEGORICAL) {
-                const double *cl = e->catlw[j] + (size_t)kk * p->n_choices;
+                const double *cl = e->catlw[j] + kk;
                 double uu = gsl_rng_uniform(rng), a = 0;
                 int ch = p->n_choices - 1;
                 for (int q = 0; q < p->n_choices; q++) {
-                    a += exp(cl[q]);
+                    a += exp(cl[(size_t)q * e->k]);
                     if (a > uu) {
                         ch = q;
                         break;
@@ -344,54 +425,90 @@ static void tpe_est_sample(const tpe_est *e, const opt_study *s, gsl_rng *rng, i
     }
 }
 
-/* log density of the mixture at m points (rows of x, space order) into out. */
+/* a[i] += cf[i] - (t - mu[i])^2 / (2 sigma[i]^2): one continuous dimension's
+ * kernel log densities at t (restrict lets the compiler vectorise it). */
+static void tpe_add_gauss(double *restrict a, const double *restrict cf,
+                          const double *restrict mu, const double *restrict isg, double t, int k)
+{
+    for (int i = 0; i < k; i++) {
+        double z = (t - mu[i]) * isg[i];
+        a[i] += cf[i] - 0.5 * z * z;
+    }
+}
+
+/* log density of the mixture at m points (rows of x, space order) into out.
+ * acc is (m, k); a discrete dimension computes each distinct value's cell masses
+ * once and shares them between the candidates that drew it. */
 static int tpe_est_logpdf(const tpe_est *e, const opt_study *s, const double *x, int m,
                           double *out)
 {
     int np = s->space->n, k = e->k;
-    double *acc = malloc(sizeof(double) * (size_t)k);
-    if (!acc)
+    double *acc = malloc(sizeof(double) * (size_t)k * (size_t)m);
+    double *cache = malloc(sizeof(double) * (size_t)k * (size_t)m);
+    double *keys = malloc(sizeof(double) * (size_t)m);
+    if (!acc || !cache || !keys) {
+        free(acc);
+        free(cache);
+        free(keys);
         return -1;
-    for (int r = 0; r < m; r++) {
-        const double *row = x + (size_t)r * np;
-        memcpy(acc, e->logw, sizeof(double) * (size_t)k);
-        for (int j = 0; j < e->d; j++) {
-            const opt_param *p = &s->space->p[e->dims[j]];
-            double v = row[e->dims[j]];
+    }
+    for (int r = 0; r < m; r++)
+        memcpy(acc + (size_t)r * k, e->logw, sizeof(double) * (size_t)k);
+    for (int j = 0; j < e->d; j++) {
+        const opt_param *p = &s->space->p[e->dims[j]];
+        const double *mu = e->mu + (size_t)j * k, *sg = e->sigma + (size_t)j * k;
+        tpe_bounds b = tpe_param_bounds(p);
+        int n_keys = 0;
+        for (int r = 0; r < m; r++) {
+            double v = x[(size_t)r * np + e->dims[j]], *a = acc + (size_t)r * k;
             if (p->kind == OPT_PARAM_CATEGORICAL) {
-                const double *cl = e->catlw[j];
-                int ch = (int)v, nc = p->n_choices;
+                const double *cl = e->catlw[j] + (size_t)(int)v * k;
                 for (int i = 0; i < k; i++)
-                    acc[i] += cl[(size_t)i * nc + ch];
-                continue;
-            }
-            const double *mu = e->mu + (size_t)j * k, *sg = e->sigma + (size_t)j * k;
-            double t = tpe_internal(p, v);
-            tpe_bounds b = tpe_param_bounds(p);
-            if (b.q > 0) {
-                const double *ln = e->lognorm + (size_t)j * k;
-                double lo = fmax(t - 0.5 * b.q, b.lo), hi = fmin(t + 0.5 * b.q, b.hi);
-                for (int i = 0; i < k; i++)
-                    acc[i] += log_gauss_mass((lo - mu[i]) / sg[i], (hi - mu[i]) / sg[i]) - ln[i];
-            } else {
-                const double *cf = e->coef + (size_t)j * k;
-                for (int i = 0; i < k; i++) {
-                    double z = (t - mu[i]) / sg[i];
-                    acc[i] += cf[i] - 0.5 * z * z;
+                    a[i] += cl[i];
+            } else if (b.q > 0) {
+                int u = 0;
+                while (u < n_keys && keys[u] != v)
+                    u++;
+                double *row = cache + (size_t)u * k;
+                if (u == n_keys) {
+                    const double *ln = e->lognorm + (size_t)j * k, *lat = e->lattice[j];
+                    const int *gi = e->gidx + (size_t)j * k;
+                    double t = tpe_internal(p, v);
+                    double lo = fmax(t - 0.5 * b.q, b.lo), hi = fmin(t + 0.5 * b.q, b.hi);
+                    int c1 = (int)opt_param_cardinality(p) - 1, ti = lat ? tpe_grid_index(p, v) : 0;
+                    for (int i = 0; i < k; i++)
+                        row[i] = (lat && gi[i] >= 0
+                                      ? lat[ti - gi[i] + c1]
+                                      : log_gauss_mass((lo - mu[i]) / sg[i],
+                                                       (hi - mu[i]) / sg[i])) -
+                                 ln[i];
+                    keys[n_keys++] = v;
                 }
+                for (int i = 0; i < k; i++)
+                    a[i] += row[i];
+            } else {
+                const double *cf = e->coef + (size_t)j * k, *isg = e->isg + (size_t)j * k;
+                tpe_add_gauss(a, cf, mu, isg, tpe_internal(p, v), k);
             }
         }
+    }
+    for (int r = 0; r < m; r++) {
+        const double *a = acc + (size_t)r * k;
         double mx = -INFINITY;
         for (int i = 0; i < k; i++)
-            if (acc[i] > mx)
-                mx = acc[i];
+            if (a[i] > mx)
+                mx = a[i];
         double sum = 0;
+        /* terms below e^-25 of the largest change the sum by < k * 1.4e-11 relative */
         if (mx > -INFINITY)
             for (int i = 0; i < k; i++)
-                sum += exp(acc[i] - mx);
+                if (a[i] - mx > -25.0)
+                    sum += exp(a[i] - mx);
         out[r] = mx > -INFINITY ? mx + log(sum) : -INFINITY;
     }
     free(acc);
+    free(cache);
+    free(keys);
     return 0;
 }
 
@@ -508,14 +625,35 @@ int opt_sample_tpe(const opt_study *s, gsl_rng *rng, double *x, char err[256])
     int n_below = (int)ceil(0.1 * n_fin);
     if (n_below > 25)
         n_below = 25;
-    qsort(obs, (size_t)n_obs, sizeof *obs, cmp_obs_score);
-    qsort(obs, (size_t)n_below, sizeof *obs, cmp_obs_number);
-    qsort(obs + n_below, (size_t)(n_obs - n_below), sizeof *obs, cmp_obs_number);
+    /* chronological order, then the n_below best by score (a small insertion
+     * list: n_below <= 25) */
+    int sorted = 1;
+    for (int i = 1; i < n_obs && sorted; i++)
+        sorted = obs[i - 1].number < obs[i].number;
+    if (!sorted)
+        qsort(obs, (size_t)n_obs, sizeof *obs, cmp_obs_number);
+    tpe_obs top[25];
+    int n_top = 0;
     for (int i = 0; i < n_obs; i++) {
-        if (i < n_below)
-            below[i] = obs[i].idx;
-        else
-            above[i - n_below] = obs[i].idx;
+        if (n_top == n_below && (n_below == 0 || cmp_obs_score(&obs[i], &top[n_top - 1]) >= 0))
+            continue;
+        int at = n_top < n_below ? n_top++ : n_top - 1;
+        while (at > 0 && cmp_obs_score(&obs[i], &top[at - 1]) < 0) {
+            top[at] = top[at - 1];
+            at--;
+        }
+        top[at] = obs[i];
+    }
+    qsort(top, (size_t)n_top, sizeof *top, cmp_obs_number);
+    for (int i = 0; i < n_top; i++)
+        below[i] = top[i].idx;
+    int n_a = 0;
+    for (int i = 0, t = 0; i < n_obs; i++) {
+        if (t < n_top && obs[i].number == top[t].number) {
+            t++;
+            continue;
+        }
+        above[n_a++] = obs[i].idx;
     }
     int n_above = n_obs - n_below;
 
