@@ -155,7 +155,7 @@ static int gp_fit(gp_model *m, double *theta)
     gsl_multimin_function f = {gp_objective, (size_t)P, m};
     if (gsl_multimin_fminimizer_set(mz, &f, x0, step) != 0)
         goto fail;
-    int max_iter = 60 * P < 400 ? 60 * P : 400;
+    int max_iter = 20 * P < 150 ? 20 * P : 150;
     for (int it = 0; it < max_iter; it++) {
         if (gsl_multimin_fminimizer_iterate(mz) != 0)
             break;

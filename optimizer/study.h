@@ -48,7 +48,7 @@ typedef struct opt_sampler_config {
     int consider_magic_clip; /* 1 */
     int consider_endpoints;  /* 0 */
     /* gp */
-    int gp_n_candidates;     /* 2000 random candidates per ask (plus local ones) */
+    int gp_n_candidates;     /* 1000 random candidates per ask (plus local ones) */
     /* grid */
     int grid_points;         /* points per continuous float parameter: 5 */
 } opt_sampler_config;
