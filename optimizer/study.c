@@ -369,7 +369,12 @@ int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
         rc = started ? opt_sample_tpe(s, rng, x, err) : opt_sample_random(s, rng, x);
         break;
     case OPT_SAMPLER_GP:
-        rc = started ? opt_sample_gp(s, rng, x, err) : opt_sample_sobol(s, number, x, err);
+        if (started)
+            rc = opt_sample_gp(s, rng, x, err);
+        else if (s->space->n <= 40) /* gsl_qrng_sobol's limit */
+            rc = opt_sample_sobol(s, number, x, err);
+        else
+            rc = opt_sample_random(s, rng, x);
         break;
     }
     if (rc == 0 && s->sc.kind != OPT_SAMPLER_GRID)

@@ -206,6 +206,37 @@ static void test_lifecycle_errors(void)
     opt_space_free(s);
 }
 
+/* In a 12-point discrete space the first 12 suggestions are all different,
+ * whatever the sampler. */
+static void test_no_duplicates_in_discrete_spaces(void)
+{
+    char err[256];
+    opt_space *s = opt_space_new();
+    opt_space_add_int(s, "layers", 1, 4, 1, 0, err);
+    const char *acts[3] = {"relu", "tanh", "gelu"};
+    opt_space_add_categorical_str(s, "act", acts, 3, err);
+    const opt_sampler_kind kinds[5] = {OPT_SAMPLER_RANDOM, OPT_SAMPLER_SOBOL, OPT_SAMPLER_TPE,
+                                       OPT_SAMPLER_GP, OPT_SAMPLER_GRID};
+    for (int k = 0; k < 5; k++) {
+        opt_sampler_config sc;
+        opt_sampler_config_default(&sc, kinds[k]);
+        sc.n_startup_trials = 4;
+        opt_study *st = opt_study_new(s, OPT_MINIMIZE, &sc, NULL, 3, err);
+        int seen[4][3] = {{0}}, dups = 0;
+        for (int t = 0; t < 12; t++) {
+            opt_trial_params p;
+            opt_ask(st, &p, err);
+            int a = (int)p.values[0] - 1, b = (int)p.values[1];
+            dups += seen[a][b]++ > 0;
+            opt_tell(st, p.number, OPT_COMPLETE, a + 0.5 * b, err);
+        }
+        CHECK_MSG(dups == 0, "%s: %d duplicate suggestions in 12 asks of a 12-point space",
+                  opt_sampler_kind_name(kinds[k]), dups);
+        opt_study_free(st);
+    }
+    opt_space_free(s);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -214,5 +245,6 @@ int main(void)
     test_values_round_trip();
     test_bounds_and_steps();
     test_lifecycle_errors();
+    test_no_duplicates_in_discrete_spaces();
     return check_done();
 }
