@@ -11,7 +11,8 @@
  * GSL's Nelder-Mead simplex; Cholesky from GSL. Acquisition: log expected
  * improvement, maximised over random points, perturbations of the best trials,
  * and a shrinking local search around the leaders. Every step is deterministic
- * given the history and the trial's generator.
+ * given the history and the trial's generator. Long studies fit the model to
+ * their best GP_MAX_POINTS (400) COMPLETE trials.
  */
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_linalg.h>
@@ -243,6 +244,32 @@ static void gp_perturb(const opt_space *sp, gsl_rng *rng, const double *x, doubl
     }
 }
 
+/* The model is fitted to at most this many COMPLETE trials (the best ones), so
+ * that an ask stays around a second even in long studies. */
+#define GP_MAX_POINTS 400
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The loss of the GP_MAX_POINTS-th best COMPLETE trial (ties may add a few). */
+static int gp_cutoff(const opt_study *s, double sign, int n_done, double *cutoff)
+{
+    double *loss = malloc(sizeof(double) * (size_t)n_done);
+    if (!loss)
+        return -1;
+    int m = 0;
+    for (int i = 0; i < s->n; i++)
+        if (s->trials[i].state == OPT_COMPLETE)
+            loss[m++] = sign * s->trials[i].value;
+    qsort(loss, (size_t)m, sizeof(double), cmp_double);
+    *cutoff = loss[GP_MAX_POINTS - 1];
+    free(loss);
+    return 0;
+}
+
 int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256])
 {
     const opt_space *sp = s->space;
@@ -251,18 +278,29 @@ int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256])
         snprintf(err, 256, "gp: the encoded space has %d coordinates, more than 256", D);
         return -1;
     }
-    int n = 0, n_done = 0;
-    double sign = opt_study_sign(s), worst = -HUGE_VAL;
+    int n = 0, n_done = 0, n_running = 0;
+    double sign = opt_study_sign(s), worst = -HUGE_VAL, cutoff = HUGE_VAL;
     for (int i = 0; i < s->n; i++) {
         const opt_trial *t = &s->trials[i];
         if (t->state == OPT_COMPLETE) {
             n_done++;
             worst = fmax(worst, sign * t->value);
         }
-        n += t->state == OPT_COMPLETE || t->state == OPT_RUNNING;
+        n_running += t->state == OPT_RUNNING;
     }
     if (n_done < 2)
         return opt_sample_random(s, rng, x);
+    if (n_done > GP_MAX_POINTS && gp_cutoff(s, sign, n_done, &cutoff) < 0) {
+        snprintf(err, 256, "gp: out of memory for %d trials", s->n);
+        return -1;
+    }
+    if (n_running > GP_MAX_POINTS)
+        n_running = GP_MAX_POINTS;
+    for (int i = 0; i < s->n; i++) {
+        const opt_trial *t = &s->trials[i];
+        n += t->state == OPT_COMPLETE && sign * t->value <= cutoff;
+    }
+    n += n_running;
 
     int n_rand = s->sc.gp_n_candidates, n_top = 5, n_local = 100, n_lead = 5, n_refine = 3 * 30;
     int mc = n_rand + n_top * n_local;
@@ -280,10 +318,11 @@ int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256])
         goto oom;
 
     /* data: losses, standardised; running trials as the worst loss */
-    int at = 0;
-    for (int i = 0; i < s->n; i++) {
+    int at = 0, running_left = n_running;
+    for (int i = 0; i < s->n && at < n; i++) {
         const opt_trial *t = &s->trials[i];
-        if (t->state != OPT_COMPLETE && t->state != OPT_RUNNING)
+        if (t->state == OPT_RUNNING ? running_left-- <= 0
+                                    : t->state != OPT_COMPLETE || sign * t->value > cutoff)
             continue;
         gp_encode(sp, t->x, X + (size_t)at * D);
         raw[at] = t->state == OPT_COMPLETE ? sign * t->value : worst;
