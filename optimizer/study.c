@@ -29,6 +29,7 @@ void opt_sampler_config_default(opt_sampler_config *c, opt_sampler_kind kind)
     c->prior_weight = 1.0;
     c->consider_magic_clip = 1;
     c->consider_endpoints = 0;
+    c->unscaled_kernels = 1;
     c->gp_n_candidates = 1000;
     c->grid_points = 5;
 }

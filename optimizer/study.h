@@ -47,6 +47,10 @@ typedef struct opt_sampler_config {
     double prior_weight;     /* 1.0 */
     int consider_magic_clip; /* 1 */
     int consider_endpoints;  /* 0 */
+    /* 1 (default): continuous kernels' log densities omit -log(sigma), as in
+     * Optuna 3.1-3.4 (optuna issue #5109, fixed in 3.5). This weighs wide
+     * kernels (the prior) up, and is what the Optuna peer benchmark runs. */
+    int unscaled_kernels;
     /* gp */
     int gp_n_candidates;     /* 1000 random candidates per ask (plus local ones) */
     /* grid */

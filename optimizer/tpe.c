@@ -12,7 +12,9 @@
  * weights 1 for the newest 25 and a linear ramp from 1/n for older ones, all
  * normalised. Numeric parameters use truncated normals over the internal range
  * (log for log parameters; ints and stepped floats widened by half a step and
- * given the mass of their step-wide cell: a discrete truncated normal). Kernel
+ * given the mass of their step-wide cell: a discrete truncated normal; with
+ * unscaled_kernels, as in Optuna 3.1-3.4, a continuous kernel's log density
+ * lacks its -log sigma term). Kernel
  * widths: multivariate, 0.2 n^(-1/(d+4)) times the range (Scott-like); univariate,
  * the larger distance to a sorted neighbour (the endpoints count as neighbours
  * only with consider_endpoints). The magic clip keeps widths within
@@ -345,7 +347,9 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, const int *obs, int n, co
                 if (shared)
                     memo[gi] = ln[i];
             }
-            if (i == 0 || sg[i] != sg[i - 1])
+            if (c->unscaled_kernels)
+                log_sg = 0.0; /* Optuna 3.1-3.4: see opt_sampler_config */
+            else if (i == 0 || sg[i] != sg[i - 1])
                 log_sg = log(sg[i]);
             cf[i] = -log_sg - LOG_SQRT_2PI - ln[i];
             isg[i] = 1.0 / sg[i];

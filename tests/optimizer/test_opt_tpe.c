@@ -17,7 +17,7 @@
 /* Median |x - 0.3| over trials 50..99 of a study minimising (x - 0.3)^2 on
  * [-2, 2]. For uniform draws the median distance is 1.0. */
 static double quadratic_median_distance(opt_sampler_kind kind, int multivariate,
-                                        unsigned long seed)
+                                        unsigned long seed, int unscaled)
 {
     char err[256];
     opt_space *s = opt_space_new();
@@ -25,6 +25,7 @@ static double quadratic_median_distance(opt_sampler_kind kind, int multivariate,
     opt_sampler_config sc;
     opt_sampler_config_default(&sc, kind);
     sc.multivariate = multivariate;
+    sc.unscaled_kernels = unscaled;
     opt_study *st = opt_study_new(s, OPT_MINIMIZE, &sc, NULL, seed, err);
     double d[50];
     for (int t = 0; t < 100; t++) {
@@ -46,9 +47,11 @@ static double quadratic_median_distance(opt_sampler_kind kind, int multivariate,
 static void test_tpe_concentrates_near_quadratic_optimum(void)
 {
     for (unsigned long seed = 1; seed <= 3; seed++) {
-        double rnd = quadratic_median_distance(OPT_SAMPLER_RANDOM, 1, seed);
-        double mv = quadratic_median_distance(OPT_SAMPLER_TPE, 1, seed);
-        double uv = quadratic_median_distance(OPT_SAMPLER_TPE, 0, seed);
+        double rnd = quadratic_median_distance(OPT_SAMPLER_RANDOM, 1, seed, 1);
+        double mv = quadratic_median_distance(OPT_SAMPLER_TPE, 1, seed, 1);
+        double uv = quadratic_median_distance(OPT_SAMPLER_TPE, 0, seed, 1);
+        double nb = quadratic_median_distance(OPT_SAMPLER_TPE, 1, seed, 0);
+        CHECK_MSG(nb < 0.35, "seed %lu: median distance tpe with scaled kernels %g", seed, nb);
         CHECK_MSG(rnd > 0.6, "seed %lu: random's median distance %g, expected about 1", seed,
                   rnd);
         CHECK_MSG(mv < 0.35 && mv < 0.5 * rnd, "seed %lu: median distance tpe %g, random %g",
