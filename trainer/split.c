@@ -94,7 +94,8 @@ int tr_split_make(const tr_split_config *cfg, int rows, const float *y, const in
                     &f->n_train) < 0 ||
             collect(cfg, y, segment, f->val_begin, f->val_end, f->val_end, &f->val,
                     &f->n_val) < 0 ||
-            collect(cfg, y, segment, f->test_begin, f->test_end, H, &f->test, &f->n_test) < 0)
+            collect(cfg, y, segment, f->test_begin, f->test_end, f->test_end, &f->test,
+                    &f->n_test) < 0)
             goto oom;
         if (f->n_train < 1 || f->n_test < 1) {
             snprintf(err, 256, "fold %d has %d training and %d test samples: too few rows (%d) "

@@ -16,10 +16,11 @@
  * A sample is a window ending at row e; its label (labels.h) is known at row
  * e + horizon. Sample e of a span is kept only when
  *   e >= seq_len - 1, y[e] is finite, the window does not span a gap (unless
- *   gaps are kept), and e + horizon + embargo < start of the next span
- * (train -> val -> test -> holdout for the last fold; test spans of earlier
- * folds are bounded by H too). So no training or validation label reaches the
- * span that follows, and no search-side label reaches the holdout.
+ *   gaps are kept), and e + horizon + embargo < end of its own span, which is
+ * where the next span starts (train -> val -> test -> the next fold's test or
+ * the holdout). So no training or validation label reaches the span that
+ * follows, no search-side label reaches the holdout, and everything fold k
+ * uses (features, labels, test metrics) depends on rows < test_end only.
  * Windows look back up to seq_len-1 rows before their span: those rows are
  * past data and may belong to an earlier span.
  */
