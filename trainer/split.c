@@ -97,12 +97,6 @@ int tr_split_make(const tr_split_config *cfg, int rows, const float *y, const in
             collect(cfg, y, segment, f->test_begin, f->test_end, f->test_end, &f->test,
                     &f->n_test) < 0)
             goto oom;
-        if (f->n_train < 1 || f->n_test < 1) {
-            snprintf(err, 256, "fold %d has %d training and %d test samples: too few rows (%d) "
-                     "for %d folds with seq_len %d", k, f->n_train, f->n_test, rows, cfg->folds,
-                     cfg->seq_len);
-            goto fail;
-        }
     }
     if (collect(cfg, y, segment, H, rows, rows + cfg->horizon + cfg->embargo, &s->holdout,
                 &s->n_holdout) < 0)
@@ -110,9 +104,22 @@ int tr_split_make(const tr_split_config *cfg, int rows, const float *y, const in
     return 0;
 oom:
     snprintf(err, 256, "out of memory splitting %d rows", rows);
-fail:
     tr_split_free(s);
     return -1;
+}
+
+int tr_split_check(const tr_split *s, char err[256])
+{
+    for (int k = 0; k < s->n_folds; k++) {
+        const tr_fold *f = &s->folds[k];
+        if (f->n_train < 1 || f->n_test < 1) {
+            snprintf(err, 256, "validation: fold %d has %d training and %d test samples; use "
+                     "fewer folds or a shorter seq_len (%d rows in all)", k, f->n_train,
+                     f->n_test, s->rows);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Appends one formatted line to a growing buffer; returns -1 when out of memory. */

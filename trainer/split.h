@@ -60,10 +60,15 @@ typedef struct tr_split {
 
 /* Builds the folds over `rows` rows with labels y (NaN = no label) and, when
  * segment is not NULL, the candle segment of each row (candles.h) for the gap
- * rule. Fails (-1, err naming the field) on a bad config or when a fold gets no
- * training or test sample. The caller frees *s with tr_split_free. */
+ * rule. Fails (-1, err naming the field) on a bad config or when there are
+ * fewer search rows than folds + 1. A fold may come out with no samples:
+ * tr_split_check tells. The caller frees *s with tr_split_free. */
 int tr_split_make(const tr_split_config *cfg, int rows, const float *y, const int *segment,
                   tr_split *s, char err[256]);
+
+/* 0 when every fold has at least one training and one test sample, else -1
+ * with err naming the first fold that has none. */
+int tr_split_check(const tr_split *s, char err[256]);
 
 /* Frees the arrays and zeroes *s; safe on a zeroed struct. */
 void tr_split_free(tr_split *s);

@@ -46,6 +46,12 @@ static void check_layout(const tr_split_config *cfg, int rows, const float *y, c
     char err[256];
     int rc = tr_split_make(cfg, rows, y, seg, &s, err);
     CHECK_MSG(rc == 0, "%s", err);
+    if (rc == 0) {
+        rc = tr_split_check(&s, err);
+        CHECK_MSG(rc == 0, "%s", err);
+        if (rc)
+            tr_split_free(&s);
+    }
     if (rc)
         return;
     int H = s.holdout_begin;
@@ -127,8 +133,10 @@ static void test_synthetic(void)
     cfg = (tr_split_config){3, 0, 0.2, 0.1, 0, 1, 1, 0};
     CHECK(tr_split_make(&cfg, 3, y, NULL, &s, err) < 0);
     CHECK_STR_CONTAINS(err, "validation.folds: 3 folds need at least 4 search rows");
-    CHECK(tr_split_make(&cfg, 6, y, NULL, &s, err) < 0);
+    CHECK(tr_split_make(&cfg, 6, y, NULL, &s, err) == 0);
+    CHECK(tr_split_check(&s, err) < 0);
     CHECK_STR_CONTAINS(err, "fold 0 has");
+    tr_split_free(&s);
     cfg.folds = 0;
     CHECK(tr_split_make(&cfg, R, y, NULL, &s, err) < 0);
     CHECK_STR_CONTAINS(err, "validation.folds");
@@ -136,8 +144,10 @@ static void test_synthetic(void)
     CHECK(tr_split_make(&cfg, R, y, NULL, &s, err) < 0);
     CHECK_STR_CONTAINS(err, "validation.val_fraction");
     cfg = (tr_split_config){2, 0, 0.1, 0.1, 0, 400, 1, 0};
-    CHECK(tr_split_make(&cfg, R, y, NULL, &s, err) < 0);
+    CHECK(tr_split_make(&cfg, R, y, NULL, &s, err) == 0);
+    CHECK(tr_split_check(&s, err) < 0);
     CHECK_STR_CONTAINS(err, "fold 0 has 0 training");
+    tr_split_free(&s);
 }
 
 static void test_real(const char *dir)
