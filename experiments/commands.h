@@ -6,5 +6,7 @@
 #define EXP_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 
 #endif
