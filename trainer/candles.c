@@ -433,9 +433,39 @@ fail:
     return -1;
 }
 
-/* The shortest fixed-point decimal that reads back as exactly x. */
+/* The shortest fixed-point decimal that reads back as exactly x. Fast path:
+ * the first d <= 15 for which m = round(x * 10^d) < 2^53 and m / 10^d == x
+ * (the reader's exact fast path, parse_number, then gives x back) is printed
+ * from the integer m by hand; otherwise printf/strtod probing. */
 static void format_plain(double x, char *out, size_t cap)
 {
+    double ax = fabs(x);
+    for (int d = 0; d <= 15 && cap >= 40; d++) {
+        double m = round(ax * pow10_tab[d]);
+        if (m >= 9007199254740992.0)
+            break;
+        if (m / pow10_tab[d] != ax)
+            continue;
+        char dig[24];
+        int nd = 0;
+        uint64_t u = (uint64_t)m;
+        do {
+            dig[nd++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        while (nd <= d)
+            dig[nd++] = '0';
+        char *o = out;
+        if (x < 0)
+            *o++ = '-';
+        for (int i = nd - 1; i >= 0; i--) {
+            *o++ = dig[i];
+            if (i == d && d > 0)
+                *o++ = '.';
+        }
+        *o = '\0';
+        return;
+    }
     for (int d = 0; d <= 40; d++) {
         snprintf(out, cap, "%.*f", d, x);
         if (strtod(out, NULL) == x)
