@@ -81,6 +81,28 @@ int tr_metrics_classify(const double *p, const double *y, int n, tr_class_metric
     return 0;
 }
 
+int tr_metrics_regress(const double *pred, const double *y, int n, double *mse, double *mae,
+                       char err[256])
+{
+    if (n < 1) {
+        snprintf(err, 256, "no samples to score");
+        return -1;
+    }
+    double se = 0, ae = 0;
+    for (int i = 0; i < n; i++) {
+        double d = pred[i] - y[i];
+        if (!isfinite(d)) {
+            snprintf(err, 256, "prediction or target %d is not finite", i);
+            return -1;
+        }
+        se += d * d;
+        ae += fabs(d);
+    }
+    *mse = se / n;
+    *mae = ae / n;
+    return 0;
+}
+
 static double sgn_pos(const tr_backtest_config *cfg, double p)
 {
     return p > cfg->long_threshold ? 1.0 : p < cfg->short_threshold ? -1.0 : 0.0;

@@ -24,6 +24,11 @@ typedef struct tr_class_metrics {
 int tr_metrics_classify(const double *p, const double *y, int n, tr_class_metrics *m,
                         char err[256]);
 
+/* Regression scores of predictions against targets (n >= 1): mean squared and
+ * mean absolute error. Returns 0, or -1 with err (n < 1, a non-finite value). */
+int tr_metrics_regress(const double *pred, const double *y, int n, double *mse, double *mae,
+                       char err[256]);
+
 typedef struct tr_backtest_config {
     double fee_bps;          /* cost per unit of position change, in basis points */
     double long_threshold;   /* long (+1) when p > long_threshold */
@@ -85,7 +90,7 @@ int tr_baseline_majority(const double *y_train, int n_train, const double *y_tes
                          tr_class_metrics *m, char err[256]);
 
 /* Logistic regression on the last bar's (scaled) features of each window:
- * fit on train (ridge 1e-4, IRLS with GSL Cholesky), scored on test. The
+ * fit on train (ridge 1e-4 per sample, IRLS with GSL Cholesky), scored on test. The
  * test probabilities go to p_test (optional, test->n values). Labels are the
  * windows' y[ends[i]] in {0, 1}. Returns 0 or -1 with err. */
 int tr_baseline_logistic(const tr_windows *train, const tr_windows *test, tr_class_metrics *m,

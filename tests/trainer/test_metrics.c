@@ -78,6 +78,12 @@ static void test_classification(void)
     CHECK_NEAR(m.log_loss, -(log(0.9) + log(0.8) + log(0.3) + log(0.7) + log(0.6) + log(0.7) +
                              log(0.2) + log(0.3)) / 8, 1e-14);
     CHECK_NEAR(m.brier, (0.01 + 0.04 + 0.49 + 0.09 + 0.16 + 0.09 + 0.64 + 0.49) / 8, 1e-14);
+    double mse, mae;
+    const double pr[3] = {0.1, -0.2, 0.3}, yr[3] = {0.0, 0.0, 0.5};
+    CHECK(tr_metrics_regress(pr, yr, 3, &mse, &mae, err) == 0);
+    CHECK_NEAR(mse, (0.01 + 0.04 + 0.04) / 3, 1e-15);
+    CHECK_NEAR(mae, (0.1 + 0.2 + 0.2) / 3, 1e-15);
+    CHECK(tr_metrics_regress(pr, yr, 0, &mse, &mae, err) < 0);
     const double all_tie[4] = {0.5, 0.5, 0.5, 0.5}, y2[4] = {1, 0, 1, 0};
     CHECK(tr_metrics_classify(all_tie, y2, 4, &m, err) == 0);
     CHECK_NEAR(m.roc_auc, 0.5, 1e-15);
