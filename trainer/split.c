@@ -12,11 +12,8 @@
 
 void tr_split_free(tr_split *s)
 {
-    for (int k = 0; s->folds && k < s->n_folds; k++) {
-        free(s->folds[k].train);
-        free(s->folds[k].val);
-        free(s->folds[k].test);
-    }
+    for (int k = 0; s->folds && k < s->n_folds; k++)
+        tr_fold_free(&s->folds[k]);
     free(s->folds);
     free(s->holdout);
     memset(s, 0, sizeof *s);
@@ -105,6 +102,42 @@ int tr_split_make(const tr_split_config *cfg, int rows, const float *y, const in
 oom:
     snprintf(err, 256, "out of memory splitting %d rows", rows);
     tr_split_free(s);
+    return -1;
+}
+
+void tr_fold_free(tr_fold *f)
+{
+    free(f->train);
+    free(f->val);
+    free(f->test);
+    memset(f, 0, sizeof *f);
+}
+
+int tr_split_final_fold(const tr_split_config *cfg, const tr_split *s, const float *y,
+                        const int *segment, tr_fold *f, char err[256])
+{
+    memset(f, 0, sizeof *f);
+    int H = s->holdout_begin;
+    f->train_begin = 0;
+    f->val_end = f->test_begin = H;
+    f->val_begin = f->train_end = H - (int)lround(cfg->val_fraction * H);
+    f->test_end = s->rows;
+    if (collect(cfg, y, segment, f->train_begin, f->train_end, f->train_end, &f->train,
+                &f->n_train) < 0 ||
+        collect(cfg, y, segment, f->val_begin, f->val_end, f->val_end, &f->val, &f->n_val) < 0 ||
+        collect(cfg, y, segment, f->test_begin, f->test_end,
+                f->test_end + cfg->horizon + cfg->embargo, &f->test, &f->n_test) < 0) {
+        snprintf(err, 256, "out of memory for the final fold");
+        goto fail;
+    }
+    if (f->n_train < 1 || f->n_test < 1) {
+        snprintf(err, 256, "validation.holdout_fraction: the final fold has %d training and %d "
+                 "holdout samples", f->n_train, f->n_test);
+        goto fail;
+    }
+    return 0;
+fail:
+    tr_fold_free(f);
     return -1;
 }
 

@@ -73,6 +73,17 @@ int tr_split_check(const tr_split *s, char err[256]);
 /* Frees the arrays and zeroes *s; safe on a zeroed struct. */
 void tr_split_free(tr_split *s);
 
+/* The final fold of a study: train on the search rows [0, H) (the last
+ * val_fraction of them for early stopping, purged and embargoed as above) and
+ * test on the holdout windows of s. *f is filled with its own arrays (free them
+ * with tr_fold_free). Returns 0, or -1 with err (no holdout or training sample,
+ * out of memory). */
+int tr_split_final_fold(const tr_split_config *cfg, const tr_split *s, const float *y,
+                        const int *segment, tr_fold *f, char err[256]);
+
+/* Frees a fold's arrays and zeroes it. */
+void tr_fold_free(tr_fold *f);
+
 /* Renders the layout as text: one line per fold and span with its first and
  * last dates (ts[row], Unix seconds; NULL prints row numbers), row count and
  * sample count, then the holdout. Returns a malloc'd string (caller frees), or

@@ -89,6 +89,24 @@ static void check_layout(const tr_split_config *cfg, int rows, const float *y, c
     }
     for (int i = 0; i < s.n_holdout; i++)
         CHECK(s.holdout[i] >= H && !isnan(y[s.holdout[i]]));
+    /* The final fold: train on the search rows, test on exactly the holdout windows. */
+    tr_fold f;
+    if (cfg->holdout_fraction > 0) {
+        rc = tr_split_final_fold(cfg, &s, y, seg, &f, err);
+        CHECK_MSG(rc == 0, "%s", err);
+        if (rc == 0) {
+            CHECK_INT(f.val_end, H);
+            CHECK_INT(f.test_begin, H);
+            CHECK_INT(f.test_end, rows);
+            CHECK(f.n_test == s.n_holdout &&
+                  memcmp(f.test, s.holdout, (size_t)f.n_test * sizeof(int)) == 0);
+            CHECK_INT(check_span(cfg, f.train, f.n_train, 0, f.train_end,
+                                 f.val_begin == f.val_end ? H : f.val_begin, y, ts, rows), 0);
+            CHECK_INT(check_span(cfg, f.val, f.n_val, f.val_begin, f.val_end, H, y, ts, rows), 0);
+            CHECK_INT(f.n_train, expected_count(cfg, y, seg, 0, f.train_end, f.train_end));
+            tr_fold_free(&f);
+        }
+    }
     tr_split_free(&s);
 }
 
