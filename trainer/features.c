@@ -445,10 +445,13 @@ int tr_features_compute(const tr_candles *c, const char *const *names, int n_nam
     }
     m->cols = cols;
     m->n_features = n_names;
-    /* Two passes: the warm-ups decide the rows, then the columns are filled. */
+    /* Two passes: the warm-ups decide the rows (computed cheaply on a two-row
+     * view: a warm-up does not depend on the length), then the columns. */
     int first = 0;
+    tr_candles head = *c;
+    head.n = c->n < 2 ? c->n : 2;
     for (int i = 0; i < n_names; i++) {
-        if (tr_feature_series(c, names[i], ser, &m->warmup[i], err) < 0)
+        if (tr_feature_series(&head, names[i], ser, &m->warmup[i], err) < 0)
             goto fail;
         if (m->warmup[i] > first)
             first = m->warmup[i];

@@ -145,6 +145,24 @@ int main(void)
         tr_features_free(&m);
     }
 
+    /* Causality: every feature over the first 3000 candles equals the same
+     * feature over all of them on those rows, bit for bit. */
+    tr_candles head = c;
+    head.n = 3000;
+    double *full = malloc((size_t)c.n * 2 * sizeof *full), *part = malloc(3000 * 2 * sizeof *part);
+    for (int i = 0; i < nreg; i++) {
+        int w1, w2, nc = tr_feature_columns(reg[i].name);
+        CHECK(tr_feature_series(&c, reg[i].name, full, &w1, err) == 0);
+        CHECK(tr_feature_series(&head, reg[i].name, part, &w2, err) == 0);
+        CHECK_INT(w1, w2);
+        int diff = 0;
+        for (int t = w1 * nc; t < 3000 * nc; t++)
+            diff += memcmp(&full[t], &part[t], sizeof(double)) != 0;
+        CHECK_MSG(diff == 0, "%s: %d values depend on later candles", reg[i].name, diff);
+    }
+    free(full);
+    free(part);
+
     /* Refusals. */
     const char *bad1[] = {"rsi", "rsx:14"};
     CHECK(tr_features_compute(&c, bad1, 2, &m, err) < 0);
