@@ -229,6 +229,18 @@ int tr_deflated_sharpe(const double *returns, int t, int n_trials, double var_tr
     return 0;
 }
 
+int tr_deflated_sharpe_trials(const double *returns, int t, const double *trial_sharpes,
+                              int n_trials, double *dsr, char err[256])
+{
+    if (n_trials < 2) {
+        snprintf(err, 256, "deflated Sharpe: need the Sharpe ratios of >= 2 trials, got %d",
+                 n_trials);
+        return -1;
+    }
+    double v = gsl_stats_variance(trial_sharpes, 1, (size_t)n_trials);
+    return tr_deflated_sharpe(returns, t, n_trials, v, dsr, NULL, err);
+}
+
 int tr_baseline_majority(const double *y_train, int n_train, const double *y_test, int n_test,
                          tr_class_metrics *m, char err[256])
 {

@@ -84,6 +84,11 @@ double tr_probabilistic_sharpe(double sr, double sr_star, int t, double skew, do
 int tr_deflated_sharpe(const double *returns, int t, int n_trials, double var_trial_sharpes,
                        double *dsr, double *sr_out, char err[256]);
 
+/* The same from the study's record: the per-bar Sharpe ratios of all n_trials
+ * trials (their sample variance is the V above). n_trials >= 2. */
+int tr_deflated_sharpe_trials(const double *returns, int t, const double *trial_sharpes,
+                              int n_trials, double *dsr, char err[256]);
+
 /* Majority-class baseline: predicts the training rate of class 1 (as the
  * probability) for every test sample. Returns 0 or -1 with err. */
 int tr_baseline_majority(const double *y_train, int n_train, const double *y_test, int n_test,

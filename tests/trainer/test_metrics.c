@@ -132,6 +132,13 @@ static void test_dsr(void)
     CHECK_NEAR(got, tr_probabilistic_sharpe(mean / sd, tr_expected_max_sharpe(20, 0.01), 40, skew,
                                             kurt), 1e-12);
     CHECK(tr_deflated_sharpe(r, 2, 20, 0.01, &got, &sr, err) < 0);
+    /* from the trials' Sharpe ratios: 0.1, 0.3, 0.2 have sample variance 0.01 */
+    const double trials[3] = {0.1, 0.3, 0.2};
+    double got3;
+    CHECK(tr_deflated_sharpe_trials(r, 40, trials, 3, &got3, err) == 0);
+    CHECK(tr_deflated_sharpe(r, 40, 3, 0.01, &got, &sr, err) == 0);
+    CHECK_NEAR(got3, got, 1e-12);
+    CHECK(tr_deflated_sharpe_trials(r, 40, trials, 1, &got3, err) < 0);
 }
 
 static void test_baselines(void)
