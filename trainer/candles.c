@@ -308,9 +308,9 @@ int tr_candles_parse(const char *buf, size_t len, const char *name, tr_candles *
             char ch = fs[0].len ? fs[0].p[0] : ' ';
             if (!(ch >= '0' && ch <= '9') && ch != '-' && ch != '+')
                 goto next;
-            if (nf != 6 && nf != 12) {
+            if (nf < 6 || nf > MAX_FIELDS) {
                 snprintf(err, 256, "%s line %d: expected 6 columns (timestamp,open,high,low,"
-                         "close,volume) or 12 (Binance kline), got %d", name, lineno,
+                         "close,volume) or a Binance kline row (12), got %d", name, lineno,
                          nf > MAX_FIELDS ? MAX_FIELDS + 1 : nf);
                 goto fail;
             }

@@ -9,7 +9,9 @@
  *     microseconds) or an ISO-8601 date ("2021-10-01", "2021-10-01T05:00:00Z",
  *     "2021-10-01 05:00:00", an optional "+hh:mm" offset);
  *   - Binance kline: 12 columns (open time, o, h, l, c, volume, close time, ...),
- *     times in ms (or us), with or without a header line;
+ *     times in ms (or us), with or without a header line; more generally any
+ *     6 to 16 columns whose first six are time,o,h,l,c,v (the rest ignored),
+ *     the same count on every row;
  *   - the same two with ISO dates in the first column.
  * Every row is checked; the first bad one fails the load with "FILE line N: ...".
  *

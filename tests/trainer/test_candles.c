@@ -65,6 +65,13 @@ static void test_dialects(void)
     CHECK_INT(c.ts[0], 1657756800);
     tr_candles_free(&c);
 
+    /* 7 columns (open time ms, o, h, l, c, v, close time), as some exports have. */
+    CHECK(parse("open_time,open,high,low,close,volume,close_time\n"
+                "1633046400000,43820.01,44059,43661.63,43694.48,2001.56071,1633049999999\n",
+                &c, err) == 0);
+    CHECK(c.n == 1 && c.ts[0] == 1633046400 && c.close[0] == 43694.48);
+    tr_candles_free(&c);
+
     /* ISO-8601 dates, three spellings, and a daily file with only dates. */
     const char *iso = "date,open,high,low,close,volume\n"
                       "2021-10-01T00:00:00Z,10,11,9,10.5,1\n"
@@ -111,8 +118,10 @@ static void test_errors(void)
     bad(buf, 4, "timestamp 6 duplicates the previous row's 6");
     snprintf(buf, sizeof buf, "%s5,10,11,9,10,1\n6,10,11,9,10\n", h);
     bad(buf, 3, "expected 6 columns, got 5");
-    snprintf(buf, sizeof buf, "%s5,10,11,9,10,1,3\n", h);
+    snprintf(buf, sizeof buf, "%s5,10,11,9,10\n", h);
     bad(buf, 2, "expected 6 columns");
+    snprintf(buf, sizeof buf, "%s5,10,11,9,10,1,3\n6,10,11,9,10,1\n", h);
+    bad(buf, 3, "expected 7 columns, got 6");
     snprintf(buf, sizeof buf, "%s5,10,11,9,10,1\n2021-13-01,10,11,9,10,1\n", h);
     bad(buf, 3, "timestamp '2021-13-01' is not a whole number");
     snprintf(buf, sizeof buf, "%s5,10,11,9,10,-1\n", h);
