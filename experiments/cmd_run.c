@@ -20,7 +20,7 @@ int cmd_run(int argc, char **argv)
     exp_run_options o = {0};
     const char *db = NULL;
     int c;
-    while ((c = exp_cli_getopt(argc, argv, "run", "+d:n:rqh", opts)) != -1) {
+    while ((c = exp_cli_getopt(argc, argv, "run", "d:n:rqh", opts)) != -1) {
         long v;
         switch (c) {
         case 'd': db = optarg; break;

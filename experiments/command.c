@@ -5,6 +5,8 @@
  */
 #include "experiments/command.h"
 
+#include "experiments/cli.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -19,13 +21,6 @@
 #define TAIL_MAX 160
 #define LINE_MAX_LEN 4096
 #define GRACE_S 2.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Parses "STEP VALUE" (returns 2), a lone number (returns 1), anything else 0. */
 static int parse_line(const char *line, int *step, double *value)
@@ -85,8 +80,8 @@ static void tail_clean(char *tail)
 static void kill_child(pid_t pid)
 {
     kill(pid, SIGTERM);
-    double t0 = now_s();
-    while (now_s() - t0 < GRACE_S) {
+    double t0 = exp_now();
+    while (exp_now() - t0 < GRACE_S) {
         if (waitpid(pid, NULL, WNOHANG) == pid)
             return;
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -152,7 +147,7 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
         in_p[1] = -1;
     }
 
-    double t0 = now_s();
+    double t0 = exp_now();
     int open_out = 1, open_err = 1;
     while (open_out || open_err) {
         struct pollfd fds[3];
@@ -167,7 +162,7 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
             snprintf(err, 256, "interrupted");
             goto done;
         }
-        if (timeout_s > 0 && now_s() - t0 > timeout_s) {
+        if (timeout_s > 0 && exp_now() - t0 > timeout_s) {
             kill_child(pid);
             pid = -1;
             snprintf(err, 256, "time limit of %g s exceeded", timeout_s);

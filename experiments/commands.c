@@ -35,6 +35,22 @@ const exp_cmd exp_commands[] = {
     {"trials", cmd_trials, "List, filter and order the trials of a study", exp_usage_trials},
     {"compare", cmd_compare, "Compare runs side by side", exp_usage_compare},
     {"export", cmd_export, "Export a study as CSV, JSON or an Optuna storage", exp_usage_export},
+    {"run", cmd_run, "Run or resume a study (under mpirun: rank 0 coordinates, the rest train)",
+     "usage: seqtune run SPEC.json [--db FILE] [--trials N] [--resume] [--quiet]\n\n"
+     "Runs the study the spec describes until search.n_trials trials have finished\n"
+     "(COMPLETE, PRUNED or FAIL) or search.timeout_s has passed, then refits the best\n"
+     "trial on all data before the holdout, evaluates it once on the holdout and\n"
+     "stores the result and the model. Without an MPI launcher the trials run one\n"
+     "after another in this process; under `mpirun -np N` (or srun) rank 0\n"
+     "coordinates and ranks 1..N-1 train, one trial each at a time.\n\n"
+     "  --db FILE     the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
+     "  --trials N    run N trials in all instead of search.n_trials\n"
+     "  --resume      continue a study whose job stopped; its running trials become\n"
+     "                FAIL (lost) and the optimizer is rebuilt from the store\n"
+     "  --quiet       no progress output and no summary\n"
+     "  --help        show this text\n\n"
+     "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed,\n"
+     "130 interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -113,7 +113,7 @@ static void eval_builtin(exp_objective *o, const cJSON *params, volatile sig_ato
             text[0] = '\0';
         if (opt_value_parse(sp, i, text, &x[i], err)) {
             out->state = TRK_FAIL;
-            snprintf(out->error, sizeof out->error, "%s: %s", sp->p[i].name, err);
+            snprintf(out->error, sizeof out->error, "%.63s: %.180s", sp->p[i].name, err);
             return;
         }
     }

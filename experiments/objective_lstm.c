@@ -10,6 +10,8 @@
  */
 #include "experiments/objective_lstm.h"
 
+#include "experiments/cli.h"
+
 #include "trainer/candles.h"
 #include "trainer/model_file.h"
 #include "trainer/trial.h"
@@ -154,7 +156,7 @@ exp_lstm_objective *exp_lstm_objective_new(const exp_spec *spec, const exp_data 
     config_from_spec(spec, &o->cfg);
     char e[256];
     if (tr_trial_data_make(&data->c, &o->cfg, &o->data, e)) {
-        snprintf(err, 256, "%s: %s", spec->data.path, e);
+        snprintf(err, 256, "%.80s: %.170s", spec->data.path, e);
         free(o);
         return NULL;
     }
@@ -213,13 +215,6 @@ typedef struct trial_ctx {
     double train_loss[MAX_EPOCHS_KEPT], val_loss[MAX_EPOCHS_KEPT], lr[MAX_EPOCHS_KEPT];
 } trial_ctx;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int on_epoch(void *user, int fold, const tr_epoch_report *r)
 {
     trial_ctx *t = user;
@@ -232,7 +227,7 @@ static int on_epoch(void *user, int fold, const tr_epoch_report *r)
     }
     if (t->stop && *t->stop)
         t->aborted = 1;
-    else if (t->deadline > 0 && now_s() > t->deadline)
+    else if (t->deadline > 0 && exp_now() > t->deadline)
         t->aborted = 2;
     return t->aborted != 0;
 }
@@ -343,7 +338,7 @@ void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_
     t->report_ctx = ctx;
     t->stop = stop;
     t->deadline = o->spec->training.trial_timeout_s > 0
-                      ? now_s() + o->spec->training.trial_timeout_s : 0;
+                      ? exp_now() + o->spec->training.trial_timeout_s : 0;
     tr_trial_config cfg = o->cfg;
     cfg.seed = (unsigned long)seed;
     cfg.on_epoch = on_epoch;
@@ -375,4 +370,180 @@ void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_
         out->metrics = mean_metrics(&res);
     tr_trial_result_free(&res);
     free(t);
+}
+
+/* ---- after the search: the holdout -------------------------------------------- */
+
+static void add_class(cJSON *o, const tr_class_metrics *m)
+{
+    const struct { const char *k; double v; } f[] = {
+        {"accuracy", m->accuracy}, {"balanced_accuracy", m->balanced_accuracy},
+        {"log_loss", m->log_loss}, {"brier", m->brier}, {"auc", m->roc_auc}, {"mcc", m->mcc}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (isfinite(f[i].v))
+            cJSON_AddNumberToObject(o, f[i].k, f[i].v);
+}
+
+static void add_trading(cJSON *o, const tr_trading_metrics *m)
+{
+    const struct { const char *k; double v; } f[] = {
+        {"sharpe", m->sharpe}, {"sortino", m->sortino}, {"total_return", m->total_return},
+        {"max_drawdown", m->max_drawdown}, {"win_rate", m->win_rate},
+        {"trades", (double)m->n_trades}, {"exposure", m->exposure}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (isfinite(f[i].v))
+            cJSON_AddNumberToObject(o, f[i].k, f[i].v);
+}
+
+/* The holdout equity curves (model and buy-and-hold, from 1) and the Deflated
+ * Sharpe Ratio of the chosen trial's holdout bar returns given the annualised
+ * Sharpe ratios of every trial of the search (converted to per-bar ones). */
+static void exp_lstm_holdout_curves(const exp_lstm_objective *o, const tr_fold_result *fr,
+                                    const double *trial_sharpes, int n_sharpes, cJSON *r)
+{
+    const tr_fold_curves *cv = &fr->curves;
+    if (cv->n < 1)
+        return;
+    cJSON *c = cJSON_AddObjectToObject(r, "curves");
+    cJSON *t = cJSON_AddArrayToObject(c, "t");
+    for (int i = 0; i <= cv->n; i++)
+        cJSON_AddItemToArray(t, cJSON_CreateNumber((double)cv->t[i]));
+    cJSON_AddItemToObject(c, "model", number_array(cv->equity, cv->n + 1));
+    cJSON_AddItemToObject(c, "buy_and_hold", number_array(cv->bh_equity, cv->n + 1));
+    int64_t interval = o->data.candles->interval > 0 ? o->data.candles->interval : 1;
+    double per_bar = 1.0 / sqrt(365.25 * 86400.0 / (double)interval);
+    double *sh = malloc(sizeof *sh * (size_t)(n_sharpes > 0 ? n_sharpes : 1));
+    int n = 0;
+    for (int i = 0; sh && i < n_sharpes; i++)
+        if (isfinite(trial_sharpes[i]))
+            sh[n++] = trial_sharpes[i] * per_bar;
+    double dsr = NAN;
+    char err[256];
+    if (sh && n >= 2 && cv->n >= 3 &&
+        tr_deflated_sharpe_trials(cv->bar_returns, cv->n, sh, n, &dsr, err) == 0 && isfinite(dsr))
+        cJSON_AddNumberToObject(r, "deflated_sharpe", dsr);
+    free(sh);
+}
+
+/* The model file's metadata: one name per input column ("rsi:14",
+ * "hour_of_day.sin"), the target and the fold's scaler statistics. */
+static int model_meta(const exp_lstm_objective *o, const tr_scaler *sc, int seq_len,
+                      tr_model_meta *meta, char err[256])
+{
+    const tr_feature_matrix *m = &o->data.m;
+    if (tr_model_meta_alloc(meta, m->cols, err))
+        return -1;
+    for (int j = 0; j < m->cols; j++) {
+        if (tr_model_meta_set_string(&meta->feature_names[j], m->col_names[j]))
+            goto oom;
+        meta->scaler_center[j] = (float)sc->center[j];
+        meta->scaler_scale[j] = (float)sc->scale[j];
+    }
+    if (tr_model_meta_set_string(&meta->target_kind,
+                                 o->cfg.target.kind == TR_TARGET_RETURN ? "return" : "direction") ||
+        tr_model_meta_set_string(&meta->scaler_kind, tr_scaler_name(sc->kind)))
+        goto oom;
+    meta->horizon = o->cfg.target.horizon;
+    meta->deadband = (float)o->cfg.target.deadband;
+    meta->seq_len = seq_len;
+    return 0;
+oom:
+    snprintf(err, 256, "out of memory");
+    tr_model_meta_free(meta);
+    return -1;
+}
+
+/* Saves the model through a temporary file and returns its bytes. */
+static int model_bytes(const tr_lstm *m, const tr_model_meta *meta, unsigned char **out,
+                       size_t *len, char err[256])
+{
+    char path[] = "/tmp/seqtune-model-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(err, 256, "cannot create a temporary model file in /tmp");
+        return -1;
+    }
+    close(fd);
+    int rc = -1;
+    FILE *f = NULL;
+    if (tr_model_save(path, m, meta, err))
+        goto done;
+    f = fopen(path, "rb");
+    if (!f || fseek(f, 0, SEEK_END) || ftell(f) <= 0) {
+        snprintf(err, 256, "cannot read back the model file %s", path);
+        goto done;
+    }
+    *len = (size_t)ftell(f);
+    rewind(f);
+    *out = malloc(*len);
+    if (!*out || fread(*out, 1, *len, f) != *len) {
+        free(*out);
+        *out = NULL;
+        snprintf(err, 256, "cannot read back the model file %s", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    if (f)
+        fclose(f);
+    unlink(path);
+    return rc;
+}
+
+int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint64_t seed,
+                               const double *trial_sharpes, int n_sharpes, cJSON **result,
+                               unsigned char **model, size_t *model_len, char err[256])
+{
+    tr_trial_params p;
+    params_from_json(o->spec, params, &p);
+    tr_trial_config cfg = o->cfg;
+    cfg.seed = (unsigned long)seed;
+    tr_fold_result fr;
+    tr_lstm *m = NULL;
+    tr_scaler sc;
+    memset(&sc, 0, sizeof sc);
+    memset(&fr, 0, sizeof fr);
+    tr_model_meta meta;
+    memset(&meta, 0, sizeof meta);
+    *result = NULL;
+    *model = NULL;
+    int rc = -1;
+    if (tr_trial_final(&o->data, &cfg, &p, &fr, &m, &sc, err))
+        goto done;
+    cJSON *r = cJSON_CreateObject();
+    cJSON *h = cJSON_AddObjectToObject(r, "holdout");
+    cJSON *bh = cJSON_AddObjectToObject(r, "buy_and_hold");
+    if (fr.kind == TR_TARGET_DIRECTION) {
+        add_class(h, &fr.test);
+        add_class(cJSON_AddObjectToObject(r, "baseline_majority"), &fr.majority);
+        add_class(cJSON_AddObjectToObject(r, "baseline_logistic"), &fr.logistic);
+    } else {
+        cJSON_AddNumberToObject(h, "mse", fr.mse);
+        cJSON_AddNumberToObject(h, "mae", fr.mae);
+    }
+    add_trading(h, &fr.trading);
+    add_trading(bh, &fr.buy_hold);
+    cJSON_AddNumberToObject(r, "objective", fr.value);
+    cJSON_AddNumberToObject(r, "n_train", fr.n_train);
+    cJSON_AddNumberToObject(r, "n_val", fr.n_val);
+    cJSON_AddNumberToObject(r, "n_test", fr.n_test);
+    cJSON_AddNumberToObject(r, "holdout_first", (double)fr.test_first);
+    cJSON_AddNumberToObject(r, "holdout_last", (double)fr.test_last);
+    cJSON_AddNumberToObject(r, "epochs", fr.fit.epochs_run);
+    cJSON_AddNumberToObject(r, "n_trials", n_sharpes);
+    exp_lstm_holdout_curves(o, &fr, trial_sharpes, n_sharpes, r);
+    *result = r;
+    if (model_meta(o, &sc, p.seq_len, &meta, err) || model_bytes(m, &meta, model, model_len, err))
+        goto done;
+    rc = 0;
+done:
+    if (rc) {
+        cJSON_Delete(*result);
+        *result = NULL;
+    }
+    tr_model_meta_free(&meta);
+    tr_fold_result_free(&fr);
+    tr_lstm_free(m);
+    tr_scaler_free(&sc);
+    return rc;
 }

@@ -17,9 +17,6 @@ typedef struct exp_run_options {
     int quiet;
 } exp_run_options;
 
-/* Exit codes beyond cli.h's: interrupted by SIGINT / SIGTERM. */
-enum { EXP_EXIT_FAILED = 3, EXP_EXIT_INTERRUPTED = 130 };
-
 /* Runs the study; returns the process exit code (0 ok, 2 bad input, 3 the study
  * could not run, 130 interrupted). Calls MPI_Init/MPI_Finalize itself when
  * started under an MPI launcher. */

@@ -9,13 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-double exp_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int exp_wire_send(const cJSON *msg, int dest, int tag, MPI_Comm comm)
 {
     char *text = cJSON_PrintUnformatted(msg);

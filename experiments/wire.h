@@ -17,6 +17,8 @@
 #ifndef EXP_WIRE_H
 #define EXP_WIRE_H
 
+#include "experiments/cli.h"
+
 #include <cjson/cJSON.h>
 #include <mpi.h>
 #include <signal.h>
@@ -45,8 +47,5 @@ int exp_wire_wait(int source, int tag, MPI_Comm comm, MPI_Status *status,
 /* Receives the message announced by `status`; the caller frees the result with
  * cJSON_Delete. NULL when it is not valid JSON. */
 cJSON *exp_wire_recv(const MPI_Status *status, MPI_Comm comm);
-
-/* Seconds on CLOCK_MONOTONIC. */
-double exp_now(void);
 
 #endif
