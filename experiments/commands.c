@@ -51,6 +51,30 @@ const exp_cmd exp_commands[] = {
      "  --help        show this text\n\n"
      "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed,\n"
      "130 interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"},
+    {"best", cmd_best, "Show the chosen trial, its holdout result, and export its model",
+     "usage: seqtune best --study NAME [--export MODEL_FILE] [--format table|json] [--db FILE]\n\n"
+     "Shows the best trial of a finished study with its parameters and the result of\n"
+     "the single holdout evaluation (next to buy-and-hold, with the Deflated Sharpe\n"
+     "Ratio over all trials). --export writes the refit model (checked against its\n"
+     "recorded sha256) for `seqtune predict`.\n\n"
+     "  --study NAME         the study\n"
+     "  --export FILE        write the model file there (replaced atomically)\n"
+     "  --format table|json  output format (default table)\n"
+     "  --db FILE            the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
+     "  --help               show this text\n"},
+    {"predict", cmd_predict, "Signals from a saved model on new candles",
+     "usage: seqtune predict --model MODEL_FILE --data CANDLES.csv [-o SIGNALS.csv]\n"
+     "                       [--long P] [--short P]\n\n"
+     "Recomputes the model's features on the candles, scales them with the statistics\n"
+     "stored in the model (never refit on new data) and writes one line per bar with a\n"
+     "full window: timestamp, probability (or predicted_return), signal (long if above\n"
+     "--long, short if below --short, else flat) and confidence (|2p-1|, or |return|).\n\n"
+     "  --model FILE      a model from `seqtune best --export`\n"
+     "  --data FILE       candles (canonical, Binance kline or ISO-date CSV)\n"
+     "  -o, --output FILE the CSV to write (default: standard output)\n"
+     "  --long P          long threshold (default 0.55; 0 for a return model)\n"
+     "  --short P         short threshold (default 0.45; 0 for a return model)\n"
+     "  --help            show this text\n"},
     {NULL, NULL, NULL, NULL},
 };
 

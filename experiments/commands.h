@@ -7,6 +7,8 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_run(int argc, char **argv);       /* experiments/cmd_run.c */
+int cmd_best(int argc, char **argv);      /* experiments/cmd_model.c */
+int cmd_predict(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_studies(int argc, char **argv);   /* experiments/cmd_store.c */
