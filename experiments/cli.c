@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An empty table for programs that link libseqtune without main.c (the unit
- * tests use exp_closest through the spec checker); main.c's table overrides it. */
-__attribute__((weak)) const exp_cmd exp_commands[] = {{NULL, NULL, NULL, NULL}};
-
 const exp_cmd *exp_cmd_find(const char *name)
 {
     for (const exp_cmd *c = exp_commands; c->name; c++)

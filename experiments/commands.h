@@ -8,5 +8,10 @@
 int cmd_version(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_studies(int argc, char **argv);   /* experiments/cmd_store.c */
+int cmd_trials(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+extern const char exp_usage_studies[], exp_usage_trials[], exp_usage_compare[], exp_usage_export[];
 
 #endif

@@ -1,38 +1,18 @@
 /*
- * main.c - the `seqtune` command: one table maps each subcommand to its cmd_*
- * function, summary and usage; `--help` and `--version` are generated from it.
+ * main.c - the `seqtune` command: dispatches argv[1] through the command table
+ * (commands.c); `--help` and `--version` are generated from it.
  * Exit codes: 0 ok, 1 usage error, 2 bad input.
  */
 #include "experiments/cli.h"
 #include "experiments/commands.h"
+#include "trainer/blas.h"
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-const exp_cmd exp_commands[] = {
-    {"version", cmd_version, "Print the version",
-     "usage: seqtune version\n\nPrints seqtune's version.\n"},
-    {"validate", cmd_validate, "Check a study spec and print it with defaults filled in",
-     "usage: seqtune validate SPEC.json [--compact]\n\n"
-     "Loads the study spec, checks every field and prints it back as JSON with every\n"
-     "default filled in (the text the store keeps). A bad spec prints all of its\n"
-     "errors, one per line as 'JSON.path: expected ..., got ...', and exits 2.\n\n"
-     "  --compact   print the JSON on one line\n"
-     "  --help      show this text\n"},
-    {"synth", cmd_synth, "Write realistic synthetic OHLCV candles",
-     "usage: seqtune synth -o FILE [--bars N] [--interval 1h] [--seed S] [--start UNIX]\n\n"
-     "Writes synthetic candles (timestamp,open,high,low,close,volume; Unix seconds)\n"
-     "with GARCH(1,1) volatility clustering, Student-t shocks, switching drift\n"
-     "regimes and intraday volume/volatility seasonality. Same seed, same file.\n\n"
-     "  -o, --output FILE   the CSV to write (replaced atomically)\n"
-     "  -n, --bars N        number of candles (default 10000)\n"
-     "  -i, --interval I    bar length: Ns, Nm, Nh or Nd, e.g. 5m, 1h, 1d (default 1h)\n"
-     "  -s, --seed S        random seed (default 42)\n"
-     "      --start UNIX    open time of the first bar (default 1577836800, 2020-01-01)\n"
-     "  -h, --help          show this text\n"},
-    {NULL, NULL, NULL, NULL},
-};
 
 static void print_help(FILE *out)
 {
@@ -44,22 +24,21 @@ static void print_help(FILE *out)
     fputs("\nRun 'seqtune COMMAND --help' for a command's options.\n", out);
 }
 
-int cmd_version(int argc, char **argv)
+
+/* Re-executes seqtune with OPENBLAS_CORETYPE set when OpenBLAS fell back to its
+ * generic kernels on a CPU it does not know (trainer/blas.h). */
+static void blas_pick_kernel(char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        exp_cli_usage("version", stdout);
-        return EXP_EXIT_OK;
-    }
-    if (argc > 1) {
-        exp_cli_error("version", "unexpected argument '%s'", argv[1]);
-        return EXP_EXIT_USAGE;
-    }
-    printf("seqtune %s\n", SEQTUNE_VERSION);
-    return EXP_EXIT_OK;
+    const char *core = tr_blas_better_coretype();
+    if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");   /* exec failed: go on with the generic kernels */
 }
 
 int main(int argc, char **argv)
 {
+    blas_pick_kernel(argv);
     gsl_set_error_handler_off();
     if (argc < 2) {
         print_help(stderr);

@@ -1,0 +1,171 @@
+/*
+ * bench_lstm - training and inference throughput of the trainer's LSTM on one
+ * shape, and this machine's single-thread cblas_sgemm rate for comparison.
+ *
+ *   bench_lstm --shape reference|small|large [--steps N]
+ *
+ * Training runs tr_fit for one epoch of N batches (gather, forward, backward,
+ * global-norm clipping at 1.0, Adam lr 1e-3, BCE head, dropout 0) on random
+ * windows; inference runs tr_lstm_predict over the same windows. GFLOP/s count
+ * only the matrix products (tr_lstm_flops: 2*M*N*K per GEMM); sgemm_fraction is
+ * the training rate over a 2048^2 x 2048 cblas_sgemm's rate (best of 3) measured
+ * in this run. Peak memory is getrusage's maxrss of this process. The last line is
+ * one JSON object. Run with OPENBLAS_NUM_THREADS=1 (bench/lstm does).
+ */
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "trainer/fit.h"
+#include "trainer/lstm.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Single-thread sgemm rate in GFLOP/s on n x n matrices, best of 3. */
+static double sgemm_rate(int n)
+{
+    size_t k = (size_t)n * n;
+    float *a = malloc(k * sizeof(float)), *b = malloc(k * sizeof(float));
+    float *c = malloc(k * sizeof(float));
+    for (size_t i = 0; i < k; i++) {
+        a[i] = (float)(i % 7) * 0.1f;
+        b[i] = (float)(i % 5) * 0.1f;
+    }
+    double best = 1e30;
+    for (int r = 0; r < 4; r++) {
+        double t = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n,
+                    0.0f, c, n);
+        t = now() - t;
+        if (r > 0 && t < best)
+            best = t;
+    }
+    free(a); free(b); free(c);
+    return 2.0 * n * n * (double)n / best / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    const char *shape = "reference";
+    int steps = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--shape") && i + 1 < argc)
+            shape = argv[++i];
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            steps = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_lstm [--shape reference|small|large] [--steps N]\n");
+            return 1;
+        }
+    }
+    int B, T, F = 32, H, L;
+    if (!strcmp(shape, "reference")) {
+        B = 64; T = 60; H = 128; L = 2;
+        if (!steps) steps = 30;
+    } else if (!strcmp(shape, "small")) {
+        B = 32; T = 20; H = 32; L = 1;
+        if (!steps) steps = 400;
+    } else if (!strcmp(shape, "large")) {
+        B = 128; T = 120; H = 256; L = 3;
+        if (!steps) steps = 4;
+    } else {
+        fprintf(stderr, "bench_lstm: --shape: unknown shape '%s' (reference, small, large)\n",
+                shape);
+        return 1;
+    }
+    char err[256];
+    tr_lstm_config cfg = {.n_features = F, .units = H, .layers = L, .seq_len = T,
+                          .max_batch = B, .dropout = 0.0f, .head = TR_HEAD_DIRECTION};
+    tr_lstm *m = tr_lstm_new(&cfg, err);
+    if (!m) {
+        fprintf(stderr, "bench_lstm: %s\n", err);
+        return 2;
+    }
+    /* windows over one random feature matrix: n windows, each ending at its own row */
+    int n = B * steps, rows = n + T - 1;
+    float *x = malloc(sizeof(float) * (size_t)rows * F), *y = malloc(sizeof(float) * rows);
+    int *ends = malloc(sizeof(int) * n);
+    float *pred = malloc(sizeof(float) * n);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    for (size_t i = 0; i < (size_t)rows * F; i++)
+        x[i] = (float)(2.0 * gsl_rng_uniform(rng) - 1.0);
+    for (int r = 0; r < rows; r++)
+        y[r] = (float)(gsl_rng_uniform(rng) < 0.5);
+    for (int i = 0; i < n; i++)
+        ends[i] = i + T - 1;
+    tr_windows w = {x, y, ends, n, T, F};
+    tr_windows warm = {x, y, ends, B, T, F};
+
+    double sg = sgemm_rate(2048);
+
+    tr_fit_options o;
+    tr_fit_options_default(&o);
+    o.batch_size = B;
+    o.max_epochs = 1;
+    o.lr = 1e-3;
+    o.clip_norm = 1.0;
+    o.patience = 0;
+    o.plateau_factor = 0;
+    tr_fit_result res;
+    if (tr_fit(m, &warm, NULL, &o, &res, err)) {   /* warm-up: one batch */
+        fprintf(stderr, "bench_lstm: %s\n", err);
+        return 2;
+    }
+    double t0 = now();
+    if (tr_fit(m, &w, NULL, &o, &res, err)) {
+        fprintf(stderr, "bench_lstm: %s\n", err);
+        return 2;
+    }
+    double t_train = now() - t0;
+    tr_lstm_predict(m, &warm, pred, err);
+    t0 = now();
+    tr_lstm_predict(m, &w, pred, err);
+    double t_inf = now() - t0;
+
+    double ff, fb;
+    tr_lstm_flops(&cfg, B, &ff, &fb);
+    double train_gf = (ff + fb) * steps / t_train / 1e9;
+    double inf_gf = ff * steps / t_inf / 1e9;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+
+    printf("seqtune %-9s b%d s%d f%d u%d l%d: train %.0f samples/s (%.1f GFLOP/s, %.0f %% of "
+           "sgemm %.1f GFLOP/s), infer %.0f samples/s (%.1f GFLOP/s), peak %.0f MB\n",
+           shape, B, T, F, H, L, n / t_train, train_gf, 100 * train_gf / sg, sg, n / t_inf,
+           inf_gf, ru.ru_maxrss / 1024.0);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "shape", shape);
+    cJSON_AddNumberToObject(j, "batch", B);
+    cJSON_AddNumberToObject(j, "seq_len", T);
+    cJSON_AddNumberToObject(j, "features", F);
+    cJSON_AddNumberToObject(j, "units", H);
+    cJSON_AddNumberToObject(j, "layers", L);
+    cJSON_AddNumberToObject(j, "steps", steps);
+    cJSON_AddNumberToObject(j, "train_samples_per_s", n / t_train);
+    cJSON_AddNumberToObject(j, "infer_samples_per_s", n / t_inf);
+    cJSON_AddNumberToObject(j, "train_gflops", train_gf);
+    cJSON_AddNumberToObject(j, "infer_gflops", inf_gf);
+    cJSON_AddNumberToObject(j, "sgemm_gflops", sg);
+    cJSON_AddNumberToObject(j, "sgemm_fraction", train_gf / sg);
+    cJSON_AddNumberToObject(j, "peak_rss_mb", ru.ru_maxrss / 1024.0);
+    char *s = cJSON_PrintUnformatted(j);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(j);
+    gsl_rng_free(rng);
+    free(x); free(y); free(ends); free(pred);
+    tr_lstm_free(m);
+    return 0;
+}

@@ -1,0 +1,780 @@
+/*
+ * cmd_store.c - the commands that read the experiment store: `studies`, `trials`,
+ * `compare` and `export` (tracker/query.h, tracker/export.h). They open the store
+ * read-only (the file is never modified; a missing file is never created), print
+ * tables that fit 80 columns, CSV, or JSON (cJSON) for scripts, and exit 0 on
+ * success, 1 on a usage error, 2 on bad input (missing or non-SQLite store, unknown
+ * study or run, malformed filter).
+ */
+#include "experiments/cli.h"
+#include "experiments/commands.h"
+#include "tracker/export.h"
+#include "tracker/query.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+const char exp_usage_studies[] =
+    "usage: seqtune studies [--db FILE] [--format table|csv|json]\n\n"
+    "Lists the studies in the store with their run counts per state and best value.\n\n"
+    "  --db FILE        the store (default: $SEQTUNE_DB, then ./seqtune.db)\n"
+    "  --format F       table (default), csv or json\n";
+
+const char exp_usage_trials[] =
+    "usage: seqtune trials --study NAME [--filter EXPR] [--order-by KEY [desc]]\n"
+    "                      [--limit N] [--format table|csv|json] [--db FILE]\n\n"
+    "Lists the runs (trials) of a study.\n\n"
+    "  --study NAME     the study\n"
+    "  --filter EXPR    MLflow-style filter, clauses joined by 'and':\n"
+    "                   params.units >= 64 and metrics.sharpe > 1 and state = 'COMPLETE'\n"
+    "                   operators = != < <= > >= LIKE; `backticks` for odd keys\n"
+    "  --order-by KEY   params.NAME, metrics.NAME (last value) or an attribute (value,\n"
+    "                   trial_number, state, ...); add 'desc' to reverse; missing last\n"
+    "  --limit N        at most N runs\n"
+    "  --format F       table (default), csv or json\n"
+    "  --db FILE        the store (default: $SEQTUNE_DB, then ./seqtune.db)\n";
+
+const char exp_usage_compare[] =
+    "usage: seqtune compare RUN RUN... [--only-diff] [--db FILE]\n\n"
+    "Shows runs side by side: attributes, params, and each metric's last, min, max.\n\n"
+    "  --only-diff      only rows where the runs differ\n"
+    "  --db FILE        the store (default: $SEQTUNE_DB, then ./seqtune.db)\n";
+
+const char exp_usage_export[] =
+    "usage: seqtune export --study NAME --format csv|json|optuna -o FILE [--db FILE]\n\n"
+    "Writes a whole study to FILE (replaced atomically): CSV (one row per run), JSON\n"
+    "(everything), or an Optuna 3.1 SQLite storage: optuna.load_study(study_name=NAME,\n"
+    "storage=\"sqlite:///FILE\").\n\n"
+    "  --study NAME     the study\n"
+    "  --format F       csv, json or optuna\n"
+    "  -o, --output F   the file to write\n"
+    "  --db FILE        the store (default: $SEQTUNE_DB, then ./seqtune.db)\n";
+
+enum { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+static int parse_format(const char *cmd, const char *text, int *out)
+{
+    static const char *const names[] = {"table", "csv", "json"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    exp_cli_error(cmd, "--format: expected table, csv or json, got '%s'", text);
+    return -1;
+}
+
+/* Opens the store read-only; prints the error and returns NULL on failure. */
+static trk_store *open_store(const char *cmd, const char *opt_db)
+{
+    char err[256];
+    trk_store *s = trk_store_open(exp_db_path(opt_db), TRK_READONLY, err);
+    if (!s)
+        exp_cli_error(cmd, "%s", err);
+    return s;
+}
+
+/* A number for a table cell: %.6g, "-" for NaN. */
+static void fmt_num(double v, char *out, size_t n)
+{
+    if (isnan(v))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%.6g", v);
+}
+
+/* Prints `text` in exactly `w` columns, cut with '~' when longer. */
+static void cell(const char *text, int w, int right)
+{
+    int len = (int)strlen(text);
+    if (len > w)
+        printf("%.*s~", w - 1, text);
+    else if (right)
+        printf("%*s", w, text);
+    else
+        printf("%-*s", w, text);
+}
+
+static void csv_field(const char *v)
+{
+    if (!v)
+        return;
+    if (!strpbrk(v, ",\"\n\r")) {
+        fputs(v, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *v; v++) {
+        if (*v == '"')
+            putchar('"');
+        putchar(*v);
+    }
+    putchar('"');
+}
+
+static void csv_num(double v)
+{
+    if (!isnan(v))
+        printf("%.17g", v);
+}
+
+static cJSON *json_num(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static void print_json(cJSON *j)
+{
+    char *t = cJSON_Print(j);
+    if (t) {
+        puts(t);
+        free(t);
+    }
+    cJSON_Delete(j);
+}
+
+static void fmt_time(double t, char out[32])
+{
+    if (isnan(t)) {
+        out[0] = '\0';
+        return;
+    }
+    time_t sec = (time_t)t;
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- studies ------------------------------------------------------------------- */
+
+int cmd_studies(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    int fmt = FMT_TABLE, c;
+    optind = 1;
+    while ((c = exp_cli_getopt(argc, argv, "studies", "h", lo)) != -1) {
+        if (c == 'h') {
+            exp_cli_usage("studies", stdout);
+            return EXP_EXIT_OK;
+        } else if (c == 'd') {
+            db = optarg;
+        } else if (c == 'f') {
+            if (parse_format("studies", optarg, &fmt))
+                return EXP_EXIT_USAGE;
+        } else {
+            return EXP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        exp_cli_error("studies", "unexpected argument '%s'", argv[optind]);
+        return EXP_EXIT_USAGE;
+    }
+    trk_store *s = open_store("studies", db);
+    if (!s)
+        return EXP_EXIT_INPUT;
+    char err[256];
+    trk_study_info *l = NULL;
+    int n = 0;
+    if (trk_studies_list(s, &l, &n, err) != 0) {
+        exp_cli_error("studies", "%s", err);
+        trk_store_close(s);
+        return EXP_EXIT_INPUT;
+    }
+    if (fmt == FMT_TABLE) {
+        printf("%-20s %-11s %-3s %6s %6s %5s %5s %4s %11s\n", "NAME", "STATUS", "DIR", "RUNS",
+               "COMPL", "PRUNE", "FAIL", "RUN", "BEST");
+        for (int i = 0; i < n; i++) {
+            char best[32];
+            fmt_num(l[i].best_value, best, sizeof best);
+            cell(l[i].name, 20, 0);
+            printf(" %-11s %-3.3s %6d %6d %5d %5d %4d ", l[i].status, l[i].direction, l[i].n_runs,
+                   l[i].n_complete, l[i].n_pruned, l[i].n_fail, l[i].n_running);
+            cell(best, 11, 1);
+            putchar('\n');
+        }
+    } else if (fmt == FMT_CSV) {
+        puts("id,name,direction,status,created,runs,running,complete,pruned,fail,best_value,"
+             "best_run_id,best_trial_number");
+        for (int i = 0; i < n; i++) {
+            char when[32];
+            fmt_time(l[i].created, when);
+            printf("%lld,", (long long)l[i].id);
+            csv_field(l[i].name);
+            printf(",%s,%s,%s,%d,%d,%d,%d,%d,", l[i].direction, l[i].status, when, l[i].n_runs,
+                   l[i].n_running, l[i].n_complete, l[i].n_pruned, l[i].n_fail);
+            csv_num(l[i].best_value);
+            if (l[i].best_run_id > 0)
+                printf(",%lld,%d\n", (long long)l[i].best_run_id, l[i].best_trial_number);
+            else
+                printf(",,\n");
+        }
+    } else {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            char when[32];
+            fmt_time(l[i].created, when);
+            cJSON_AddNumberToObject(o, "id", (double)l[i].id);
+            cJSON_AddStringToObject(o, "name", l[i].name);
+            cJSON_AddStringToObject(o, "direction", l[i].direction);
+            cJSON_AddStringToObject(o, "status", l[i].status);
+            cJSON_AddStringToObject(o, "created", when);
+            cJSON_AddNumberToObject(o, "runs", l[i].n_runs);
+            cJSON_AddNumberToObject(o, "running", l[i].n_running);
+            cJSON_AddNumberToObject(o, "complete", l[i].n_complete);
+            cJSON_AddNumberToObject(o, "pruned", l[i].n_pruned);
+            cJSON_AddNumberToObject(o, "fail", l[i].n_fail);
+            cJSON_AddItemToObject(o, "best_value", json_num(l[i].best_value));
+            cJSON_AddItemToObject(o, "best_run_id", l[i].best_run_id > 0
+                                  ? cJSON_CreateNumber((double)l[i].best_run_id) : cJSON_CreateNull());
+            cJSON_AddItemToArray(arr, o);
+        }
+        print_json(arr);
+    }
+    trk_studies_free(l, n);
+    trk_store_close(s);
+    return EXP_EXIT_OK;
+}
+
+/* ---- trials -------------------------------------------------------------------- */
+
+/* The text of param `key` of run r, or NULL. */
+static const char *param_of(const trk_run *r, const char *key)
+{
+    for (int i = 0; i < r->n_params; i++)
+        if (strcmp(r->params[i].key, key) == 0)
+            return r->params[i].value;
+    return NULL;
+}
+
+/* Sorted union of the param keys of a run list; caller frees the array (not the keys). */
+static const char **param_keys(const trk_run_list *l, int *n)
+{
+    int cap = 16;
+    const char **k = malloc(sizeof *k * (size_t)cap);
+    *n = 0;
+    for (int i = 0; k && i < l->n; i++)
+        for (int p = 0; p < l->runs[i].n_params; p++) {
+            const char *key = l->runs[i].params[p].key;
+            int j = 0;
+            while (j < *n && strcmp(k[j], key) < 0)
+                j++;
+            if (j < *n && strcmp(k[j], key) == 0)
+                continue;
+            if (*n == cap) {
+                cap *= 2;
+                const char **g = realloc(k, sizeof *k * (size_t)cap);
+                if (!g) {
+                    free(k);
+                    return NULL;
+                }
+                k = g;
+            }
+            memmove(k + j + 1, k + j, sizeof *k * (size_t)(*n - j));
+            k[j] = key;
+            (*n)++;
+        }
+    return k;
+}
+
+/* The last value of metric `key` of a run (NaN when absent). */
+static double metric_last(trk_store *s, int64_t run_id, const char *key)
+{
+    char err[256];
+    trk_metric_summary *m = NULL;
+    int n = 0;
+    double v = NAN;
+    if (trk_metric_summaries(s, run_id, &m, &n, err) == 0)
+        for (int i = 0; i < n; i++)
+            if (strcmp(m[i].key, key) == 0)
+                v = m[i].last;
+    trk_metric_summaries_free(m, n);
+    return v;
+}
+
+static void trials_table(trk_store *s, const trk_run_list *l, const char *metric)
+{
+    int nk = 0;
+    const char **keys = param_keys(l, &nk);
+    /* fixed part: RUN(7) TRIAL(5) STATE(8) VALUE(11) [metric(11)] = 35 or 47 columns */
+    int used = 7 + 1 + 5 + 1 + 8 + 1 + 11 + (metric ? 12 : 0);
+    int width[64], shown = 0;
+    for (int k = 0; k < nk && shown < 64; k++) {
+        int w = (int)strlen(keys[k]);
+        for (int i = 0; i < l->n; i++) {
+            const char *v = param_of(&l->runs[i], keys[k]);
+            if (v && (int)strlen(v) > w)
+                w = (int)strlen(v);
+        }
+        if (w > 12)
+            w = 12;
+        if (w < 4)
+            w = 4;
+        if (used + 1 + w > 80)
+            break;
+        width[shown++] = w;
+        used += 1 + w;
+    }
+    printf("%7s %5s %-8s %11s", "RUN", "TRIAL", "STATE", "VALUE");
+    if (metric) {
+        putchar(' ');
+        cell(metric, 11, 1);
+    }
+    for (int k = 0; k < shown; k++) {
+        putchar(' ');
+        cell(keys[k], width[k], 0);
+    }
+    putchar('\n');
+    for (int i = 0; i < l->n; i++) {
+        const trk_run *r = &l->runs[i];
+        char v[32];
+        fmt_num(r->value, v, sizeof v);
+        printf("%7lld %5d %-8s ", (long long)r->id, r->trial_number, trk_state_name(r->state));
+        cell(v, 11, 1);
+        if (metric) {
+            fmt_num(metric_last(s, r->id, metric), v, sizeof v);
+            putchar(' ');
+            cell(v, 11, 1);
+        }
+        for (int k = 0; k < shown; k++) {
+            const char *p = param_of(r, keys[k]);
+            putchar(' ');
+            cell(p ? p : "-", width[k], 0);
+        }
+        putchar('\n');
+    }
+    if (shown < nk)
+        printf("(%d more params not shown: use --format csv or json)\n", nk - shown);
+    free(keys);
+}
+
+static void trials_csv(const trk_run_list *l)
+{
+    int nk = 0;
+    const char **keys = param_keys(l, &nk);
+    fputs("run_id,trial_number,state,value,started,finished,worker,seed,error", stdout);
+    for (int k = 0; k < nk; k++) {
+        putchar(',');
+        char h[600];
+        snprintf(h, sizeof h, "params.%s", keys[k]);
+        csv_field(h);
+    }
+    putchar('\n');
+    for (int i = 0; i < l->n; i++) {
+        const trk_run *r = &l->runs[i];
+        char t0[32], t1[32];
+        fmt_time(r->started, t0);
+        fmt_time(r->finished, t1);
+        printf("%lld,%d,%s,", (long long)r->id, r->trial_number, trk_state_name(r->state));
+        csv_num(r->value);
+        printf(",%s,%s,%d,%lld,", t0, t1, r->worker, (long long)r->seed);
+        csv_field(r->error);
+        for (int k = 0; k < nk; k++) {
+            putchar(',');
+            csv_field(param_of(r, keys[k]));
+        }
+        putchar('\n');
+    }
+    free(keys);
+}
+
+static void trials_json(const trk_run_list *l)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < l->n; i++) {
+        const trk_run *r = &l->runs[i];
+        cJSON *o = cJSON_CreateObject();
+        char t[32];
+        cJSON_AddNumberToObject(o, "run_id", (double)r->id);
+        cJSON_AddNumberToObject(o, "trial_number", r->trial_number);
+        cJSON_AddStringToObject(o, "state", trk_state_name(r->state));
+        cJSON_AddItemToObject(o, "value", json_num(r->value));
+        fmt_time(r->started, t);
+        cJSON_AddStringToObject(o, "started", t);
+        fmt_time(r->finished, t);
+        cJSON_AddItemToObject(o, "finished", t[0] ? cJSON_CreateString(t) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(o, "worker", r->worker);
+        cJSON_AddNumberToObject(o, "seed", (double)r->seed);
+        cJSON_AddItemToObject(o, "error", r->error ? cJSON_CreateString(r->error) : cJSON_CreateNull());
+        cJSON *p = cJSON_AddObjectToObject(o, "params");
+        for (int k = 0; k < r->n_params; k++)
+            cJSON_AddItemToObject(p, r->params[k].key, isnan(r->params[k].num)
+                                  ? cJSON_CreateString(r->params[k].value)
+                                  : cJSON_CreateNumber(r->params[k].num));
+        cJSON_AddItemToArray(arr, o);
+    }
+    print_json(arr);
+}
+
+int cmd_trials(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"study", required_argument, NULL, 's'},
+        {"filter", required_argument, NULL, 'F'},
+        {"order-by", required_argument, NULL, 'o'},
+        {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"db", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *study = NULL;
+    char order[1024] = "";
+    trk_query q = {0};
+    int fmt = FMT_TABLE, c;
+    long limit = 0;
+    optind = 1;
+    while ((c = exp_cli_getopt(argc, argv, "trials", "h", lo)) != -1) {
+        switch (c) {
+        case 'h':
+            exp_cli_usage("trials", stdout);
+            return EXP_EXIT_OK;
+        case 's': study = optarg; break;
+        case 'F': q.filter = optarg; break;
+        case 'd': db = optarg; break;
+        case 'o':
+            snprintf(order, sizeof order, "%s", optarg);
+            if (optind < argc && (strcasecmp(argv[optind], "desc") == 0 ||
+                                  strcasecmp(argv[optind], "asc") == 0)) {
+                q.desc = strcasecmp(argv[optind], "desc") == 0;
+                optind++;
+            }
+            break;
+        case 'l':
+            if (exp_parse_long(optarg, 1, 1000000000L, "trials", "--limit", &limit))
+                return EXP_EXIT_USAGE;
+            break;
+        case 'f':
+            if (parse_format("trials", optarg, &fmt))
+                return EXP_EXIT_USAGE;
+            break;
+        default:
+            return EXP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        exp_cli_error("trials", "unexpected argument '%s'", argv[optind]);
+        return EXP_EXIT_USAGE;
+    }
+    if (!study) {
+        exp_cli_error("trials", "--study NAME is required (see 'seqtune trials --help')");
+        return EXP_EXIT_USAGE;
+    }
+    q.order_by = order[0] ? order : NULL;
+    q.limit = limit;
+    char err[256];
+    if (trk_filter_check(q.filter, err) != 0) {
+        exp_cli_error("--filter", "%s", strncmp(err, "filter: ", 8) == 0 ? err + 8 : err);
+        return EXP_EXIT_INPUT;
+    }
+    trk_store *s = open_store("trials", db);
+    if (!s)
+        return EXP_EXIT_INPUT;
+    int64_t sid;
+    trk_run_list l = {0};
+    int rc = EXP_EXIT_INPUT;
+    if (trk_study_find(s, study, &sid, err) != 0) {
+        exp_cli_error("--study", "%s", err);
+        goto out;
+    }
+    if (trk_runs_query(s, sid, &q, &l, err) != 0) {
+        if (strncmp(err, "order: ", 7) == 0)
+            exp_cli_error("--order-by", "%s", err + 7);
+        else
+            exp_cli_error("trials", "%s", err);
+        goto out;
+    }
+    /* Show the ordering metric as a column when the order key is a metric. */
+    const char *metric = NULL;
+    if (q.order_by && strncmp(q.order_by, "metrics.", 8) == 0) {
+        static char mkey[1024];
+        snprintf(mkey, sizeof mkey, "%s", q.order_by + 8);
+        char *sp = strchr(mkey, ' ');
+        if (sp)
+            *sp = '\0';
+        if (mkey[0] != '`' && mkey[0] != '"')
+            metric = mkey;
+    }
+    if (fmt == FMT_TABLE)
+        trials_table(s, &l, metric);
+    else if (fmt == FMT_CSV)
+        trials_csv(&l);
+    else
+        trials_json(&l);
+    rc = EXP_EXIT_OK;
+out:
+    trk_run_list_free(&l);
+    trk_store_close(s);
+    return rc;
+}
+
+/* ---- compare ------------------------------------------------------------------- */
+
+/* The comparison as rows of one label and one cell per run, printed afterwards in
+ * blocks of as many runs as fit 80 columns. */
+typedef struct cmp_table {
+    int n;             /* runs */
+    int rows, cap;
+    char (*label)[64];
+    char (*cells)[32]; /* rows x n */
+} cmp_table;
+
+/* Adds a row (cells[0..n)); with only_diff, rows whose cells are all equal are
+ * dropped. -1 when out of memory. */
+static int cmp_add(cmp_table *t, const char *label, char cells[][32], int only_diff)
+{
+    int same = 1;
+    for (int i = 1; i < t->n; i++)
+        same &= strcmp(cells[i], cells[0]) == 0;
+    if (only_diff && same)
+        return 0;
+    if (t->rows == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 32;
+        char (*l)[64] = realloc(t->label, sizeof *l * (size_t)cap);
+        if (!l)
+            return -1;
+        t->label = l;
+        char (*c)[32] = realloc(t->cells, sizeof *c * (size_t)cap * (size_t)t->n);
+        if (!c)
+            return -1;
+        t->cells = c;
+        t->cap = cap;
+    }
+    snprintf(t->label[t->rows], 64, "%s", label);
+    memcpy(t->cells[(size_t)t->rows * (size_t)t->n], cells, sizeof cells[0] * (size_t)t->n);
+    t->rows++;
+    return 0;
+}
+
+static void cmp_print(const cmp_table *t, const long *ids)
+{
+    int lw = 8;
+    for (int r = 0; r < t->rows; r++)
+        if ((int)strlen(t->label[r]) > lw)
+            lw = (int)strlen(t->label[r]);
+    if (lw > 30)
+        lw = 30;
+    int w = 10;
+    for (int r = 0; r < t->rows * t->n; r++)
+        if ((int)strlen(t->cells[r]) > w)
+            w = (int)strlen(t->cells[r]);
+    if (w > 14)
+        w = 14;
+    int per = (80 - lw) / (w + 1);
+    if (per < 1)
+        per = 1;
+    for (int b = 0; b < t->n; b += per) {
+        int e = b + per < t->n ? b + per : t->n;
+        if (b > 0)
+            putchar('\n');
+        cell("", lw, 0);
+        for (int i = b; i < e; i++) {
+            char h[32];
+            snprintf(h, sizeof h, "run %ld", ids[i]);
+            putchar(' ');
+            cell(h, w, 1);
+        }
+        putchar('\n');
+        for (int r = 0; r < t->rows; r++) {
+            cell(t->label[r], lw, 0);
+            for (int i = b; i < e; i++) {
+                putchar(' ');
+                cell(t->cells[(size_t)r * (size_t)t->n + (size_t)i], w, 1);
+            }
+            putchar('\n');
+        }
+    }
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"only-diff", no_argument, NULL, 'x'},
+        {"db", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    int only_diff = 0, c;
+    optind = 1;
+    while ((c = exp_cli_getopt(argc, argv, "compare", "h", lo)) != -1) {
+        if (c == 'h') {
+            exp_cli_usage("compare", stdout);
+            return EXP_EXIT_OK;
+        } else if (c == 'x') {
+            only_diff = 1;
+        } else if (c == 'd') {
+            db = optarg;
+        } else {
+            return EXP_EXIT_USAGE;
+        }
+    }
+    int n = argc - optind;
+    if (n < 2) {
+        exp_cli_error("compare", "needs at least two run ids (see 'seqtune compare --help')");
+        return EXP_EXIT_USAGE;
+    }
+    if (n > 64) {
+        exp_cli_error("compare", "at most 64 runs at once, got %d", n);
+        return EXP_EXIT_USAGE;
+    }
+    long ids[64];
+    for (int i = 0; i < n; i++)
+        if (exp_parse_long(argv[optind + i], 1, 1L << 62, "compare", "RUN", &ids[i]))
+            return EXP_EXIT_USAGE;
+    trk_store *s = open_store("compare", db);
+    if (!s)
+        return EXP_EXIT_INPUT;
+    char err[256], (*cells)[32] = calloc((size_t)n, 32);
+    trk_run *runs = calloc((size_t)n, sizeof *runs);
+    trk_metric_summary **ms = calloc((size_t)n, sizeof *ms);
+    int *nms = calloc((size_t)n, sizeof *nms), got = 0, rc = EXP_EXIT_INPUT;
+    cmp_table t = {n, 0, 0, NULL, NULL};
+    const char **keys = NULL;
+    if (!cells || !runs || !ms || !nms) {
+        exp_cli_error("compare", "out of memory");
+        goto out;
+    }
+    for (; got < n; got++) {
+        if (trk_run_get(s, ids[got], &runs[got], err) != 0 ||
+            trk_metric_summaries(s, ids[got], &ms[got], &nms[got], err) != 0) {
+            exp_cli_error("compare", "%s", err);
+            got++;
+            goto out;
+        }
+    }
+    int oom = 0;
+#define ROW(label, ...) do { for (int i_ = 0; i_ < n; i_++) snprintf(cells[i_], 32, __VA_ARGS__); \
+    oom |= cmp_add(&t, label, cells, only_diff); } while (0)
+    ROW("study id", "%lld", (long long)runs[i_].study_id);
+    ROW("trial", "%d", runs[i_].trial_number);
+    ROW("state", "%s", trk_state_name(runs[i_].state));
+    for (int i = 0; i < n; i++)
+        fmt_num(runs[i].value, cells[i], 32);
+    oom |= cmp_add(&t, "value", cells, only_diff);
+    ROW("worker", "%d", runs[i_].worker);
+    ROW("seed", "%lld", (long long)runs[i_].seed);
+#undef ROW
+    /* params: the union of keys in sorted order */
+    trk_run_list all = {runs, n};
+    int nk = 0;
+    keys = param_keys(&all, &nk);
+    for (int k = 0; k < nk; k++) {
+        char label[64];
+        snprintf(label, sizeof label, "params.%s", keys[k]);
+        for (int i = 0; i < n; i++) {
+            const char *v = param_of(&runs[i], keys[k]);
+            snprintf(cells[i], 32, "%s", v ? v : "-");
+        }
+        oom |= cmp_add(&t, label, cells, only_diff);
+    }
+    /* metrics: union of keys, last / min / max */
+    for (int i = 0; i < n; i++)
+        for (int m = 0; m < nms[i]; m++) {
+            const char *key = ms[i][m].key;
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++)
+                for (int q = 0; q < nms[j] && !seen; q++)
+                    seen = strcmp(ms[j][q].key, key) == 0;
+            if (seen)
+                continue;
+            static const char *const what[] = {"last", "min", "max"};
+            for (int stat = 0; stat < 3; stat++) {
+                char label[64];
+                snprintf(label, sizeof label, "metrics.%s %s", key, what[stat]);
+                for (int j = 0; j < n; j++) {
+                    snprintf(cells[j], 32, "-");
+                    for (int q = 0; q < nms[j]; q++)
+                        if (strcmp(ms[j][q].key, key) == 0)
+                            fmt_num(stat == 0 ? ms[j][q].last : stat == 1 ? ms[j][q].min
+                                                                          : ms[j][q].max,
+                                    cells[j], 32);
+                }
+                oom |= cmp_add(&t, label, cells, only_diff);
+            }
+        }
+    if (oom) {
+        exp_cli_error("compare", "out of memory");
+        goto out;
+    }
+    cmp_print(&t, ids);
+    rc = EXP_EXIT_OK;
+out:
+    for (int i = 0; i < got; i++) {
+        trk_run_clear(&runs[i]);
+        trk_metric_summaries_free(ms[i], nms[i]);
+    }
+    free(keys);
+    free(t.label);
+    free(t.cells);
+    free(cells);
+    free(runs);
+    free(ms);
+    free(nms);
+    trk_store_close(s);
+    return rc;
+}
+
+/* ---- export -------------------------------------------------------------------- */
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"study", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"db", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *study = NULL, *out = NULL, *format = NULL;
+    int c;
+    optind = 1;
+    while ((c = exp_cli_getopt(argc, argv, "export", "ho:", lo)) != -1) {
+        switch (c) {
+        case 'h':
+            exp_cli_usage("export", stdout);
+            return EXP_EXIT_OK;
+        case 's': study = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': out = optarg; break;
+        case 'd': db = optarg; break;
+        default: return EXP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        exp_cli_error("export", "unexpected argument '%s'", argv[optind]);
+        return EXP_EXIT_USAGE;
+    }
+    if (!study || !format || !out) {
+        exp_cli_error("export", "--study, --format and -o are required (see 'seqtune export --help')");
+        return EXP_EXIT_USAGE;
+    }
+    int fmt = trk_export_format_parse(format);
+    if (fmt < 0) {
+        exp_cli_error("export", "--format: expected csv, json or optuna, got '%s'", format);
+        return EXP_EXIT_USAGE;
+    }
+    trk_store *s = open_store("export", db);
+    if (!s)
+        return EXP_EXIT_INPUT;
+    char err[256];
+    int rc = trk_export_study(s, study, (trk_export_format)fmt, out, err);
+    trk_store_close(s);
+    if (rc != 0) {
+        exp_cli_error(rc == TRK_ENOTFOUND ? "--study" : "export", "%s", err);
+        return EXP_EXIT_INPUT;
+    }
+    return EXP_EXIT_OK;
+}

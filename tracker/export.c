@@ -1,0 +1,768 @@
+/*
+ * export.c - study exports (tracker/export.h): CSV, JSON via cJSON, and an
+ * Optuna 3.1 RDB file.
+ *
+ * Optuna facts this file relies on (schema of optuna/storages/_rdb/models.py at
+ * Optuna 3.1, alembic revision v3.0.0.d, version_info.schema_version 12):
+ * trial states are stored by name; a categorical param's value is the index of its
+ * choice; a param's distribution is JSON {"name": "...Distribution", "attributes":
+ * {...}}; values and intermediate values carry a type (FINITE, INF_POS, INF_NEG,
+ * and NAN for intermediates) with NULL stored for the non-finite ones. A COMPLETE
+ * run without a value cannot be a COMPLETE Optuna trial; it is exported as FAIL.
+ */
+#include "tracker/export.h"
+#include "tracker/query.h"
+#include "tracker/store_int.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int trk_export_format_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    if (strcmp(name, "csv") == 0)
+        return TRK_EXPORT_CSV;
+    if (strcmp(name, "json") == 0)
+        return TRK_EXPORT_JSON;
+    if (strcmp(name, "optuna") == 0)
+        return TRK_EXPORT_OPTUNA;
+    return -1;
+}
+
+/* Unix seconds -> "YYYY-MM-DD HH:MM:SS.ffffff" (UTC); sep 'T' for ISO 8601. */
+static void fmt_time(double t, char sep, char out[64])
+{
+    if (isnan(t)) {
+        out[0] = '\0';
+        return;
+    }
+    time_t sec = (time_t)floor(t);
+    long usec = (long)((t - floor(t)) * 1e6);
+    if (usec > 999999)
+        usec = 999999;
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    snprintf(out, 64, "%04d-%02d-%02d%c%02d:%02d:%02d.%06ld", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, sep, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+static cJSON *num_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+/* A param as JSON: its number when it has one, else its text. */
+static cJSON *param_json(const trk_param *p)
+{
+    return isnan(p->num) ? cJSON_CreateString(p->value) : cJSON_CreateNumber(p->num);
+}
+
+/* Collects the runs of a study with everything: caller frees with trk_run_list_free. */
+static int all_runs(trk_store *s, const char *name, trk_study_info *si, trk_run_list *runs,
+                    char err[256])
+{
+    int rc = trk_study_get(s, name, si, err);
+    if (rc)
+        return rc;
+    trk_query q = {0};
+    if ((rc = trk_runs_query(s, si->id, &q, runs, err)) != 0)
+        trk_study_info_clear(si);
+    return rc;
+}
+
+cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
+{
+    trk_study_info si;
+    trk_run_list runs = {0};
+    char *spec = NULL, *result = NULL, when[64];
+    trk_kv *kv = NULL;
+    int nkv = 0;
+    trk_intermediate *iv = NULL;
+    int niv = 0;
+    int64_t best = 0, model = 0;
+    if (all_runs(s, name, &si, &runs, err) != 0)
+        return NULL;
+    cJSON *root = cJSON_CreateObject(), *study = cJSON_AddObjectToObject(root, "study");
+    if (trk_study_spec(s, si.id, &spec, err) || trk_study_result(s, si.id, &result, &best, &model, err) ||
+        trk_study_tags(s, si.id, &kv, &nkv, err) || trk_study_intermediates(s, si.id, &iv, &niv, err))
+        goto fail;
+    cJSON_AddStringToObject(study, "name", si.name);
+    cJSON_AddStringToObject(study, "direction", si.direction);
+    cJSON_AddStringToObject(study, "status", si.status);
+    fmt_time(si.created, 'T', when);
+    cJSON_AddStringToObject(study, "created", when);
+    cJSON *spec_j = spec ? cJSON_Parse(spec) : NULL;
+    cJSON_AddItemToObject(study, "spec", spec_j ? spec_j : cJSON_CreateNull());
+    cJSON *tags = cJSON_AddObjectToObject(study, "tags");
+    for (int i = 0; i < nkv; i++)
+        cJSON_AddStringToObject(tags, kv[i].key, kv[i].value);
+    cJSON *res = result ? cJSON_Parse(result) : NULL;
+    cJSON_AddItemToObject(study, "result", res ? res : cJSON_CreateNull());
+    cJSON_AddItemToObject(study, "result_best_run_id", best > 0 ? cJSON_CreateNumber((double)best) : cJSON_CreateNull());
+    cJSON_AddItemToObject(study, "model_artifact_id", model > 0 ? cJSON_CreateNumber((double)model) : cJSON_CreateNull());
+    cJSON *counts = cJSON_AddObjectToObject(study, "counts");
+    cJSON_AddNumberToObject(counts, "RUNNING", si.n_running);
+    cJSON_AddNumberToObject(counts, "COMPLETE", si.n_complete);
+    cJSON_AddNumberToObject(counts, "PRUNED", si.n_pruned);
+    cJSON_AddNumberToObject(counts, "FAIL", si.n_fail);
+    if (si.best_run_id > 0) {
+        cJSON *b = cJSON_AddObjectToObject(study, "best");
+        cJSON_AddNumberToObject(b, "run_id", (double)si.best_run_id);
+        cJSON_AddNumberToObject(b, "trial_number", si.best_trial_number);
+        cJSON_AddItemToObject(b, "value", num_or_null(si.best_value));
+    } else {
+        cJSON_AddNullToObject(study, "best");
+    }
+    trk_kv_free(kv, nkv);
+    kv = NULL;
+    nkv = 0;
+    cJSON *trials = cJSON_AddArrayToObject(root, "trials");
+    int j = 0;
+    for (int i = 0; i < runs.n; i++) {
+        const trk_run *r = &runs.runs[i];
+        cJSON *t = cJSON_CreateObject();
+        cJSON_AddItemToArray(trials, t);
+        cJSON_AddNumberToObject(t, "run_id", (double)r->id);
+        cJSON_AddNumberToObject(t, "trial_number", r->trial_number);
+        cJSON_AddStringToObject(t, "state", trk_state_name(r->state));
+        cJSON_AddItemToObject(t, "value", num_or_null(r->value));
+        fmt_time(r->started, 'T', when);
+        cJSON_AddStringToObject(t, "started", when);
+        fmt_time(r->finished, 'T', when);
+        cJSON_AddItemToObject(t, "finished", when[0] ? cJSON_CreateString(when) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(t, "worker", r->worker);
+        cJSON_AddNumberToObject(t, "seed", (double)r->seed);
+        cJSON_AddItemToObject(t, "error", r->error ? cJSON_CreateString(r->error) : cJSON_CreateNull());
+        cJSON *params = cJSON_AddObjectToObject(t, "params");
+        for (int k = 0; k < r->n_params; k++)
+            cJSON_AddItemToObject(params, r->params[k].key, param_json(&r->params[k]));
+        trk_metric_summary *ms = NULL;
+        int nms = 0;
+        if (trk_metric_summaries(s, r->id, &ms, &nms, err))
+            goto fail;
+        cJSON *metrics = cJSON_AddObjectToObject(t, "metrics");
+        for (int k = 0; k < nms; k++) {
+            cJSON *m = cJSON_AddObjectToObject(metrics, ms[k].key);
+            cJSON_AddItemToObject(m, "last", num_or_null(ms[k].last));
+            cJSON_AddItemToObject(m, "min", num_or_null(ms[k].min));
+            cJSON_AddItemToObject(m, "max", num_or_null(ms[k].max));
+            cJSON_AddNumberToObject(m, "last_step", (double)ms[k].last_step);
+            cJSON_AddNumberToObject(m, "count", (double)ms[k].count);
+        }
+        trk_metric_summaries_free(ms, nms);
+        cJSON *inter = cJSON_AddArrayToObject(t, "intermediate_values");
+        while (j < niv && iv[j].trial_number < r->trial_number)
+            j++;
+        for (; j < niv && iv[j].run_id == r->id; j++) {
+            cJSON *pair = cJSON_CreateArray();
+            cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)iv[j].step));
+            cJSON_AddItemToArray(pair, num_or_null(iv[j].value));
+            cJSON_AddItemToArray(inter, pair);
+        }
+        if (trk_run_tags(s, r->id, &kv, &nkv, err))
+            goto fail;
+        cJSON *rt = cJSON_AddObjectToObject(t, "tags");
+        for (int k = 0; k < nkv; k++)
+            cJSON_AddStringToObject(rt, kv[k].key, kv[k].value);
+        trk_kv_free(kv, nkv);
+        kv = NULL;
+        nkv = 0;
+        trk_artifact *a = NULL;
+        int na = 0;
+        if (trk_artifacts_list(s, si.id, r->id, &a, &na, err))
+            goto fail;
+        cJSON *arts = cJSON_AddArrayToObject(t, "artifacts");
+        for (int k = 0; k < na; k++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "kind", a[k].kind);
+            cJSON_AddStringToObject(o, "path", a[k].path);
+            cJSON_AddNumberToObject(o, "bytes", (double)a[k].bytes);
+            cJSON_AddStringToObject(o, "sha256", a[k].sha256);
+            cJSON_AddItemToArray(arts, o);
+        }
+        trk_artifacts_free(a, na);
+    }
+    goto done;
+fail:
+    cJSON_Delete(root);
+    root = NULL;
+done:
+    trk_kv_free(kv, nkv);
+    free(iv);
+    free(spec);
+    free(result);
+    trk_run_list_free(&runs);
+    trk_study_info_clear(&si);
+    return root;
+}
+
+/* ---- durable file output ----------------------------------------------------------- */
+
+/* The temp name beside `path`. */
+static void temp_name(const char *path, char out[4200])
+{
+    snprintf(out, 4200, "%.4000s.tmp.%ld", path, (long)getpid());
+}
+
+/* fsync + rename of a finished temp file; removes it on failure. */
+static int finish_file(const char *tmp, const char *path, char err[256])
+{
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        return TRK_ERR;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+        unlink(tmp);
+        return TRK_ERR;
+    }
+    return 0;
+}
+
+static int write_text(const char *path, const char *text, char err[256])
+{
+    char tmp[4200];
+    temp_name(path, tmp);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+        return TRK_ERR;
+    }
+    int bad = fputs(text, f) == EOF;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        snprintf(err, 256, "%.200s: write failed: %s", path, strerror(errno));
+        unlink(tmp);
+        return TRK_ERR;
+    }
+    return finish_file(tmp, path, err);
+}
+
+/* ---- CSV ------------------------------------------------------------------------- */
+
+static void csv_field(FILE *f, const char *v)
+{
+    if (!v)
+        return;
+    if (strpbrk(v, ",\"\n\r") == NULL) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *v; v++) {
+        if (*v == '"')
+            fputc('"', f);
+        fputc(*v, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (!isnan(v))
+        fprintf(f, "%.17g", v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds `key` to a growing set (array kept unsorted; deduplicated). */
+static int set_add(char ***set, int *n, int *cap, const char *key)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*set)[i], key) == 0)
+            return 0;
+    if (*n == *cap) {
+        int c = *cap ? 2 * *cap : 16;
+        char **p = realloc(*set, sizeof *p * (size_t)c);
+        if (!p)
+            return -1;
+        *set = p;
+        *cap = c;
+    }
+    if (!((*set)[*n] = strdup(key)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+static int export_csv(trk_store *s, const char *name, const char *path, char err[256])
+{
+    trk_study_info si;
+    trk_run_list runs = {0};
+    char **pk = NULL, **mk = NULL, tmp[4200], when[64];
+    int npk = 0, cpk = 0, nmk = 0, cmk = 0, rc = TRK_ERR;
+    trk_metric_summary **ms = NULL;
+    int *nms = NULL;
+    FILE *f = NULL;
+    if ((rc = all_runs(s, name, &si, &runs, err)) != 0)
+        return rc;
+    rc = TRK_ERR;
+    ms = calloc((size_t)runs.n + 1, sizeof *ms);
+    nms = calloc((size_t)runs.n + 1, sizeof *nms);
+    if (!ms || !nms)
+        goto oom;
+    for (int i = 0; i < runs.n; i++) {
+        for (int k = 0; k < runs.runs[i].n_params; k++)
+            if (set_add(&pk, &npk, &cpk, runs.runs[i].params[k].key))
+                goto oom;
+        if (trk_metric_summaries(s, runs.runs[i].id, &ms[i], &nms[i], err))
+            goto fail;
+        for (int k = 0; k < nms[i]; k++)
+            if (set_add(&mk, &nmk, &cmk, ms[i][k].key))
+                goto oom;
+    }
+    qsort(pk, (size_t)npk, sizeof *pk, cmp_str);
+    qsort(mk, (size_t)nmk, sizeof *mk, cmp_str);
+    temp_name(path, tmp);
+    if (!(f = fopen(tmp, "wb"))) {
+        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+        goto fail;
+    }
+    fputs("run_id,trial_number,state,value,started,finished,worker,seed,error", f);
+    for (int k = 0; k < npk; k++) {
+        char h[600];
+        snprintf(h, sizeof h, "params.%s", pk[k]);
+        fputc(',', f);
+        csv_field(f, h);
+    }
+    for (int k = 0; k < nmk; k++) {
+        char h[600];
+        snprintf(h, sizeof h, "metrics.%s", mk[k]);
+        fputc(',', f);
+        csv_field(f, h);
+    }
+    fputc('\n', f);
+    for (int i = 0; i < runs.n; i++) {
+        const trk_run *r = &runs.runs[i];
+        fprintf(f, "%lld,%d,%s,", (long long)r->id, r->trial_number, trk_state_name(r->state));
+        csv_num(f, r->value);
+        fmt_time(r->started, 'T', when);
+        fprintf(f, ",%s,", when);
+        fmt_time(r->finished, 'T', when);
+        fprintf(f, "%s,%d,%lld,", when, r->worker, (long long)r->seed);
+        csv_field(f, r->error);
+        for (int k = 0; k < npk; k++) {
+            fputc(',', f);
+            for (int q = 0; q < r->n_params; q++)
+                if (strcmp(r->params[q].key, pk[k]) == 0)
+                    csv_field(f, r->params[q].value);
+        }
+        for (int k = 0; k < nmk; k++) {
+            fputc(',', f);
+            for (int q = 0; q < nms[i]; q++)
+                if (strcmp(ms[i][q].key, mk[k]) == 0)
+                    csv_num(f, ms[i][q].last);
+        }
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    f = NULL;
+    if (bad) {
+        snprintf(err, 256, "%.200s: write failed", path);
+        unlink(tmp);
+        goto fail;
+    }
+    rc = finish_file(tmp, path, err);
+    goto done;
+oom:
+    snprintf(err, 256, "export: out of memory");
+fail:
+    if (f) {
+        fclose(f);
+        unlink(tmp);
+    }
+    rc = TRK_ERR;
+done:
+    for (int i = 0; ms && i < runs.n; i++)
+        trk_metric_summaries_free(ms[i], nms[i]);
+    free(ms);
+    free(nms);
+    for (int k = 0; k < npk; k++)
+        free(pk[k]);
+    for (int k = 0; k < nmk; k++)
+        free(mk[k]);
+    free(pk);
+    free(mk);
+    trk_run_list_free(&runs);
+    trk_study_info_clear(&si);
+    return rc;
+}
+
+/* ---- Optuna ------------------------------------------------------------------------ */
+
+static const char optuna_schema[] =
+    "CREATE TABLE studies (study_id INTEGER NOT NULL, study_name VARCHAR(512) NOT NULL,"
+    " PRIMARY KEY (study_id));"
+    "CREATE UNIQUE INDEX ix_studies_study_name ON studies (study_name);"
+    "CREATE TABLE version_info (version_info_id INTEGER NOT NULL, schema_version INTEGER,"
+    " library_version VARCHAR(256), PRIMARY KEY (version_info_id), CHECK (version_info_id=1));"
+    "CREATE TABLE study_directions (study_direction_id INTEGER NOT NULL,"
+    " direction VARCHAR(8) NOT NULL, study_id INTEGER NOT NULL, objective INTEGER NOT NULL,"
+    " PRIMARY KEY (study_direction_id), UNIQUE (study_id, objective),"
+    " FOREIGN KEY(study_id) REFERENCES studies (study_id));"
+    "CREATE TABLE study_user_attributes (study_user_attribute_id INTEGER NOT NULL,"
+    " study_id INTEGER, \"key\" VARCHAR(512), value_json TEXT,"
+    " PRIMARY KEY (study_user_attribute_id), UNIQUE (study_id, \"key\"),"
+    " FOREIGN KEY(study_id) REFERENCES studies (study_id));"
+    "CREATE TABLE study_system_attributes (study_system_attribute_id INTEGER NOT NULL,"
+    " study_id INTEGER, \"key\" VARCHAR(512), value_json TEXT,"
+    " PRIMARY KEY (study_system_attribute_id), UNIQUE (study_id, \"key\"),"
+    " FOREIGN KEY(study_id) REFERENCES studies (study_id));"
+    "CREATE TABLE trials (trial_id INTEGER NOT NULL, number INTEGER, study_id INTEGER,"
+    " state VARCHAR(8) NOT NULL, datetime_start DATETIME, datetime_complete DATETIME,"
+    " PRIMARY KEY (trial_id), FOREIGN KEY(study_id) REFERENCES studies (study_id));"
+    "CREATE TABLE trial_user_attributes (trial_user_attribute_id INTEGER NOT NULL,"
+    " trial_id INTEGER, \"key\" VARCHAR(512), value_json TEXT,"
+    " PRIMARY KEY (trial_user_attribute_id), UNIQUE (trial_id, \"key\"),"
+    " FOREIGN KEY(trial_id) REFERENCES trials (trial_id));"
+    "CREATE TABLE trial_system_attributes (trial_system_attribute_id INTEGER NOT NULL,"
+    " trial_id INTEGER, \"key\" VARCHAR(512), value_json TEXT,"
+    " PRIMARY KEY (trial_system_attribute_id), UNIQUE (trial_id, \"key\"),"
+    " FOREIGN KEY(trial_id) REFERENCES trials (trial_id));"
+    "CREATE TABLE trial_params (param_id INTEGER NOT NULL, trial_id INTEGER,"
+    " param_name VARCHAR(512), param_value FLOAT, distribution_json TEXT,"
+    " PRIMARY KEY (param_id), UNIQUE (trial_id, param_name),"
+    " FOREIGN KEY(trial_id) REFERENCES trials (trial_id));"
+    "CREATE TABLE trial_values (trial_value_id INTEGER NOT NULL, trial_id INTEGER NOT NULL,"
+    " objective INTEGER NOT NULL, value FLOAT, value_type VARCHAR(7) NOT NULL,"
+    " PRIMARY KEY (trial_value_id), UNIQUE (trial_id, objective),"
+    " FOREIGN KEY(trial_id) REFERENCES trials (trial_id));"
+    "CREATE TABLE trial_intermediate_values (trial_intermediate_value_id INTEGER NOT NULL,"
+    " trial_id INTEGER NOT NULL, step INTEGER NOT NULL, intermediate_value FLOAT,"
+    " intermediate_value_type VARCHAR(7) NOT NULL, PRIMARY KEY (trial_intermediate_value_id),"
+    " UNIQUE (trial_id, step), FOREIGN KEY(trial_id) REFERENCES trials (trial_id));"
+    "CREATE TABLE trial_heartbeats (trial_heartbeat_id INTEGER NOT NULL,"
+    " trial_id INTEGER NOT NULL, heartbeat DATETIME NOT NULL, PRIMARY KEY (trial_heartbeat_id),"
+    " UNIQUE (trial_id), FOREIGN KEY(trial_id) REFERENCES trials (trial_id));"
+    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
+    " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));"
+    "INSERT INTO version_info VALUES (1, 12, '3.1.0');"
+    "INSERT INTO alembic_version VALUES ('v3.0.0.d');";
+
+enum { OQ_STUDY, OQ_DIR, OQ_SATTR, OQ_TRIAL, OQ_PARAM, OQ_VALUE, OQ_INTER, OQ_TATTR, OQ_N };
+static const char *const optuna_sql[OQ_N] = {
+    "INSERT INTO studies(study_id, study_name) VALUES(1, ?1)",
+    "INSERT INTO study_directions(direction, study_id, objective) VALUES(?1, 1, 0)",
+    "INSERT INTO study_user_attributes(study_id, \"key\", value_json) VALUES(1, ?1, ?2)",
+    "INSERT INTO trials(trial_id, number, study_id, state, datetime_start, datetime_complete)"
+    " VALUES(?1, ?2, 1, ?3, ?4, ?5)",
+    "INSERT INTO trial_params(trial_id, param_name, param_value, distribution_json)"
+    " VALUES(?1, ?2, ?3, ?4)",
+    "INSERT INTO trial_values(trial_id, objective, value, value_type) VALUES(?1, 0, ?2, ?3)",
+    "INSERT INTO trial_intermediate_values(trial_id, step, intermediate_value,"
+    " intermediate_value_type) VALUES(?1, ?2, ?3, ?4)",
+    "INSERT INTO trial_user_attributes(trial_id, \"key\", value_json) VALUES(?1, ?2, ?3)",
+};
+
+/* Optuna's distribution JSON for one search.space entry; NULL when it has none.
+ * Caller frees with cJSON_Delete. */
+static cJSON *optuna_distribution(const cJSON *dim)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(dim, "type");
+    if (!cJSON_IsString(type))
+        return NULL;
+    const cJSON *low = cJSON_GetObjectItemCaseSensitive(dim, "low");
+    const cJSON *high = cJSON_GetObjectItemCaseSensitive(dim, "high");
+    const cJSON *step = cJSON_GetObjectItemCaseSensitive(dim, "step");
+    int log = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dim, "log"));
+    cJSON *d = cJSON_CreateObject(), *a;
+    if (strcmp(type->valuestring, "int") == 0 && cJSON_IsNumber(low) && cJSON_IsNumber(high)) {
+        cJSON_AddStringToObject(d, "name", "IntDistribution");
+        a = cJSON_AddObjectToObject(d, "attributes");
+        cJSON_AddBoolToObject(a, "log", log);
+        cJSON_AddNumberToObject(a, "step", cJSON_IsNumber(step) ? step->valuedouble : 1);
+        cJSON_AddNumberToObject(a, "low", low->valuedouble);
+        cJSON_AddNumberToObject(a, "high", high->valuedouble);
+    } else if (strcmp(type->valuestring, "float") == 0 && cJSON_IsNumber(low) &&
+               cJSON_IsNumber(high)) {
+        cJSON_AddStringToObject(d, "name", "FloatDistribution");
+        a = cJSON_AddObjectToObject(d, "attributes");
+        if (cJSON_IsNumber(step))
+            cJSON_AddNumberToObject(a, "step", step->valuedouble);
+        else
+            cJSON_AddNullToObject(a, "step");
+        cJSON_AddNumberToObject(a, "low", low->valuedouble);
+        cJSON_AddNumberToObject(a, "high", high->valuedouble);
+        cJSON_AddBoolToObject(a, "log", log);
+    } else if (strcmp(type->valuestring, "categorical") == 0 &&
+               cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(dim, "choices"))) {
+        cJSON_AddStringToObject(d, "name", "CategoricalDistribution");
+        a = cJSON_AddObjectToObject(d, "attributes");
+        cJSON_AddItemToObject(a, "choices",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(dim, "choices"), 1));
+    } else {
+        cJSON_Delete(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* Optuna's internal value of a param under `dim`; 0 with *out, -1 if it does not fit. */
+static int optuna_internal(const cJSON *dim, const trk_param *p, double *out)
+{
+    const char *type = cJSON_GetObjectItemCaseSensitive(dim, "type")->valuestring;
+    if (strcmp(type, "categorical") != 0) {
+        if (isnan(p->num))
+            return -1;
+        *out = p->num;
+        return 0;
+    }
+    int i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(dim, "choices")) {
+        if ((cJSON_IsNumber(c) && !isnan(p->num) && c->valuedouble == p->num) ||
+            (cJSON_IsString(c) && strcmp(c->valuestring, p->value) == 0) ||
+            (cJSON_IsTrue(c) && strcmp(p->value, "true") == 0) ||
+            (cJSON_IsFalse(c) && strcmp(p->value, "false") == 0) ||
+            (cJSON_IsNull(c) && strcmp(p->value, "null") == 0)) {
+            *out = i;
+            return 0;
+        }
+        i++;
+    }
+    return -1;
+}
+
+static const char *value_type(double v, int intermediate)
+{
+    if (isnan(v))
+        return intermediate ? "NAN" : NULL;
+    if (isinf(v))
+        return v > 0 ? "INF_POS" : "INF_NEG";
+    return "FINITE";
+}
+
+/* Steps one insert; 0 or -1 with err. */
+static int oq_step(sqlite3 *db, sqlite3_stmt *st, char err[256])
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, 256, "optuna export: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_json_text(sqlite3_stmt *st, int i, cJSON *j)
+{
+    char *t = cJSON_PrintUnformatted(j);
+    sqlite3_bind_text(st, i, t ? t : "null", -1, SQLITE_TRANSIENT);
+    free(t);
+    cJSON_Delete(j);
+}
+
+static int export_optuna(trk_store *s, const char *name, const char *path, char err[256])
+{
+    trk_study_info si;
+    trk_run_list runs = {0};
+    char *spec = NULL, tmp[4200], t0[64], t1[64];
+    trk_intermediate *iv = NULL;
+    int niv = 0, rc;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st[OQ_N] = {0};
+    cJSON *spec_j = NULL;
+    if ((rc = all_runs(s, name, &si, &runs, err)) != 0)
+        return rc;
+    rc = TRK_ERR;
+    if (trk_study_spec(s, si.id, &spec, err) || trk_study_intermediates(s, si.id, &iv, &niv, err))
+        goto fail;
+    spec_j = cJSON_Parse(spec);
+    const cJSON *space = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(spec_j, "search"), "space");
+    temp_name(path, tmp);
+    unlink(tmp);
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, optuna_schema, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "%.200s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        goto fail;
+    }
+    for (int i = 0; i < OQ_N; i++)
+        if (sqlite3_prepare_v2(db, optuna_sql[i], -1, &st[i], NULL) != SQLITE_OK) {
+            snprintf(err, 256, "optuna export: %s", sqlite3_errmsg(db));
+            goto fail;
+        }
+    sqlite3_bind_text(st[OQ_STUDY], 1, si.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st[OQ_DIR], 1, strcmp(si.direction, "maximize") == 0 ? "MAXIMIZE" : "MINIMIZE",
+                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(st[OQ_SATTR], 1, "seqtune_spec", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st[OQ_SATTR], 2, spec_j ? spec : "null", -1, SQLITE_STATIC);
+    if (oq_step(db, st[OQ_STUDY], err) || oq_step(db, st[OQ_DIR], err) ||
+        oq_step(db, st[OQ_SATTR], err))
+        goto fail;
+    int j = 0;
+    for (int i = 0; i < runs.n; i++) {
+        const trk_run *r = &runs.runs[i];
+        int64_t tid = i + 1;
+        const char *state = trk_state_name(r->state);
+        int has_value = r->state == TRK_COMPLETE || r->state == TRK_PRUNED;
+        if (r->state == TRK_COMPLETE && isnan(r->value))
+            state = "FAIL", has_value = 0;
+        if (isnan(r->value))
+            has_value = 0;
+        fmt_time(r->started, ' ', t0);
+        fmt_time(r->finished, ' ', t1);
+        sqlite3_bind_int64(st[OQ_TRIAL], 1, tid);
+        sqlite3_bind_int(st[OQ_TRIAL], 2, r->trial_number);
+        sqlite3_bind_text(st[OQ_TRIAL], 3, state, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st[OQ_TRIAL], 4, t0, -1, SQLITE_TRANSIENT);
+        if (t1[0] && r->state != TRK_RUNNING)
+            sqlite3_bind_text(st[OQ_TRIAL], 5, t1, -1, SQLITE_TRANSIENT);
+        if (oq_step(db, st[OQ_TRIAL], err))
+            goto fail;
+        for (int k = 0; k < r->n_params; k++) {
+            const trk_param *p = &r->params[k];
+            const cJSON *dim = space ? cJSON_GetObjectItemCaseSensitive(space, p->key) : NULL;
+            cJSON *dist = dim ? optuna_distribution(dim) : NULL;
+            double internal;
+            if (dist && optuna_internal(dim, p, &internal) == 0) {
+                sqlite3_bind_int64(st[OQ_PARAM], 1, tid);
+                sqlite3_bind_text(st[OQ_PARAM], 2, p->key, -1, SQLITE_STATIC);
+                sqlite3_bind_double(st[OQ_PARAM], 3, internal);
+                bind_json_text(st[OQ_PARAM], 4, dist);
+                if (oq_step(db, st[OQ_PARAM], err))
+                    goto fail;
+            } else {
+                /* Not in the search space: kept as a user attribute. */
+                cJSON_Delete(dist);
+                sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
+                sqlite3_bind_text(st[OQ_TATTR], 2, p->key, -1, SQLITE_STATIC);
+                bind_json_text(st[OQ_TATTR], 3, param_json(p));
+                if (oq_step(db, st[OQ_TATTR], err))
+                    goto fail;
+            }
+        }
+        struct { const char *key; cJSON *v; } attrs[] = {
+            {"seqtune_run_id", cJSON_CreateNumber((double)r->id)},
+            {"worker", cJSON_CreateNumber(r->worker)},
+            {"seed", cJSON_CreateNumber((double)r->seed)},
+            {"error", r->error ? cJSON_CreateString(r->error) : NULL},
+        };
+        for (size_t a = 0; a < sizeof attrs / sizeof attrs[0]; a++) {
+            if (!attrs[a].v)
+                continue;
+            sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
+            sqlite3_bind_text(st[OQ_TATTR], 2, attrs[a].key, -1, SQLITE_STATIC);
+            bind_json_text(st[OQ_TATTR], 3, attrs[a].v);
+            attrs[a].v = NULL;
+            if (oq_step(db, st[OQ_TATTR], err)) {
+                for (size_t b = a + 1; b < sizeof attrs / sizeof attrs[0]; b++)
+                    cJSON_Delete(attrs[b].v);
+                goto fail;
+            }
+        }
+        if (has_value) {
+            sqlite3_bind_int64(st[OQ_VALUE], 1, tid);
+            if (isfinite(r->value))
+                sqlite3_bind_double(st[OQ_VALUE], 2, r->value);
+            sqlite3_bind_text(st[OQ_VALUE], 3, value_type(r->value, 0), -1, SQLITE_STATIC);
+            if (oq_step(db, st[OQ_VALUE], err))
+                goto fail;
+        }
+        while (j < niv && iv[j].trial_number < r->trial_number)
+            j++;
+        for (; j < niv && iv[j].run_id == r->id; j++) {
+            sqlite3_bind_int64(st[OQ_INTER], 1, tid);
+            sqlite3_bind_int64(st[OQ_INTER], 2, iv[j].step);
+            if (isfinite(iv[j].value))
+                sqlite3_bind_double(st[OQ_INTER], 3, iv[j].value);
+            sqlite3_bind_text(st[OQ_INTER], 4, value_type(iv[j].value, 1), -1, SQLITE_STATIC);
+            if (oq_step(db, st[OQ_INTER], err))
+                goto fail;
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, 256, "%.200s: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    for (int i = 0; i < OQ_N; i++)
+        sqlite3_finalize(st[i]);
+    memset(st, 0, sizeof st);
+    sqlite3_close(db);
+    db = NULL;
+    rc = finish_file(tmp, path, err);
+    goto done;
+fail:
+    rc = TRK_ERR;
+    for (int i = 0; i < OQ_N; i++)
+        sqlite3_finalize(st[i]);
+    if (db) {
+        sqlite3_close(db);
+        unlink(tmp);
+    }
+done:
+    cJSON_Delete(spec_j);
+    free(spec);
+    free(iv);
+    trk_run_list_free(&runs);
+    trk_study_info_clear(&si);
+    return rc;
+}
+
+/* The export proper, inside the read snapshot taken by trk_export_study. */
+static int export_study(trk_store *s, const char *name, trk_export_format fmt,
+                        const char *out_path, char err[256])
+{
+    if (!out_path || !*out_path) {
+        snprintf(err, 256, "export: the output path is empty");
+        return TRK_EINVAL;
+    }
+    if (fmt == TRK_EXPORT_CSV)
+        return export_csv(s, name, out_path, err);
+    if (fmt == TRK_EXPORT_OPTUNA)
+        return export_optuna(s, name, out_path, err);
+    if (fmt != TRK_EXPORT_JSON) {
+        snprintf(err, 256, "export: unknown format %d", (int)fmt);
+        return TRK_EINVAL;
+    }
+    cJSON *doc = trk_study_export_json(s, name, err);
+    if (!doc) {
+        int64_t id;
+        char e2[256];
+        return trk_study_find(s, name, &id, e2) == TRK_ENOTFOUND ? TRK_ENOTFOUND : TRK_ERR;
+    }
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    if (!text) {
+        snprintf(err, 256, "export: out of memory");
+        return TRK_ERR;
+    }
+    size_t n = strlen(text);
+    char *withnl = realloc(text, n + 2);
+    if (withnl) {
+        text = withnl;
+        text[n] = '\n';
+        text[n + 1] = '\0';
+    }
+    int rc = write_text(out_path, text, err);
+    free(text);
+    return rc;
+}
+
+int trk_export_study(trk_store *s, const char *name, trk_export_format fmt,
+                     const char *out_path, char err[256])
+{
+    int began = trk_read_begin(s); /* one snapshot even while a study is running */
+    int rc = export_study(s, name, fmt, out_path, err);
+    trk_read_end(s, began);
+    return rc;
+}

@@ -1,0 +1,596 @@
+/*
+ * lstm.c - stacked LSTM forward/backward on cblas_sgemm (see lstm.h for the math).
+ *
+ * Shapes: B batch, T seq_len, F features, H units, K a layer's input size.
+ * Activations are time-major: row (t*B + b) of a (T, B, n) buffer is window b at
+ * time t, so one timestep is one contiguous (B, n) block and a whole layer is one
+ * (T*B, n) matrix. That makes
+ *   - the input projection of a layer one GEMM  (T*B, K) x W_ih^T -> (T*B, 4H),
+ *   - each recurrent step one GEMM               (B, H)   x W_hh^T -> (B, 4H), beta = 1,
+ *   - dW_ih one GEMM dG^T (4H, T*B) x in (T*B, K), dW_hh one GEMM over T-1 steps,
+ *   - dx one GEMM dG (T*B, 4H) x W_ih (4H, K).
+ * PyTorch's weights are (4H, K) row-major, which cblas reads as transposed
+ * operands directly: no transposes are ever materialised.
+ *
+ * The pointwise gate math is fused into one pass per timestep. It is written on
+ * GCC vector types (16 floats) with its own exp so that it vectorises at -O2 on any
+ * x86-64, and is compiled in clones for AVX-512, AVX2 and the baseline, chosen at
+ * load time (target_clones): the default build needs no -march.
+ */
+#include "trainer/lstm.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define TR_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define TR_CLONES
+#endif
+
+#define VL 16
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE vf vsplat(float a)
+{
+    vf v;
+    for (int k = 0; k < VL; k++)
+        v[k] = a;
+    return v;
+}
+
+/* Loads n <= VL floats (the rest zero). */
+ALWAYS_INLINE vf vld(const float *p, int n)
+{
+    vf v = vsplat(0.0f);
+    if (n == VL)
+        memcpy(&v, p, sizeof v);
+    else
+        memcpy(&v, p, (size_t)n * sizeof(float));
+    return v;
+}
+
+ALWAYS_INLINE void vst(float *p, vf v, int n)
+{
+    if (n == VL)
+        memcpy(p, &v, sizeof v);
+    else
+        memcpy(p, &v, (size_t)n * sizeof(float));
+}
+
+/* Clamps x to [lo, hi]; NaN stays NaN (so a NaN input reaches the loss). */
+ALWAYS_INLINE vf vclamp(vf x, float lo, float hi)
+{
+    vf l = vsplat(lo), h = vsplat(hi);
+    vi below = x < l, above = x > h;
+    x = (vf)((below & (vi)l) | (~below & (vi)x));
+    return (vf)((above & (vi)h) | (~above & (vi)x));
+}
+
+/* exp(x), Cephes-style: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r,
+ * 2^n built in the exponent bits. About 1-2 ulp over the clamped range. */
+ALWAYS_INLINE vf vexp(vf x)
+{
+    const vf magic = vsplat(12582912.0f); /* 1.5 * 2^23: adding it rounds to integer */
+    x = vclamp(x, -87.0f, 88.0f);
+    vf t = x * vsplat(1.44269504088896341f) + magic;
+    vf n = t - magic;
+    vf r = x - n * vsplat(0.693359375f);
+    r = r - n * vsplat(-2.12194440e-4f);
+    vf p = vsplat(1.9875691500e-4f);
+    p = p * r + vsplat(1.3981999507e-3f);
+    p = p * r + vsplat(8.3334519073e-3f);
+    p = p * r + vsplat(4.1665795894e-2f);
+    p = p * r + vsplat(1.6666665459e-1f);
+    p = p * r + vsplat(5.0000001201e-1f);
+    p = p * (r * r) + r + vsplat(1.0f);
+    vi e = (__builtin_convertvector(n, vi) + 127) << 23;
+    return p * (vf)e;
+}
+
+ALWAYS_INLINE vf vsigmoid(vf x)
+{
+    return vsplat(1.0f) / (vsplat(1.0f) + vexp(-x));
+}
+
+/* tanh(x) = 1 - 2 / (exp(2x) + 1); absolute error about 1e-7. */
+ALWAYS_INLINE vf vtanh(vf x)
+{
+    return vsplat(1.0f) - vsplat(2.0f) / (vexp(x + x) + vsplat(1.0f));
+}
+
+/* One timestep, fused: G (B, 4H) raw W_ih x + W_hh h products in, activated
+ * gates i,f,g,o out; bs (4H) the summed biases; c_prev (B, H) or NULL at t = 0;
+ * writes c, tc = tanh(c), h, each (B, H). */
+TR_CLONES
+static void cell_forward(float *G, const float *bs, const float *c_prev,
+                         float *c, float *tc, float *h, int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        float *a = G + (size_t)b * 4 * H;
+        size_t ro = (size_t)b * H;
+        for (int j = 0; j < H; j += VL) {
+            int n = H - j < VL ? H - j : VL;
+            vf i = vsigmoid(vld(a + j, n) + vld(bs + j, n));
+            vf f = vsigmoid(vld(a + H + j, n) + vld(bs + H + j, n));
+            vf g = vtanh(vld(a + 2 * H + j, n) + vld(bs + 2 * H + j, n));
+            vf o = vsigmoid(vld(a + 3 * H + j, n) + vld(bs + 3 * H + j, n));
+            /* c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t) */
+            vf cc = i * g;
+            if (c_prev)
+                cc += f * vld(c_prev + ro + j, n);
+            vf t = vtanh(cc);
+            vst(a + j, i, n);
+            vst(a + H + j, f, n);
+            vst(a + 2 * H + j, g, n);
+            vst(a + 3 * H + j, o, n);
+            vst(c + ro + j, cc, n);
+            vst(tc + ro + j, t, n);
+            vst(h + ro + j, o * t, n);
+        }
+    }
+}
+
+/* One timestep backward, fused: G (B, 4H) activated gates in, pre-activation
+ * gradients dG out; dh (B, H) the gradient arriving from above plus dh_next
+ * (from step t+1's recurrent product); dc (B, H) in: dc from t+1, out: dc for t-1. */
+TR_CLONES
+static void cell_backward(float *G, const float *c_prev, const float *tc,
+                          const float *dh_up, const float *dh_next, float *dc,
+                          int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        float *a = G + (size_t)b * 4 * H;
+        size_t ro = (size_t)b * H;
+        for (int j = 0; j < H; j += VL) {
+            int n = H - j < VL ? H - j : VL;
+            vf one = vsplat(1.0f);
+            vf i = vld(a + j, n), f = vld(a + H + j, n);
+            vf g = vld(a + 2 * H + j, n), o = vld(a + 3 * H + j, n);
+            vf t = vld(tc + ro + j, n);
+            vf dh = vld(dh_up + ro + j, n) + vld(dh_next + ro + j, n);
+            /* dc = dc_{t+1} + dh * o * (1 - tanh(c)^2) */
+            vf dcc = vld(dc + ro + j, n) + dh * o * (one - t * t);
+            vf cp = c_prev ? vld(c_prev + ro + j, n) : vsplat(0.0f);
+            vst(a + j, dcc * g * i * (one - i), n);
+            vst(a + H + j, dcc * cp * f * (one - f), n);
+            vst(a + 2 * H + j, dcc * i * (one - g * g), n);
+            vst(a + 3 * H + j, dh * t * o * (one - o), n);
+            vst(dc + ro + j, dcc * f, n);
+        }
+    }
+}
+
+/* splitmix64: the dropout masks' stream, seeded per forward pass. */
+static inline uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* out = in * mask with a fresh inverted-dropout mask (keep prob 1-p, scale 1/(1-p)). */
+static void dropout_forward(const float *in, float *out, float *mask, size_t n,
+                            float p, uint64_t *state)
+{
+    float scale = 1.0f / (1.0f - p);
+    uint32_t thr = (uint32_t)((double)p * 4294967296.0 > 4294967295.0
+                              ? 4294967295.0 : (double)p * 4294967296.0);
+    for (size_t k = 0; k < n; k += 2) {
+        uint64_t r = splitmix64(state);
+        mask[k] = (uint32_t)r >= thr ? scale : 0.0f;
+        if (k + 1 < n)
+            mask[k + 1] = (uint32_t)(r >> 32) >= thr ? scale : 0.0f;
+    }
+    for (size_t k = 0; k < n; k++)
+        out[k] = in[k] * mask[k];
+}
+
+/* dst (cols, rows) = src (rows, cols)^T, in cache-sized tiles. */
+static void transpose(const float *src, float *dst, int rows, int cols)
+{
+    for (int i0 = 0; i0 < rows; i0 += 32)
+        for (int j0 = 0; j0 < cols; j0 += 32)
+            for (int i = i0; i < rows && i < i0 + 32; i++)
+                for (int j = j0; j < cols && j < j0 + 32; j++)
+                    dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+}
+
+static int layer_in(const tr_lstm_config *c, int l)
+{
+    return l == 0 ? c->n_features : c->units;
+}
+
+/* Points t at consecutive tensors of slab s (the layout documented in lstm.h). */
+static void map_tensors(const tr_lstm_config *c, float *s, tr_lstm_tensors *t)
+{
+    size_t H = (size_t)c->units;
+    memset(t, 0, sizeof *t);
+    for (int l = 0; l < c->layers; l++) {
+        size_t K = (size_t)layer_in(c, l);
+        t->w_ih[l] = s; s += 4 * H * K;
+        t->w_hh[l] = s; s += 4 * H * H;
+        t->b_ih[l] = s; s += 4 * H;
+        t->b_hh[l] = s; s += 4 * H;
+    }
+    t->w_head = s; s += H;
+    t->b_head = s;
+}
+
+static size_t count_params(const tr_lstm_config *c)
+{
+    size_t H = (size_t)c->units, n = 0;
+    for (int l = 0; l < c->layers; l++)
+        n += 4 * H * ((size_t)layer_in(c, l) + H + 2);
+    return n + H + 1;
+}
+
+/* Rounds a float count up to 64 bytes so every buffer stays cache-line aligned. */
+static size_t pad16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
+{
+    tr_lstm *m = NULL;
+    const tr_lstm_config *c = cfg;
+    if (c->n_features < 1 || c->units < 1 || c->layers < 1 ||
+        c->layers > TR_LSTM_MAX_LAYERS || c->seq_len < 1 || c->max_batch < 1) {
+        snprintf(err, 256, "lstm config: need n_features, units, seq_len, max_batch >= 1 "
+                 "and layers in 1..%d (got %d, %d, %d, %d, layers %d)", TR_LSTM_MAX_LAYERS,
+                 c->n_features, c->units, c->seq_len, c->max_batch, c->layers);
+        return NULL;
+    }
+    if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
+        snprintf(err, 256, "lstm config: dropout must be in [0, 1), got %g", (double)c->dropout);
+        return NULL;
+    }
+    if (c->head != TR_HEAD_DIRECTION && c->head != TR_HEAD_RETURN) {
+        snprintf(err, 256, "lstm config: unknown head kind %d", (int)c->head);
+        return NULL;
+    }
+    if ((double)c->units * c->seq_len * c->max_batch * (c->units + c->n_features) > 4e9) {
+        snprintf(err, 256, "lstm config: units %d x seq_len %d x max_batch %d is too large",
+                 c->units, c->seq_len, c->max_batch);
+        return NULL;
+    }
+    m = calloc(1, sizeof *m);
+    if (!m)
+        goto oom;
+    m->cfg = *c;
+    m->n_params = count_params(c);
+    m->params = aligned_alloc(64, pad16(m->n_params) * sizeof(float));
+    m->grads = aligned_alloc(64, pad16(m->n_params) * sizeof(float));
+    if (!m->params || !m->grads)
+        goto oom;
+    memset(m->params, 0, m->n_params * sizeof(float));
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    map_tensors(c, m->params, &m->p);
+    map_tensors(c, m->grads, &m->g);
+
+    size_t T = (size_t)c->seq_len, B = (size_t)c->max_batch, H = (size_t)c->units;
+    size_t F = (size_t)c->n_features, W = H > F ? H : F;
+    /* two passes: count, then assign */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t off = 0;
+        float *base = m->act;
+#define TAKE(ptr, n) do { if (pass) (ptr) = base + off; off += pad16(n); } while (0)
+        for (int l = 0; l < c->layers; l++) {
+            size_t K = (size_t)layer_in(c, l);
+            tr_lstm_layer_act *A = &m->L[l];
+            TAKE(A->in_buf, T * B * K);
+            TAKE(A->gates, T * B * 4 * H);
+            TAKE(A->c, T * B * H);
+            TAKE(A->tc, T * B * H);
+            TAKE(A->h, T * B * H);
+            if (l > 0)
+                TAKE(A->mask, T * B * K);
+            TAKE(A->wt_ih, K * 4 * H);
+            TAKE(A->wt_hh, H * 4 * H);
+        }
+        TAKE(m->head_in, B * H);
+        TAKE(m->head_mask, B * H);
+        TAKE(m->logits, B);
+        TAKE(m->dz, B);
+        TAKE(m->dh, T * B * W);
+        TAKE(m->dx, T * B * W);
+        TAKE(m->dh_next, B * H);
+        TAKE(m->dc_next, B * H);
+        TAKE(m->bias_sum, 4 * H);
+        TAKE(m->ones, T * B);
+        TAKE(m->xb, B * T * F);
+        TAKE(m->yb, B);
+#undef TAKE
+        if (!pass) {
+            m->act = aligned_alloc(64, off * sizeof(float));
+            if (!m->act)
+                goto oom;
+            memset(m->act, 0, off * sizeof(float));
+        }
+    }
+    for (size_t k = 0; k < T * B; k++)
+        m->ones[k] = 1.0f;
+    openblas_set_num_threads(c->blas_threads > 0 ? c->blas_threads : 1);
+    return m;
+oom:
+    snprintf(err, 256, "lstm: out of memory for units %d, seq_len %d, max_batch %d",
+             c->units, c->seq_len, c->max_batch);
+    tr_lstm_free(m);
+    return NULL;
+}
+
+void tr_lstm_free(tr_lstm *m)
+{
+    if (!m)
+        return;
+    free(m->params);
+    free(m->grads);
+    free(m->act);
+    free(m);
+}
+
+void tr_lstm_init(tr_lstm *m, gsl_rng *rng)
+{
+    /* nn.LSTM: every weight and bias U(-k, k), k = 1/sqrt(H); nn.Linear(H, 1):
+     * kaiming_uniform(a = sqrt(5)) gives bound 1/sqrt(fan_in) = 1/sqrt(H), and the
+     * bias uses the same bound. So one bound covers the whole slab. */
+    double k = 1.0 / sqrt((double)m->cfg.units);
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] = (float)((2.0 * gsl_rng_uniform(rng) - 1.0) * k);
+}
+
+void tr_lstm_zero_grad(tr_lstm *m)
+{
+    memset(m->grads, 0, m->n_params * sizeof(float));
+}
+
+/* Loss of one logit z against target y, and dloss/dz (before the 1/B of the mean). */
+static double head_loss(tr_head head, float z, float y, float *dz)
+{
+    if (head == TR_HEAD_DIRECTION) {
+        /* BCE(sigmoid(z), y) = max(z, 0) - y z + log(1 + exp(-|z|)) */
+        double zd = z;
+        *dz = (float)(1.0 / (1.0 + exp(-zd)) - y);
+        return (zd > 0 ? zd : 0.0) - y * zd + log1p(exp(-fabs(zd)));
+    }
+    double d = (double)z - y;
+    *dz = (float)(2.0 * d);
+    return d * d;
+}
+
+float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
+                      int training, unsigned long dropout_seed, float *out)
+{
+    const tr_lstm_config *c = &m->cfg;
+    int T = c->seq_len, F = c->n_features, H = c->units, G4 = 4 * H;
+    int drop = training && c->dropout > 0.0f;
+    uint64_t rs = (uint64_t)dropout_seed * 0x2545f4914f6cdd1dULL + 1;
+    if (B < 1 || B > c->max_batch)
+        return NAN;
+    m->batch = B;
+    m->training = drop;
+
+    /* (B, T, F) -> time-major (T, B, F) */
+    float *in0 = m->L[0].in_buf;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            memcpy(in0 + ((size_t)t * B + b) * F, x + ((size_t)b * T + t) * F,
+                   (size_t)F * sizeof(float));
+    m->L[0].in = in0;
+
+    for (int l = 0; l < c->layers; l++) {
+        tr_lstm_layer_act *A = &m->L[l];
+        int K = layer_in(c, l);
+        size_t TB = (size_t)T * B;
+        if (l > 0) {
+            if (drop) {
+                dropout_forward(m->L[l - 1].h, A->in_buf, A->mask, TB * K, c->dropout, &rs);
+                A->in = A->in_buf;
+            } else {
+                A->in = m->L[l - 1].h;
+            }
+        }
+        for (int j = 0; j < G4; j++)
+            m->bias_sum[j] = m->p.b_ih[l][j] + m->p.b_hh[l][j];
+        transpose(m->p.w_ih[l], A->wt_ih, G4, K);
+        transpose(m->p.w_hh[l], A->wt_hh, G4, H);
+        /* gates (T*B, 4H) = in (T*B, K) W_ih^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, G4, K, 1.0f,
+                    A->in, K, A->wt_ih, G4, 0.0f, A->gates, G4);
+        for (int t = 0; t < T; t++) {
+            float *Gt = A->gates + (size_t)t * B * G4;
+            size_t o = (size_t)t * B * H;
+            /* gates_t (B, 4H) += h_{t-1} (B, H) W_hh^T */
+            if (t > 0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G4, H, 1.0f,
+                            A->h + o - (size_t)B * H, H, A->wt_hh, G4, 1.0f, Gt, G4);
+            cell_forward(Gt, m->bias_sum, t > 0 ? A->c + o - (size_t)B * H : NULL,
+                         A->c + o, A->tc + o, A->h + o, B, H);
+        }
+    }
+
+    /* head: z (B) = dropout(h_{T-1}) (B, H) w_head + b_head */
+    const float *hl = m->L[c->layers - 1].h + (size_t)(T - 1) * B * H;
+    if (drop) {
+        dropout_forward(hl, m->head_in, m->head_mask, (size_t)B * H, c->dropout, &rs);
+        m->head_src = m->head_in;
+    } else {
+        m->head_src = hl;
+    }
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, B, H, 1.0f, m->head_src, H, m->p.w_head, 1,
+                0.0f, m->logits, 1);
+    double loss = 0.0;
+    for (int b = 0; b < B; b++) {
+        m->logits[b] += m->p.b_head[0];
+        if (y) {
+            loss += head_loss(c->head, m->logits[b], y[b], &m->dz[b]);
+            m->dz[b] /= (float)B;
+        }
+        if (out)
+            out[b] = c->head == TR_HEAD_DIRECTION
+                     ? (float)(1.0 / (1.0 + exp(-(double)m->logits[b]))) : m->logits[b];
+    }
+    return y ? (float)(loss / B) : 0.0f;
+}
+
+/* Backward through one layer: dh (T, B, H) gradient w.r.t. its outputs in;
+ * accumulates the layer's weight gradients; writes dx (T, B, K) when dx != NULL. */
+static void layer_backward(tr_lstm *m, int l, const float *dh, float *dx)
+{
+    const tr_lstm_config *c = &m->cfg;
+    tr_lstm_layer_act *A = &m->L[l];
+    int T = c->seq_len, B = m->batch, H = c->units, G4 = 4 * H, K = layer_in(c, l);
+    size_t BH = (size_t)B * H;
+    memset(m->dh_next, 0, BH * sizeof(float));
+    memset(m->dc_next, 0, BH * sizeof(float));
+    for (int t = T - 1; t >= 0; t--) {
+        float *Gt = A->gates + (size_t)t * B * G4;
+        size_t o = (size_t)t * BH;
+        cell_backward(Gt, t > 0 ? A->c + o - BH : NULL, A->tc + o, dh + o, m->dh_next,
+                      m->dc_next, B, H);
+        /* dh_{t-1} (B, H) = dG_t (B, 4H) W_hh (4H, H) */
+        if (t > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G4, 1.0f, Gt, G4,
+                        m->p.w_hh[l], H, 0.0f, m->dh_next, H);
+    }
+    size_t TB = (size_t)T * B;
+    /* dW_hh (4H, H) += dG[1..T-1]^T h[0..T-2] */
+    if (T > 1)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G4, H, (int)(TB - B), 1.0f,
+                    A->gates + (size_t)B * G4, G4, A->h, H, 1.0f, m->g.w_hh[l], H);
+    /* dW_ih (4H, K) += dG^T (4H, T*B) in (T*B, K) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G4, K, (int)TB, 1.0f,
+                A->gates, G4, A->in, K, 1.0f, m->g.w_ih[l], K);
+    /* db (4H) = column sums of dG, the same for b_ih and b_hh */
+    cblas_sgemv(CblasRowMajor, CblasTrans, (int)TB, G4, 1.0f, A->gates, G4, m->ones, 1,
+                0.0f, m->bias_sum, 1);
+    for (int j = 0; j < G4; j++) {
+        m->g.b_ih[l][j] += m->bias_sum[j];
+        m->g.b_hh[l][j] += m->bias_sum[j];
+    }
+    /* dx (T*B, K) = dG (T*B, 4H) W_ih (4H, K) */
+    if (dx)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, K, G4, 1.0f,
+                    A->gates, G4, m->p.w_ih[l], K, 0.0f, dx, K);
+}
+
+void tr_lstm_backward(tr_lstm *m, float *dx_out)
+{
+    const tr_lstm_config *c = &m->cfg;
+    int T = c->seq_len, B = m->batch, H = c->units, F = c->n_features;
+    size_t BH = (size_t)B * H;
+    float *dh = m->dh, *dx = m->dx;
+
+    /* head: dw_head += head_in^T dz; db_head += sum dz; dh_{T-1} = dz w_head^T */
+    cblas_sgemv(CblasRowMajor, CblasTrans, B, H, 1.0f, m->head_src, H, m->dz, 1, 1.0f,
+                m->g.w_head, 1);
+    float db = 0.0f;
+    for (int b = 0; b < B; b++)
+        db += m->dz[b];
+    m->g.b_head[0] += db;
+    memset(dh, 0, (size_t)(T - 1) * BH * sizeof(float));
+    float *dlast = dh + (size_t)(T - 1) * BH;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 1, 1.0f, m->dz, 1,
+                m->p.w_head, H, 0.0f, dlast, H);
+    if (m->training)
+        for (size_t k = 0; k < BH; k++)
+            dlast[k] *= m->head_mask[k];
+
+    for (int l = c->layers - 1; l >= 0; l--) {
+        int need_dx = l > 0 || dx_out != NULL;
+        layer_backward(m, l, dh, need_dx ? dx : NULL);
+        if (l > 0) {
+            if (m->training) {
+                const float *mk = m->L[l].mask;
+                for (size_t k = 0; k < (size_t)T * BH; k++)
+                    dx[k] *= mk[k];
+            }
+            float *s = dh; dh = dx; dx = s;
+        }
+    }
+    if (dx_out)
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++)
+                memcpy(dx_out + ((size_t)b * T + t) * F, dx + ((size_t)t * B + b) * F,
+                       (size_t)F * sizeof(float));
+}
+
+void tr_lstm_gather(const tr_windows *w, const int *idx, int first, int B,
+                    float *x, float *y)
+{
+    size_t TF = (size_t)w->seq_len * w->n_features;
+    for (int b = 0; b < B; b++) {
+        int e = w->ends[idx ? idx[first + b] : first + b];
+        memcpy(x + (size_t)b * TF, w->x + (size_t)(e - w->seq_len + 1) * w->n_features,
+               TF * sizeof(float));
+        if (y)
+            y[b] = w->y[e];
+    }
+}
+
+static int check_windows(const tr_lstm *m, const tr_windows *w, char err[256])
+{
+    if (w->seq_len != m->cfg.seq_len || w->n_features != m->cfg.n_features) {
+        snprintf(err, 256, "windows: seq_len %d and %d features do not match the model's "
+                 "seq_len %d and %d features", w->seq_len, w->n_features,
+                 m->cfg.seq_len, m->cfg.n_features);
+        return -1;
+    }
+    return 0;
+}
+
+int tr_lstm_predict(tr_lstm *m, const tr_windows *w, float *out, char err[256])
+{
+    if (check_windows(m, w, err))
+        return -1;
+    for (int s = 0; s < w->n; s += m->cfg.max_batch) {
+        int B = w->n - s < m->cfg.max_batch ? w->n - s : m->cfg.max_batch;
+        tr_lstm_gather(w, NULL, s, B, m->xb, NULL);
+        tr_lstm_forward(m, m->xb, NULL, B, 0, 0, out + s);
+    }
+    return 0;
+}
+
+int tr_lstm_eval_loss(tr_lstm *m, const tr_windows *w, double *loss, char err[256])
+{
+    if (check_windows(m, w, err))
+        return -1;
+    double sum = 0.0;
+    for (int s = 0; s < w->n; s += m->cfg.max_batch) {
+        int B = w->n - s < m->cfg.max_batch ? w->n - s : m->cfg.max_batch;
+        tr_lstm_gather(w, NULL, s, B, m->xb, m->yb);
+        sum += (double)tr_lstm_forward(m, m->xb, m->yb, B, 0, 0, NULL) * B;
+    }
+    *loss = w->n > 0 ? sum / w->n : 0.0;
+    return 0;
+}
+
+void tr_lstm_flops(const tr_lstm_config *c, int B, double *fwd, double *bwd)
+{
+    double T = c->seq_len, H = c->units, G4 = 4.0 * H, f = 0.0, g = 0.0;
+    for (int l = 0; l < c->layers; l++) {
+        double K = layer_in(c, l);
+        f += 2.0 * T * B * K * G4;              /* input projection */
+        f += 2.0 * (T - 1) * B * H * G4;        /* recurrent products */
+        g += 2.0 * (T - 1) * B * H * G4;        /* dh_{t-1} = dG_t W_hh */
+        g += 2.0 * (T - 1) * B * H * G4;        /* dW_hh */
+        g += 2.0 * T * B * K * G4;              /* dW_ih */
+        if (l > 0)
+            g += 2.0 * T * B * K * G4;          /* dx into the layer below */
+    }
+    f += 2.0 * B * H;                           /* head */
+    g += 4.0 * B * H;
+    *fwd = f;
+    *bwd = g;
+}

@@ -1,0 +1,156 @@
+/*
+ * lstm.h - a stacked LSTM with a dense head, forward and backward (full BPTT).
+ *
+ * Semantics follow PyTorch's nn.LSTM (batch_first input) followed by nn.Dropout and
+ * nn.Linear(units, 1), so PyTorch outputs serve as the reference in the tests:
+ *
+ *   for each layer l, time t (x_t is the layer's input, h_{-1} = c_{-1} = 0):
+ *     a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        (4H: gates i, f, g, o)
+ *     i = sigmoid(a_i)  f = sigmoid(a_f)  g = tanh(a_g)  o = sigmoid(a_o)
+ *     c_t = f * c_{t-1} + i * g      h_t = o * tanh(c_t)
+ *   between layers and before the head: inverted dropout (training only)
+ *   head: z = w_head . h_{T-1} + b_head
+ *         direction: p = sigmoid(z), loss = mean BCE(p, y)   (computed from z, stable)
+ *         return:    loss = mean (z - y)^2
+ *
+ * Both bias vectors b_ih and b_hh are kept, exactly as PyTorch stores them, so a
+ * PyTorch state_dict maps 1:1 onto the parameter slab (they are summed once per
+ * forward pass; their gradients are equal).
+ *
+ * Memory: every parameter lives in one slab (`params`) with a struct of pointers
+ * into it (`p`), every gradient in a second slab of the same layout (`grads`, `g`):
+ * zeroing, clipping, Adam and saving are single loops over one buffer. The order
+ * in the slab is, per layer: w_ih (4H, in), w_hh (4H, H), b_ih (4H), b_hh (4H);
+ * then w_head (H), b_head (1). Activations for `max_batch` windows are allocated
+ * once in tr_lstm_new; forward/backward never allocate.
+ *
+ * Internally activations are time-major (T, B, ...) so that each timestep is one
+ * contiguous block: the input projection of a whole layer is one GEMM over T*B
+ * rows, each recurrent step one GEMM over the four fused gates, and the weight
+ * gradients are one GEMM each over all timesteps.
+ */
+#ifndef TR_LSTM_H
+#define TR_LSTM_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+
+#include "trainer/windows.h"
+
+#define TR_LSTM_MAX_LAYERS 4
+
+typedef enum tr_head {
+    TR_HEAD_DIRECTION = 0,  /* sigmoid + binary cross-entropy, targets 0/1 */
+    TR_HEAD_RETURN = 1      /* linear + mean squared error */
+} tr_head;
+
+typedef struct tr_lstm_config {
+    int n_features;     /* input size, >= 1 */
+    int units;          /* hidden size H, >= 1 */
+    int layers;         /* 1 .. TR_LSTM_MAX_LAYERS */
+    int seq_len;        /* T, >= 1 */
+    int max_batch;      /* activations are sized for this many windows, >= 1 */
+    float dropout;      /* in [0, 1): between layers and before the head */
+    tr_head head;
+    int blas_threads;   /* OpenBLAS threads; 0 means 1 (one trial per process) */
+} tr_lstm_config;
+
+/* Pointers into a slab; the same layout for parameters and gradients. */
+typedef struct tr_lstm_tensors {
+    float *w_ih[TR_LSTM_MAX_LAYERS];    /* (4H, in_l), in_0 = n_features, else H */
+    float *w_hh[TR_LSTM_MAX_LAYERS];    /* (4H, H) */
+    float *b_ih[TR_LSTM_MAX_LAYERS];    /* (4H) */
+    float *b_hh[TR_LSTM_MAX_LAYERS];    /* (4H) */
+    float *w_head;                      /* (H) */
+    float *b_head;                      /* (1) */
+} tr_lstm_tensors;
+
+/* Per-layer activations (time-major). Internal, but visible for tests. */
+typedef struct tr_lstm_layer_act {
+    const float *in;    /* (T, B, in_l) the layer's input in the last forward pass:
+                           in_buf, or the layer below's h when there is no dropout */
+    float *in_buf;  /* (T, B, in_l) own input storage (layer 0; dropped-out input) */
+    float *gates;   /* (T, B, 4H) activated i,f,g,o; overwritten by dG in backward */
+    float *c;       /* (T, B, H) cell state */
+    float *tc;      /* (T, B, H) tanh(c) */
+    float *h;       /* (T, B, H) hidden output */
+    float *mask;    /* (T, B, in_l) dropout mask scaled by 1/(1-p), l > 0 only */
+    float *wt_ih;   /* (in_l, 4H) W_ih transposed, refreshed by every forward pass */
+    float *wt_hh;   /* (H, 4H) W_hh transposed, likewise (NN GEMMs run faster) */
+} tr_lstm_layer_act;
+
+typedef struct tr_lstm {
+    tr_lstm_config cfg;
+    size_t n_params;
+    float *params;          /* (n_params) the one parameter slab */
+    float *grads;           /* (n_params) the one gradient slab */
+    tr_lstm_tensors p, g;   /* views into params and grads */
+
+    /* activations, sized for cfg.max_batch; owned by the model */
+    float *act;             /* one slab holding everything below */
+    tr_lstm_layer_act L[TR_LSTM_MAX_LAYERS];
+    float *head_in;         /* (B, H) h_{T-1} of the last layer after dropout */
+    float *head_mask;       /* (B, H) */
+    float *logits;          /* (B) */
+    float *dz;              /* (B) dloss/dz */
+    float *dh;              /* (T, B, max(H, F)) gradient w.r.t. a layer's output */
+    float *dx;              /* (T, B, max(H, F)) gradient w.r.t. a layer's input */
+    float *dh_next;         /* (B, H) */
+    float *dc_next;         /* (B, H) */
+    float *bias_sum;        /* (4H) b_ih + b_hh of the current layer */
+    float *ones;            /* (T * B) all ones, for bias gradients as GEMV */
+    float *xb;              /* (B, T, F) batch gather buffer for predict and fit */
+    float *yb;              /* (B) targets gathered with xb */
+    const float *head_src;  /* head input used by the last forward pass */
+    int batch;              /* B of the last forward pass */
+    int training;           /* dropout active in the last forward pass */
+} tr_lstm;
+
+/* Creates a model with zeroed parameters (call tr_lstm_init next). Sets OpenBLAS
+ * to cfg.blas_threads (1 when 0). Returns NULL and fills err on a bad config or
+ * out of memory. The caller frees with tr_lstm_free. */
+tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256]);
+void tr_lstm_free(tr_lstm *m);
+
+/* PyTorch initialisation: every LSTM weight and bias uniform(-1/sqrt(H), 1/sqrt(H));
+ * the head (nn.Linear) uniform(-1/sqrt(H), 1/sqrt(H)) for weight and bias. Draws
+ * in slab order from rng. */
+void tr_lstm_init(tr_lstm *m, gsl_rng *rng);
+
+/* Forward pass on a batch x (B, T, F) row-major, B <= cfg.max_batch, T = seq_len.
+ * y (B) targets, or NULL (then the loss is not computed and 0 is returned).
+ * training != 0 applies dropout with masks drawn from a generator seeded by
+ * `dropout_seed` (ignored when training == 0 or dropout == 0).
+ * Writes the head outputs to out (B) when out != NULL: probabilities for the
+ * direction head, predicted values for the return head. Returns the mean loss
+ * (NaN when an input is NaN, or when B is out of range). */
+float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
+                      int training, unsigned long dropout_seed, float *out);
+
+/* Backward pass of the last forward (which must have had y). ACCUMULATES into
+ * m->grads (zero them first with tr_lstm_zero_grad). If dx != NULL the gradient
+ * w.r.t. the input is written there, (B, T, F) row-major. Destroys the stored
+ * gate activations (a second backward needs a new forward). */
+void tr_lstm_backward(tr_lstm *m, float *dx);
+
+void tr_lstm_zero_grad(tr_lstm *m);
+
+/* Gathers windows idx[0..B-1] of w into x (B, T, F) and their targets into y (B).
+ * idx == NULL means windows first .. first+B-1. */
+void tr_lstm_gather(const tr_windows *w, const int *idx, int first, int B,
+                    float *x, float *y);
+
+/* Predicts every window of w in batches of cfg.max_batch (no dropout): out (w->n)
+ * gets probabilities (direction) or values (return). Returns 0, or -1 with err
+ * filled when w's seq_len/n_features do not match the model. */
+int tr_lstm_predict(tr_lstm *m, const tr_windows *w, float *out, char err[256]);
+
+/* Mean loss over every window of w (no dropout); -1 with err on a shape mismatch.
+ * scratch is not needed: it uses the model's buffers. Result in *loss. */
+int tr_lstm_eval_loss(tr_lstm *m, const tr_windows *w, double *loss, char err[256]);
+
+/* FLOPs of the matrix products of one forward (fwd) and one backward (bwd) pass of
+ * B windows, counting 2*M*N*K per GEMM (pointwise work not counted). */
+void tr_lstm_flops(const tr_lstm_config *cfg, int B, double *fwd, double *bwd);
+
+#endif
