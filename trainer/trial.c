@@ -61,8 +61,19 @@ fail:
     return -1;
 }
 
+void tr_fold_result_free(tr_fold_result *r)
+{
+    free(r->curves.t);
+    free(r->curves.equity);
+    free(r->curves.bh_equity);
+    free(r->curves.bar_returns);
+    memset(&r->curves, 0, sizeof r->curves);
+}
+
 void tr_trial_result_free(tr_trial_result *res)
 {
+    for (int k = 0; k < res->n_folds; k++)
+        tr_fold_result_free(&res->folds[k]);
     free(res->folds);
     memset(res, 0, sizeof *res);
 }
@@ -240,8 +251,23 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             double q = pred[j++];
             pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
         }
-        if (tr_metrics_trading(NULL, pos, ret, nb, &bc, &r->trading, NULL, NULL, why) < 0 ||
-            tr_metrics_buy_hold(ret, nb, &bc, &r->buy_hold, NULL, why) < 0)
+        tr_fold_curves *cv = &r->curves;
+        if (k < 0) {   /* the final holdout fold keeps its curves for the report */
+            cv->t = malloc((size_t)(nb + 1) * sizeof *cv->t);
+            cv->equity = malloc((size_t)(nb + 1) * sizeof *cv->equity);
+            cv->bh_equity = malloc((size_t)(nb + 1) * sizeof *cv->bh_equity);
+            cv->bar_returns = malloc((size_t)nb * sizeof *cv->bar_returns);
+            if (!cv->t || !cv->equity || !cv->bh_equity || !cv->bar_returns) {
+                snprintf(why, sizeof why, "out of memory");
+                goto fail;
+            }
+            cv->n = nb;
+            for (int i = 0; i <= nb; i++)
+                cv->t[i] = c->ts[first + f->test_begin + i];
+        }
+        if (tr_metrics_trading(NULL, pos, ret, nb, &bc, &r->trading, cv->equity,
+                               cv->bar_returns, why) < 0 ||
+            tr_metrics_buy_hold(ret, nb, &bc, &r->buy_hold, cv->bh_equity, why) < 0)
             goto fail;
     }
     if (tr_fold_metric(r, cfg->metric, &r->value, why) < 0)
@@ -261,6 +287,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     rc = 0;
     goto done;
 fail:
+    tr_fold_result_free(r);
     if (k >= 0)
         snprintf(err, 256, "fold %d: %.230s", k, why);
     else

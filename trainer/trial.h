@@ -71,6 +71,16 @@ typedef struct tr_trial_params {
     double l2, clip_norm;
 } tr_trial_params;
 
+/* Per-bar backtest curves of a fold (filled by tr_trial_final only; the
+ * search's folds leave them empty). Owned by the fold result. */
+typedef struct tr_fold_curves {
+    int n;                 /* bars held */
+    int64_t *t;            /* (n+1) candle open times; bar i runs from t[i] to t[i+1] */
+    double *equity;        /* (n+1) the model's equity, net of fees, from 1 */
+    double *bh_equity;     /* (n+1) buy-and-hold equity from 1 */
+    double *bar_returns;   /* (n) the model's net return of each bar */
+} tr_fold_curves;
+
 /* Everything measured on one fold. Classification fields and baselines are
  * NaN for the return target; mse/mae are NaN for direction. */
 typedef struct tr_fold_result {
@@ -84,7 +94,11 @@ typedef struct tr_fold_result {
     tr_trading_metrics trading, buy_hold;   /* over the test span's bars */
     tr_class_metrics majority, logistic;    /* baselines on the same test windows */
     double value;                   /* the objective metric on this fold */
+    tr_fold_curves curves;          /* final fold only; free with tr_fold_result_free */
 } tr_fold_result;
+
+/* Frees what a fold result owns (its curves); safe on a zeroed struct. */
+void tr_fold_result_free(tr_fold_result *r);
 
 /* Per-fold report; a non-zero return prunes the trial after this fold. */
 typedef int (*tr_fold_fn)(void *user, int fold, double value, const tr_fold_result *r);

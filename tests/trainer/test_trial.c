@@ -201,6 +201,17 @@ int main(void)
         CHECK(fin.fold == -1 && fin.n_test > 1000 && isfinite(fin.test.log_loss) &&
               isfinite(fin.logistic.log_loss));
         CHECK(fin.test_last == c.ts[c.n - 1]);
+        /* The final fold keeps its per-bar curves: equity from 1, compounded net
+         * bar returns, buy-and-hold ending at its total return. */
+        const tr_fold_curves *cv = &fin.curves;
+        CHECK(cv->n > 1000 && cv->t[0] == fin.test_first);
+        CHECK_NEAR(cv->equity[0], 1.0, 0);
+        CHECK_NEAR(cv->bh_equity[cv->n], 1.0 + fin.buy_hold.total_return, 1e-9);
+        CHECK_NEAR(cv->equity[cv->n], 1.0 + fin.trading.total_return, 1e-9);
+        double eq = 1.0;
+        for (int i = 0; i < cv->n; i++)
+            eq *= 1.0 + cv->bar_returns[i];
+        CHECK_NEAR(eq, cv->equity[cv->n], 1e-9);
     }
     tr_lstm_free(model);
     tr_scaler_free(&sc);
@@ -210,6 +221,7 @@ int main(void)
     CHECK_STR_CONTAINS(err, "needs target.kind return");
     CHECK(tr_fold_metric(&fin, "profit", &v, err) < 0);
     CHECK_STR_CONTAINS(err, "unknown metric 'profit'");
+    tr_fold_result_free(&fin);
     tr_trial_data_free(&d);
     tr_candles_free(&c);
     return check_done();
