@@ -3,9 +3,10 @@
  *
  * Inputs: each numeric parameter becomes one coordinate in [0,1] (log space for
  * log parameters; ints and stepped floats snapped to their grid before encoding),
- * each categorical a one-hot block. Outputs: COMPLETE values turned into losses
- * and standardised; RUNNING trials join as fantasies at the worst loss so that
- * parallel asks spread out. Model: Matern 5/2 kernel with one length scale per
+ * each categorical a one-hot block. Outputs: COMPLETE values turned into losses,
+ * warped by log1p((loss - min) / median excess) (order kept, huge losses
+ * squashed) and standardised; RUNNING trials join as fantasies at the worst loss
+ * so that parallel asks spread out. Model: Matern 5/2 kernel with one length scale per
  * coordinate (ARD), signal variance and noise, fitted by maximising the log
  * marginal likelihood (plus a weak log-normal prior on the length scales) with
  * GSL's Nelder-Mead simplex; Cholesky from GSL. Acquisition: log expected
@@ -254,6 +255,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Median of v[0..n) (v is not changed). */
+static double gp_median(const double *v, int n)
+{
+    double *c = malloc(sizeof(double) * (size_t)n);
+    if (!c)
+        return 1.0;
+    memcpy(c, v, sizeof(double) * (size_t)n);
+    qsort(c, (size_t)n, sizeof(double), cmp_double);
+    double m = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
+    free(c);
+    return m;
+}
+
 /* The loss of the GP_MAX_POINTS-th best COMPLETE trial (ties may add a few). */
 static int gp_cutoff(const opt_study *s, double sign, int n_done, double *cutoff)
 {
@@ -329,14 +343,27 @@ int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256])
         order[at] = i;
         at++;
     }
+    /* warp the losses with log1p((y - min) / median excess), which keeps their
+     * order and the resolution near the best while squashing huge losses,
+     * then standardise */
+    double lo = HUGE_VAL, best = HUGE_VAL;
+    for (int i = 0; i < n; i++)
+        lo = fmin(lo, raw[i]);
+    for (int i = 0; i < n; i++)
+        y[i] = raw[i] - lo;
+    double scale = gp_median(y, n);
+    if (!(scale > 0))
+        scale = 1.0;
     double mean = 0, var = 0;
-    for (int i = 0; i < n; i++)
-        mean += raw[i] / n;
-    for (int i = 0; i < n; i++)
-        var += (raw[i] - mean) * (raw[i] - mean) / n;
-    double sd = var > 0 ? sqrt(var) : 1.0, best = HUGE_VAL;
     for (int i = 0; i < n; i++) {
-        y[i] = (raw[i] - mean) / sd;
+        y[i] = log1p(y[i] / scale);
+        mean += y[i] / n;
+    }
+    for (int i = 0; i < n; i++)
+        var += (y[i] - mean) * (y[i] - mean) / n;
+    double sd = var > 0 ? sqrt(var) : 1.0;
+    for (int i = 0; i < n; i++) {
+        y[i] = (y[i] - mean) / sd;
         if (s->trials[order[i]].state == OPT_COMPLETE)
             best = fmin(best, y[i]);
     }
