@@ -67,8 +67,9 @@ const char *exp_param_type_name(exp_param_type t);
 extern const char *const exp_metric_names[];
 int exp_metric_direction(const char *metric, exp_direction *out);   /* -1 unknown */
 
-/* The builtin objective functions (static, NULL-terminated). */
-extern const char *const exp_builtin_names[];
+/* The builtin objective functions: the optimizer's test functions (static,
+ * NULL-terminated). */
+const char *const *exp_builtin_names(void);
 
 /* The parameters the LSTM trainer understands (static, NULL-terminated). */
 extern const char *const exp_lstm_param_names[];
