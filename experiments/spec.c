@@ -836,6 +836,10 @@ static void parse_sampler(ctx *c, const cJSON *v, exp_spec *s)
     }
     s->search.sampler.name = (exp_sampler_kind)k;
     s->search.sampler.n_startup_trials = (k == EXP_SAMPLER_TPE || k == EXP_SAMPLER_GP) ? 10 : 0;
+    /* Trials run in parallel, so TPE models the joint space and treats running
+     * trials as bad ones unless the spec says otherwise. */
+    s->search.sampler.multivariate = k == EXP_SAMPLER_TPE;
+    s->search.sampler.constant_liar = k == EXP_SAMPLER_TPE;
     if (!v)
         return;
     get_int32(c, v, "search.sampler", "n_startup_trials", 0, 1000000, &s->search.sampler.n_startup_trials);

@@ -152,8 +152,8 @@ typedef struct exp_spec {
         struct {
             exp_sampler_kind name;    /* default tpe */
             int n_startup_trials;     /* tpe 10, gp 10 (Optuna's) */
-            int multivariate;         /* tpe, default 0 */
-            int constant_liar;        /* tpe, default 0 */
+            int multivariate;         /* tpe, default 1 */
+            int constant_liar;        /* tpe, default 1 */
             int has_seed;             /* 0: no seed given (a run picks and records one) */
             long long seed;           /* >= 0 when has_seed */
             int n_ei_candidates;      /* tpe, default 24 */
