@@ -381,3 +381,33 @@ done:
     free(xs);
     return rc;
 }
+
+int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                        const tr_scaler *scaler, tr_model_meta *meta, char err[256])
+{
+    if (scaler->n_features != d->m.cols) {
+        snprintf(err, 256, "the scaler has %d columns, the features %d", scaler->n_features,
+                 d->m.cols);
+        return -1;
+    }
+    if (tr_model_meta_alloc(meta, d->m.cols, err) < 0)
+        return -1;
+    int bad = 0;
+    for (int j = 0; j < d->m.cols; j++) {
+        bad |= tr_model_meta_set_string(&meta->feature_names[j], d->m.col_names[j]);
+        meta->scaler_center[j] = (float)scaler->center[j];
+        meta->scaler_scale[j] = (float)scaler->scale[j];
+    }
+    bad |= tr_model_meta_set_string(&meta->target_kind, cfg->target.kind == TR_TARGET_DIRECTION
+                                                            ? "direction" : "return");
+    bad |= tr_model_meta_set_string(&meta->scaler_kind, tr_scaler_name(scaler->kind));
+    meta->horizon = cfg->target.horizon;
+    meta->deadband = (float)cfg->target.deadband;
+    meta->seq_len = seq_len;
+    if (bad) {
+        tr_model_meta_free(meta);
+        snprintf(err, 256, "out of memory for the model metadata");
+        return -1;
+    }
+    return 0;
+}

@@ -27,6 +27,7 @@
 #include "trainer/labels.h"
 #include "trainer/lstm.h"
 #include "trainer/metrics.h"
+#include "trainer/model_file.h"
 #include "trainer/scaler.h"
 #include "trainer/split.h"
 
@@ -141,5 +142,13 @@ int tr_trial_final(const tr_trial_data *d, const tr_trial_config *cfg,
                    tr_scaler *scaler, char err[256]);
 
 void tr_trial_result_free(tr_trial_result *res);
+
+/* Fills *meta (caller frees with tr_model_meta_free) for tr_model_save from the
+ * prepared data, the config, the model's seq_len and the fitted scaler: one
+ * entry per model input column, named by its column ("rsi:14",
+ * "hour_of_day.sin"; strip ".sin"/".cos" to get the spec's feature back).
+ * Returns 0 or -1 with err. */
+int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                        const tr_scaler *scaler, tr_model_meta *meta, char err[256]);
 
 #endif

@@ -9,6 +9,7 @@
 #include "trainer/trial.h"
 
 #include <gsl/gsl_errno.h>
+#include <unistd.h>
 
 typedef struct seen {
     int calls, last_fold, prune_after;
@@ -212,6 +213,25 @@ int main(void)
         for (int i = 0; i < cv->n; i++)
             eq *= 1.0 + cv->bar_returns[i];
         CHECK_NEAR(eq, cv->equity[cv->n], 1e-9);
+        /* the model file round trip keeps the scaler and the columns */
+        tr_model_meta meta, back;
+        CHECK(tr_trial_model_meta(&d, &cfg, p.seq_len, &sc, &meta, err) == 0);
+        char mpath[256];
+        snprintf(mpath, sizeof mpath, "/tmp/test_trial_%d.model", (int)getpid());
+        CHECK_MSG(tr_model_save(mpath, model, &meta, err) == 0, "%s", err);
+        tr_lstm *m2 = NULL;
+        CHECK_MSG(tr_model_load(mpath, 64, 1, &m2, &back, err) == 0, "%s", err);
+        if (m2) {
+            CHECK_INT(back.n_features, d.m.cols);
+            CHECK_STR_CONTAINS(back.feature_names[4], "hour_of_day.sin");
+            CHECK_STR_CONTAINS(back.scaler_kind, "standard");
+            CHECK(back.seq_len == p.seq_len && back.horizon == 1);
+            CHECK(back.scaler_center[1] == (float)sc.center[1]);
+            tr_model_meta_free(&back);
+            tr_lstm_free(m2);
+        }
+        unlink(mpath);
+        tr_model_meta_free(&meta);
     }
     tr_lstm_free(model);
     tr_scaler_free(&sc);
