@@ -184,6 +184,11 @@ int exp_objective_eval(exp_objective *o, int number, const cJSON *params, uint64
     return 0;
 }
 
+char *exp_objective_layout(const exp_objective *o, char err[256])
+{
+    return o->lstm ? exp_lstm_objective_layout(o->lstm, err) : NULL;
+}
+
 int exp_objective_holdout(exp_objective *o, const cJSON *params, uint64_t seed,
                           const double *trial_sharpes, int n_sharpes, cJSON **result,
                           unsigned char **model, size_t *model_len, char err[256])

@@ -68,6 +68,10 @@ int exp_objective_eval(exp_objective *o, int number, const cJSON *params, uint64
                        exp_report_fn report, void *ctx, volatile sig_atomic_t *stop,
                        exp_trial_result *out);
 
+/* The data and walk-forward layout as text (LSTM objective), else NULL.
+ * Caller frees. */
+char *exp_objective_layout(const exp_objective *o, char err[256]);
+
 /*
  * After the search (LSTM objective only): refits `params` on all data before the
  * holdout with the same early-stopping scheme, evaluates once on the holdout and

@@ -173,6 +173,44 @@ void exp_lstm_objective_free(exp_lstm_objective *o)
     free(o);
 }
 
+void exp_data_range(const exp_data *d, double *first, double *last, int *rows)
+{
+    *rows = d ? d->c.n : 0;
+    *first = *rows ? (double)d->c.ts[0] : NAN;
+    *last = *rows ? (double)d->c.ts[d->c.n - 1] : NAN;
+}
+
+char *exp_lstm_objective_layout(const exp_lstm_objective *o, char err[256])
+{
+    const exp_param *sl = exp_spec_param(o->spec, "seq_len");
+    int seq_len = sl ? (int)sl->high : o->spec->training.seq_len;
+    if (sl && sl->type == EXP_PARAM_CATEGORICAL) {
+        seq_len = 1;
+        for (int i = 0; i < sl->n_choices; i++)
+            if (sl->choices[i].number > seq_len)
+                seq_len = (int)sl->choices[i].number;
+    }
+    char *layout = tr_trial_layout(&o->data, &o->cfg, seq_len, err);
+    if (!layout)
+        return NULL;
+    const tr_candles *c = o->data.candles;
+    char a[32], b[32];
+    tr_format_time(c->ts[0], a);
+    tr_format_time(c->ts[c->n - 1], b);
+    size_t n = strlen(layout) + 512;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "candles: %d rows %s .. %s UTC, interval %lld s, %d gap(s) "
+                 "(largest %lld s); %d rows after the features' warm-up of %d bars\n"
+                 "walk-forward layout for seq_len %d:\n%s",
+                 c->n, a, b, (long long)c->interval, c->n_gaps, (long long)c->largest_gap,
+                 o->data.m.rows, o->data.m.first, seq_len, layout);
+    free(layout);
+    if (!out)
+        snprintf(err, 256, "out of memory");
+    return out;
+}
+
 /* The LSTM parameters of a trial: the searched ones from `params`, the others
  * from the spec's training section. */
 static void params_from_json(const exp_spec *s, const cJSON *params, tr_trial_params *p)
@@ -425,34 +463,6 @@ static void exp_lstm_holdout_curves(const exp_lstm_objective *o, const tr_fold_r
     free(sh);
 }
 
-/* The model file's metadata: one name per input column ("rsi:14",
- * "hour_of_day.sin"), the target and the fold's scaler statistics. */
-static int model_meta(const exp_lstm_objective *o, const tr_scaler *sc, int seq_len,
-                      tr_model_meta *meta, char err[256])
-{
-    const tr_feature_matrix *m = &o->data.m;
-    if (tr_model_meta_alloc(meta, m->cols, err))
-        return -1;
-    for (int j = 0; j < m->cols; j++) {
-        if (tr_model_meta_set_string(&meta->feature_names[j], m->col_names[j]))
-            goto oom;
-        meta->scaler_center[j] = (float)sc->center[j];
-        meta->scaler_scale[j] = (float)sc->scale[j];
-    }
-    if (tr_model_meta_set_string(&meta->target_kind,
-                                 o->cfg.target.kind == TR_TARGET_RETURN ? "return" : "direction") ||
-        tr_model_meta_set_string(&meta->scaler_kind, tr_scaler_name(sc->kind)))
-        goto oom;
-    meta->horizon = o->cfg.target.horizon;
-    meta->deadband = (float)o->cfg.target.deadband;
-    meta->seq_len = seq_len;
-    return 0;
-oom:
-    snprintf(err, 256, "out of memory");
-    tr_model_meta_free(meta);
-    return -1;
-}
-
 /* Saves the model through a temporary file and returns its bytes. */
 static int model_bytes(const tr_lstm *m, const tr_model_meta *meta, unsigned char **out,
                        size_t *len, char err[256])
@@ -533,7 +543,8 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     cJSON_AddNumberToObject(r, "n_trials", n_sharpes);
     exp_lstm_holdout_curves(o, &fr, trial_sharpes, n_sharpes, r);
     *result = r;
-    if (model_meta(o, &sc, p.seq_len, &meta, err) || model_bytes(m, &meta, model, model_len, err))
+    if (tr_trial_model_meta(&o->data, &cfg, p.seq_len, &sc, &meta, err) ||
+        model_bytes(m, &meta, model, model_len, err))
         goto done;
     rc = 0;
 done:

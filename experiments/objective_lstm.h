@@ -17,6 +17,14 @@ exp_lstm_objective *exp_lstm_objective_new(const exp_spec *spec, const exp_data 
                                            char err[256]);
 void exp_lstm_objective_free(exp_lstm_objective *o);
 
+/* The walk-forward layout with the largest seq_len the spec allows, after a
+ * line on the candles (rows, interval, gaps); caller frees. NULL with err when
+ * the split is impossible. */
+char *exp_lstm_objective_layout(const exp_lstm_objective *o, char err[256]);
+
+/* The candles' first and last open time and row count. */
+void exp_data_range(const exp_data *d, double *first, double *last, int *rows);
+
 /* One trial (see exp_objective_eval). */
 void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_t seed,
                              exp_report_fn report, void *ctx, volatile sig_atomic_t *stop,

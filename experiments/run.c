@@ -23,6 +23,7 @@
 #include "experiments/cli.h"
 #include "experiments/finish.h"
 #include "experiments/objective.h"
+#include "experiments/objective_lstm.h"
 #include "experiments/spec.h"
 #include "experiments/wire.h"
 #include "optimizer/study.h"
@@ -749,6 +750,30 @@ static int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec
     return 0;
 }
 
+/* Study tags the report reads: the data file and range, the fold layout and
+ * the number of workers. Failures here only lose report details. */
+static void study_describe(coord *c, const exp_spec *spec, const exp_data *data,
+                           const exp_objective *obj, int workers)
+{
+    char err[256], buf[64];
+    snprintf(buf, sizeof buf, "%d", workers);
+    trk_study_set_tag(c->store, c->study_id, "workers", buf, err);
+    if (spec->objective_kind != EXP_OBJECTIVE_LSTM)
+        return;
+    double first, last;
+    int rows;
+    exp_data_range(data, &first, &last, &rows);
+    trk_study_set_tag(c->store, c->study_id, "data_file", spec->data.path, err);
+    snprintf(buf, sizeof buf, "%.0f", first);
+    trk_study_set_tag(c->store, c->study_id, "data_start", buf, err);
+    snprintf(buf, sizeof buf, "%.0f", last);
+    trk_study_set_tag(c->store, c->study_id, "data_end", buf, err);
+    char *layout = exp_objective_layout(obj, err);
+    if (layout)
+        trk_study_set_tag(c->store, c->study_id, "fold_layout", layout, err);
+    free(layout);
+}
+
 static int launched_by_mpi(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||
@@ -884,6 +909,7 @@ int exp_run_main(const exp_run_options *opt)
         goto out;
     }
 
+    study_describe(&c, &spec, data, obj, mpi ? world - 1 : 1);
     c.quiet = opt->quiet;
     c.tty = isatty(2);
     c.t0 = exp_now();

@@ -411,3 +411,21 @@ int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int 
     }
     return 0;
 }
+
+char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                      char err[256])
+{
+    tr_trial_params p = {.seq_len = seq_len};
+    tr_split_config sc = split_config(cfg, &p);
+    tr_split s = {0};
+    char *text = NULL;
+    if (tr_split_make(&sc, d->m.rows, d->y, d->candles->segment + d->m.first, &s, err) < 0 ||
+        tr_split_check(&s, err) < 0)
+        goto done;
+    text = tr_split_describe(&s, d->candles->ts + d->m.first);
+    if (!text)
+        snprintf(err, 256, "out of memory");
+done:
+    tr_split_free(&s);
+    return text;
+}

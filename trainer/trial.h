@@ -143,6 +143,13 @@ int tr_trial_final(const tr_trial_data *d, const tr_trial_config *cfg,
 
 void tr_trial_result_free(tr_trial_result *res);
 
+/* The walk-forward layout a trial with windows of seq_len rows would use, as
+ * text (dates and row/sample counts per span, then the holdout; see
+ * tr_split_describe). NULL with err when the split is impossible or a fold is
+ * empty. The caller frees the text with free(). */
+char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                      char err[256]);
+
 /* Fills *meta (caller frees with tr_model_meta_free) for tr_model_save from the
  * prepared data, the config, the model's seq_len and the fitted scaler: one
  * entry per model input column, named by its column ("rsi:14",
