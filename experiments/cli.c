@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const exp_cmd *exp_cmd_find(const char *name)
 {
@@ -133,4 +134,11 @@ const char *exp_db_path(const char *opt_db)
     if (env && *env)
         return env;
     return "seqtune.db";
+}
+
+double exp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

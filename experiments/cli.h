@@ -12,7 +12,10 @@
 #include <getopt.h>
 #include <stdio.h>
 
-enum { EXP_EXIT_OK = 0, EXP_EXIT_USAGE = 1, EXP_EXIT_INPUT = 2 };
+/* Exit codes: 3 = the study could not run to its end (a store or MPI failure),
+ * 130 = interrupted by SIGINT/SIGTERM (finished trials are kept; --resume). */
+enum { EXP_EXIT_OK = 0, EXP_EXIT_USAGE = 1, EXP_EXIT_INPUT = 2, EXP_EXIT_FAILED = 3,
+       EXP_EXIT_INTERRUPTED = 130 };
 
 /* A subcommand: name, entry point, one-line summary, usage text. */
 typedef struct exp_cmd {
@@ -54,6 +57,9 @@ const char *exp_closest(const char *word, const char *const *candidates, int n);
 /* Parses a whole decimal integer in [lo, hi]; -1 with a message naming `what`. */
 int exp_parse_long(const char *text, long lo, long hi, const char *cmd,
                    const char *what, long *out);
+
+/* Seconds on CLOCK_MONOTONIC. */
+double exp_now(void);
 
 /* The database path: --db value if given, else $SEQTUNE_DB, else ./seqtune.db. */
 const char *exp_db_path(const char *opt_db);

@@ -5,6 +5,7 @@
  */
 #include "experiments/cli.h"
 #include "experiments/commands.h"
+#include "experiments/objective_lstm.h"
 #include "experiments/spec.h"
 
 #include <stdlib.h>
@@ -58,9 +59,33 @@ int cmd_validate(int argc, char **argv)
         exp_errors_free(&errs);
         return EXP_EXIT_INPUT;
     }
-    char *text = exp_spec_to_string(&spec, !compact);
+    /* The LSTM objective: the candles load and the folds fit (stderr, so that
+     * stdout stays the JSON a script reads). */
+    int code = EXP_EXIT_OK;
+    if (spec.objective_kind == EXP_OBJECTIVE_LSTM) {
+        char err[256];
+        exp_data *data = NULL;
+        exp_lstm_objective *o = NULL;
+        char *layout = NULL;
+        if (exp_data_load(&spec, &data, err) != 0) {
+            exp_cli_error(spec.data.path, "%s", err);
+            code = EXP_EXIT_INPUT;
+        } else if (!(o = exp_lstm_objective_new(&spec, data, err)) ||
+                   !(layout = exp_lstm_objective_layout(o, err))) {
+            exp_cli_error(path, "%s", err);
+            code = EXP_EXIT_INPUT;
+        } else {
+            fputs(layout, stderr);
+        }
+        free(layout);
+        exp_lstm_objective_free(o);
+        exp_data_free(data);
+    }
+    char *text = code ? NULL : exp_spec_to_string(&spec, !compact);
     exp_spec_free(&spec);
     exp_errors_free(&errs);
+    if (code)
+        return code;
     if (!text) {
         exp_cli_error("validate", "out of memory");
         return EXP_EXIT_INPUT;

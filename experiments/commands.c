@@ -35,6 +35,57 @@ const exp_cmd exp_commands[] = {
     {"trials", cmd_trials, "List, filter and order the trials of a study", exp_usage_trials},
     {"compare", cmd_compare, "Compare runs side by side", exp_usage_compare},
     {"export", cmd_export, "Export a study as CSV, JSON or an Optuna storage", exp_usage_export},
+    {"run", cmd_run, "Run or resume a study (under mpirun: rank 0 coordinates, the rest train)",
+     "usage: seqtune run SPEC.json [--db FILE] [--trials N] [--resume] [--quiet]\n\n"
+     "Runs the study the spec describes until search.n_trials trials have finished\n"
+     "(COMPLETE, PRUNED or FAIL) or search.timeout_s has passed, then refits the best\n"
+     "trial on all data before the holdout, evaluates it once on the holdout and\n"
+     "stores the result and the model. Without an MPI launcher the trials run one\n"
+     "after another in this process; under `mpirun -np N` (or srun) rank 0\n"
+     "coordinates and ranks 1..N-1 train, one trial each at a time.\n\n"
+     "  --db FILE     the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
+     "  --trials N    run N trials in all instead of search.n_trials\n"
+     "  --resume      continue a study whose job stopped; its running trials become\n"
+     "                FAIL (lost) and the optimizer is rebuilt from the store\n"
+     "  --quiet       no progress output and no summary\n"
+     "  --help        show this text\n\n"
+     "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed,\n"
+     "130 interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"},
+    {"best", cmd_best, "Show the chosen trial, its holdout result, and export its model",
+     "usage: seqtune best --study NAME [--export MODEL_FILE] [--format table|json] [--db FILE]\n\n"
+     "Shows the best trial of a finished study with its parameters and the result of\n"
+     "the single holdout evaluation (next to buy-and-hold, with the Deflated Sharpe\n"
+     "Ratio over all trials). --export writes the refit model (checked against its\n"
+     "recorded sha256) for `seqtune predict`.\n\n"
+     "  --study NAME         the study\n"
+     "  --export FILE        write the model file there (replaced atomically)\n"
+     "  --format table|json  output format (default table)\n"
+     "  --db FILE            the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
+     "  --help               show this text\n"},
+    {"predict", cmd_predict, "Signals from a saved model on new candles",
+     "usage: seqtune predict --model MODEL_FILE --data CANDLES.csv [-o SIGNALS.csv]\n"
+     "                       [--long P] [--short P]\n\n"
+     "Recomputes the model's features on the candles, scales them with the statistics\n"
+     "stored in the model (never refit on new data) and writes one line per bar with a\n"
+     "full window: timestamp, probability (or predicted_return), signal (long if above\n"
+     "--long, short if below --short, else flat) and confidence (|2p-1|, or |return|).\n\n"
+     "  --model FILE      a model from `seqtune best --export`\n"
+     "  --data FILE       candles (canonical, Binance kline or ISO-date CSV)\n"
+     "  -o, --output FILE the CSV to write (default: standard output)\n"
+     "  --long P          long threshold (default 0.55; 0 for a return model)\n"
+     "  --short P         short threshold (default 0.45; 0 for a return model)\n"
+     "  --help            show this text\n"},
+    {"report", cmd_report, "Write a self-contained HTML report of one or more studies",
+     "usage: seqtune report --study NAME [--study NAME...] -o REPORT.html [--db FILE]\n\n"
+     "Writes one HTML file that reads offline (inline CSS and SVG, no network): summary,\n"
+     "best trial with its holdout result next to buy-and-hold and the baselines,\n"
+     "optimisation history, parameter importance, slices, parallel coordinates,\n"
+     "per-fold learning curves, every trial, and the spec. Several --study options\n"
+     "add a side-by-side comparison and a view of how their specs differ.\n\n"
+     "  --study NAME     a study (repeat for a comparison, at most 16)\n"
+     "  -o, --output F   the HTML file to write (replaced atomically)\n"
+     "  --db FILE        the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
+     "  --help           show this text\n"},
     {NULL, NULL, NULL, NULL},
 };
 

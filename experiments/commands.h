@@ -6,6 +6,10 @@
 #define EXP_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_run(int argc, char **argv);       /* experiments/cmd_run.c */
+int cmd_best(int argc, char **argv);      /* experiments/cmd_model.c */
+int cmd_predict(int argc, char **argv);
+int cmd_report(int argc, char **argv);    /* experiments/cmd_report.c */
 int cmd_validate(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_studies(int argc, char **argv);   /* experiments/cmd_store.c */

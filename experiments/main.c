@@ -5,10 +5,13 @@
  */
 #include "experiments/cli.h"
 #include "experiments/commands.h"
+#include "trainer/blas.h"
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 
 static void print_help(FILE *out)
@@ -22,8 +25,20 @@ static void print_help(FILE *out)
 }
 
 
+/* Re-executes seqtune with OPENBLAS_CORETYPE set when OpenBLAS fell back to its
+ * generic kernels on a CPU it does not know (trainer/blas.h). */
+static void blas_pick_kernel(char **argv)
+{
+    const char *core = tr_blas_better_coretype();
+    if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");   /* exec failed: go on with the generic kernels */
+}
+
 int main(int argc, char **argv)
 {
+    blas_pick_kernel(argv);
     gsl_set_error_handler_off();
     if (argc < 2) {
         print_help(stderr);

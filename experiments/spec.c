@@ -8,6 +8,7 @@
  * reported once and its fields are skipped.
  */
 #include "experiments/spec.h"
+#include "optimizer/testfuncs.h"
 
 #include "experiments/cli.h"
 #include "trainer/features.h"
@@ -78,8 +79,19 @@ static const int metric_maximize[] = {0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0};
 /* 1 = needs target.kind "direction", 2 = needs "return", 0 = either. */
 static const int metric_target[] = {1, 1, 1, 1, 1, 1, 2, 2, 0, 0, 0, 0};
 
-const char *const exp_builtin_names[] = {
-    "branin", "hartmann6", "rosenbrock", "rastrigin", "sphere", "ackley", NULL};
+/* The builtin objectives are the optimizer benchmark's test functions
+ * (optimizer/testfuncs.h); this NULL-terminated view of their names is built
+ * on first use. */
+const char *const *exp_builtin_names(void)
+{
+    static const char *names[OPT_MAX_PARAMS + 1];
+    if (!names[0]) {
+        int n = opt_testfunc_count();
+        for (int i = 0; i < n && i < OPT_MAX_PARAMS; i++)
+            names[i] = opt_testfunc_name(opt_testfunc_at(i));
+    }
+    return names;
+}
 
 const char *const exp_lstm_param_names[] = {
     "seq_len", "units", "layers", "dropout", "learning_rate", "batch_size", "l2", "clip_norm", NULL};
@@ -579,9 +591,9 @@ static void parse_objective(ctx *c, const cJSON *o, exp_spec *s)
         }
     } else if (bi) {
         s->objective_kind = EXP_OBJECTIVE_BUILTIN;
-        int i = check_enum(c, bi, "objective.builtin", exp_builtin_names);
+        int i = check_enum(c, bi, "objective.builtin", exp_builtin_names());
         if (i >= 0)
-            s->objective.builtin = strdup(exp_builtin_names[i]);
+            s->objective.builtin = strdup(exp_builtin_names()[i]);
     }
     get_num(c, o, "objective", "sleep_s", 0, 0, 86400, 0, &s->objective.sleep_s);
 }
@@ -824,6 +836,10 @@ static void parse_sampler(ctx *c, const cJSON *v, exp_spec *s)
     }
     s->search.sampler.name = (exp_sampler_kind)k;
     s->search.sampler.n_startup_trials = (k == EXP_SAMPLER_TPE || k == EXP_SAMPLER_GP) ? 10 : 0;
+    /* Trials run in parallel, so TPE models the joint space and treats running
+     * trials as bad ones unless the spec says otherwise. */
+    s->search.sampler.multivariate = k == EXP_SAMPLER_TPE;
+    s->search.sampler.constant_liar = k == EXP_SAMPLER_TPE;
     if (!v)
         return;
     get_int32(c, v, "search.sampler", "n_startup_trials", 0, 1000000, &s->search.sampler.n_startup_trials);

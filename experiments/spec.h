@@ -67,8 +67,9 @@ const char *exp_param_type_name(exp_param_type t);
 extern const char *const exp_metric_names[];
 int exp_metric_direction(const char *metric, exp_direction *out);   /* -1 unknown */
 
-/* The builtin objective functions (static, NULL-terminated). */
-extern const char *const exp_builtin_names[];
+/* The builtin objective functions: the optimizer's test functions (static,
+ * NULL-terminated). */
+const char *const *exp_builtin_names(void);
 
 /* The parameters the LSTM trainer understands (static, NULL-terminated). */
 extern const char *const exp_lstm_param_names[];
@@ -151,8 +152,8 @@ typedef struct exp_spec {
         struct {
             exp_sampler_kind name;    /* default tpe */
             int n_startup_trials;     /* tpe 10, gp 10 (Optuna's) */
-            int multivariate;         /* tpe, default 0 */
-            int constant_liar;        /* tpe, default 0 */
+            int multivariate;         /* tpe, default 1 */
+            int constant_liar;        /* tpe, default 1 */
             int has_seed;             /* 0: no seed given (a run picks and records one) */
             long long seed;           /* >= 0 when has_seed */
             int n_ei_candidates;      /* tpe, default 24 */

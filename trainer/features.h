@@ -4,9 +4,18 @@
  * A feature is named in the spec as "name" or "name:arg[:arg...]" ("rsi:14",
  * "macd:12:26:9"). Every indicator at bar t uses bars <= t only; the warm-up
  * bars an indicator needs are reported so the caller drops them.
+ *
+ * Definitions (all prices are closes unless named; EMA(n) uses alpha 2/(n+1)
+ * and is seeded with the SMA of its first n inputs; Wilder smoothing uses
+ * alpha 1/n seeded the same way; standard deviations are population ones
+ * except realized_vol, which is the sample one). Across a gap in the candles
+ * indicators treat neighbouring rows as adjacent bars; windows spanning gaps
+ * are handled by the split (candles.h, data.gaps).
  */
 #ifndef TR_FEATURES_H
 #define TR_FEATURES_H
+
+#include "trainer/candles.h"
 
 /* One entry of the registry: base name, how many integer arguments it takes
  * (min..max; missing ones take the defaults), and a one-line description. */
@@ -25,5 +34,39 @@ const tr_feature_info *tr_feature_list(int *n);
  * arguments are whole numbers in range, else -1 with `err` naming the problem
  * (an unknown name gets the list of known ones). */
 int tr_feature_check(const char *text, char err[256]);
+
+/* The feature matrix of a list of features over a candle series. Row r is
+ * candle row first + r: the first `first` candles (the largest warm-up of the
+ * requested features) are dropped, never zero-filled. Some features give two
+ * columns (hour_of_day, day_of_week: sin then cos). */
+typedef struct tr_feature_matrix {
+    float *x;              /* (rows, cols) row-major */
+    int rows, cols;
+    int first;             /* candle row of matrix row 0 = max warm-up */
+    int n_features;        /* number of requested features */
+    int *warmup;           /* (n_features) warm-up bars of each feature */
+    int *col;              /* (n_features) first column of each feature */
+    char (*col_names)[64]; /* (cols) "rsi:14", "hour_of_day.sin", ... */
+} tr_feature_matrix;
+
+/* Number of columns a (checked) feature text produces: 1 or 2. */
+int tr_feature_columns(const char *text);
+
+/* One feature over all candle rows, in double: out is (c->n, ncols) row-major
+ * (ncols = tr_feature_columns(text)), NaN for rows t < *warmup. Causal: row t
+ * reads candle rows <= t only. Refuses unknown names, bad arguments and a
+ * cyclic time feature the interval does not allow (hour_of_day needs an
+ * intraday interval, day_of_week one shorter than a week). Returns 0 or -1. */
+int tr_feature_series(const tr_candles *c, const char *text, double *out, int *warmup,
+                      char err[256]);
+
+/* Computes every feature of names[0..n_names) into *m (caller frees with
+ * tr_features_free). Fails (-1, err) on a bad name or when the warm-up leaves
+ * no rows. */
+int tr_features_compute(const tr_candles *c, const char *const *names, int n_names,
+                        tr_feature_matrix *m, char err[256]);
+
+/* Frees the arrays and zeroes *m; safe on a zeroed struct. */
+void tr_features_free(tr_feature_matrix *m);
 
 #endif

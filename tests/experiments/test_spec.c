@@ -113,7 +113,8 @@ static void test_spec_base_is_valid(void)
         CHECK_INT(s.search.sampler.name, EXP_SAMPLER_TPE);
         CHECK_INT(s.search.sampler.n_startup_trials, 10);
         CHECK_INT(s.search.sampler.n_ei_candidates, 24);
-        CHECK_INT(s.search.sampler.multivariate, 0);
+        CHECK_INT(s.search.sampler.multivariate, 1);
+        CHECK_INT(s.search.sampler.constant_liar, 1);
         CHECK_INT(s.search.sampler.has_seed, 1);
         CHECK_INT(s.search.sampler.seed, 1);
         CHECK_INT(s.search.pruner.name, EXP_PRUNER_MEDIAN);
@@ -376,7 +377,7 @@ static void test_spec_objective(void)
 
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {\"builtin\": \"branni\"}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",
-                 "objective.builtin: expected one of branin, hartmann6, rosenbrock, rastrigin, sphere, ackley, "
+                 "objective.builtin: expected one of branin, hartmann6, rosenbrock5, styblinski_tang4, mixed, "
                  "got \"branni\" (did you mean \"branin\"?)");
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",

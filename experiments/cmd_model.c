@@ -1,0 +1,401 @@
+/*
+ * cmd_model.c - the chosen model after a study:
+ *   `seqtune best --study NAME [--export MODEL_FILE] [--format table|json]`
+ *   `seqtune predict --model MODEL_FILE --data CANDLES.csv [-o SIGNALS.csv]
+ *                    [--long P] [--short P]`
+ *
+ * `predict` recomputes the model's features from the candles with the scaler
+ * statistics stored in the model file (never refit on the new data), so a
+ * window sees exactly what it saw during the holdout evaluation.
+ */
+#include "experiments/cli.h"
+#include "experiments/commands.h"
+#include "tracker/query.h"
+#include "tracker/sha256.h"
+#include "trainer/candles.h"
+#include "trainer/features.h"
+#include "trainer/model_file.h"
+#include "trainer/scaler.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Writes `len` bytes to `path` durably (temp file, fsync, rename). */
+static int write_durable(const char *path, const void *data, size_t len, char err[256])
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *p = data;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w <= 0) {
+            snprintf(err, 256, "%.200s: write: %s", path, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads a whole file; caller frees *out. */
+static int read_all(const char *path, unsigned char **out, size_t *len, char err[256])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    *out = malloc(n > 0 ? (size_t)n : 1);
+    if (!*out || n < 0 || fread(*out, 1, (size_t)n, f) != (size_t)n) {
+        snprintf(err, 256, "%.200s: cannot read", path);
+        free(*out);
+        *out = NULL;
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return 0;
+}
+
+/* ---- best ------------------------------------------------------------------------ */
+
+int cmd_best(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"study", required_argument, NULL, 's'}, {"export", required_argument, NULL, 'e'},
+        {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *study = NULL, *export_path = NULL, *db = NULL, *format = "table";
+    int c;
+    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:h", opts)) != -1) {
+        switch (c) {
+        case 's': study = optarg; break;
+        case 'e': export_path = optarg; break;
+        case 'd': db = optarg; break;
+        case 'f': format = optarg; break;
+        case 'h': exp_cli_usage("best", stdout); return EXP_EXIT_OK;
+        default: return EXP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        exp_cli_error("best", "unexpected argument '%s'", argv[optind]);
+        return EXP_EXIT_USAGE;
+    }
+    if (!study) {
+        exp_cli_error("best", "--study NAME is required (see 'seqtune best --help')");
+        return EXP_EXIT_USAGE;
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        exp_cli_error("best", "--format: expected table or json, got '%s'", format);
+        return EXP_EXIT_USAGE;
+    }
+    char err[256];
+    const char *path = exp_db_path(db);
+    trk_store *s = trk_store_open(path, TRK_READONLY, err);
+    if (!s) {
+        exp_cli_error(path, "%s", err);
+        return EXP_EXIT_INPUT;
+    }
+    int code = EXP_EXIT_INPUT;
+    trk_study_info info;
+    memset(&info, 0, sizeof info);
+    char *result_text = NULL;
+    int64_t best_run = 0, model_id = 0;
+    trk_artifact *arts = NULL;
+    int n_arts = 0;
+    cJSON *result = NULL;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (trk_study_get(s, study, &info, err) ||
+        trk_study_result(s, info.id, &result_text, &best_run, &model_id, err)) {
+        exp_cli_error(study, "%s", err);
+        goto done;
+    }
+    if (!result_text) {
+        exp_cli_error(study, "the study has no result yet (status %s): finish it with "
+                      "'seqtune run SPEC.json --resume'", info.status);
+        goto done;
+    }
+    result = cJSON_Parse(result_text);
+    if (strcmp(format, "json") == 0) {
+        char *pretty = cJSON_Print(result);
+        printf("%s\n", pretty ? pretty : "null");
+        cJSON_free(pretty);
+    } else {
+        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(result, "best_trial");
+        const cJSON *bv = cJSON_GetObjectItemCaseSensitive(result, "best_value");
+        printf("study %s (%s, %d trials: %d complete, %d pruned, %d failed)\n", info.name,
+               info.status, info.n_runs, info.n_complete, info.n_pruned, info.n_fail);
+        if (cJSON_IsNumber(bt))
+            printf("best trial %d, %s %.6g\n", bt->valueint, info.direction,
+                   cJSON_IsNumber(bv) ? bv->valuedouble : NAN);
+        const cJSON *p, *params = cJSON_GetObjectItemCaseSensitive(result, "best_params");
+        cJSON_ArrayForEach(p, params)
+        {
+            if (cJSON_IsNumber(p))
+                printf("  %-16s %.10g\n", p->string, p->valuedouble);
+            else if (cJSON_IsString(p))
+                printf("  %-16s %s\n", p->string, p->valuestring);
+        }
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(result, "holdout");
+        const cJSON *bh = cJSON_GetObjectItemCaseSensitive(result, "buy_and_hold");
+        if (cJSON_IsObject(h)) {
+            printf("holdout (evaluated once, after the search):\n  %-18s %12s %12s\n",
+                   "metric", "model", "buy&hold");
+            cJSON_ArrayForEach(p, h)
+            {
+                const cJSON *b = cJSON_GetObjectItemCaseSensitive(bh, p->string);
+                if (cJSON_IsNumber(b))
+                    printf("  %-18s %12.4f %12.4f\n", p->string, p->valuedouble, b->valuedouble);
+                else
+                    printf("  %-18s %12.4f\n", p->string, p->valuedouble);
+            }
+        }
+        const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
+        if (cJSON_IsNumber(dsr))
+            printf("  %-18s %12.4f\n", "deflated_sharpe", dsr->valuedouble);
+    }
+    if (export_path) {
+        if (trk_artifacts_list(s, info.id, 0, &arts, &n_arts, err)) {
+            exp_cli_error(study, "%s", err);
+            goto done;
+        }
+        const trk_artifact *a = NULL;
+        for (int i = 0; i < n_arts; i++)
+            if (arts[i].id == model_id)
+                a = &arts[i];
+        if (!a) {
+            exp_cli_error(study, "the study stored no model (its objective is not the LSTM "
+                          "trainer, or no trial completed)");
+            goto done;
+        }
+        char src[4096], hex[65];
+        snprintf(src, sizeof src, "%s/%s", trk_store_artifact_root(s), a->path);
+        if (read_all(src, &bytes, &len, err)) {
+            exp_cli_error("--export", "the model artifact is missing: %s", err);
+            goto done;
+        }
+        trk_sha256_hex(bytes, len, hex);
+        if ((int64_t)len != a->bytes || strcmp(hex, a->sha256) != 0) {
+            exp_cli_error("--export", "the model artifact %s does not match its recorded "
+                          "size and sha256 (damaged)", src);
+            goto done;
+        }
+        if (write_durable(export_path, bytes, len, err)) {
+            exp_cli_error("--export", "%s", err);
+            goto done;
+        }
+        if (strcmp(format, "table") == 0)
+            printf("model written to %s (%zu bytes, sha256 %.16s...)\n", export_path, len, hex);
+    }
+    code = EXP_EXIT_OK;
+done:
+    free(bytes);
+    cJSON_Delete(result);
+    trk_artifacts_free(arts, n_arts);
+    free(result_text);
+    trk_study_info_clear(&info);
+    trk_store_close(s);
+    return code;
+}
+
+/* ---- predict --------------------------------------------------------------------- */
+
+/* The model's feature texts from its column names: "hour_of_day.sin" and
+ * ".cos" are the two columns of one feature. Returns the count. */
+static int feature_texts(const tr_model_meta *meta, char **out)
+{
+    int n = 0;
+    for (int j = 0; j < meta->n_features; j++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s", meta->feature_names[j]);
+        size_t l = strlen(name);
+        if (l > 4 && (strcmp(name + l - 4, ".sin") == 0 || strcmp(name + l - 4, ".cos") == 0))
+            name[l - 4] = '\0';
+        if (n > 0 && strcmp(out[n - 1], name) == 0)
+            continue;
+        out[n++] = strdup(name);
+    }
+    return n;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'}, {"data", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'}, {"long", required_argument, NULL, 'L'},
+        {"short", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *model_path = NULL, *data_path = NULL, *out_path = NULL;
+    double long_th = NAN, short_th = NAN;
+    int c;
+    while ((c = exp_cli_getopt(argc, argv, "predict", "m:d:o:h", opts)) != -1) {
+        char *end;
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'd': data_path = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'L':
+        case 'S': {
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !isfinite(v)) {
+                exp_cli_error("predict", "--%s: expected a number, got '%s'",
+                              c == 'L' ? "long" : "short", optarg);
+                return EXP_EXIT_USAGE;
+            }
+            *(c == 'L' ? &long_th : &short_th) = v;
+            break;
+        }
+        case 'h': exp_cli_usage("predict", stdout); return EXP_EXIT_OK;
+        default: return EXP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        exp_cli_error("predict", "unexpected argument '%s'", argv[optind]);
+        return EXP_EXIT_USAGE;
+    }
+    if (!model_path || !data_path) {
+        exp_cli_error("predict", "--model FILE and --data CANDLES.csv are required "
+                      "(see 'seqtune predict --help')");
+        return EXP_EXIT_USAGE;
+    }
+    if (short_th > long_th) {   /* comparisons with an unset NaN are false */
+        exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
+        return EXP_EXIT_USAGE;
+    }
+    char err[256];
+    int code = EXP_EXIT_INPUT;
+    tr_lstm *m = NULL;
+    tr_model_meta meta;
+    memset(&meta, 0, sizeof meta);
+    tr_candles cd;
+    memset(&cd, 0, sizeof cd);
+    tr_feature_matrix fm;
+    memset(&fm, 0, sizeof fm);
+    char *names[256] = {0};
+    int n_names = 0, *ends = NULL;
+    float *xs = NULL, *pred = NULL;
+    char *buf = NULL;
+    if (tr_model_load(model_path, 256, 1, &m, &meta, err)) {
+        exp_cli_error(model_path, "%s", err);
+        goto done;
+    }
+    if (meta.n_features > 256 || !meta.scaler_center || !meta.scaler_scale) {
+        exp_cli_error(model_path, "the model file has no scaler statistics");
+        goto done;
+    }
+    if (tr_candles_load(data_path, &cd, err)) {
+        exp_cli_error(data_path, "%s", err);
+        goto done;
+    }
+    n_names = feature_texts(&meta, names);
+    if (tr_features_compute(&cd, (const char *const *)names, n_names, &fm, err)) {
+        exp_cli_error(data_path, "%s", err);
+        goto done;
+    }
+    if (fm.cols != meta.n_features) {
+        exp_cli_error(model_path, "the model expects %d feature columns, the candles give %d",
+                      meta.n_features, fm.cols);
+        goto done;
+    }
+    /* The stored scaler, as fit on the training rows of the final fold. */
+    double center[256], scale[256];
+    for (int j = 0; j < fm.cols; j++) {
+        center[j] = meta.scaler_center[j];
+        scale[j] = meta.scaler_scale[j];
+    }
+    tr_scaler sc = {TR_SCALER_STANDARD, fm.cols, center, scale};
+    xs = malloc(sizeof *xs * (size_t)fm.rows * (size_t)fm.cols + 1);
+    ends = malloc(sizeof *ends * (size_t)fm.rows + 1);
+    pred = malloc(sizeof *pred * (size_t)fm.rows + 1);
+    if (!xs || !ends || !pred) {
+        exp_cli_error("predict", "out of memory");
+        goto done;
+    }
+    tr_scaler_apply(&sc, fm.x, xs, fm.rows);
+    int T = meta.seq_len, nw = 0;
+    for (int r = T - 1; r < fm.rows; r++)
+        if (!tr_candles_spans_gap(&cd, fm.first + r, T))
+            ends[nw++] = r;
+    if (nw == 0) {
+        exp_cli_error(data_path, "%d usable rows after the features' warm-up: fewer than "
+                      "the model's seq_len %d", fm.rows, T);
+        goto done;
+    }
+    tr_windows w = {xs, NULL, ends, nw, T, fm.cols};
+    if (tr_lstm_predict(m, &w, pred, err)) {
+        exp_cli_error(model_path, "%s", err);
+        goto done;
+    }
+    int direction = strcmp(meta.target_kind, "return") != 0;
+    if (isnan(long_th))
+        long_th = direction ? 0.55 : 0.0;
+    if (isnan(short_th))
+        short_th = direction ? 0.45 : 0.0;
+    if (short_th > long_th) {
+        exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
+        code = EXP_EXIT_USAGE;
+        goto done;
+    }
+    size_t cap = 64 + (size_t)nw * 80, off = 0;
+    buf = malloc(cap);
+    if (!buf) {
+        exp_cli_error("predict", "out of memory");
+        goto done;
+    }
+    off += (size_t)snprintf(buf, cap, "timestamp,%s,signal,confidence\n",
+                            direction ? "probability" : "predicted_return");
+    for (int i = 0; i < nw; i++) {
+        double p = pred[i];
+        const char *sig = p > long_th ? "long" : p < short_th ? "short" : "flat";
+        double conf = direction ? fabs(2 * p - 1) : fabs(p);
+        off += (size_t)snprintf(buf + off, cap - off, "%lld,%.6f,%s,%.6f\n",
+                                (long long)cd.ts[fm.first + ends[i]], p, sig, conf);
+    }
+    if (out_path) {
+        if (write_durable(out_path, buf, off, err)) {
+            exp_cli_error("-o", "%s", err);
+            goto done;
+        }
+        fprintf(stderr, "seqtune: predict: %d signals written to %s\n", nw, out_path);
+    } else {
+        fwrite(buf, 1, off, stdout);
+    }
+    code = EXP_EXIT_OK;
+done:
+    free(buf);
+    free(xs);
+    free(ends);
+    free(pred);
+    for (int i = 0; i < n_names; i++)
+        free(names[i]);
+    tr_features_free(&fm);
+    tr_candles_free(&cd);
+    tr_model_meta_free(&meta);
+    tr_lstm_free(m);
+    return code;
+}

@@ -1,0 +1,36 @@
+/*
+ * finish.h - after the search: the best trial is refit on all data before the
+ * holdout and evaluated on it once (LSTM objective), the result and the model
+ * are stored as the study's result, and a summary is printed.
+ */
+#ifndef EXP_FINISH_H
+#define EXP_FINISH_H
+
+#include "experiments/objective.h"
+#include "experiments/spec.h"
+#include "optimizer/study.h"
+#include "tracker/store.h"
+
+#include <stdio.h>
+
+typedef struct exp_finish_params {
+    const exp_spec *spec;
+    trk_store *store;
+    int64_t study_id;
+    opt_study *opt;
+    exp_objective *obj;
+    int quiet;
+    int workers;
+    double wall_s;        /* the search's wall time */
+    double coord_cpu_s;   /* the coordinator's CPU time during the search */
+} exp_finish_params;
+
+/* Runs the final holdout check (when the objective has one), stores the result,
+ * marks the study COMPLETE and prints the summary. Returns an exit code. */
+int exp_finish_study(const exp_finish_params *p);
+
+/* Prints the top `k` COMPLETE trials of a study as a table to `out`. */
+int exp_print_top_trials(FILE *out, trk_store *store, int64_t study_id,
+                         const char *direction, int k, char err[256]);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * objective.c - evaluates one trial in a worker: dispatches on the spec's
+ * objective kind. The LSTM objective lives in objective_lstm.c; this file holds
+ * the external-program and builtin test-function objectives and the common
+ * result handling.
+ */
+#include "experiments/objective.h"
+
+#include "experiments/command.h"
+#include "experiments/objective_lstm.h"
+#include "optimizer/testfuncs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct exp_objective {
+    const exp_spec *spec;
+    const opt_testfunc *func;   /* builtin */
+    opt_space *func_space;      /* builtin: the function's own space */
+    exp_lstm_objective *lstm;   /* LSTM */
+};
+
+void exp_trial_result_clear(exp_trial_result *r)
+{
+    cJSON_Delete(r->metrics);
+    r->metrics = NULL;
+}
+
+exp_objective *exp_objective_new(const exp_spec *spec, const exp_data *data, char err[256])
+{
+    exp_objective *o = calloc(1, sizeof *o);
+    if (!o) {
+        snprintf(err, 256, "out of memory");
+        return NULL;
+    }
+    o->spec = spec;
+    if (spec->objective_kind == EXP_OBJECTIVE_BUILTIN) {
+        o->func = opt_testfunc_find(spec->objective.builtin);
+        if (!o->func) {
+            snprintf(err, 256, "objective.builtin: unknown function '%s'", spec->objective.builtin);
+            goto fail;
+        }
+        o->func_space = opt_testfunc_space(o->func, err);
+        if (!o->func_space)
+            goto fail;
+        /* The spec must search exactly the function's parameters. */
+        for (int i = 0; i < o->func_space->n; i++) {
+            if (!exp_spec_param(spec, o->func_space->p[i].name)) {
+                snprintf(err, 256, "objective.builtin: %s needs search.space.%s",
+                         spec->objective.builtin, o->func_space->p[i].name);
+                goto fail;
+            }
+        }
+        if (spec->search.n_space != o->func_space->n) {
+            snprintf(err, 256, "objective.builtin: %s takes %d parameters, search.space has %d",
+                     spec->objective.builtin, o->func_space->n, spec->search.n_space);
+            goto fail;
+        }
+    } else if (spec->objective_kind == EXP_OBJECTIVE_LSTM) {
+        o->lstm = exp_lstm_objective_new(spec, data, err);
+        if (!o->lstm)
+            goto fail;
+    }
+    return o;
+fail:
+    exp_objective_free(o);
+    return NULL;
+}
+
+void exp_objective_free(exp_objective *o)
+{
+    if (!o)
+        return;
+    opt_space_free(o->func_space);
+    exp_lstm_objective_free(o->lstm);
+    free(o);
+}
+
+static void sleep_s(double s, volatile sig_atomic_t *stop)
+{
+    while (s > 0 && !(stop && *stop)) {
+        double part = s < 0.05 ? s : 0.05;
+        struct timespec ts = {(time_t)part, (long)((part - (double)(time_t)part) * 1e9)};
+        nanosleep(&ts, NULL);
+        s -= part;
+    }
+}
+
+/* A builtin test function at the trial's params (mapped into its own space). */
+static void eval_builtin(exp_objective *o, const cJSON *params, volatile sig_atomic_t *stop,
+                         exp_trial_result *out)
+{
+    const opt_space *sp = o->func_space;
+    double x[OPT_MAX_PARAMS];
+    char err[256];
+    sleep_s(o->spec->objective.sleep_s, stop);
+    if (stop && *stop) {
+        out->state = TRK_FAIL;
+        snprintf(out->error, sizeof out->error, "interrupted");
+        return;
+    }
+    for (int i = 0; i < sp->n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, sp->p[i].name);
+        char text[64];
+        if (cJSON_IsNumber(v))
+            snprintf(text, sizeof text, "%.17g", v->valuedouble);
+        else if (cJSON_IsString(v))
+            snprintf(text, sizeof text, "%s", v->valuestring);
+        else
+            text[0] = '\0';
+        if (opt_value_parse(sp, i, text, &x[i], err)) {
+            out->state = TRK_FAIL;
+            snprintf(out->error, sizeof out->error, "%.63s: %.180s", sp->p[i].name, err);
+            return;
+        }
+    }
+    out->value = opt_testfunc_eval(o->func, x);
+    out->state = isfinite(out->value) ? TRK_COMPLETE : TRK_FAIL;
+    if (out->state == TRK_FAIL)
+        snprintf(out->error, sizeof out->error, "the function returned %g", out->value);
+}
+
+typedef struct cmd_ctx {
+    exp_report_fn report;
+    void *ctx;
+} cmd_ctx;
+
+static int cmd_step(void *ctx, int step, double value)
+{
+    cmd_ctx *c = ctx;
+    return c->report ? c->report(c->ctx, step, value, NULL) : 0;
+}
+
+static void eval_command(exp_objective *o, const cJSON *params, exp_report_fn report,
+                         void *ctx, volatile sig_atomic_t *stop, exp_trial_result *out)
+{
+    char *text = cJSON_PrintUnformatted(params);
+    size_t n = text ? strlen(text) : 0;
+    char *input = malloc(n + 2);
+    if (!text || !input) {
+        out->state = TRK_FAIL;
+        snprintf(out->error, sizeof out->error, "out of memory");
+        goto done;
+    }
+    memcpy(input, text, n);
+    input[n] = '\n';
+    input[n + 1] = '\0';
+    cmd_ctx c = {report, ctx};
+    double value = NAN;
+    int last = -1;
+    int rc = exp_command_run(o->spec->objective.argv, input, o->spec->training.trial_timeout_s,
+                             o->spec->spec_dir, cmd_step, &c, stop, &value, &last, out->error);
+    out->value = value;
+    out->last_step = last;
+    out->state = rc == EXP_CMD_COMPLETE ? TRK_COMPLETE
+                 : rc == EXP_CMD_PRUNED ? TRK_PRUNED : TRK_FAIL;
+done:
+    cJSON_free(text);
+    free(input);
+}
+
+int exp_objective_eval(exp_objective *o, int number, const cJSON *params, uint64_t seed,
+                       exp_report_fn report, void *ctx, volatile sig_atomic_t *stop,
+                       exp_trial_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->value = NAN;
+    out->last_step = -1;
+    (void)number;
+    switch (o->spec->objective_kind) {
+    case EXP_OBJECTIVE_BUILTIN:
+        eval_builtin(o, params, stop, out);
+        break;
+    case EXP_OBJECTIVE_COMMAND:
+        eval_command(o, params, report, ctx, stop, out);
+        break;
+    case EXP_OBJECTIVE_LSTM:
+        exp_lstm_objective_eval(o->lstm, params, seed, report, ctx, stop, out);
+        break;
+    }
+    return 0;
+}
+
+char *exp_objective_layout(const exp_objective *o, char err[256])
+{
+    return o->lstm ? exp_lstm_objective_layout(o->lstm, err) : NULL;
+}
+
+int exp_objective_holdout(exp_objective *o, const cJSON *params, uint64_t seed,
+                          const double *trial_sharpes, int n_sharpes, cJSON **result,
+                          unsigned char **model, size_t *model_len, char err[256])
+{
+    if (!o->lstm) {
+        snprintf(err, 256, "this objective has no holdout evaluation");
+        return -1;
+    }
+    return exp_lstm_objective_holdout(o->lstm, params, seed, trial_sharpes, n_sharpes, result,
+                                      model, model_len, err);
+}

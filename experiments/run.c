@@ -1,0 +1,964 @@
+/*
+ * run.c - the study runner: the coordinator (rank 0), the workers (ranks 1..N-1)
+ * and the single-process mode, around one coordinator state machine.
+ *
+ * A trial's life as the coordinator sees it:
+ *
+ *     opt_ask + trk_run_start ──► RUNNING ──REPORT(step)──► opt_report, pruner ──► DECISION
+ *                                    │                                  (prune: worker stops)
+ *                                    └──RESULT──► trk_run_finish + opt_tell ──► COMPLETE | PRUNED | FAIL
+ *
+ * Invariants: (1) only this file's coordinator writes the store during a study;
+ * (2) a trial is RUNNING in the store before its parameters leave rank 0, so a
+ * crash leaves it RUNNING and `--resume` marks it FAIL ("lost"); (3) the study
+ * ends when exactly n_trials trials are finished (COMPLETE + PRUNED + FAIL,
+ * counting those of earlier jobs), or at timeout_s, after which running trials
+ * still finish; (4) waiting never spins (wire.h).
+ *
+ * Without an MPI launcher the same coordinator calls the objective in-process,
+ * and its report callback answers the pruner directly.
+ */
+#include "experiments/run.h"
+
+#include "experiments/cli.h"
+#include "experiments/finish.h"
+#include "experiments/objective.h"
+#include "experiments/objective_lstm.h"
+#include "experiments/spec.h"
+#include "experiments/wire.h"
+#include "optimizer/study.h"
+#include "tracker/query.h"
+#include "tracker/store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* splitmix64: the per-trial seed from the study seed and the trial number. */
+static uint64_t mix_seed(uint64_t seed, uint64_t number)
+{
+    uint64_t z = seed + 0x9E3779B97F4A7C15ull * (number + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (z ^ (z >> 31)) & 0x7FFFFFFFFFFFFFFFull;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* ---- the coordinator ---------------------------------------------------------- */
+
+typedef struct running_trial {
+    int number;
+    int64_t run_id;
+    int worker;
+    double started;
+} running_trial;
+
+typedef struct coord {
+    const exp_spec *spec;
+    trk_store *store;
+    int64_t study_id;
+    opt_space *space;
+    opt_study *opt;
+    uint64_t seed;
+    int n_target;
+    int n_finished, n_complete, n_pruned, n_fail;
+    running_trial *run;
+    int n_run, cap_run;
+    double t0, deadline;
+    int quiet, tty, progress_shown;
+    char err[256];
+} coord;
+
+static running_trial *coord_find(coord *c, int number)
+{
+    for (int i = 0; i < c->n_run; i++)
+        if (c->run[i].number == number)
+            return &c->run[i];
+    return NULL;
+}
+
+/* The trial's parameters as a JSON object name -> number | string. */
+static cJSON *params_json(const opt_space *space, const opt_trial_params *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < space->n; i++) {
+        const char *str = opt_value_string(space, i, p->values[i]);
+        if (str)
+            cJSON_AddStringToObject(o, space->p[i].name, str);
+        else
+            cJSON_AddNumberToObject(o, space->p[i].name, opt_value_number(space, i, p->values[i]));
+    }
+    return o;
+}
+
+/* Asks the optimizer for a trial and records it RUNNING; *params_out (owned by
+ * the caller, cJSON_Delete) gets its parameters. 0 ok, -1 with c->err. */
+static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
+                             cJSON **params_out)
+{
+    opt_trial_params p;
+    int64_t run_id = 0;
+    if (opt_ask(c->opt, &p, c->err) != 0)
+        return -1;
+    *seed = mix_seed(c->seed, (uint64_t)p.number);
+    if (trk_run_start(c->store, c->study_id, p.number, worker, (int64_t)*seed, &run_id, c->err))
+        return -1;
+    trk_param_in in[OPT_MAX_PARAMS];
+    char text[OPT_MAX_PARAMS][128];
+    for (int i = 0; i < c->space->n; i++) {
+        opt_value_format(c->space, i, p.values[i], text[i], sizeof text[i]);
+        in[i] = (trk_param_in){c->space->p[i].name, text[i],
+                               opt_value_number(c->space, i, p.values[i])};
+    }
+    if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err))
+        return -1;
+    if (c->n_run == c->cap_run) {
+        int cap = c->cap_run ? 2 * c->cap_run : 16;
+        running_trial *r = realloc(c->run, sizeof *r * (size_t)cap);
+        if (!r) {
+            snprintf(c->err, 256, "out of memory");
+            return -1;
+        }
+        c->run = r;
+        c->cap_run = cap;
+    }
+    c->run[c->n_run++] = (running_trial){p.number, run_id, worker, exp_now()};
+    *number = p.number;
+    *params_out = params_json(c->space, &p);
+    return 0;
+}
+
+/* Logs a JSON object of name -> number as metric rows at `step` with keys
+ * prefixed by `prefix`. */
+static int log_metric_object(coord *c, int64_t run_id, const cJSON *obj, const char *prefix,
+                             int64_t step)
+{
+    trk_metric_in rows[128];
+    char keys[128][96];
+    int n = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, obj)
+    {
+        if (!cJSON_IsNumber(m) || n == 128)
+            continue;
+        snprintf(keys[n], sizeof keys[n], "%s%s", prefix, m->string);
+        rows[n] = (trk_metric_in){keys[n], step, m->valuedouble, 0};
+        n++;
+    }
+    return n ? trk_run_log_metrics(c->store, run_id, rows, n, c->err) : 0;
+}
+
+/* Logs the epoch history of a fold: {"train_loss": [...], "val_loss": [...],
+ * "lr": [...]} as metrics "fold<k>.<name>" with step = epoch. */
+static int log_epochs(coord *c, int64_t run_id, int fold, const cJSON *epochs)
+{
+    const cJSON *series;
+    cJSON_ArrayForEach(series, epochs)
+    {
+        int n = cJSON_GetArraySize(series);
+        if (!cJSON_IsArray(series) || n == 0)
+            continue;
+        char key[96];
+        snprintf(key, sizeof key, "fold%d.%s", fold, series->string);
+        trk_metric_in *rows = malloc(sizeof *rows * (size_t)n);
+        if (!rows)
+            return -1;
+        int k = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, series)
+        {
+            rows[k] = (trk_metric_in){key, k, cJSON_IsNumber(v) ? v->valuedouble : NAN, 0};
+            k++;
+        }
+        int rc = trk_run_log_metrics(c->store, run_id, rows, n, c->err);
+        free(rows);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* An intermediate value: stored, told to the optimizer, judged by the pruner.
+ * Returns 1 to prune, 0 to go on, -1 on a store error (c->err). */
+static int coord_on_report(coord *c, int number, int step, double value, const cJSON *extra)
+{
+    running_trial *t = coord_find(c, number);
+    if (!t)
+        return 0;
+    trk_metric_in row = {TRK_INTERMEDIATE_KEY, step, value, 0};
+    if (trk_run_log_metrics(c->store, t->run_id, &row, 1, c->err))
+        return -1;
+    if (extra) {
+        const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(extra, "metrics");
+        const cJSON *epochs = cJSON_GetObjectItemCaseSensitive(extra, "epochs");
+        if (metrics && log_metric_object(c, t->run_id, metrics, "fold.", step))
+            return -1;
+        if (epochs && log_epochs(c, t->run_id, step, epochs))
+            return -1;
+    }
+    char e[256];
+    if (!isfinite(value) || opt_report(c->opt, number, step, value, e) != 0)
+        return 0;
+    return opt_should_prune(c->opt, number, step) == 1;
+}
+
+static void fmt_duration(double s, char *buf, size_t n)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else
+        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void coord_progress(coord *c, int number, trk_state st, double value)
+{
+    if (c->quiet)
+        return;
+    double best;
+    int best_n = opt_study_best(c->opt, &best);
+    double el = exp_now() - c->t0;
+    char elapsed[32], eta[32], bestbuf[64];
+    fmt_duration(el, elapsed, sizeof elapsed);
+    int left = c->n_target - c->n_finished;
+    fmt_duration(c->n_finished ? el / c->n_finished * left : NAN, eta, sizeof eta);
+    if (best_n >= 0)
+        snprintf(bestbuf, sizeof bestbuf, "%.6g (#%d)", best, best_n);
+    else
+        snprintf(bestbuf, sizeof bestbuf, "-");
+    if (c->tty) {
+        fprintf(stderr, "\r\033[Ktrials %d/%d  running %d  pruned %d  failed %d  best %s  "
+                "elapsed %s  eta %s", c->n_finished, c->n_target, c->n_run, c->n_pruned,
+                c->n_fail, bestbuf, elapsed, eta);
+        c->progress_shown = 1;
+    } else {
+        fprintf(stderr, "trial %d %s", number, trk_state_name(st));
+        if (st != TRK_FAIL && isfinite(value))
+            fprintf(stderr, " %.6g", value);
+        fprintf(stderr, "  [%d/%d, best %s, %s elapsed]\n", c->n_finished, c->n_target,
+                bestbuf, elapsed);
+    }
+    fflush(stderr);
+}
+
+/* A finished trial: stored durably, told to the optimizer, counted. */
+static int coord_on_result(coord *c, int number, exp_trial_result *r)
+{
+    running_trial *t = coord_find(c, number);
+    if (!t)
+        return 0;
+    if (r->metrics && log_metric_object(c, t->run_id, r->metrics, "", 0))
+        return -1;
+    double value = r->value;
+    if (r->state == TRK_COMPLETE && !isfinite(value)) {
+        r->state = TRK_FAIL;
+        snprintf(r->error, sizeof r->error, "objective returned a non-finite value");
+    }
+    if (trk_run_finish(c->store, t->run_id, r->state,
+                       r->state == TRK_FAIL ? NAN : value,
+                       r->state == TRK_FAIL ? r->error : NULL, c->err))
+        return -1;
+    char e[256];
+    opt_state os = r->state == TRK_COMPLETE ? OPT_COMPLETE
+                   : r->state == TRK_PRUNED ? OPT_PRUNED : OPT_FAIL;
+    if (opt_tell(c->opt, number, os, r->state == TRK_FAIL ? NAN : value, e) != 0 &&
+        os != OPT_FAIL)
+        opt_tell(c->opt, number, OPT_FAIL, NAN, e);
+    c->n_finished++;
+    if (r->state == TRK_COMPLETE)
+        c->n_complete++;
+    else if (r->state == TRK_PRUNED)
+        c->n_pruned++;
+    else
+        c->n_fail++;
+    *t = c->run[--c->n_run];
+    coord_progress(c, number, r->state, value);
+    return 0;
+}
+
+static int coord_may_start(const coord *c)
+{
+    if (stop_signal)
+        return 0;
+    if (c->deadline > 0 && exp_now() >= c->deadline)
+        return 0;
+    return c->n_finished + c->n_run < c->n_target;
+}
+
+/* ---- single-process mode ------------------------------------------------------- */
+
+typedef struct local_ctx {
+    coord *c;
+    int number;
+    int failed;
+} local_ctx;
+
+static int local_report(void *ctx, int step, double value, const cJSON *extra)
+{
+    local_ctx *l = ctx;
+    int d = coord_on_report(l->c, l->number, step, value, extra);
+    if (d < 0) {
+        l->failed = 1;
+        return 1;
+    }
+    return d;
+}
+
+static int coord_loop_local(coord *c, exp_objective *obj)
+{
+    while (coord_may_start(c)) {
+        int number;
+        uint64_t seed;
+        cJSON *params = NULL;
+        if (coord_start_trial(c, 0, &number, &seed, &params))
+            return -1;
+        local_ctx l = {c, number, 0};
+        exp_trial_result r;
+        exp_objective_eval(obj, number, params, seed, local_report, &l, &stop_signal, &r);
+        cJSON_Delete(params);
+        if (l.failed) {
+            exp_trial_result_clear(&r);
+            return -1;
+        }
+        if (stop_signal) {
+            exp_trial_result_clear(&r);
+            break;
+        }
+        int rc = coord_on_result(c, number, &r);
+        exp_trial_result_clear(&r);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- MPI mode: coordinator ----------------------------------------------------- */
+
+static int send_trial(int worker, int number, uint64_t seed, cJSON *params)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddNumberToObject(m, "number", number);
+    cJSON_AddNumberToObject(m, "seed", (double)seed);
+    cJSON_AddItemToObject(m, "params", params);
+    int rc = exp_wire_send(m, worker, EXP_TAG_TRIAL, MPI_COMM_WORLD);
+    cJSON_Delete(m);
+    return rc;
+}
+
+static void send_empty(int worker, int tag)
+{
+    cJSON *m = cJSON_CreateObject();
+    exp_wire_send(m, worker, tag, MPI_COMM_WORLD);
+    cJSON_Delete(m);
+}
+
+/* Rebuilds a worker's RESULT message into an exp_trial_result. */
+static void result_from_json(const cJSON *m, exp_trial_result *r)
+{
+    memset(r, 0, sizeof *r);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "state");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "value");
+    const cJSON *ls = cJSON_GetObjectItemCaseSensitive(m, "last_step");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(m, "error");
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(m, "metrics");
+    int s = cJSON_IsString(st) ? trk_state_parse(st->valuestring) : -1;
+    r->state = s < 0 ? TRK_FAIL : (trk_state)s;
+    r->value = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    r->last_step = cJSON_IsNumber(ls) ? ls->valueint : -1;
+    snprintf(r->error, sizeof r->error, "%s", cJSON_IsString(e) ? e->valuestring : "");
+    if (s < 0)
+        snprintf(r->error, sizeof r->error, "worker sent no valid state");
+    r->metrics = cJSON_IsObject(mt) ? cJSON_Duplicate(mt, 1) : NULL;
+}
+
+static int coord_loop_mpi(coord *c, int world)
+{
+    int *busy = calloc((size_t)world, sizeof *busy);  /* 1 while a worker has a trial */
+    int rc = 0;
+    if (!busy)
+        return -1;
+    for (;;) {
+        for (int w = 1; w < world && coord_may_start(c); w++) {
+            if (busy[w])
+                continue;
+            int number;
+            uint64_t seed;
+            cJSON *params;
+            if (coord_start_trial(c, w, &number, &seed, &params)) {
+                rc = -1;
+                goto done;
+            }
+            send_trial(w, number, seed, params);
+            busy[w] = 1;
+        }
+        if (c->n_run == 0 || stop_signal)
+            break;
+        MPI_Status st;
+        if (exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st, &stop_signal, 0))
+            break;
+        cJSON *m = exp_wire_recv(&st, MPI_COMM_WORLD);
+        const cJSON *num = cJSON_GetObjectItemCaseSensitive(m, "number");
+        int number = cJSON_IsNumber(num) ? num->valueint : -1;
+        if (st.MPI_TAG == EXP_TAG_REPORT) {
+            const cJSON *step = cJSON_GetObjectItemCaseSensitive(m, "step");
+            const cJSON *val = cJSON_GetObjectItemCaseSensitive(m, "value");
+            int d = coord_on_report(c, number, cJSON_IsNumber(step) ? step->valueint : 0,
+                                    cJSON_IsNumber(val) ? val->valuedouble : NAN, m);
+            cJSON *ans = cJSON_CreateObject();
+            cJSON_AddBoolToObject(ans, "prune", d != 0);
+            exp_wire_send(ans, st.MPI_SOURCE, EXP_TAG_DECISION, MPI_COMM_WORLD);
+            cJSON_Delete(ans);
+            if (d < 0)
+                rc = -1;
+        } else if (st.MPI_TAG == EXP_TAG_RESULT) {
+            exp_trial_result r;
+            result_from_json(m, &r);
+            if (coord_on_result(c, number, &r))
+                rc = -1;
+            exp_trial_result_clear(&r);
+            busy[st.MPI_SOURCE] = 0;
+        }
+        cJSON_Delete(m);
+        if (rc)
+            goto done;
+    }
+done:
+    free(busy);
+    return rc;
+}
+
+/* ---- MPI mode: worker ------------------------------------------------------------ */
+
+typedef struct worker_ctx {
+    int number;
+} worker_ctx;
+
+static int worker_report(void *ctx, int step, double value, const cJSON *extra)
+{
+    worker_ctx *w = ctx;
+    cJSON *m = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
+    cJSON_AddNumberToObject(m, "number", w->number);
+    cJSON_AddNumberToObject(m, "step", step);
+    cJSON_AddNumberToObject(m, "value", value);
+    exp_wire_send(m, 0, EXP_TAG_REPORT, MPI_COMM_WORLD);
+    cJSON_Delete(m);
+    MPI_Status st;
+    exp_wire_wait(0, EXP_TAG_DECISION, MPI_COMM_WORLD, &st, NULL, 0);
+    cJSON *ans = exp_wire_recv(&st, MPI_COMM_WORLD);
+    int prune = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "prune"));
+    cJSON_Delete(ans);
+    return prune;
+}
+
+static void worker_loop(exp_objective *obj)
+{
+    for (;;) {
+        MPI_Status st;
+        exp_wire_wait(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st, NULL, 0);
+        cJSON *m = exp_wire_recv(&st, MPI_COMM_WORLD);
+        if (st.MPI_TAG != EXP_TAG_TRIAL) {
+            cJSON_Delete(m);
+            return;
+        }
+        const cJSON *num = cJSON_GetObjectItemCaseSensitive(m, "number");
+        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(m, "seed");
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(m, "params");
+        worker_ctx w = {cJSON_IsNumber(num) ? num->valueint : -1};
+        exp_trial_result r;
+        exp_objective_eval(obj, w.number, params,
+                           cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0,
+                           worker_report, &w, &stop_signal, &r);
+        cJSON *res = cJSON_CreateObject();
+        cJSON_AddNumberToObject(res, "number", w.number);
+        cJSON_AddStringToObject(res, "state", trk_state_name(r.state));
+        if (isfinite(r.value))
+            cJSON_AddNumberToObject(res, "value", r.value);
+        cJSON_AddNumberToObject(res, "last_step", r.last_step);
+        if (r.state == TRK_FAIL)
+            cJSON_AddStringToObject(res, "error", r.error);
+        if (r.metrics) {
+            cJSON_AddItemToObject(res, "metrics", r.metrics);
+            r.metrics = NULL;
+        }
+        exp_wire_send(res, 0, EXP_TAG_RESULT, MPI_COMM_WORLD);
+        cJSON_Delete(res);
+        exp_trial_result_clear(&r);
+        cJSON_Delete(m);
+    }
+}
+
+/* ---- set-up shared by both modes ------------------------------------------------- */
+
+static int build_space(const exp_spec *spec, opt_space **out, char err[256])
+{
+    opt_space *sp = opt_space_new();
+    if (!sp) {
+        snprintf(err, 256, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < spec->search.n_space; i++) {
+        const exp_param *p = &spec->search.space[i];
+        int rc;
+        if (p->type == EXP_PARAM_INT) {
+            rc = opt_space_add_int(sp, p->name, (long)p->low, (long)p->high,
+                                   p->step >= 1 ? (long)p->step : 1, p->log, err);
+        } else if (p->type == EXP_PARAM_FLOAT) {
+            rc = opt_space_add_float(sp, p->name, p->low, p->high, p->log, p->step, err);
+        } else {
+            int all_numbers = 1;
+            for (int k = 0; k < p->n_choices; k++)
+                if (p->choices[k].kind == EXP_CHOICE_STRING)
+                    all_numbers = 0;
+            if (all_numbers) {
+                double v[256];
+                int n = p->n_choices < 256 ? p->n_choices : 256;
+                for (int k = 0; k < n; k++)
+                    v[k] = p->choices[k].number;
+                rc = opt_space_add_categorical_num(sp, p->name, v, n, err);
+            } else {
+                const char *v[256];
+                char num[256][32];
+                int n = p->n_choices < 256 ? p->n_choices : 256;
+                for (int k = 0; k < n; k++) {
+                    if (p->choices[k].kind == EXP_CHOICE_STRING) {
+                        v[k] = p->choices[k].text;
+                    } else {
+                        snprintf(num[k], sizeof num[k], "%.17g", p->choices[k].number);
+                        v[k] = num[k];
+                    }
+                }
+                rc = opt_space_add_categorical_str(sp, p->name, v, n, err);
+            }
+        }
+        if (rc) {
+            opt_space_free(sp);
+            return -1;
+        }
+    }
+    *out = sp;
+    return 0;
+}
+
+static int build_study(const exp_spec *spec, const opt_space *space, uint64_t seed,
+                       opt_study **out, char err[256])
+{
+    static const opt_sampler_kind samplers[] = {
+        [EXP_SAMPLER_RANDOM] = OPT_SAMPLER_RANDOM, [EXP_SAMPLER_SOBOL] = OPT_SAMPLER_SOBOL,
+        [EXP_SAMPLER_TPE] = OPT_SAMPLER_TPE, [EXP_SAMPLER_GP] = OPT_SAMPLER_GP,
+        [EXP_SAMPLER_GRID] = OPT_SAMPLER_GRID};
+    static const opt_pruner_kind pruners[] = {
+        [EXP_PRUNER_NONE] = OPT_PRUNER_NONE, [EXP_PRUNER_MEDIAN] = OPT_PRUNER_MEDIAN,
+        [EXP_PRUNER_PERCENTILE] = OPT_PRUNER_PERCENTILE,
+        [EXP_PRUNER_SUCCESSIVE_HALVING] = OPT_PRUNER_SUCCESSIVE_HALVING};
+    opt_sampler_config sc;
+    opt_pruner_config pc;
+    opt_sampler_config_default(&sc, samplers[spec->search.sampler.name]);
+    sc.n_startup_trials = spec->search.sampler.n_startup_trials;
+    sc.multivariate = spec->search.sampler.multivariate;
+    sc.constant_liar = spec->search.sampler.constant_liar;
+    if (spec->search.sampler.n_ei_candidates > 0)
+        sc.n_ei_candidates = spec->search.sampler.n_ei_candidates;
+    opt_pruner_config_default(&pc, pruners[spec->search.pruner.name]);
+    pc.n_startup_trials = spec->search.pruner.n_startup_trials;
+    pc.n_warmup_steps = spec->search.pruner.n_warmup_steps;
+    pc.interval_steps = spec->search.pruner.interval;
+    if (spec->search.pruner.name == EXP_PRUNER_PERCENTILE)
+        pc.percentile = spec->search.pruner.percentile;
+    pc.reduction_factor = spec->search.pruner.reduction_factor;
+    pc.min_resource = spec->search.pruner.min_resource;
+    *out = opt_study_new(space, spec->search.direction == EXP_MAXIMIZE ? OPT_MAXIMIZE
+                                                                         : OPT_MINIMIZE,
+                         &sc, &pc, (unsigned long)seed, err);
+    return *out ? 0 : -1;
+}
+
+/* Replays every trial of the stored study into the optimizer (resume). */
+static int replay_store(coord *c)
+{
+    trk_run_list runs = {0};
+    trk_intermediate *im = NULL;
+    int n_im = 0, rc = -1;
+    trk_query q = {0};
+    if (trk_runs_query(c->store, c->study_id, &q, &runs, c->err))
+        goto done;
+    if (trk_study_intermediates(c->store, c->study_id, &im, &n_im, c->err))
+        goto done;
+    int k = 0;
+    for (int i = 0; i < runs.n; i++) {
+        const trk_run *r = &runs.runs[i];
+        opt_trial_params p = {.number = r->trial_number, .n = c->space->n};
+        for (int j = 0; j < c->space->n; j++) {
+            const char *text = NULL;
+            for (int a = 0; a < r->n_params; a++)
+                if (strcmp(r->params[a].key, c->space->p[j].name) == 0)
+                    text = r->params[a].value;
+            if (!text || opt_value_parse(c->space, j, text, &p.values[j], c->err)) {
+                if (!text)
+                    snprintf(c->err, 256, "trial %d in the store has no value for '%s'",
+                             r->trial_number, c->space->p[j].name);
+                goto done;
+            }
+        }
+        while (k < n_im && im[k].trial_number < r->trial_number)
+            k++;
+        int k0 = k;
+        while (k < n_im && im[k].trial_number == r->trial_number)
+            k++;
+        int n_steps = k - k0;
+        int steps[n_steps > 0 ? n_steps : 1];
+        double vals[n_steps > 0 ? n_steps : 1];
+        for (int s = 0; s < n_steps; s++) {
+            steps[s] = (int)im[k0 + s].step;
+            vals[s] = im[k0 + s].value;
+        }
+        opt_state st = r->state == TRK_COMPLETE ? OPT_COMPLETE
+                       : r->state == TRK_PRUNED ? OPT_PRUNED
+                       : r->state == TRK_FAIL   ? OPT_FAIL : OPT_RUNNING;
+        opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals};
+        if (opt_study_replay(c->opt, &rec, c->err))
+            goto done;
+        if (st != OPT_RUNNING) {
+            c->n_finished++;
+            c->n_complete += st == OPT_COMPLETE;
+            c->n_pruned += st == OPT_PRUNED;
+            c->n_fail += st == OPT_FAIL;
+        }
+    }
+    rc = 0;
+done:
+    trk_run_list_free(&runs);
+    free(im);
+    return rc;
+}
+
+/* The study seed: the spec's, else the one recorded by the first job, else new. */
+static uint64_t study_seed(const exp_spec *spec, trk_store *store, int64_t study_id)
+{
+    if (spec->search.sampler.has_seed)
+        return (uint64_t)spec->search.sampler.seed;
+    trk_kv *tags = NULL;
+    int n = 0;
+    char err[256];
+    uint64_t seed = 0;
+    int found = 0;
+    if (trk_study_tags(store, study_id, &tags, &n, err) == 0) {
+        for (int i = 0; i < n; i++)
+            if (strcmp(tags[i].key, "sampler_seed") == 0) {
+                seed = strtoull(tags[i].value, NULL, 10);
+                found = 1;
+            }
+        trk_kv_free(tags, n);
+    }
+    if (!found) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = mix_seed((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20), (uint64_t)getpid()) %
+               1000000007ull;
+    }
+    return seed;
+}
+
+/*
+ * Rank 0 shares the outcome of its set-up, the canonical spec text and the packed
+ * data with every rank (MPI_Bcast); workers parse the spec without touching any
+ * file. Returns 0, or -1 with err (then every rank has *code != 0).
+ */
+static int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec *spec,
+                          int rank, char err[256])
+{
+    MPI_Bcast(code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (*code)
+        return 0;
+    /* "spec_dir\0spec_text": workers resolve relative program paths like rank 0. */
+    long dlen = rank == 0 ? (long)strlen(spec->spec_dir ? spec->spec_dir : ".") : 0;
+    long len = rank == 0 ? dlen + 1 + (long)strlen(*spec_text) : 0;
+    MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    MPI_Bcast(&dlen, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    char *msg = malloc((size_t)len + 1);
+    if (!msg)
+        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+    if (rank == 0) {
+        memcpy(msg, spec->spec_dir ? spec->spec_dir : ".", (size_t)dlen + 1);
+        memcpy(msg + dlen + 1, *spec_text, (size_t)(len - dlen - 1));
+    }
+    MPI_Bcast(msg, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+    msg[len] = '\0';
+    if (rank != 0) {
+        exp_errors errs = {0};
+        *spec_text = strdup(msg + dlen + 1);
+        if (!*spec_text || exp_spec_parse(*spec_text, msg, 0, spec, &errs)) {
+            snprintf(err, 256, "rank %d cannot parse the spec: %s", rank,
+                     errs.n ? errs.msg[0] : "?");
+            exp_errors_free(&errs);
+            MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+        }
+    }
+    free(msg);
+    double *buf = NULL;
+    long n = 0;
+    if (rank == 0 && exp_data_pack(*data, &buf, &n))
+        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+    MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    if (rank != 0 && n > 0 && !(buf = malloc(sizeof *buf * (size_t)n)))
+        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+    for (long off = 0; off < n; off += 1L << 26) {
+        long part = n - off < (1L << 26) ? n - off : (1L << 26);
+        MPI_Bcast(buf + off, (int)part, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    }
+    if (rank != 0 && n > 0 && exp_data_unpack(buf, n, data, err)) {
+        free(buf);
+        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+    }
+    free(buf);
+    return 0;
+}
+
+/* Study tags the report reads: the data file and range, the fold layout and
+ * the number of workers. Failures here only lose report details. */
+static void study_describe(coord *c, const exp_spec *spec, const exp_data *data,
+                           const exp_objective *obj, int workers)
+{
+    char err[256], buf[64];
+    snprintf(buf, sizeof buf, "%d", workers);
+    trk_study_set_tag(c->store, c->study_id, "workers", buf, err);
+    if (spec->objective_kind != EXP_OBJECTIVE_LSTM)
+        return;
+    double first, last;
+    int rows;
+    exp_data_range(data, &first, &last, &rows);
+    trk_study_set_tag(c->store, c->study_id, "data_file", spec->data.path, err);
+    snprintf(buf, sizeof buf, "%.0f", first);
+    trk_study_set_tag(c->store, c->study_id, "data_start", buf, err);
+    snprintf(buf, sizeof buf, "%.0f", last);
+    trk_study_set_tag(c->store, c->study_id, "data_end", buf, err);
+    char *layout = exp_objective_layout(obj, err);
+    if (layout)
+        trk_study_set_tag(c->store, c->study_id, "fold_layout", layout, err);
+    free(layout);
+}
+
+static int launched_by_mpi(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||
+           getenv("PMI_SIZE");
+}
+
+/* Rank 0 (or the only process): everything up to the first trial. Exit code on
+ * failure, 0 when the coordinator is ready. */
+static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text)
+{
+    exp_errors errs = {0};
+    if (exp_spec_load(opt->spec_path, spec, &errs)) {
+        for (int i = 0; i < errs.n; i++)
+            exp_cli_error(opt->spec_path, "%s", errs.msg[i]);
+        exp_errors_free(&errs);
+        return EXP_EXIT_INPUT;
+    }
+    if (opt->n_trials > 0)
+        spec->search.n_trials = opt->n_trials;
+    *spec_text = exp_spec_to_string(spec, 0);
+    c->spec = spec;
+    c->n_target = spec->search.n_trials;
+    if (build_space(spec, &c->space, c->err)) {
+        exp_cli_error(opt->spec_path, "search.space: %s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    c->store = trk_store_open(opt->db_path, TRK_CREATE, c->err);
+    if (!c->store) {
+        exp_cli_error(opt->db_path, "%s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    int existed = 0;
+    int rc = trk_study_open(c->store, spec->name, *spec_text,
+                            exp_direction_name(spec->search.direction),
+                            opt->resume ? TRK_RESUME : 0, &c->study_id, &existed, c->err);
+    if (rc) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    if (existed) {
+        int lost = 0;
+        if (trk_study_fail_running(c->store, c->study_id, "lost", &lost, c->err)) {
+            exp_cli_error(spec->name, "%s", c->err);
+            return EXP_EXIT_FAILED;
+        }
+        if (lost && !opt->quiet)
+            fprintf(stderr, "seqtune: %s: %d trial(s) left running by an earlier job "
+                    "recorded as FAIL (lost)\n", spec->name, lost);
+    }
+    c->seed = study_seed(spec, c->store, c->study_id);
+    char seedbuf[32];
+    snprintf(seedbuf, sizeof seedbuf, "%" PRIu64, c->seed);
+    if (trk_study_set_tag(c->store, c->study_id, "sampler_seed", seedbuf, c->err) ||
+        build_study(spec, c->space, c->seed, &c->opt, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
+    }
+    if (existed && replay_store(c)) {
+        exp_cli_error(spec->name, "resume: %s", c->err);
+        return EXP_EXIT_FAILED;
+    }
+    return 0;
+}
+
+static void coord_close(coord *c)
+{
+    opt_study_free(c->opt);
+    opt_space_free(c->space);
+    trk_store_close(c->store);
+    free(c->run);
+}
+
+/* Records the trials that were running when a signal came, and the study state. */
+static void coord_interrupted(coord *c)
+{
+    int n = 0;
+    char err[256];
+    trk_study_fail_running(c->store, c->study_id, "interrupted", &n, err);
+    trk_study_set_status(c->store, c->study_id, TRK_STUDY_INTERRUPTED, err);
+    if (c->progress_shown)
+        fputc('\n', stderr);
+    fprintf(stderr, "seqtune: %s: interrupted by signal %d; %d finished trial(s) kept, "
+            "%d running trial(s) recorded as FAIL (interrupted); continue with --resume\n",
+            c->spec->name, (int)stop_signal, c->n_finished, n);
+}
+
+int exp_run_main(const exp_run_options *opt)
+{
+    int mpi = launched_by_mpi();
+    int rank = 0, world = 1;
+    install_signals();
+    if (mpi) {
+        MPI_Init(NULL, NULL);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &world);
+    }
+    int code = 0;
+    exp_spec spec;
+    memset(&spec, 0, sizeof spec);
+    coord c;
+    memset(&c, 0, sizeof c);
+    char *spec_text = NULL;
+    exp_data *data = NULL;
+    exp_objective *obj = NULL;
+    char err[256] = "";
+
+    if (rank == 0) {
+        code = coord_open(&c, opt, &spec, &spec_text);
+        if (code == 0 && exp_data_load(&spec, &data, err)) {
+            exp_cli_error(spec.data.path ? spec.data.path : opt->spec_path, "%s", err);
+            code = EXP_EXIT_INPUT;
+        }
+    }
+    if (mpi && exp_data_share(&code, &spec_text, &data, &spec, rank, err)) {
+        if (rank == 0)
+            exp_cli_error("mpi", "%s", err);
+        code = code ? code : EXP_EXIT_FAILED;
+    }
+    if (code)
+        goto out;
+    obj = exp_objective_new(&spec, data, err);
+    if (!obj) {
+        if (rank == 0)
+            exp_cli_error(spec.name, "%s", err);
+        code = EXP_EXIT_INPUT;
+        goto out;   /* every rank fails the same way on the same spec */
+    }
+    if (rank != 0) {
+        worker_loop(obj);
+        MPI_Status st;
+        exp_wire_wait(0, EXP_TAG_FINISH, MPI_COMM_WORLD, &st, NULL, 0);
+        cJSON_Delete(exp_wire_recv(&st, MPI_COMM_WORLD));
+        goto out;
+    }
+
+    study_describe(&c, &spec, data, obj, mpi ? world - 1 : 1);
+    c.quiet = opt->quiet;
+    c.tty = isatty(2);
+    c.t0 = exp_now();
+    c.deadline = spec.search.timeout_s > 0 ? c.t0 + spec.search.timeout_s : 0;
+    if (!opt->quiet)
+        fprintf(stderr, "seqtune: study '%s': %d trial(s) to run (%d already finished), "
+                "%s, %d worker(s), store %s\n", spec.name,
+                c.n_target > c.n_finished ? c.n_target - c.n_finished : 0, c.n_finished,
+                exp_sampler_name(spec.search.sampler.name), mpi ? world - 1 : 1, opt->db_path);
+    double cpu0 = cpu_seconds();
+    int rc = mpi && world > 1 ? coord_loop_mpi(&c, world) : coord_loop_local(&c, obj);
+    double wall = exp_now() - c.t0, cpu = cpu_seconds() - cpu0;
+    if (c.progress_shown && !stop_signal)
+        fputc('\n', stderr);
+    if (stop_signal) {
+        coord_interrupted(&c);
+        code = EXP_EXIT_INTERRUPTED;
+        if (mpi)
+            MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_INTERRUPTED);
+        goto out;
+    }
+    if (mpi)
+        for (int w = 1; w < world; w++)
+            send_empty(w, EXP_TAG_STOP);
+    if (rc) {
+        exp_cli_error(spec.name, "%s", c.err);
+        trk_study_fail_running(c.store, c.study_id, c.err, NULL, err);
+        trk_study_set_status(c.store, c.study_id, TRK_STUDY_INTERRUPTED, err);
+        code = EXP_EXIT_FAILED;
+        if (mpi)
+            MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+    } else {
+        char share[32];
+        snprintf(share, sizeof share, "%.4f", wall > 0 ? cpu / wall : 0);
+        trk_study_set_tag(c.store, c.study_id, "coordinator_cpu_share", share, err);
+        exp_finish_params fp = {&spec, c.store, c.study_id, c.opt, obj, opt->quiet,
+                                mpi ? world - 1 : 1, wall, cpu};
+        code = exp_finish_study(&fp);
+    }
+    if (mpi)
+        for (int w = 1; w < world; w++)
+            send_empty(w, EXP_TAG_FINISH);
+out:
+    exp_objective_free(obj);
+    exp_data_free(data);
+    coord_close(&c);
+    exp_spec_free(&spec);
+    free(spec_text);
+    if (mpi)
+        MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,55 @@
+/*
+ * wire.c - JSON messages over MPI and a wait that sleeps instead of spinning
+ * (Open MPI's blocking receive busy-polls a core; a coordinator that waits for
+ * minutes must not).
+ */
+#include "experiments/wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int exp_wire_send(const cJSON *msg, int dest, int tag, MPI_Comm comm)
+{
+    char *text = cJSON_PrintUnformatted(msg);
+    if (!text)
+        return -1;
+    int rc = MPI_Send(text, (int)strlen(text), MPI_CHAR, dest, tag, comm);
+    cJSON_free(text);
+    return rc == MPI_SUCCESS ? 0 : -1;
+}
+
+int exp_wire_wait(int source, int tag, MPI_Comm comm, MPI_Status *status,
+                  volatile sig_atomic_t *stop, double deadline_s)
+{
+    long sleep_ns = 20 * 1000;
+    for (;;) {
+        int flag = 0;
+        MPI_Iprobe(source, tag, comm, &flag, status);
+        if (flag)
+            return 0;
+        if (stop && *stop)
+            return 1;
+        if (deadline_s > 0 && exp_now() >= deadline_s)
+            return 1;
+        struct timespec ts = {0, sleep_ns};
+        nanosleep(&ts, NULL);
+        if (sleep_ns < 2 * 1000 * 1000)
+            sleep_ns *= 2;
+    }
+}
+
+cJSON *exp_wire_recv(const MPI_Status *status, MPI_Comm comm)
+{
+    int n = 0;
+    MPI_Get_count(status, MPI_CHAR, &n);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf)
+        return NULL;
+    MPI_Status st;
+    MPI_Recv(buf, n, MPI_CHAR, status->MPI_SOURCE, status->MPI_TAG, comm, &st);
+    buf[n] = '\0';
+    cJSON *msg = cJSON_ParseWithLength(buf, (size_t)n);
+    free(buf);
+    return msg;
+}

@@ -1,0 +1,60 @@
+/*
+ * internal.h - private to optimizer/: the study's trial records and the entry
+ * points of the samplers (sampler.c, tpe.c, gp.c) and pruners (pruner.c).
+ * Nothing outside optimizer/ includes this file.
+ */
+#ifndef OPT_INTERNAL_H
+#define OPT_INTERNAL_H
+
+#include <gsl/gsl_rng.h>
+
+#include "optimizer/study.h"
+
+#define OPT_MAX_RUNGS 32
+
+typedef struct opt_trial {
+    int number;
+    opt_state state;
+    double value;
+    double x[OPT_MAX_PARAMS]; /* parameter values (space.h representation) */
+    int n_steps, cap_steps;
+    int *steps;               /* intermediate values in report order */
+    double *step_values;
+    int n_rungs;              /* successive halving: rungs completed */
+    double rung_values[OPT_MAX_RUNGS];
+} opt_trial;
+
+struct opt_study {
+    const opt_space *space;
+    opt_direction direction;
+    opt_sampler_config sc;
+    opt_pruner_config pc;
+    unsigned long seed;
+    int n, cap;
+    opt_trial *trials;
+    int next_number;
+    int sobol_dim;
+};
+
+/* A generator for one (seed, trial number, stream); caller frees with gsl_rng_free. */
+gsl_rng *opt_rng_for(unsigned long seed, int number, int stream);
+
+/* Samplers: fill x (space order) for trial `number`. 0 ok, -1 and err. */
+int opt_sample_random(const opt_study *s, gsl_rng *rng, double *x);
+int opt_sample_sobol(const opt_study *s, int number, double *x, char err[256]);
+/* grid: rng NULL only checks that the grid is small enough. */
+int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
+int opt_sample_tpe(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
+int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
+
+/* 1 when x equals the parameters of a trial the study holds (FAIL included). */
+int opt_study_seen(const opt_study *s, const double *x);
+/* Sign that turns the objective into a loss (1 minimize, -1 maximize). */
+double opt_study_sign(const opt_study *s);
+
+/* Pruners: decision for trial t at step (reported); may record rung values. */
+int opt_prune_decide(opt_study *s, opt_trial *t, int step);
+/* Successive halving: record the rungs t passes at step without deciding. */
+void opt_prune_replay_rungs(opt_study *s, opt_trial *t, int step);
+
+#endif

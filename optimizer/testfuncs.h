@@ -1,0 +1,32 @@
+/*
+ * testfuncs.h - benchmark objective functions with their search spaces and known
+ * optima: branin (2-D), hartmann6, rosenbrock5, styblinski_tang4 and "mixed", a
+ * 6-parameter function shaped like the LSTM space (int with step, log int, int,
+ * float, log float, numeric categorical). All are minimised. The study runner
+ * uses them as the built-in objective ("objective": {"builtin": "branin"}); the
+ * sampler benchmark and tests use them to measure regret.
+ */
+#ifndef OPT_TESTFUNCS_H
+#define OPT_TESTFUNCS_H
+
+#include "optimizer/space.h"
+
+typedef struct opt_testfunc opt_testfunc;
+
+/* The function called name, or NULL. */
+const opt_testfunc *opt_testfunc_find(const char *name);
+/* Number of functions and the i-th one (registry order), for listing. */
+int opt_testfunc_count(void);
+const opt_testfunc *opt_testfunc_at(int i);
+
+const char *opt_testfunc_name(const opt_testfunc *f);
+/* Global minimum value (the regret of a value v is v - optimum). */
+double opt_testfunc_optimum(const opt_testfunc *f);
+/* A new space holding the function's parameters; NULL + err on failure. Caller
+ * frees with opt_space_free. */
+opt_space *opt_testfunc_space(const opt_testfunc *f, char err[256]);
+/* The objective at values (space order, space.h representation: categoricals by
+ * index), as laid out by opt_testfunc_space. */
+double opt_testfunc_eval(const opt_testfunc *f, const double *values);
+
+#endif

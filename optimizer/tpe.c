@@ -1,0 +1,735 @@
+/*
+ * tpe.c - the Tree-structured Parzen Estimator with Optuna 3.x semantics.
+ *
+ * Observations: COMPLETE trials rank by value; PRUNED trials rank after them by
+ * (step reached, descending; value at that step); RUNNING trials (constant liar)
+ * rank last and are never "good"; FAIL trials are ignored. The best
+ * gamma(n) = min(ceil(0.1 n), 25) of the n finished trials form the good group l,
+ * the others (and the running ones) the bad group g.
+ *
+ * Each group is a Parzen mixture: one kernel per observation plus a prior kernel
+ * (centre of the range, sigma = the range, weight prior_weight), observation
+ * weights 1 for the newest 25 and a linear ramp from 1/n for older ones, all
+ * normalised. Numeric parameters use truncated normals over the internal range
+ * (log for log parameters; ints and stepped floats widened by half a step and
+ * given the mass of their step-wide cell: a discrete truncated normal; with
+ * unscaled_kernels, as in Optuna 3.1-3.4, a continuous kernel's log density
+ * lacks its -log sigma term). Kernel
+ * widths: multivariate, 0.2 n^(-1/(d+4)) times the range (Scott-like); univariate,
+ * the larger distance to a sorted neighbour (the endpoints count as neighbours
+ * only with consider_endpoints). The magic clip keeps widths within
+ * [range / min(100, 1 + kernels), range]. A categorical kernel puts
+ * prior_weight/(n+1) on every choice plus 1 on its observed choice, normalised;
+ * the prior kernel is uniform.
+ *
+ * n_ei_candidates are drawn from l; the one maximising log l(x) - log g(x) wins
+ * (per parameter in univariate mode, jointly in multivariate mode). In a fully
+ * discrete space a candidate already tried is passed over for the next best.
+ */
+#include <float.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_erf.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "optimizer/internal.h"
+
+#define TPE_EPS 1e-12
+#define LOG_SQRT_2PI 0.91893853320467274178
+
+/* log Phi(z), accurate in both tails. */
+static double log_ndtr(double z)
+{
+    if (z > 6)
+        return -0.5 * erfc(z / M_SQRT2);
+    if (z > -20)
+        return log(0.5 * erfc(-z / M_SQRT2));
+    return gsl_sf_log_erfc(-z / M_SQRT2) - M_LN2;
+}
+
+/* log(exp(a) - exp(b)) for a >= b. */
+static double log_diff_exp(double a, double b)
+{
+    if (b == -INFINITY)
+        return a;
+    if (!(a > b))
+        return -INFINITY;
+    return a + log(-expm1(b - a));
+}
+
+/* log of the standard normal mass in [a, b]. The direct difference of two erfc
+ * values is used when it keeps at least 7 significant digits; the log-space
+ * forms handle far tails and narrow intervals. */
+static double log_gauss_mass(double a, double b)
+{
+    if (!(a < b))
+        return -INFINITY;
+    if (b <= 0) {
+        double pb = erfc(-b / M_SQRT2), m = pb - erfc(-a / M_SQRT2);
+        if (m > 1e-7 * pb && pb > 1e-280)
+            return log(0.5 * m);
+        return log_diff_exp(log_ndtr(b), log_ndtr(a));
+    }
+    if (a > 0) {
+        double qa = erfc(a / M_SQRT2), m = qa - erfc(b / M_SQRT2);
+        if (m > 1e-7 * qa && qa > 1e-280)
+            return log(0.5 * m);
+        return log_diff_exp(log_ndtr(-a), log_ndtr(-b));
+    }
+    return log1p(-0.5 * erfc(-a / M_SQRT2) - 0.5 * erfc(b / M_SQRT2));
+}
+
+/* Parzen range and cell width of a numeric parameter in internal space. */
+typedef struct {
+    double lo, hi, q;
+} tpe_bounds;
+
+static tpe_bounds tpe_param_bounds(const opt_param *p)
+{
+    tpe_bounds b = {0, 0, 0};
+    if (p->kind == OPT_PARAM_FLOAT) {
+        if (p->log) {
+            b.lo = log(p->low);
+            b.hi = log(p->high);
+        } else {
+            b.q = p->step;
+            b.lo = p->low - 0.5 * p->step;
+            b.hi = p->high + 0.5 * p->step;
+        }
+    } else if (p->kind == OPT_PARAM_INT) {
+        if (p->log) {
+            b.lo = log(p->low - 0.5);
+            b.hi = log(p->high + 0.5);
+        } else {
+            b.q = p->step;
+            b.lo = p->low - 0.5 * p->step;
+            b.hi = p->high + 0.5 * p->step;
+        }
+    }
+    return b;
+}
+
+/* Internal real of a parameter's value as the estimator sees it. */
+static double tpe_internal(const opt_param *p, double v)
+{
+    return (p->kind != OPT_PARAM_CATEGORICAL && p->log) ? log(v) : v;
+}
+
+/* One Parzen mixture over the parameters dims[0..d-1]. Arrays are (d, k). */
+typedef struct {
+    int k, d;
+    const int *dims;
+    double *logw;    /* (k) */
+    double *base;    /* (k): logw plus every continuous dimension's coef */
+    double *cumw;    /* (k) cumulative weights for sampling */
+    double *mu;      /* (d, k) */
+    double *sigma;   /* (d, k) */
+    double *lognorm; /* (d, k): log mass of the kernel inside the range */
+    double *coef;    /* (d, k): -log sigma - log sqrt(2 pi) - lognorm */
+    double *isg;     /* (d, k): 1 / sigma */
+    double **catlw;  /* per dim: (n_choices, k) log weights, NULL for numerics */
+    /* Discrete cells with one shared kernel width (multivariate): the log mass of
+     * a cell depends only on the grid offset between the cell and the kernel
+     * centre, so it is tabulated once: lattice[j][delta + card - 1], and
+     * gidx[j*k + i] is kernel i's grid index (-1 for the prior kernel). */
+    double **lattice;
+    int *gidx;
+} tpe_est;
+
+static void tpe_est_free(tpe_est *e)
+{
+    if (e->catlw)
+        for (int j = 0; j < e->d; j++)
+            free(e->catlw[j]);
+    free(e->catlw);
+    if (e->lattice)
+        for (int j = 0; j < e->d; j++)
+            free(e->lattice[j]);
+    free(e->lattice);
+    free(e->gidx);
+    free(e->logw);
+    free(e->base);
+    free(e->cumw);
+    free(e->mu);
+    free(e->sigma);
+    free(e->lognorm);
+    free(e->coef);
+    free(e->isg);
+    memset(e, 0, sizeof *e);
+}
+
+/* Optuna's default weights for n observations in chronological order. */
+static void tpe_default_weights(int n, double *w)
+{
+    if (n < 25) {
+        for (int i = 0; i < n; i++)
+            w[i] = 1.0;
+        return;
+    }
+    int r = n - 25;
+    for (int i = 0; i < r; i++)
+        w[i] = r == 1 ? 1.0 / n : 1.0 / n + (1.0 - 1.0 / n) * i / (r - 1);
+    for (int i = r; i < n; i++)
+        w[i] = 1.0;
+}
+
+typedef struct {
+    double v;
+    int i;
+} tpe_sorted;
+
+static int cmp_sorted(const void *a, const void *b)
+{
+    const tpe_sorted *x = a, *y = b;
+    if (x->v != y->v)
+        return (x->v > y->v) - (x->v < y->v);
+    return x->i - y->i;
+}
+
+/* Univariate widths: larger gap to a sorted neighbour (k values in mu). */
+static int tpe_univariate_sigmas(const double *mu, int k, double lo, double hi,
+                                 int endpoints, double *sigma)
+{
+    tpe_sorted *srt = malloc(sizeof *srt * (size_t)k);
+    if (!srt)
+        return -1;
+    for (int i = 0; i < k; i++) {
+        srt[i].v = mu[i];
+        srt[i].i = i;
+    }
+    qsort(srt, (size_t)k, sizeof *srt, cmp_sorted);
+    for (int r = 0; r < k; r++) {
+        double left = r > 0 ? srt[r - 1].v : lo;
+        double right = r + 1 < k ? srt[r + 1].v : hi;
+        double s = fmax(srt[r].v - left, right - srt[r].v);
+        if (!endpoints && k >= 2) {
+            if (r == 0)
+                s = srt[1].v - srt[0].v;
+            else if (r == k - 1)
+                s = srt[k - 1].v - srt[k - 2].v;
+        }
+        sigma[srt[r].i] = s;
+    }
+    free(srt);
+    return 0;
+}
+
+/* Grid index of a value of a parameter with finitely many values. */
+static int tpe_grid_index(const opt_param *p, double v)
+{
+    double step = p->step > 0 ? p->step : 1.0;
+    return (int)floor((v - p->low) / step + 0.5);
+}
+
+/* Fill gidx for numeric dim j and, for discrete cells whose observation kernels
+ * share one width, the lattice of cell log masses. */
+static int tpe_fit_lattice(tpe_est *e, const opt_study *s, int j, const int *obs, int n,
+                           tpe_bounds b)
+{
+    const opt_param *p = &s->space->p[e->dims[j]];
+    int k = e->k, *gi = e->gidx + (size_t)j * k;
+    double card = opt_param_cardinality(p);
+    const double *sg = e->sigma + (size_t)j * k;
+    for (int i = 0; i < k; i++)
+        gi[i] = (i < n && card > 0 && card <= 4096)
+                    ? tpe_grid_index(p, s->trials[obs[i]].x[e->dims[j]]) : -1;
+    if (!(b.q > 0) || card <= 0 || card > 4096 || n == 0)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if (sg[i] != sg[0])
+            return 0;
+    int c = (int)card;
+    double *lat = e->lattice[j] = malloc(sizeof(double) * (size_t)(2 * c - 1));
+    if (!lat)
+        return -1;
+    double w = b.q / sg[0];
+    for (int dlt = -(c - 1); dlt <= c - 1; dlt++)
+        lat[dlt + c - 1] = log_gauss_mass((dlt - 0.5) * w, (dlt + 0.5) * w);
+    return 0;
+}
+
+/*
+ * Fit the mixture to n observations (obs[i] = trial index, chronological) over
+ * dims; n_total_dims is the size of the joint space (for the bandwidth).
+ */
+static int tpe_est_fit(tpe_est *e, const opt_study *s, const int *obs, int n, const int *dims,
+                       int d, int n_total_dims)
+{
+    const opt_sampler_config *c = &s->sc;
+    int k = n + 1;
+    memset(e, 0, sizeof *e);
+    e->k = k;
+    e->d = d;
+    e->dims = dims;
+    e->logw = malloc(sizeof(double) * (size_t)k);
+    e->base = malloc(sizeof(double) * (size_t)k);
+    e->cumw = malloc(sizeof(double) * (size_t)k);
+    e->mu = malloc(sizeof(double) * (size_t)(k * d));
+    e->sigma = malloc(sizeof(double) * (size_t)(k * d));
+    e->lognorm = malloc(sizeof(double) * (size_t)(k * d));
+    e->coef = malloc(sizeof(double) * (size_t)(k * d));
+    e->isg = malloc(sizeof(double) * (size_t)(k * d));
+    e->catlw = calloc((size_t)d, sizeof(double *));
+    e->lattice = calloc((size_t)d, sizeof(double *));
+    e->gidx = malloc(sizeof(int) * (size_t)(k * d));
+    if (!e->lattice || !e->gidx || !e->isg || !e->base ||
+        !e->logw || !e->cumw || !e->mu || !e->sigma || !e->lognorm || !e->coef || !e->catlw)
+        goto fail;
+
+    double *w = e->cumw; /* scratch for the raw weights */
+    tpe_default_weights(n, w);
+    w[n] = c->prior_weight;
+    double sum = 0;
+    for (int i = 0; i < k; i++)
+        sum += w[i];
+    double acc = 0, lsum = log(sum);
+    for (int i = 0; i < k; i++) {
+        e->logw[i] = w[i] == 1.0 ? -lsum : log(w[i]) - lsum;
+        acc += w[i] / sum;
+        e->cumw[i] = acc;
+    }
+    e->cumw[k - 1] = 1.0;
+
+    double sigma0 = c->multivariate ? 0.2 * pow(n > 1 ? n : 1, -1.0 / (n_total_dims + 4)) : 0;
+    for (int j = 0; j < d; j++) {
+        const opt_param *p = &s->space->p[dims[j]];
+        double *mu = e->mu + (size_t)j * k, *sg = e->sigma + (size_t)j * k;
+        if (p->kind == OPT_PARAM_CATEGORICAL) {
+            int nc = p->n_choices;
+            double *cl = e->catlw[j] = malloc(sizeof(double) * (size_t)(k * nc));
+            if (!cl)
+                goto fail;
+            double base = c->prior_weight / (n + 1);
+            /* an observation kernel: log((base + [ch == observed]) / (base nc + 1)) */
+            double l_off = log(base / (base * nc + 1)), l_on = log((base + 1) / (base * nc + 1));
+            for (int i = 0; i < k; i++) {
+                int obs_c = i < n ? (int)s->trials[obs[i]].x[dims[j]] : -1;
+                for (int ch = 0; ch < nc; ch++)
+                    cl[(size_t)ch * k + i] = obs_c < 0 ? -log((double)nc)
+                                                       : ch == obs_c ? l_on : l_off;
+            }
+            continue;
+        }
+        tpe_bounds b = tpe_param_bounds(p);
+        double range = b.hi - b.lo;
+        for (int i = 0; i < n; i++)
+            mu[i] = tpe_internal(p, s->trials[obs[i]].x[dims[j]]);
+        mu[n] = 0.5 * (b.lo + b.hi);
+        if (c->multivariate) {
+            for (int i = 0; i < k; i++)
+                sg[i] = sigma0 * range;
+        } else if (tpe_univariate_sigmas(mu, k, b.lo, b.hi, c->consider_endpoints, sg) < 0) {
+            goto fail;
+        }
+        double minsig = c->consider_magic_clip ? range / fmin(100.0, 1.0 + k) : TPE_EPS;
+        for (int i = 0; i < k; i++)
+            sg[i] = sg[i] < minsig ? minsig : sg[i] > range ? range : sg[i];
+        sg[n] = range;
+        double *ln = e->lognorm + (size_t)j * k, *cf = e->coef + (size_t)j * k;
+        if (tpe_fit_lattice(e, s, j, obs, n, b) < 0)
+            goto fail;
+        double *isg = e->isg + (size_t)j * k, card = opt_param_cardinality(p);
+        /* kernels on the same grid point with the same width share their mass */
+        double *memo = NULL, log_sg = 0;
+        if (card > 0 && card <= 4096 && (memo = malloc(sizeof(double) * (size_t)card)))
+            for (int c2 = 0; c2 < (int)card; c2++)
+                memo[c2] = NAN;
+        for (int i = 0; i < k; i++) {
+            int gi = e->gidx[(size_t)j * k + i];
+            int shared = memo && gi >= 0 && gi < (int)card && i < n && sg[i] == sg[0];
+            if (shared && !isnan(memo[gi])) {
+                ln[i] = memo[gi];
+            } else {
+                ln[i] = log_gauss_mass((b.lo - mu[i]) / sg[i], (b.hi - mu[i]) / sg[i]);
+                if (shared)
+                    memo[gi] = ln[i];
+            }
+            if (c->unscaled_kernels)
+                log_sg = 0.0; /* Optuna 3.1-3.4: see opt_sampler_config */
+            else if (i == 0 || sg[i] != sg[i - 1])
+                log_sg = log(sg[i]);
+            cf[i] = -log_sg - LOG_SQRT_2PI - ln[i];
+            isg[i] = 1.0 / sg[i];
+        }
+        free(memo);
+    }
+    memcpy(e->base, e->logw, sizeof(double) * (size_t)k);
+    for (int j = 0; j < d; j++) {
+        const opt_param *p = &s->space->p[dims[j]];
+        if (p->kind == OPT_PARAM_CATEGORICAL || tpe_param_bounds(p).q > 0)
+            continue;
+        const double *cf = e->coef + (size_t)j * k;
+        for (int i = 0; i < k; i++)
+            e->base[i] += cf[i];
+    }
+    return 0;
+fail:
+    tpe_est_free(e);
+    return -1;
+}
+
+/* A draw from N(mu, sigma) truncated to [lo, hi]. */
+static double tpe_truncnorm(gsl_rng *rng, double mu, double sigma, double lo, double hi)
+{
+    for (int t = 0; t < 32; t++) {
+        double v = mu + sigma * gsl_ran_gaussian_ziggurat(rng, 1.0);
+        if (v >= lo && v <= hi)
+            return v;
+    }
+    double a = (lo - mu) / sigma, b = (hi - mu) / sigma, flip = 1;
+    if (a > 0) { /* work in the left tail, where P() is accurate */
+        double t = a;
+        a = -b;
+        b = -t;
+        flip = -1;
+    }
+    double pa = gsl_cdf_ugaussian_P(a), pb = gsl_cdf_ugaussian_P(b);
+    double z = pb > pa ? gsl_cdf_ugaussian_Pinv(pa + gsl_rng_uniform(rng) * (pb - pa)) : a;
+    double v = mu + flip * sigma * z;
+    return fmin(fmax(v, lo), hi);
+}
+
+/* Value of a parameter from an internal draw, rounded and clipped like Optuna. */
+static double tpe_external(const opt_param *p, double t)
+{
+    if (p->kind == OPT_PARAM_CATEGORICAL)
+        return t;
+    if (p->log)
+        t = p->kind == OPT_PARAM_INT ? round(exp(t)) : exp(t);
+    return opt_param_snap(p, t);
+}
+
+/* m draws from the mixture; out is (m, n_params) in space order (dims only). */
+static void tpe_est_sample(const tpe_est *e, const opt_study *s, gsl_rng *rng, int m,
+                           double *out)
+{
+    int np = s->space->n;
+    for (int r = 0; r < m; r++) {
+        double u = gsl_rng_uniform(rng);
+        int lo = 0, hi = e->k - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (e->cumw[mid] > u)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        int kk = lo;
+        for (int j = 0; j < e->d; j++) {
+            const opt_param *p = &s->space->p[e->dims[j]];
+            double v;
+            if (p->kind == OPT_PARAM_CATEGORICAL) {
+                const double *cl = e->catlw[j] + kk;
+                double uu = gsl_rng_uniform(rng), a = 0;
+                int ch = p->n_choices - 1;
+                for (int q = 0; q < p->n_choices; q++) {
+                    a += exp(cl[(size_t)q * e->k]);
+                    if (a > uu) {
+                        ch = q;
+                        break;
+                    }
+                }
+                v = ch;
+            } else {
+                tpe_bounds b = tpe_param_bounds(p);
+                size_t at = (size_t)j * e->k + kk;
+                v = tpe_external(p, tpe_truncnorm(rng, e->mu[at], e->sigma[at], b.lo, b.hi));
+            }
+            out[(size_t)r * np + e->dims[j]] = v;
+        }
+    }
+}
+
+/* a[i] -= (t - mu[i])^2 / (2 sigma[i]^2): one continuous dimension's kernel log
+ * densities at t, less their constants (already in base). The body is unrolled
+ * by four so that the compiler packs it into vector instructions at -O2. */
+static void tpe_add_gauss(double *restrict a, const double *restrict mu,
+                          const double *restrict isg, double t, int k)
+{
+    int i = 0;
+    for (; i + 4 <= k; i += 4) {
+        double z0 = (t - mu[i]) * isg[i], z1 = (t - mu[i + 1]) * isg[i + 1];
+        double z2 = (t - mu[i + 2]) * isg[i + 2], z3 = (t - mu[i + 3]) * isg[i + 3];
+        a[i] -= 0.5 * z0 * z0;
+        a[i + 1] -= 0.5 * z1 * z1;
+        a[i + 2] -= 0.5 * z2 * z2;
+        a[i + 3] -= 0.5 * z3 * z3;
+    }
+    for (; i < k; i++) {
+        double z = (t - mu[i]) * isg[i];
+        a[i] -= 0.5 * z * z;
+    }
+}
+
+/* a[i] += b[i], unrolled like tpe_add_gauss. */
+static void tpe_add_row(double *restrict a, const double *restrict b, int k)
+{
+    int i = 0;
+    for (; i + 4 <= k; i += 4) {
+        a[i] += b[i];
+        a[i + 1] += b[i + 1];
+        a[i + 2] += b[i + 2];
+        a[i + 3] += b[i + 3];
+    }
+    for (; i < k; i++)
+        a[i] += b[i];
+}
+
+/* log density of the mixture at m points (rows of x, space order) into out.
+ * acc is (m, k); a discrete dimension computes each distinct value's cell masses
+ * once and shares them between the candidates that drew it. */
+static int tpe_est_logpdf(const tpe_est *e, const opt_study *s, const double *x, int m,
+                          double *out)
+{
+    int np = s->space->n, k = e->k;
+    double *acc = malloc(sizeof(double) * (size_t)k * (size_t)m);
+    double *cache = malloc(sizeof(double) * (size_t)k * (size_t)m);
+    double *keys = malloc(sizeof(double) * (size_t)m);
+    if (!acc || !cache || !keys) {
+        free(acc);
+        free(cache);
+        free(keys);
+        return -1;
+    }
+    for (int r = 0; r < m; r++)
+        memcpy(acc + (size_t)r * k, e->base, sizeof(double) * (size_t)k);
+    for (int j = 0; j < e->d; j++) {
+        const opt_param *p = &s->space->p[e->dims[j]];
+        const double *mu = e->mu + (size_t)j * k, *sg = e->sigma + (size_t)j * k;
+        tpe_bounds b = tpe_param_bounds(p);
+        int n_keys = 0;
+        for (int r = 0; r < m; r++) {
+            double v = x[(size_t)r * np + e->dims[j]], *a = acc + (size_t)r * k;
+            if (p->kind == OPT_PARAM_CATEGORICAL) {
+                tpe_add_row(a, e->catlw[j] + (size_t)(int)v * k, k);
+            } else if (b.q > 0) {
+                int u = 0;
+                while (u < n_keys && keys[u] != v)
+                    u++;
+                double *row = cache + (size_t)u * k;
+                if (u == n_keys) {
+                    const double *ln = e->lognorm + (size_t)j * k, *lat = e->lattice[j];
+                    const int *gi = e->gidx + (size_t)j * k;
+                    double t = tpe_internal(p, v);
+                    double lo = fmax(t - 0.5 * b.q, b.lo), hi = fmin(t + 0.5 * b.q, b.hi);
+                    int c1 = (int)opt_param_cardinality(p) - 1, ti = lat ? tpe_grid_index(p, v) : 0;
+                    for (int i = 0; i < k; i++)
+                        row[i] = (lat && gi[i] >= 0
+                                      ? lat[ti - gi[i] + c1]
+                                      : log_gauss_mass((lo - mu[i]) / sg[i],
+                                                       (hi - mu[i]) / sg[i])) -
+                                 ln[i];
+                    keys[n_keys++] = v;
+                }
+                tpe_add_row(a, row, k);
+            } else {
+                tpe_add_gauss(a, mu, e->isg + (size_t)j * k, tpe_internal(p, v), k);
+            }
+        }
+    }
+    for (int r = 0; r < m; r++) {
+        const double *a = acc + (size_t)r * k;
+        double mx = -INFINITY;
+        for (int i = 0; i < k; i++)
+            if (a[i] > mx)
+                mx = a[i];
+        double sum = 0;
+        /* terms below e^-25 of the largest change the sum by < k * 1.4e-11 relative */
+        if (mx > -INFINITY)
+            for (int i = 0; i < k; i++)
+                if (a[i] - mx > -25.0)
+                    sum += exp(a[i] - mx);
+        out[r] = mx > -INFINITY ? mx + log(sum) : -INFINITY;
+    }
+    free(acc);
+    free(cache);
+    free(keys);
+    return 0;
+}
+
+typedef struct {
+    double s0, s1; /* lexicographic score: smaller is better */
+    int number, idx;
+} tpe_obs;
+
+static int cmp_obs_score(const void *a, const void *b)
+{
+    const tpe_obs *x = a, *y = b;
+    if (x->s0 != y->s0)
+        return (x->s0 > y->s0) - (x->s0 < y->s0);
+    if (x->s1 != y->s1)
+        return (x->s1 > y->s1) - (x->s1 < y->s1);
+    return x->number - y->number;
+}
+
+static int cmp_obs_number(const void *a, const void *b)
+{
+    const tpe_obs *x = a, *y = b;
+    return x->number - y->number;
+}
+
+/* Score of a trial for ranking (Optuna's observation pairs); 0 to skip it. */
+static int tpe_score(const opt_study *s, const opt_trial *t, tpe_obs *o)
+{
+    double sign = opt_study_sign(s);
+    switch (t->state) {
+    case OPT_COMPLETE:
+        o->s0 = -INFINITY;
+        o->s1 = sign * t->value;
+        return 1;
+    case OPT_PRUNED: {
+        int best = -1;
+        double v = 0;
+        for (int i = 0; i < t->n_steps; i++)
+            if (t->steps[i] > best) {
+                best = t->steps[i];
+                v = t->step_values[i];
+            }
+        if (best < 0) {
+            o->s0 = 1;
+            o->s1 = 0;
+        } else {
+            o->s0 = -best;
+            o->s1 = isnan(v) ? INFINITY : sign * v;
+        }
+        return 1;
+    }
+    case OPT_RUNNING:
+        if (!s->sc.constant_liar)
+            return 0;
+        o->s0 = INFINITY;
+        o->s1 = INFINITY;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Fit l and g over dims, draw candidates from l and rank them by log l - log g:
+ * cand (m, np) and score (m) are filled. */
+static int tpe_rank(const opt_study *s, gsl_rng *rng, const int *below, int nb,
+                    const int *above, int na, const int *dims, int d, int m, double *cand,
+                    double *score)
+{
+    tpe_est l, g;
+    int rc = -1;
+    double *lg = malloc(sizeof(double) * (size_t)m);
+    if (!lg)
+        return -1;
+    if (tpe_est_fit(&l, s, below, nb, dims, d, d) < 0)
+        goto out_lg;
+    if (tpe_est_fit(&g, s, above, na, dims, d, d) < 0)
+        goto out_l;
+    tpe_est_sample(&l, s, rng, m, cand);
+    if (tpe_est_logpdf(&l, s, cand, m, score) == 0 && tpe_est_logpdf(&g, s, cand, m, lg) == 0) {
+        for (int r = 0; r < m; r++)
+            score[r] -= lg[r];
+        rc = 0;
+    }
+    tpe_est_free(&g);
+out_l:
+    tpe_est_free(&l);
+out_lg:
+    free(lg);
+    return rc;
+}
+
+int opt_sample_tpe(const opt_study *s, gsl_rng *rng, double *x, char err[256])
+{
+    int np = s->space->n, m = s->sc.n_ei_candidates, rc = -1;
+    tpe_obs *obs = malloc(sizeof *obs * (size_t)(s->n + 1));
+    int *below = malloc(sizeof(int) * (size_t)(s->n + 1));
+    int *above = malloc(sizeof(int) * (size_t)(s->n + 1));
+    double *cand = malloc(sizeof(double) * (size_t)(m * np));
+    double *score = malloc(sizeof(double) * (size_t)m);
+    int dims[OPT_MAX_PARAMS];
+    if (!obs || !below || !above || !cand || !score) {
+        snprintf(err, 256, "tpe: out of memory for %d trials", s->n);
+        goto out;
+    }
+    int n_obs = 0, n_fin = 0;
+    for (int i = 0; i < s->n; i++) {
+        tpe_obs o;
+        if (!tpe_score(s, &s->trials[i], &o))
+            continue;
+        o.number = s->trials[i].number;
+        o.idx = i;
+        obs[n_obs++] = o;
+        n_fin += o.s0 < INFINITY;
+    }
+    int n_below = (int)ceil(0.1 * n_fin);
+    if (n_below > 25)
+        n_below = 25;
+    /* chronological order, then the n_below best by score (a small insertion
+     * list: n_below <= 25) */
+    int sorted = 1;
+    for (int i = 1; i < n_obs && sorted; i++)
+        sorted = obs[i - 1].number < obs[i].number;
+    if (!sorted)
+        qsort(obs, (size_t)n_obs, sizeof *obs, cmp_obs_number);
+    tpe_obs top[25];
+    int n_top = 0;
+    for (int i = 0; i < n_obs; i++) {
+        if (n_top == n_below && (n_below == 0 || cmp_obs_score(&obs[i], &top[n_top - 1]) >= 0))
+            continue;
+        int at = n_top < n_below ? n_top++ : n_top - 1;
+        while (at > 0 && cmp_obs_score(&obs[i], &top[at - 1]) < 0) {
+            top[at] = top[at - 1];
+            at--;
+        }
+        top[at] = obs[i];
+    }
+    qsort(top, (size_t)n_top, sizeof *top, cmp_obs_number);
+    for (int i = 0; i < n_top; i++)
+        below[i] = top[i].idx;
+    int n_a = 0;
+    for (int i = 0, t = 0; i < n_obs; i++) {
+        if (t < n_top && obs[i].number == top[t].number) {
+            t++;
+            continue;
+        }
+        above[n_a++] = obs[i].idx;
+    }
+    int n_above = n_obs - n_below;
+
+    if (s->sc.multivariate) {
+        for (int j = 0; j < np; j++)
+            dims[j] = j;
+        if (tpe_rank(s, rng, below, n_below, above, n_above, dims, np, m, cand, score) < 0)
+            goto oom;
+        int discrete = opt_space_is_discrete(s->space), pick = -1;
+        for (int pass = 0; pass < 2 && pick < 0; pass++)
+            for (int r = 0; r < m; r++) {
+                if (pass == 0 && discrete && opt_study_seen(s, cand + (size_t)r * np))
+                    continue;
+                if (pick < 0 || score[r] > score[pick])
+                    pick = r;
+            }
+        memcpy(x, cand + (size_t)pick * np, sizeof(double) * (size_t)np);
+    } else {
+        for (int j = 0; j < np; j++) {
+            dims[0] = j;
+            if (tpe_rank(s, rng, below, n_below, above, n_above, dims, 1, m, cand, score) < 0)
+                goto oom;
+            int pick = 0;
+            for (int r = 1; r < m; r++)
+                if (score[r] > score[pick])
+                    pick = r;
+            x[j] = cand[(size_t)pick * np + j];
+        }
+    }
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, 256, "tpe: out of memory for %d trials", s->n);
+out:
+    free(obs);
+    free(below);
+    free(above);
+    free(cand);
+    free(score);
+    return rc;
+}

@@ -1,0 +1,16 @@
+/*
+ * load.h - reads a study from the experiment store into rep_study (model.h),
+ * through the tracker's read API.
+ */
+#ifndef REP_LOAD_H
+#define REP_LOAD_H
+
+#include "reports/model.h"
+#include "tracker/store.h"
+
+/* Loads study `name` with every trial, its per-fold values and the study's
+ * result. Returns 0, or -1 with err (an unknown study is named). The caller
+ * frees *out with rep_study_free (also after a failure, which leaves it empty). */
+int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[256]);
+
+#endif

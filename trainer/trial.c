@@ -1,0 +1,431 @@
+/*
+ * trial.c - one trial end to end over the walk-forward folds (see trial.h).
+ *
+ * Fold lifecycle inside tr_trial_run:
+ *   scaler fit (train rows) -> scaled copy -> LSTM new + fit (train, val)
+ *   -> predict test -> metrics + baselines -> value -> callback
+ *   -> next fold | PRUNED (callback non-zero) | FAIL (error: the run stops)
+ * One scaled copy of the matrix and one model per fold; the model is freed
+ * before the next fold starts.
+ */
+#include "trainer/trial.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tr_trial_config_default(tr_trial_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->target = (tr_label_spec){TR_TARGET_DIRECTION, 1, 0.0, 0};
+    cfg->gaps = TR_GAP_DROP;
+    cfg->folds = 5;
+    cfg->val_fraction = 0.15;
+    cfg->holdout_fraction = 0.15;
+    cfg->scaler = TR_SCALER_STANDARD;
+    cfg->max_epochs = 100;
+    cfg->patience = 15;
+    cfg->plateau_factor = 0.5;
+    cfg->plateau_patience = 5;
+    cfg->fee_bps = 10;
+    cfg->long_threshold = 0.55;
+    cfg->short_threshold = 0.45;
+    cfg->metric = "val_log_loss";
+}
+
+void tr_trial_data_free(tr_trial_data *d)
+{
+    tr_features_free(&d->m);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+int tr_trial_data_make(const tr_candles *c, const tr_trial_config *cfg, tr_trial_data *d,
+                       char err[256])
+{
+    memset(d, 0, sizeof *d);
+    d->candles = c;
+    if (tr_features_compute(c, cfg->features, cfg->n_features, &d->m, err) < 0)
+        return -1;
+    d->y = malloc((size_t)d->m.rows * sizeof *d->y);
+    if (!d->y) {
+        snprintf(err, 256, "out of memory for %d labels", d->m.rows);
+        goto fail;
+    }
+    if (tr_labels_make(c, d->m.first, d->m.rows, &cfg->target, d->y, err) < 0)
+        goto fail;
+    return 0;
+fail:
+    tr_trial_data_free(d);
+    return -1;
+}
+
+void tr_fold_result_free(tr_fold_result *r)
+{
+    free(r->curves.t);
+    free(r->curves.equity);
+    free(r->curves.bh_equity);
+    free(r->curves.bar_returns);
+    memset(&r->curves, 0, sizeof r->curves);
+}
+
+void tr_trial_result_free(tr_trial_result *res)
+{
+    for (int k = 0; k < res->n_folds; k++)
+        tr_fold_result_free(&res->folds[k]);
+    free(res->folds);
+    memset(res, 0, sizeof *res);
+}
+
+int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, char err[256])
+{
+    /* need: 1 = direction target only, 2 = return target only, 0 = either */
+    const struct { const char *name; double v; int need; } t[] = {
+        {"val_log_loss", r->test.log_loss, 1},
+        {"val_accuracy", r->test.accuracy, 1},
+        {"val_balanced_accuracy", r->test.balanced_accuracy, 1},
+        {"val_auc", r->test.roc_auc, 1},
+        {"val_brier", r->test.brier, 1},
+        {"val_mcc", r->test.mcc, 1},
+        {"val_mse", r->mse, 2},
+        {"val_mae", r->mae, 2},
+        {"sharpe", r->trading.sharpe, 0},
+        {"sortino", r->trading.sortino, 0},
+        {"total_return", r->trading.total_return, 0},
+        {"max_drawdown", r->trading.max_drawdown, 0},
+    };
+    int have = r->kind == TR_TARGET_DIRECTION ? 1 : 2;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (strcmp(name, t[i].name) != 0)
+            continue;
+        if (t[i].need && t[i].need != have) {
+            snprintf(err, 256, "metric '%s' needs target.kind %s", name,
+                     t[i].need == 1 ? "direction" : "return");
+            return -1;
+        }
+        *value = t[i].v;
+        return 0;
+    }
+    snprintf(err, 256, "unknown metric '%.100s'", name);
+    return -1;
+}
+
+typedef struct epoch_ctx {
+    const tr_trial_config *cfg;
+    int fold;
+} epoch_ctx;
+
+static int epoch_relay(void *user, const tr_epoch_report *r)
+{
+    epoch_ctx *e = user;
+    return e->cfg->on_epoch(e->cfg->epoch_user, e->fold, r);
+}
+
+static void nan_class(tr_class_metrics *m)
+{
+    m->accuracy = m->balanced_accuracy = m->log_loss = m->brier = m->roc_auc = m->mcc = NAN;
+}
+
+/* Trains and scores one fold f (fold index k, -1 for the final one). The scaled
+ * matrix goes to xs (rows x cols, caller's buffer). On success *model_out and
+ * *scaler_out (when not NULL) receive the fitted model and scaler. */
+static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
+                    const tr_fold *f, int k, float *xs, tr_fold_result *r, tr_lstm **model_out,
+                    tr_scaler *scaler_out, char err[256])
+{
+    const tr_candles *c = d->candles;
+    const int cols = d->m.cols, first = d->m.first, T = p->seq_len;
+    const int dir = cfg->target.kind == TR_TARGET_DIRECTION;
+    tr_scaler sc = {0};
+    tr_lstm *m = NULL;
+    float *pred = NULL;
+    double *pd = NULL, *yd = NULL, *ytr = NULL, *pos = NULL, *ret = NULL;
+    int *trade = NULL, rc = -1;
+    char why[256];
+
+    memset(r, 0, sizeof *r);
+    r->fold = k;
+    r->kind = cfg->target.kind;
+    r->n_train = f->n_train;
+    r->n_val = f->n_val;
+    r->n_test = f->n_test;
+    r->test_first = c->ts[first + f->test_begin];
+    r->test_last = c->ts[first + f->test_end - 1];
+    nan_class(&r->test);
+    nan_class(&r->majority);
+    nan_class(&r->logistic);
+    r->mse = r->mae = NAN;
+
+    if (tr_scaler_fit(&sc, cfg->scaler, d->m.x, cols, f->train_begin, f->train_end, why) < 0)
+        goto fail;
+    /* Only rows up to the end of the test span are scaled: nothing later is read. */
+    tr_scaler_apply(&sc, d->m.x, xs, f->test_end);
+
+    tr_lstm_config lc = {cols, p->units, p->layers, T, p->batch_size, (float)p->dropout,
+                         dir ? TR_HEAD_DIRECTION : TR_HEAD_RETURN, cfg->blas_threads};
+    m = tr_lstm_new(&lc, why);
+    if (!m)
+        goto fail;
+    tr_windows tw = {xs, d->y, f->train, f->n_train, T, cols};
+    tr_windows vw = {xs, d->y, f->val, f->n_val, T, cols};
+    tr_windows te = {xs, d->y, f->test, f->n_test, T, cols};
+    tr_fit_options fo;
+    tr_fit_options_default(&fo);
+    fo.batch_size = p->batch_size;
+    fo.max_epochs = cfg->max_epochs;
+    fo.lr = p->learning_rate;
+    fo.weight_decay = p->l2;
+    fo.clip_norm = p->clip_norm;
+    fo.plateau_factor = cfg->plateau_factor;
+    fo.plateau_patience = cfg->plateau_patience;
+    fo.patience = cfg->patience;
+    fo.restore_best = 1;
+    fo.init_weights = 1;
+    fo.seed = cfg->seed + (unsigned long)(k + 1);
+    epoch_ctx ectx = {cfg, k};
+    if (cfg->on_epoch) {
+        fo.on_epoch = epoch_relay;
+        fo.user = &ectx;
+    }
+    if (tr_fit(m, &tw, f->n_val > 0 ? &vw : NULL, &fo, &r->fit, why) < 0)
+        goto fail;
+
+    /* Test windows: predictions against labels. */
+    int nt = f->n_test;
+    pred = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pred);
+    pd = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pd);
+    yd = malloc((size_t)(nt + 1) * sizeof *yd);
+    ytr = malloc((size_t)(f->n_train + 1) * sizeof *ytr);
+    if (!pred || !pd || !yd || !ytr) {
+        snprintf(why, sizeof why, "out of memory");
+        goto fail;
+    }
+    if (tr_lstm_predict(m, &te, pred, why) < 0)
+        goto fail;
+    for (int i = 0; i < nt; i++) {
+        pd[i] = pred[i];
+        yd[i] = d->y[f->test[i]];
+    }
+    if (dir) {
+        if (tr_metrics_classify(pd, yd, nt, &r->test, why) < 0)
+            goto fail;
+        for (int i = 0; i < f->n_train; i++)
+            ytr[i] = d->y[f->train[i]];
+        if (tr_baseline_majority(ytr, f->n_train, yd, nt, &r->majority, why) < 0 ||
+            tr_baseline_logistic(&tw, &te, &r->logistic, NULL, why) < 0)
+            goto fail;
+    } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
+        goto fail;
+    }
+
+    /* Backtest: every bar of the test span whose next close is still in the span
+     * (bar i is held over close[i] -> close[i+1]). Bars without a usable window
+     * (too early, or spanning a dropped gap) stay flat. */
+    int nb = 0;
+    trade = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *trade);
+    pos = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pos);
+    ret = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *ret);
+    if (!trade || !pos || !ret) {
+        snprintf(why, sizeof why, "out of memory");
+        goto fail;
+    }
+    int nw = 0;
+    for (int e = f->test_begin; e + 1 < f->test_end; e++) {
+        int ok = e >= T - 1 && (cfg->gaps == TR_GAP_KEEP || !tr_candles_spans_gap(c, first + e, T));
+        ret[nb] = c->close[first + e + 1] / c->close[first + e] - 1;
+        pos[nb] = ok ? 1.0 : 0.0;     /* 1 marks a bar with a window; set below */
+        if (ok)
+            trade[nw++] = e;
+        nb++;
+    }
+    if (nb > 0) {
+        tr_windows bw = {xs, d->y, trade, nw, T, cols};
+        if (nw > 0 && tr_lstm_predict(m, &bw, pred, why) < 0)
+            goto fail;
+        tr_backtest_config bc = {cfg->fee_bps, cfg->long_threshold, cfg->short_threshold,
+                                 365.25 * 86400.0 / (double)(c->interval > 0 ? c->interval : 1)};
+        for (int i = 0, j = 0; i < nb; i++) {
+            if (pos[i] == 0)
+                continue;
+            double q = pred[j++];
+            pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
+        }
+        tr_fold_curves *cv = &r->curves;
+        if (k < 0) {   /* the final holdout fold keeps its curves for the report */
+            cv->t = malloc((size_t)(nb + 1) * sizeof *cv->t);
+            cv->equity = malloc((size_t)(nb + 1) * sizeof *cv->equity);
+            cv->bh_equity = malloc((size_t)(nb + 1) * sizeof *cv->bh_equity);
+            cv->bar_returns = malloc((size_t)nb * sizeof *cv->bar_returns);
+            if (!cv->t || !cv->equity || !cv->bh_equity || !cv->bar_returns) {
+                snprintf(why, sizeof why, "out of memory");
+                goto fail;
+            }
+            cv->n = nb;
+            for (int i = 0; i <= nb; i++)
+                cv->t[i] = c->ts[first + f->test_begin + i];
+        }
+        if (tr_metrics_trading(NULL, pos, ret, nb, &bc, &r->trading, cv->equity,
+                               cv->bar_returns, why) < 0 ||
+            tr_metrics_buy_hold(ret, nb, &bc, &r->buy_hold, cv->bh_equity, why) < 0)
+            goto fail;
+    }
+    if (tr_fold_metric(r, cfg->metric, &r->value, why) < 0)
+        goto fail;
+    if (!isfinite(r->value) && strcmp(cfg->metric, "val_auc") != 0) {
+        snprintf(why, sizeof why, "the objective %s is not finite", cfg->metric);
+        goto fail;
+    }
+    if (model_out) {
+        *model_out = m;
+        m = NULL;
+    }
+    if (scaler_out) {
+        *scaler_out = sc;
+        memset(&sc, 0, sizeof sc);
+    }
+    rc = 0;
+    goto done;
+fail:
+    tr_fold_result_free(r);
+    if (k >= 0)
+        snprintf(err, 256, "fold %d: %.230s", k, why);
+    else
+        snprintf(err, 256, "final fold: %.230s", why);
+done:
+    tr_scaler_free(&sc);
+    tr_lstm_free(m);
+    free(pred);
+    free(pd);
+    free(yd);
+    free(ytr);
+    free(pos);
+    free(ret);
+    free(trade);
+    return rc;
+}
+
+static tr_split_config split_config(const tr_trial_config *cfg, const tr_trial_params *p)
+{
+    tr_split_config sc = {cfg->folds, cfg->rolling, cfg->val_fraction, cfg->holdout_fraction,
+                          cfg->embargo, p->seq_len, cfg->target.horizon,
+                          cfg->gaps == TR_GAP_KEEP};
+    return sc;
+}
+
+int tr_trial_run(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
+                 tr_fold_fn on_fold, void *user, tr_trial_result *res, char err[256])
+{
+    memset(res, 0, sizeof *res);
+    tr_split s = {0};
+    float *xs = NULL;
+    tr_split_config sc = split_config(cfg, p);
+    if (tr_split_make(&sc, d->m.rows, d->y, d->candles->segment + d->m.first, &s, err) < 0)
+        goto fail;
+    res->folds = calloc((size_t)s.n_folds, sizeof *res->folds);
+    xs = malloc((size_t)d->m.rows * (size_t)d->m.cols * sizeof *xs);
+    if (!res->folds || !xs) {
+        snprintf(err, 256, "out of memory for a trial over %d rows", d->m.rows);
+        goto fail;
+    }
+    double sum = 0;
+    for (int k = 0; k < s.n_folds; k++) {
+        tr_fold_result *r = &res->folds[k];
+        /* An empty fold fails when it is reached, so a pruned trial never sees it. */
+        if (s.folds[k].n_train < 1 || s.folds[k].n_test < 1) {
+            snprintf(err, 256, "validation: fold %d has %d training and %d test samples; use "
+                     "fewer folds or a shorter seq_len", k, s.folds[k].n_train,
+                     s.folds[k].n_test);
+            goto fail;
+        }
+        if (run_fold(d, cfg, p, &s.folds[k], k, xs, r, NULL, NULL, err) < 0)
+            goto fail;
+        res->n_folds = k + 1;
+        sum += r->value;
+        res->objective = sum / res->n_folds;
+        if (on_fold && on_fold(user, k, r->value, r) != 0) {
+            res->pruned = 1;
+            break;
+        }
+    }
+    tr_split_free(&s);
+    free(xs);
+    return 0;
+fail:
+    tr_split_free(&s);
+    free(xs);
+    return -1;
+}
+
+int tr_trial_final(const tr_trial_data *d, const tr_trial_config *cfg,
+                   const tr_trial_params *p, tr_fold_result *out, tr_lstm **model,
+                   tr_scaler *scaler, char err[256])
+{
+    tr_split s = {0};
+    tr_fold f = {0};
+    float *xs = NULL;
+    int rc = -1;
+    tr_split_config sc = split_config(cfg, p);
+    if (tr_split_make(&sc, d->m.rows, d->y, d->candles->segment + d->m.first, &s, err) < 0 ||
+        tr_split_final_fold(&sc, &s, d->y, d->candles->segment + d->m.first, &f, err) < 0)
+        goto done;
+    xs = malloc((size_t)d->m.rows * (size_t)d->m.cols * sizeof *xs);
+    if (!xs) {
+        snprintf(err, 256, "out of memory for the final fold");
+        goto done;
+    }
+    rc = run_fold(d, cfg, p, &f, -1, xs, out, model, scaler, err);
+done:
+    tr_fold_free(&f);
+    tr_split_free(&s);
+    free(xs);
+    return rc;
+}
+
+int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                        const tr_scaler *scaler, tr_model_meta *meta, char err[256])
+{
+    if (scaler->n_features != d->m.cols) {
+        snprintf(err, 256, "the scaler has %d columns, the features %d", scaler->n_features,
+                 d->m.cols);
+        return -1;
+    }
+    if (tr_model_meta_alloc(meta, d->m.cols, err) < 0)
+        return -1;
+    int bad = 0;
+    for (int j = 0; j < d->m.cols; j++) {
+        bad |= tr_model_meta_set_string(&meta->feature_names[j], d->m.col_names[j]);
+        meta->scaler_center[j] = (float)scaler->center[j];
+        meta->scaler_scale[j] = (float)scaler->scale[j];
+    }
+    bad |= tr_model_meta_set_string(&meta->target_kind, cfg->target.kind == TR_TARGET_DIRECTION
+                                                            ? "direction" : "return");
+    bad |= tr_model_meta_set_string(&meta->scaler_kind, tr_scaler_name(scaler->kind));
+    meta->horizon = cfg->target.horizon;
+    meta->deadband = (float)cfg->target.deadband;
+    meta->seq_len = seq_len;
+    if (bad) {
+        tr_model_meta_free(meta);
+        snprintf(err, 256, "out of memory for the model metadata");
+        return -1;
+    }
+    return 0;
+}
+
+char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                      char err[256])
+{
+    tr_trial_params p = {.seq_len = seq_len};
+    tr_split_config sc = split_config(cfg, &p);
+    tr_split s = {0};
+    char *text = NULL;
+    if (tr_split_make(&sc, d->m.rows, d->y, d->candles->segment + d->m.first, &s, err) < 0 ||
+        tr_split_check(&s, err) < 0)
+        goto done;
+    text = tr_split_describe(&s, d->candles->ts + d->m.first);
+    if (!text)
+        snprintf(err, 256, "out of memory");
+done:
+    tr_split_free(&s);
+    return text;
+}

@@ -1,0 +1,161 @@
+/*
+ * trial.h - one trial of a study, end to end: the spec's data settings and a
+ * point of the search space in, per-fold metrics and the objective out.
+ *
+ *   tr_trial_data_make (once per study: candles -> features -> labels)
+ *   tr_trial_run (per trial):
+ *     split (seq_len is a parameter) -> for each fold k:
+ *       scaler fit on the fold's training rows -> scaled copy of the matrix
+ *       -> LSTM fit on the training windows, early stopping on the validation
+ *       windows -> predict the test span -> classification / regression metrics,
+ *       backtest and buy-and-hold, baselines -> objective value of fold k
+ *       -> callback(k, value): non-zero prunes (the trial stops)
+ *     objective = mean of the fold values
+ *   tr_trial_final (after the search, for the chosen parameters): train on all
+ *     search rows, evaluate once on the holdout, hand back model + scaler.
+ *
+ * The metric names are the spec's (experiments/spec.c exp_metric_names):
+ * "val_*" metrics are scored on each fold's walk-forward test span (out of
+ * sample); the trial never reads the holdout (tests/trainer/test_trial.c).
+ */
+#ifndef TR_TRIAL_H
+#define TR_TRIAL_H
+
+#include "trainer/candles.h"
+#include "trainer/features.h"
+#include "trainer/fit.h"
+#include "trainer/labels.h"
+#include "trainer/lstm.h"
+#include "trainer/metrics.h"
+#include "trainer/model_file.h"
+#include "trainer/scaler.h"
+#include "trainer/split.h"
+
+/* The spec-level settings of a trial (everything but the searched params). */
+typedef struct tr_trial_config {
+    const char *const *features;   /* n_features feature texts ("rsi:14") */
+    int n_features;
+    tr_label_spec target;
+    tr_gap_policy gaps;            /* windows spanning a candle gap: drop (default)/keep */
+    /* validation */
+    int folds;
+    int rolling;                   /* 0 expanding, 1 rolling */
+    double val_fraction, holdout_fraction;
+    int embargo;
+    tr_scaler_kind scaler;
+    /* training */
+    int max_epochs, patience;
+    double plateau_factor;         /* ReduceLROnPlateau; 0 = off */
+    int plateau_patience;
+    int blas_threads;              /* 0 = 1 */
+    unsigned long seed;            /* fold k trains with seed + k */
+    /* backtest */
+    double fee_bps, long_threshold, short_threshold;
+    /* the objective: one of exp_metric_names ("val_log_loss", "sharpe", ...) */
+    const char *metric;
+    /* optional: after every epoch of every fold; non-zero stops that fit */
+    int (*on_epoch)(void *user, int fold, const tr_epoch_report *r);
+    void *epoch_user;
+} tr_trial_config;
+
+/* Fills the spec's defaults (DESIGN.md): direction horizon 1, 5 expanding folds,
+ * val 0.15, holdout 0.15, standard scaler, 100 epochs, patience 15, plateau
+ * 0.5/5, fee 10 bps, thresholds 0.55/0.45, metric val_log_loss. features stays
+ * NULL. */
+void tr_trial_config_default(tr_trial_config *cfg);
+
+/* One point of the search space. */
+typedef struct tr_trial_params {
+    int seq_len, units, layers;
+    double dropout, learning_rate;
+    int batch_size;
+    double l2, clip_norm;
+} tr_trial_params;
+
+/* Per-bar backtest curves of a fold (filled by tr_trial_final only; the
+ * search's folds leave them empty). Owned by the fold result. */
+typedef struct tr_fold_curves {
+    int n;                 /* bars held */
+    int64_t *t;            /* (n+1) candle open times; bar i runs from t[i] to t[i+1] */
+    double *equity;        /* (n+1) the model's equity, net of fees, from 1 */
+    double *bh_equity;     /* (n+1) buy-and-hold equity from 1 */
+    double *bar_returns;   /* (n) the model's net return of each bar */
+} tr_fold_curves;
+
+/* Everything measured on one fold. Classification fields and baselines are
+ * NaN for the return target; mse/mae are NaN for direction. */
+typedef struct tr_fold_result {
+    int fold;                       /* 0-based; -1 for the final holdout fold */
+    tr_target_kind kind;
+    int n_train, n_val, n_test;     /* samples */
+    int64_t test_first, test_last;  /* candle times of the test span's first/last row */
+    tr_fit_result fit;
+    tr_class_metrics test;          /* LSTM on the test windows */
+    double mse, mae;
+    tr_trading_metrics trading, buy_hold;   /* over the test span's bars */
+    tr_class_metrics majority, logistic;    /* baselines on the same test windows */
+    double value;                   /* the objective metric on this fold */
+    tr_fold_curves curves;          /* final fold only; free with tr_fold_result_free */
+} tr_fold_result;
+
+/* Frees what a fold result owns (its curves); safe on a zeroed struct. */
+void tr_fold_result_free(tr_fold_result *r);
+
+/* Per-fold report; a non-zero return prunes the trial after this fold. */
+typedef int (*tr_fold_fn)(void *user, int fold, double value, const tr_fold_result *r);
+
+typedef struct tr_trial_result {
+    int n_folds;                    /* folds completed */
+    tr_fold_result *folds;          /* (n_folds); free with tr_trial_result_free */
+    double objective;               /* mean of folds[].value */
+    int pruned;                     /* the callback stopped the trial */
+} tr_trial_result;
+
+/* The prepared data of a study: features and labels of the candles. Keeps a
+ * pointer to c (which must outlive it). Free with tr_trial_data_free. */
+typedef struct tr_trial_data {
+    const tr_candles *candles;
+    tr_feature_matrix m;
+    float *y;                       /* (m.rows) labels, NaN = none */
+} tr_trial_data;
+
+int tr_trial_data_make(const tr_candles *c, const tr_trial_config *cfg, tr_trial_data *d,
+                       char err[256]);
+void tr_trial_data_free(tr_trial_data *d);
+
+/* The value of a named metric in a fold result; -1 with err for an unknown name
+ * or one that does not apply to the target. */
+int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, char err[256]);
+
+/* Runs the walk-forward folds (see the top of this file). Returns 0 (also when
+ * pruned), or a negative error with err naming the fold and what failed; on
+ * error res still holds the folds completed. The caller frees res with
+ * tr_trial_result_free. */
+int tr_trial_run(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
+                 tr_fold_fn on_fold, void *user, tr_trial_result *res, char err[256]);
+
+/* The final evaluation: trains on the search rows, tests once on the holdout.
+ * *model (caller frees with tr_lstm_free) and *scaler (tr_scaler_free) are
+ * handed back for the model file when not NULL. Returns 0 or negative + err. */
+int tr_trial_final(const tr_trial_data *d, const tr_trial_config *cfg,
+                   const tr_trial_params *p, tr_fold_result *out, tr_lstm **model,
+                   tr_scaler *scaler, char err[256]);
+
+void tr_trial_result_free(tr_trial_result *res);
+
+/* The walk-forward layout a trial with windows of seq_len rows would use, as
+ * text (dates and row/sample counts per span, then the holdout; see
+ * tr_split_describe). NULL with err when the split is impossible or a fold is
+ * empty. The caller frees the text with free(). */
+char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                      char err[256]);
+
+/* Fills *meta (caller frees with tr_model_meta_free) for tr_model_save from the
+ * prepared data, the config, the model's seq_len and the fitted scaler: one
+ * entry per model input column, named by its column ("rsi:14",
+ * "hour_of_day.sin"; strip ".sin"/".cos" to get the spec's feature back).
+ * Returns 0 or -1 with err. */
+int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
+                        const tr_scaler *scaler, tr_model_meta *meta, char err[256]);
+
+#endif
