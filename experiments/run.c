@@ -782,7 +782,10 @@ static int launched_by_mpi(void)
 
 /* Rank 0 (or the only process): everything up to the first trial. Exit code on
  * failure, 0 when the coordinator is ready. */
-static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text)
+/* Loads the spec and its data, then opens the store and the study: bad data is
+ * refused before the store is created or a study row is written. */
+static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
+                      exp_data **data)
 {
     exp_errors errs = {0};
     if (exp_spec_load(opt->spec_path, spec, &errs)) {
@@ -798,6 +801,10 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
     c->n_target = spec->search.n_trials;
     if (build_space(spec, &c->space, c->err)) {
         exp_cli_error(opt->spec_path, "search.space: %s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    if (exp_data_load(spec, data, c->err)) {
+        exp_cli_error("data", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
     c->store = trk_store_open(opt->db_path, TRK_CREATE, c->err);
@@ -881,11 +888,7 @@ int exp_run_main(const exp_run_options *opt)
     char err[256] = "";
 
     if (rank == 0) {
-        code = coord_open(&c, opt, &spec, &spec_text);
-        if (code == 0 && exp_data_load(&spec, &data, err)) {
-            exp_cli_error(spec.data.path ? spec.data.path : opt->spec_path, "%s", err);
-            code = EXP_EXIT_INPUT;
-        }
+        code = coord_open(&c, opt, &spec, &spec_text, &data);
     }
     if (mpi && exp_data_share(&code, &spec_text, &data, &spec, rank, err)) {
         if (rank == 0)
