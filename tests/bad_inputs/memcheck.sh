@@ -6,7 +6,8 @@
 #        spec, studies/trials/export on a small store when the helper is given
 #        as $2);
 #   run: a small end-to-end study (builtin objective, then a 2-trial LSTM study
-#        on synthetic candles) and `trials` over its store.
+#        on synthetic candles), then trials, best --export, predict with the
+#        exported model, and report over its store.
 # Declared in meson only for the plain build (valgrind cannot run ASan code).
 set -u
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
@@ -21,7 +22,7 @@ vg() {  # vg NAME ARGS...: one seqtune command under memcheck
   local name=$1; shift
   valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-    --track-origins=yes --log-file="$tmp/vg.$name.log" "$bin" "$@" >"$tmp/out.$name" 2>"$tmp/err.$name"
+    --log-file="$tmp/vg.$name.log" "$bin" "$@" >"$tmp/out.$name" 2>"$tmp/err.$name"
   local rc=$?
   if [ "$rc" -eq 99 ] || grep -qE 'Invalid (read|write|free)|uninitialised|definitely lost: [1-9]|indirectly lost: [1-9]' "$tmp/vg.$name.log"; then
     echo "FAIL $name: memcheck errors"; grep -E '^==[0-9]+== ' "$tmp/vg.$name.log" | head -40
@@ -32,12 +33,11 @@ vg() {  # vg NAME ARGS...: one seqtune command under memcheck
 }
 case $mode in
 cli)
-  vg synth synth -o "$tmp/c.csv" --bars 2000 --seed 3
+  vg synth synth -o "$tmp/c.csv" --bars 500 --seed 3
   vg validate validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/good.json"
   vg validate_bad validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/low_ge_high.json"
   if [ -n "$mkstore" ] && [ -x "$mkstore" ]; then
     "$mkstore" "$tmp/s.db" || { echo "FAIL: store helper"; exit 1; }
-    vg studies studies --db "$tmp/s.db"
     vg trials trials --db "$tmp/s.db" --study s --filter "params.units >= 32 and tags.note = 'slow'" --order-by "metrics.val_loss desc"
     vg export export --db "$tmp/s.db" --study s --format json -o "$tmp/e.json"
     vg filter_bad trials --db "$tmp/s.db" --study s --filter "state = 'x"
@@ -64,6 +64,9 @@ JSON
 JSON
   vg run_lstm run "$tmp/lstm.json" --db "$tmp/r.db" --quiet
   vg trials_after_run trials --db "$tmp/r.db" --study vg-lstm
+  vg best_export best --db "$tmp/r.db" --study vg-lstm --export "$tmp/m.stm"
+  vg predict predict --model "$tmp/m.stm" --data "$tmp/candles.csv" -o "$tmp/signals.csv"
+  vg report report --db "$tmp/r.db" --study vg-lstm --study vg-branin -o "$tmp/r.html"
   ;;
 *) echo "usage: memcheck.sh cli|run [MKSTORE]"; exit 1 ;;
 esac
