@@ -31,6 +31,7 @@
 #include "tracker/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <mpi.h>
@@ -38,7 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +90,7 @@ typedef struct running_trial {
 } running_trial;
 
 typedef struct coord {
+    int lock_fd;              /* flock'd while this process coordinates the study */
     const exp_spec *spec;
     trk_store *store;
     int64_t study_id;
@@ -780,6 +784,44 @@ static int launched_by_mpi(void)
            getenv("PMI_SIZE");
 }
 
+/*
+ * One coordinator per study: an exclusive flock on <artifact root>/<study name>.lock
+ * (the kernel releases it when the process ends, even by SIGKILL). A second
+ * `seqtune run --resume` while the first job still runs is refused instead of
+ * two coordinators writing the same trials. 0, or -1 with err.
+ */
+static int study_lock(coord *c, const char *name, char err[256])
+{
+    char path[4096];
+    const char *root = trk_store_artifact_root(c->store);
+    if (mkdir(root, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, 256, "%.200s: %s", root, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s.lock", root, name);   /* names are [A-Za-z0-9._-] */
+    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (c->lock_fd < 0) {
+        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "?";
+        ssize_t n = pread(c->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 1] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        snprintf(err, 256, "study '%.100s' is being run by another seqtune process (pid %s); "
+                 "stop it first", name, pid);
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(c->lock_fd, 0) != 0 || pwrite(c->lock_fd, pid, (size_t)len, 0) != len) {
+        snprintf(err, 256, "%.200s: cannot write the lock", path);
+        return -1;
+    }
+    return 0;
+}
+
 /* Rank 0 (or the only process): everything up to the first trial. Exit code on
  * failure, 0 when the coordinator is ready. */
 /* Loads the spec and its data, then opens the store and the study: bad data is
@@ -810,6 +852,10 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
     c->store = trk_store_open(opt->db_path, TRK_CREATE, c->err);
     if (!c->store) {
         exp_cli_error(opt->db_path, "%s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    if (study_lock(c, spec->name, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
     }
     int existed = 0;
@@ -847,6 +893,8 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
 
 static void coord_close(coord *c)
 {
+    if (c->lock_fd >= 0)
+        close(c->lock_fd);
     opt_study_free(c->opt);
     opt_space_free(c->space);
     trk_store_close(c->store);
@@ -882,6 +930,7 @@ int exp_run_main(const exp_run_options *opt)
     memset(&spec, 0, sizeof spec);
     coord c;
     memset(&c, 0, sizeof c);
+    c.lock_fd = -1;
     char *spec_text = NULL;
     exp_data *data = NULL;
     exp_objective *obj = NULL;
