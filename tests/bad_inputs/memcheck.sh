@@ -18,8 +18,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export OPENBLAS_NUM_THREADS=1
 failures=0
-vg() {  # vg NAME ARGS...: one seqtune command under memcheck
-  local name=$1; shift
+vg() {  # vg NAME WANT_EXIT ARGS...: one seqtune command under memcheck
+  local name=$1 want=$2; shift 2
   valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     --log-file="$tmp/vg.$name.log" "$bin" "$@" >"$tmp/out.$name" 2>"$tmp/err.$name"
@@ -27,20 +27,24 @@ vg() {  # vg NAME ARGS...: one seqtune command under memcheck
   if [ "$rc" -eq 99 ] || grep -qE 'Invalid (read|write|free)|uninitialised|definitely lost: [1-9]|indirectly lost: [1-9]' "$tmp/vg.$name.log"; then
     echo "FAIL $name: memcheck errors"; grep -E '^==[0-9]+== ' "$tmp/vg.$name.log" | head -40
     failures=$((failures + 1))
+  elif [ "$rc" -ne "$want" ]; then
+    echo "FAIL $name: exit $rc, expected $want"; head -5 "$tmp/err.$name"
+    failures=$((failures + 1))
   else
     echo "ok $name (exit $rc; $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$tmp/vg.$name.log"))"
   fi
 }
 case $mode in
 cli)
-  vg synth synth -o "$tmp/c.csv" --bars 500 --seed 3
-  vg validate validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/good.json"
-  vg validate_bad validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/low_ge_high.json"
+  vg synth 0 synth -o "$tmp/c.csv" --bars 500 --seed 3
+  sed "s#\"../candles/good.csv\"#\"$tmp/c.csv\"#" "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/good.json" >"$tmp/good.json"
+  vg validate 0 validate "$tmp/good.json"
+  vg validate_bad 2 validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/low_ge_high.json"
   if [ -n "$mkstore" ] && [ -x "$mkstore" ]; then
     "$mkstore" "$tmp/s.db" || { echo "FAIL: store helper"; exit 1; }
-    vg trials trials --db "$tmp/s.db" --study s --filter "params.units >= 32 and tags.note = 'slow'" --order-by "metrics.val_loss desc"
-    vg export export --db "$tmp/s.db" --study s --format json -o "$tmp/e.json"
-    vg filter_bad trials --db "$tmp/s.db" --study s --filter "state = 'x"
+    vg trials 0 trials --db "$tmp/s.db" --study s --filter "params.units >= 32 and tags.note = 'slow'" --order-by "metrics.val_loss desc"
+    vg export 0 export --db "$tmp/s.db" --study s --format json -o "$tmp/e.json"
+    vg filter_bad 2 trials --db "$tmp/s.db" --study s --filter "state = 'x"
   fi
   ;;
 run)
@@ -52,7 +56,7 @@ run)
   "space": {"x1": {"type": "float", "low": -5, "high": 10},
             "x2": {"type": "float", "low": 0, "high": 15}}}}
 JSON
-  vg run_branin run "$tmp/branin.json" --db "$tmp/r.db" --quiet
+  vg run_branin 0 run "$tmp/branin.json" --db "$tmp/r.db" --quiet
   "$bin" synth -o "$tmp/candles.csv" --bars 600 --seed 5 >/dev/null || exit 1
   cat >"$tmp/lstm.json" <<'JSON'
 {"name": "vg-lstm", "data": {"path": "candles.csv"}, "features": ["log_return", "rsi:14"],
@@ -62,11 +66,11 @@ JSON
   "space": {"units": {"type": "int", "low": 4, "high": 8},
             "seq_len": {"type": "int", "low": 8, "high": 12}}}}
 JSON
-  vg run_lstm run "$tmp/lstm.json" --db "$tmp/r.db" --quiet
-  vg trials_after_run trials --db "$tmp/r.db" --study vg-lstm
-  vg best_export best --db "$tmp/r.db" --study vg-lstm --export "$tmp/m.stm"
-  vg predict predict --model "$tmp/m.stm" --data "$tmp/candles.csv" -o "$tmp/signals.csv"
-  vg report report --db "$tmp/r.db" --study vg-lstm --study vg-branin -o "$tmp/r.html"
+  vg run_lstm 0 run "$tmp/lstm.json" --db "$tmp/r.db" --quiet
+  vg trials_after_run 0 trials --db "$tmp/r.db" --study vg-lstm
+  vg best_export 0 best --db "$tmp/r.db" --study vg-lstm --export "$tmp/m.stm"
+  vg predict 0 predict --model "$tmp/m.stm" --data "$tmp/candles.csv" -o "$tmp/signals.csv"
+  vg report 0 report --db "$tmp/r.db" --study vg-lstm --study vg-branin -o "$tmp/r.html"
   ;;
 *) echo "usage: memcheck.sh cli|run [MKSTORE]"; exit 1 ;;
 esac
