@@ -58,7 +58,8 @@ static const char CSS[] =
     ".st{font-weight:600}.sC .st,.st.C{color:#0072B2}.sP .st,.st.P{color:#B07000}"
     ".sF .st,.st.F{color:#D55E00}.sR .st,.st.R{color:#666}"
     ".note{color:#555;font-size:12px}.lg{cursor:pointer}svg.chart{max-width:100%;height:auto}"
-    "input.filter{margin:4px 0;padding:3px 6px;width:320px}";
+    "input.filter{margin:4px 0;padding:3px 6px;width:320px}"
+    ".layout{white-space:pre-wrap;font:12px/1.35 ui-monospace,monospace}";
 
 static const char JS_ERRORS[] =
     "window.addEventListener('error',function(e){document.documentElement."
@@ -360,7 +361,9 @@ static void section_summary(rep_buf *b, const view *v)
     fmt_time(s->data_end, t2);
     rep_buf_printf(b, "<br>%s \xE2\x80\x93 %s</td></tr>", t1, t2);
     kv_row(b, "Fold layout");
+    rep_buf_put(b, "<div class=\"layout\">");
     rep_buf_esc(b, s->fold_layout ? s->fold_layout : "");
+    rep_buf_put(b, "</div>");
     if (s->n_folds > 0 && s->folds) {
         rep_buf_put(b, "<table><thead><tr><th>fold</th><th>train</th><th>test</th></tr></thead><tbody>");
         for (int f = 0; f < s->n_folds; f++) {
@@ -426,14 +429,29 @@ static void metric_row(rep_buf *b, const char *name, const char *fmt, double sca
     rep_buf_put(b, "</tr>");
 }
 
+/* A parameter's stored text, shortened to 6 significant digits when it is a long
+ * number (0.0012264029030740026 -> 0.0012264); other text escaped as is. */
+static void param_esc(rep_buf *b, const rep_param *pa)
+{
+    const char *txt = pa && pa->text ? pa->text : "";
+    char *end = NULL;
+    double x = strtod(txt, &end);
+    if (*txt && end && *end == '\0' && isfinite(x) && strlen(txt) > 8)
+        rep_buf_num(b, "%.6g", x);
+    else
+        rep_buf_esc(b, txt);
+}
+
 static void params_table(rep_buf *b, const rep_trial *t)
 {
     rep_buf_put(b, "<table><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>");
     for (int p = 0; p < t->n_params; p++) {
         rep_buf_put(b, "<tr><td>");
         rep_buf_esc(b, t->params[p].key);
-        rep_buf_put(b, "</td><td class=\"n\">");
+        rep_buf_put(b, "</td><td class=\"n\" title=\"");
         rep_buf_esc(b, t->params[p].text);
+        rep_buf_put(b, "\">");
+        param_esc(b, &t->params[p]);
         rep_buf_put(b, "</td></tr>");
     }
     rep_buf_put(b, "</tbody></table>");
@@ -526,7 +544,7 @@ static void trial_tip(void *ctx, int i, rep_buf *b)
         rep_buf_put(b, p ? ", " : "\n");
         rep_buf_esc(b, t->params[p].key);
         rep_buf_put(b, "=");
-        rep_buf_esc(b, t->params[p].text);
+        param_esc(b, &t->params[p]);
     }
 }
 
@@ -1017,12 +1035,31 @@ static void section_intermediate(rep_buf *b, const view *v)
         }
         rep_chart_series_end(&c);
     }
+    /* A dot where each pruned trial stopped: a trial pruned after its first fold
+     * has a one-point line, which would otherwise not show at all. */
+    double *px = malloc(sizeof *px * (size_t)(nt > 0 ? nt : 1));
+    double *py = malloc(sizeof *py * (size_t)(nt > 0 ? nt : 1));
+    int npr = 0;
+    for (int i = 0; px && py && i < nt; i++) {
+        const rep_trial *t = &s->trials[i];
+        if (t->state != REP_PRUNED || t->n_steps <= 0 || !t->steps)
+            continue;
+        int f = t->n_steps - 1;
+        while (f > 0 && !isfinite(t->steps[f]))
+            f--;
+        px[npr] = f;
+        py[npr++] = t->steps[f];
+    }
+    if (npr > 0)
+        rep_chart_scatter(&c, px, py, npr, COLOR_PRUNED, 3.0, 0.9, NULL, NULL, "pruned here");
+    free(px);
+    free(py);
     rep_chart_legend(&c, gname, gcol, 3);
     rep_chart_end(&c);
     rep_buf_printf(b, "<p class=\"note\">%d of %d trials with per-fold values drawn", drawn, nwith);
     if (stride > 1)
         rep_buf_printf(b, " (every %d-th trial of each state)", stride);
-    rep_buf_put(b, "; a pruned trial's line stops at the fold where it was stopped.</p>");
+    rep_buf_put(b, "; a pruned trial's line stops at the fold where it was stopped (dot).</p>");
     free(xs);
     rep_buf_put(b, "</section>\n");
 }
@@ -1053,9 +1090,14 @@ static void section_trials(rep_buf *b, const view *v)
         rep_buf_num(b, "%.6g", t->value);
         for (int j = 0; j < v->np; j++) {
             const rep_param *pa = trial_param(t, v->keys[j]);
-            rep_buf_put(b, "<td>");
-            if (pa)
+            if (pa) {
+                rep_buf_put(b, "<td title=\"");
                 rep_buf_esc(b, pa->text);
+                rep_buf_put(b, "\">");
+                param_esc(b, pa);
+            } else {
+                rep_buf_put(b, "<td>");
+            }
         }
         rep_buf_put(b, "<td>");
         rep_buf_num(b, "%.1f", t->finished - t->started);
@@ -1270,7 +1312,7 @@ static void section_compare(rep_buf *b, const view *vs, int n)
                     rep_buf_put(b, ", ");
                 rep_buf_esc(b, t->params[p].key);
                 rep_buf_put(b, "=");
-                rep_buf_esc(b, t->params[p].text);
+                param_esc(b, &t->params[p]);
             }
         }
         double nan = NAN;
