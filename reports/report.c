@@ -259,6 +259,17 @@ static int view_build(view *v, const rep_study *s, int k, char err[256])
                 v->categorical[j] = 1;
         }
     }
+    /* The spec's type wins: a categorical of numbers (batch_size [32, 64]) is
+     * drawn as categories, as Optuna does, not on a numeric axis. */
+    v->spec = s->spec_json ? cJSON_Parse(s->spec_json) : NULL;
+    cJSON *space = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(v->spec, "search"), "space");
+    for (int j = 0; j < v->np; j++) {
+        cJSON *ty = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "type");
+        if (cJSON_IsString(ty) && strcmp(ty->valuestring, "categorical") == 0)
+            v->categorical[j] = 1;
+    }
     /* Categories in order of appearance. */
     for (int j = 0; j < v->np; j++) {
         if (!v->categorical[j])
@@ -278,9 +289,6 @@ static int view_build(view *v, const rep_study *s, int k, char err[256])
                 v->cats[j][v->ncats[j]++] = txt;
         }
     }
-    v->spec = s->spec_json ? cJSON_Parse(s->spec_json) : NULL;
-    cJSON *space = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(v->spec, "search"), "space");
     for (int j = 0; j < v->np; j++) {
         cJSON *lg = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "log");
@@ -698,6 +706,13 @@ static int complete_trials(const view *v, int **out)
     return n;
 }
 
+/* The size of PED-ANOVA's top set for m trials, as in importance.c. */
+static int ped_top_count(int m)
+{
+    int top = (int)ceil(REP_PED_TOP_QUANTILE * m);
+    return top < 2 ? 2 : top;
+}
+
 static void section_importance(rep_buf *b, const view *v)
 {
     section_open(b, "importance", v->k, "Parameter importance", v->s);
@@ -765,10 +780,14 @@ static void section_importance(rep_buf *b, const view *v)
         free(vals);
         rep_buf_printf(b, "<p class=\"note\">Method: PED-ANOVA (Watanabe et al. 2023) on %d "
                        "complete trials: Pearson divergence between the parameter's density "
-                       "among the best %.0f%% of trials and among all trials (Gaussian kernel "
-                       "density on 100 cells for numbers, log10 scale for log-scaled "
-                       "parameters; smoothed frequencies for categories), normalised to sum 1."
-                       "</p>", m, REP_PED_TOP_QUANTILE * 100);
+                       "among the best %.0f%% of trials (at least 2; here %d of %d) and among "
+                       "all trials (Gaussian kernel density on 100 cells for numbers, log10 "
+                       "scale for log-scaled parameters; smoothed frequencies for categories), "
+                       "normalised to sum 1.", m, REP_PED_TOP_QUANTILE * 100, ped_top_count(m), m);
+        if (m < 20)
+            rep_buf_put(b, " <b>Few trials:</b> with so small a top set this ranking is rough; "
+                        "treat it as a hint, not a measurement.");
+        rep_buf_put(b, "</p>");
     }
 done:
     rep_buf_put(b, "</section>\n");
@@ -784,6 +803,16 @@ static double jitter(int number)
 {
     unsigned h = (unsigned)number * 2654435761u;
     return ((h >> 8) % 1000) / 1000.0 * 0.4 - 0.2;
+}
+
+/* 1 when the spec declares parameter j an int (slice ticks at whole numbers). */
+static int param_is_int(const view *v, int j)
+{
+    cJSON *space = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(v->spec, "search"), "space");
+    cJSON *ty = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "type");
+    return cJSON_IsString(ty) && strcmp(ty->valuestring, "int") == 0;
 }
 
 static void section_slices(rep_buf *b, const view *v)
@@ -816,6 +845,7 @@ static void section_slices(rep_buf *b, const view *v)
         rep_chart_init(&c, b, id, 360, 250, v->categorical[j] ? REP_AXIS_CATEGORY
                        : v->logscale[j] ? REP_AXIS_LOG : REP_AXIS_LINEAR, REP_AXIS_LINEAR);
         c.ml = 56;
+        c.x_integer = param_is_int(v, j);
         if (v->categorical[j]) {
             c.xcats = v->cats[j];
             c.n_xcats = v->ncats[j];
@@ -907,7 +937,7 @@ static void section_parallel(rep_buf *b, const view *v)
     for (int j = 0; j < v->np; j++)
         if (v->categorical[j]) {
             lo[j] = 0;
-            hi[j] = v->ncats[j] > 1 ? v->ncats[j] - 1 : 1;
+            hi[j] = v->ncats[j] > 1 ? v->ncats[j] - 1 : 0; /* one value: mid-axis */
         }
     const int W = REP_CHART_W, H = 380, L = 50, R = W - 50, T = 40, B = H - 40;
     double dx = na > 1 ? (double)(R - L) / (na - 1) : 0;
