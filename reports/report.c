@@ -450,6 +450,38 @@ static void param_esc(rep_buf *b, const rep_param *pa)
         rep_buf_esc(b, txt);
 }
 
+/* One line on what the holdout numbers rest on: span, samples, refit, objective. */
+static void holdout_facts(rep_buf *b, const rep_study *s)
+{
+    const rep_result *r = &s->result;
+    if (!isfinite(r->holdout_first) && r->n_holdout == 0 && r->refit_epochs == 0 &&
+        !isfinite(r->holdout_objective))
+        return;
+    rep_buf_put(b, "<p class=\"note\">");
+    if (isfinite(r->holdout_first) && isfinite(r->holdout_last)) {
+        char a[40], c[40];
+        fmt_time(r->holdout_first, a);
+        fmt_time(r->holdout_last, c);
+        rep_buf_printf(b, "Holdout %s \xE2\x80\x93 %s", a, c);
+    } else {
+        rep_buf_put(b, "Holdout");
+    }
+    if (r->n_holdout > 0)
+        rep_buf_printf(b, ", %d samples", r->n_holdout);
+    if (r->n_refit_train > 0)
+        rep_buf_printf(b, "; best params refit on %d training + %d validation samples",
+                       r->n_refit_train, r->n_refit_val);
+    if (r->refit_epochs > 0)
+        rep_buf_printf(b, " (%d epochs)", r->refit_epochs);
+    if (isfinite(r->holdout_objective)) {
+        rep_buf_put(b, "; ");
+        rep_buf_esc(b, s->metric ? s->metric : "objective");
+        rep_buf_put(b, " on the holdout ");
+        rep_buf_num(b, "%.6g", r->holdout_objective);
+    }
+    rep_buf_put(b, ".</p>");
+}
+
 static void params_table(rep_buf *b, const rep_trial *t)
 {
     rep_buf_put(b, "<table><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>");
@@ -511,10 +543,13 @@ static void section_best(rep_buf *b, const view *v)
     metric_row(b, "AUC", "%.4f", 1, m, offsetof(rep_metrics, auc));
     metric_row(b, "Log loss", "%.4f", 1, m, offsetof(rep_metrics, log_loss));
     rep_buf_put(b, "</tbody></table><p>Deflated Sharpe Ratio: <b>");
-    rep_buf_num(b, "%.3f", r->dsr);
+    rep_buf_num(b, isfinite(r->dsr) && r->dsr != 0 && fabs(r->dsr) < 1e-3 ? "%.2g" : "%.3f",
+                r->dsr);
     rep_buf_printf(b, "</b> <span class=\"note\">(probability that the holdout Sharpe is "
-                   "above zero after correcting for the %d trials tried)</span></p></div></div>",
-                   s->n_trials);
+                   "above zero after correcting for the %d trials tried)</span></p>",
+                   r->dsr_trials > 0 ? r->dsr_trials : s->n_trials);
+    holdout_facts(b, s);
+    rep_buf_put(b, "</div></div>");
     if (r->n_curve > 1 && r->curve_t && r->curve_model && r->curve_bh) {
         rep_chart c;
         char id[32];
