@@ -345,32 +345,59 @@ static int local_report(void *ctx, int step, double value, const cJSON *extra)
     return d;
 }
 
+/* The coordinator's writes go in batches: one transaction (and one fsync) holds
+ * every result that arrived together and the start of the trials that replace
+ * them. A batch is committed before any new trial leaves rank 0, so a finished
+ * trial is durable before anything depends on it and a trial is RUNNING in the
+ * store before it runs (invariant 2). */
+static int coord_batch_begin(coord *c)
+{
+    return trk_store_batch_begin(c->store, c->err) ? -1 : 0;
+}
+
+static int coord_batch_end(coord *c, int rc)
+{
+    char err[256];
+    if (trk_store_batch_end(c->store, err) != 0 && rc == 0) {
+        snprintf(c->err, 256, "%s", err);
+        return -1;
+    }
+    return rc;
+}
+
 static int coord_loop_local(coord *c, exp_objective *obj)
 {
-    while (coord_may_start(c)) {
+    if (coord_batch_begin(c))
+        return -1;
+    int rc = 0;
+    while (rc == 0 && coord_may_start(c)) {
         int number;
         uint64_t seed;
         cJSON *params = NULL;
-        if (coord_start_trial(c, 0, &number, &seed, &params))
+        rc = coord_start_trial(c, 0, &number, &seed, &params);
+        if (coord_batch_end(c, rc) != 0) {
+            cJSON_Delete(params);
             return -1;
+        }
         local_ctx l = {c, number, 0};
         exp_trial_result r;
         exp_objective_eval(obj, number, params, seed, local_report, &l, &stop_signal, &r);
         cJSON_Delete(params);
-        if (l.failed) {
+        if (coord_batch_begin(c)) {
             exp_trial_result_clear(&r);
             return -1;
         }
-        if (stop_signal) {
-            exp_trial_result_clear(&r);
-            break;
-        }
-        int rc = coord_on_result(c, number, &r);
+        if (l.failed)
+            rc = -1;
+        else if (stop_signal)
+            ;   /* recorded as interrupted by the caller */
+        else if (coord_on_result(c, number, &r))
+            rc = -1;
         exp_trial_result_clear(&r);
-        if (rc)
-            return -1;
+        if (stop_signal)
+            break;
     }
-    return 0;
+    return coord_batch_end(c, rc);
 }
 
 /* ---- MPI mode: coordinator ----------------------------------------------------- */
@@ -412,59 +439,89 @@ static void result_from_json(const cJSON *m, exp_trial_result *r)
     r->metrics = cJSON_IsObject(mt) ? cJSON_Duplicate(mt, 1) : NULL;
 }
 
+/* Handles one message from a worker (inside the open batch). */
+static int coord_on_message(coord *c, const MPI_Status *st, int *busy)
+{
+    cJSON *m = exp_wire_recv(st, MPI_COMM_WORLD);
+    const cJSON *num = cJSON_GetObjectItemCaseSensitive(m, "number");
+    int number = cJSON_IsNumber(num) ? num->valueint : -1, rc = 0;
+    if (st->MPI_TAG == EXP_TAG_REPORT) {
+        const cJSON *step = cJSON_GetObjectItemCaseSensitive(m, "step");
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(m, "value");
+        int d = coord_on_report(c, number, cJSON_IsNumber(step) ? step->valueint : 0,
+                                cJSON_IsNumber(val) ? val->valuedouble : NAN, m);
+        cJSON *ans = cJSON_CreateObject();
+        cJSON_AddBoolToObject(ans, "prune", d != 0);
+        exp_wire_send(ans, st->MPI_SOURCE, EXP_TAG_DECISION, MPI_COMM_WORLD);
+        cJSON_Delete(ans);
+        rc = d < 0 ? -1 : 0;
+    } else if (st->MPI_TAG == EXP_TAG_RESULT) {
+        exp_trial_result r;
+        result_from_json(m, &r);
+        rc = coord_on_result(c, number, &r);
+        exp_trial_result_clear(&r);
+        busy[st->MPI_SOURCE] = 0;
+    }
+    cJSON_Delete(m);
+    return rc;
+}
+
+/* A trial on its way to a worker once the batch that starts it is committed. */
+typedef struct pending_send {
+    int worker, number;
+    uint64_t seed;
+    cJSON *params;
+} pending_send;
+
 static int coord_loop_mpi(coord *c, int world)
 {
     int *busy = calloc((size_t)world, sizeof *busy);  /* 1 while a worker has a trial */
+    pending_send *out = calloc((size_t)world, sizeof *out);
     int rc = 0;
-    if (!busy)
+    if (!busy || !out || coord_batch_begin(c)) {
+        free(busy);
+        free(out);
         return -1;
+    }
     for (;;) {
-        for (int w = 1; w < world && coord_may_start(c); w++) {
+        int n_out = 0;
+        for (int w = 1; rc == 0 && w < world && coord_may_start(c); w++) {
             if (busy[w])
                 continue;
-            int number;
-            uint64_t seed;
-            cJSON *params;
-            if (coord_start_trial(c, w, &number, &seed, &params)) {
+            pending_send *p = &out[n_out];
+            if (coord_start_trial(c, w, &p->number, &p->seed, &p->params)) {
                 rc = -1;
-                goto done;
+                break;
             }
-            send_trial(w, number, seed, params);
+            p->worker = w;
+            n_out++;
             busy[w] = 1;
         }
-        if (c->n_run == 0 || stop_signal)
+        rc = coord_batch_end(c, rc);
+        for (int i = 0; i < n_out; i++) {
+            if (rc == 0)
+                send_trial(out[i].worker, out[i].number, out[i].seed, out[i].params);
+            else
+                cJSON_Delete(out[i].params);
+        }
+        if (rc || c->n_run == 0 || stop_signal)
             break;
         MPI_Status st;
         if (exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st, &stop_signal, 0))
             break;
-        cJSON *m = exp_wire_recv(&st, MPI_COMM_WORLD);
-        const cJSON *num = cJSON_GetObjectItemCaseSensitive(m, "number");
-        int number = cJSON_IsNumber(num) ? num->valueint : -1;
-        if (st.MPI_TAG == EXP_TAG_REPORT) {
-            const cJSON *step = cJSON_GetObjectItemCaseSensitive(m, "step");
-            const cJSON *val = cJSON_GetObjectItemCaseSensitive(m, "value");
-            int d = coord_on_report(c, number, cJSON_IsNumber(step) ? step->valueint : 0,
-                                    cJSON_IsNumber(val) ? val->valuedouble : NAN, m);
-            cJSON *ans = cJSON_CreateObject();
-            cJSON_AddBoolToObject(ans, "prune", d != 0);
-            exp_wire_send(ans, st.MPI_SOURCE, EXP_TAG_DECISION, MPI_COMM_WORLD);
-            cJSON_Delete(ans);
-            if (d < 0)
-                rc = -1;
-        } else if (st.MPI_TAG == EXP_TAG_RESULT) {
-            exp_trial_result r;
-            result_from_json(m, &r);
-            if (coord_on_result(c, number, &r))
-                rc = -1;
-            exp_trial_result_clear(&r);
-            busy[st.MPI_SOURCE] = 0;
+        if (coord_batch_begin(c)) {
+            rc = -1;
+            break;
         }
-        cJSON_Delete(m);
-        if (rc)
-            goto done;
+        /* Every message already here joins the batch. */
+        int more = 1;
+        while (rc == 0 && more) {
+            rc = coord_on_message(c, &st, busy);
+            MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &more, &st);
+        }
     }
-done:
     free(busy);
+    free(out);
     return rc;
 }
 

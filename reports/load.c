@@ -6,7 +6,9 @@
  * from the runs; per-fold values from the intermediate "objective" metric;
  * data range, fold layout and worker count from the study tags the runner
  * sets; holdout metrics, baselines, DSR and equity curves from the study's
- * result JSON (experiments/finish.c).
+ * result JSON (experiments/finish.c): also the holdout span and sample count,
+ * the refit's sample counts and epochs, the holdout objective, and the number
+ * of trials the DSR corrects for (n_trials).
  */
 #include "reports/load.h"
 
@@ -78,6 +80,16 @@ static void result_from_json(rep_study *s, const char *text)
     metrics_from(&res->majority, cJSON_GetObjectItemCaseSensitive(r, "baseline_majority"));
     metrics_from(&res->logreg, cJSON_GetObjectItemCaseSensitive(r, "baseline_logistic"));
     res->dsr = num_or_nan(r, "deflated_sharpe");
+    /* Counts are read only when finite and in int range (a hostile store). */
+    double d;
+    res->dsr_trials = (d = num_or_nan(r, "n_trials")) >= 0 && d < 1e9 ? (int)d : 0;
+    res->n_holdout = (d = num_or_nan(r, "n_test")) >= 0 && d < 1e12 ? (int)d : 0;
+    res->n_refit_train = (d = num_or_nan(r, "n_train")) >= 0 && d < 1e12 ? (int)d : 0;
+    res->n_refit_val = (d = num_or_nan(r, "n_val")) >= 0 && d < 1e12 ? (int)d : 0;
+    res->refit_epochs = (d = num_or_nan(r, "epochs")) >= 0 && d < 1e9 ? (int)d : 0;
+    res->holdout_first = num_or_nan(r, "holdout_first");
+    res->holdout_last = num_or_nan(r, "holdout_last");
+    res->holdout_objective = num_or_nan(r, "objective");
     const cJSON *curves = cJSON_GetObjectItemCaseSensitive(r, "curves");
     int nt = 0, nm = 0, nb = 0;
     res->curve_t = number_array(cJSON_GetObjectItemCaseSensitive(curves, "t"), &nt);

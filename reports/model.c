@@ -26,6 +26,8 @@ void rep_study_init(rep_study *s)
     s->created = s->finished = NAN;
     s->result.best_trial = -1;
     s->result.dsr = NAN;
+    s->result.holdout_first = s->result.holdout_last = NAN;
+    s->result.holdout_objective = NAN;
     rep_metrics_clear(&s->result.holdout);
     rep_metrics_clear(&s->result.buy_hold);
     rep_metrics_clear(&s->result.majority);

@@ -82,6 +82,14 @@ typedef struct {
     double *curve_model;   /* equity of the model's strategy (starts at 1) */
     double *curve_bh;      /* equity of buy-and-hold (starts at 1) */
     int n_curve;
+    int dsr_trials;        /* trials the DSR corrects for (0 unknown: use n_trials) */
+    double holdout_first;  /* first and last holdout bar (Unix s); NaN unknown */
+    double holdout_last;
+    int n_holdout;         /* holdout samples scored (0 unknown) */
+    int n_refit_train;     /* samples of the refit's training and validation spans */
+    int n_refit_val;
+    int refit_epochs;      /* epochs the refit trained (0 unknown) */
+    double holdout_objective; /* the search metric on the holdout; NaN unknown */
 } rep_result;
 
 typedef struct {

@@ -58,7 +58,8 @@ static const char CSS[] =
     ".st{font-weight:600}.sC .st,.st.C{color:#0072B2}.sP .st,.st.P{color:#B07000}"
     ".sF .st,.st.F{color:#D55E00}.sR .st,.st.R{color:#666}"
     ".note{color:#555;font-size:12px}.lg{cursor:pointer}svg.chart{max-width:100%;height:auto}"
-    "input.filter{margin:4px 0;padding:3px 6px;width:320px}";
+    "input.filter{margin:4px 0;padding:3px 6px;width:320px}"
+    ".layout{white-space:pre-wrap;font:12px/1.35 ui-monospace,monospace}";
 
 static const char JS_ERRORS[] =
     "window.addEventListener('error',function(e){document.documentElement."
@@ -258,6 +259,17 @@ static int view_build(view *v, const rep_study *s, int k, char err[256])
                 v->categorical[j] = 1;
         }
     }
+    /* The spec's type wins: a categorical of numbers (batch_size [32, 64]) is
+     * drawn as categories, as Optuna does, not on a numeric axis. */
+    v->spec = s->spec_json ? cJSON_Parse(s->spec_json) : NULL;
+    cJSON *space = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(v->spec, "search"), "space");
+    for (int j = 0; j < v->np; j++) {
+        cJSON *ty = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "type");
+        if (cJSON_IsString(ty) && strcmp(ty->valuestring, "categorical") == 0)
+            v->categorical[j] = 1;
+    }
     /* Categories in order of appearance. */
     for (int j = 0; j < v->np; j++) {
         if (!v->categorical[j])
@@ -277,9 +289,6 @@ static int view_build(view *v, const rep_study *s, int k, char err[256])
                 v->cats[j][v->ncats[j]++] = txt;
         }
     }
-    v->spec = s->spec_json ? cJSON_Parse(s->spec_json) : NULL;
-    cJSON *space = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(v->spec, "search"), "space");
     for (int j = 0; j < v->np; j++) {
         cJSON *lg = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "log");
@@ -360,7 +369,9 @@ static void section_summary(rep_buf *b, const view *v)
     fmt_time(s->data_end, t2);
     rep_buf_printf(b, "<br>%s \xE2\x80\x93 %s</td></tr>", t1, t2);
     kv_row(b, "Fold layout");
+    rep_buf_put(b, "<div class=\"layout\">");
     rep_buf_esc(b, s->fold_layout ? s->fold_layout : "");
+    rep_buf_put(b, "</div>");
     if (s->n_folds > 0 && s->folds) {
         rep_buf_put(b, "<table><thead><tr><th>fold</th><th>train</th><th>test</th></tr></thead><tbody>");
         for (int f = 0; f < s->n_folds; f++) {
@@ -426,14 +437,61 @@ static void metric_row(rep_buf *b, const char *name, const char *fmt, double sca
     rep_buf_put(b, "</tr>");
 }
 
+/* A parameter's stored text, shortened to 6 significant digits when it is a long
+ * number (0.0012264029030740026 -> 0.0012264); other text escaped as is. */
+static void param_esc(rep_buf *b, const rep_param *pa)
+{
+    const char *txt = pa && pa->text ? pa->text : "";
+    char *end = NULL;
+    double x = strtod(txt, &end);
+    if (*txt && end && *end == '\0' && isfinite(x) && strlen(txt) > 8)
+        rep_buf_num(b, "%.6g", x);
+    else
+        rep_buf_esc(b, txt);
+}
+
+/* One line on what the holdout numbers rest on: span, samples, refit, objective. */
+static void holdout_facts(rep_buf *b, const rep_study *s)
+{
+    const rep_result *r = &s->result;
+    if (!isfinite(r->holdout_first) && r->n_holdout == 0 && r->refit_epochs == 0 &&
+        !isfinite(r->holdout_objective))
+        return;
+    rep_buf_put(b, "<p class=\"note\">");
+    if (isfinite(r->holdout_first) && isfinite(r->holdout_last)) {
+        char a[40], c[40];
+        fmt_time(r->holdout_first, a);
+        fmt_time(r->holdout_last, c);
+        rep_buf_printf(b, "Holdout %s \xE2\x80\x93 %s", a, c);
+    } else {
+        rep_buf_put(b, "Holdout");
+    }
+    if (r->n_holdout > 0)
+        rep_buf_printf(b, ", %d samples", r->n_holdout);
+    if (r->n_refit_train > 0)
+        rep_buf_printf(b, "; best params refit on %d training + %d validation samples",
+                       r->n_refit_train, r->n_refit_val);
+    if (r->refit_epochs > 0)
+        rep_buf_printf(b, " (%d epochs)", r->refit_epochs);
+    if (isfinite(r->holdout_objective)) {
+        rep_buf_put(b, "; ");
+        rep_buf_esc(b, s->metric ? s->metric : "objective");
+        rep_buf_put(b, " on the holdout ");
+        rep_buf_num(b, "%.6g", r->holdout_objective);
+    }
+    rep_buf_put(b, ".</p>");
+}
+
 static void params_table(rep_buf *b, const rep_trial *t)
 {
     rep_buf_put(b, "<table><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>");
     for (int p = 0; p < t->n_params; p++) {
         rep_buf_put(b, "<tr><td>");
         rep_buf_esc(b, t->params[p].key);
-        rep_buf_put(b, "</td><td class=\"n\">");
+        rep_buf_put(b, "</td><td class=\"n\" title=\"");
         rep_buf_esc(b, t->params[p].text);
+        rep_buf_put(b, "\">");
+        param_esc(b, &t->params[p]);
         rep_buf_put(b, "</td></tr>");
     }
     rep_buf_put(b, "</tbody></table>");
@@ -485,10 +543,13 @@ static void section_best(rep_buf *b, const view *v)
     metric_row(b, "AUC", "%.4f", 1, m, offsetof(rep_metrics, auc));
     metric_row(b, "Log loss", "%.4f", 1, m, offsetof(rep_metrics, log_loss));
     rep_buf_put(b, "</tbody></table><p>Deflated Sharpe Ratio: <b>");
-    rep_buf_num(b, "%.3f", r->dsr);
+    rep_buf_num(b, isfinite(r->dsr) && r->dsr != 0 && fabs(r->dsr) < 1e-3 ? "%.2g" : "%.3f",
+                r->dsr);
     rep_buf_printf(b, "</b> <span class=\"note\">(probability that the holdout Sharpe is "
-                   "above zero after correcting for the %d trials tried)</span></p></div></div>",
-                   s->n_trials);
+                   "above zero after correcting for the %d trials tried)</span></p>",
+                   r->dsr_trials > 0 ? r->dsr_trials : s->n_trials);
+    holdout_facts(b, s);
+    rep_buf_put(b, "</div></div>");
     if (r->n_curve > 1 && r->curve_t && r->curve_model && r->curve_bh) {
         rep_chart c;
         char id[32];
@@ -526,7 +587,7 @@ static void trial_tip(void *ctx, int i, rep_buf *b)
         rep_buf_put(b, p ? ", " : "\n");
         rep_buf_esc(b, t->params[p].key);
         rep_buf_put(b, "=");
-        rep_buf_esc(b, t->params[p].text);
+        param_esc(b, &t->params[p]);
     }
 }
 
@@ -680,6 +741,13 @@ static int complete_trials(const view *v, int **out)
     return n;
 }
 
+/* The size of PED-ANOVA's top set for m trials, as in importance.c. */
+static int ped_top_count(int m)
+{
+    int top = (int)ceil(REP_PED_TOP_QUANTILE * m);
+    return top < 2 ? 2 : top;
+}
+
 static void section_importance(rep_buf *b, const view *v)
 {
     section_open(b, "importance", v->k, "Parameter importance", v->s);
@@ -747,10 +815,14 @@ static void section_importance(rep_buf *b, const view *v)
         free(vals);
         rep_buf_printf(b, "<p class=\"note\">Method: PED-ANOVA (Watanabe et al. 2023) on %d "
                        "complete trials: Pearson divergence between the parameter's density "
-                       "among the best %.0f%% of trials and among all trials (Gaussian kernel "
-                       "density on 100 cells for numbers, log10 scale for log-scaled "
-                       "parameters; smoothed frequencies for categories), normalised to sum 1."
-                       "</p>", m, REP_PED_TOP_QUANTILE * 100);
+                       "among the best %.0f%% of trials (at least 2; here %d of %d) and among "
+                       "all trials (Gaussian kernel density on 100 cells for numbers, log10 "
+                       "scale for log-scaled parameters; smoothed frequencies for categories), "
+                       "normalised to sum 1.", m, REP_PED_TOP_QUANTILE * 100, ped_top_count(m), m);
+        if (m < 20)
+            rep_buf_put(b, " <b>Few trials:</b> with so small a top set this ranking is rough; "
+                        "treat it as a hint, not a measurement.");
+        rep_buf_put(b, "</p>");
     }
 done:
     rep_buf_put(b, "</section>\n");
@@ -766,6 +838,16 @@ static double jitter(int number)
 {
     unsigned h = (unsigned)number * 2654435761u;
     return ((h >> 8) % 1000) / 1000.0 * 0.4 - 0.2;
+}
+
+/* 1 when the spec declares parameter j an int (slice ticks at whole numbers). */
+static int param_is_int(const view *v, int j)
+{
+    cJSON *space = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(v->spec, "search"), "space");
+    cJSON *ty = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "type");
+    return cJSON_IsString(ty) && strcmp(ty->valuestring, "int") == 0;
 }
 
 static void section_slices(rep_buf *b, const view *v)
@@ -798,6 +880,7 @@ static void section_slices(rep_buf *b, const view *v)
         rep_chart_init(&c, b, id, 360, 250, v->categorical[j] ? REP_AXIS_CATEGORY
                        : v->logscale[j] ? REP_AXIS_LOG : REP_AXIS_LINEAR, REP_AXIS_LINEAR);
         c.ml = 56;
+        c.x_integer = param_is_int(v, j);
         if (v->categorical[j]) {
             c.xcats = v->cats[j];
             c.n_xcats = v->ncats[j];
@@ -889,7 +972,7 @@ static void section_parallel(rep_buf *b, const view *v)
     for (int j = 0; j < v->np; j++)
         if (v->categorical[j]) {
             lo[j] = 0;
-            hi[j] = v->ncats[j] > 1 ? v->ncats[j] - 1 : 1;
+            hi[j] = v->ncats[j] > 1 ? v->ncats[j] - 1 : 0; /* one value: mid-axis */
         }
     const int W = REP_CHART_W, H = 380, L = 50, R = W - 50, T = 40, B = H - 40;
     double dx = na > 1 ? (double)(R - L) / (na - 1) : 0;
@@ -1017,12 +1100,31 @@ static void section_intermediate(rep_buf *b, const view *v)
         }
         rep_chart_series_end(&c);
     }
+    /* A dot where each pruned trial stopped: a trial pruned after its first fold
+     * has a one-point line, which would otherwise not show at all. */
+    double *px = malloc(sizeof *px * (size_t)(nt > 0 ? nt : 1));
+    double *py = malloc(sizeof *py * (size_t)(nt > 0 ? nt : 1));
+    int npr = 0;
+    for (int i = 0; px && py && i < nt; i++) {
+        const rep_trial *t = &s->trials[i];
+        if (t->state != REP_PRUNED || t->n_steps <= 0 || !t->steps)
+            continue;
+        int f = t->n_steps - 1;
+        while (f > 0 && !isfinite(t->steps[f]))
+            f--;
+        px[npr] = f;
+        py[npr++] = t->steps[f];
+    }
+    if (npr > 0)
+        rep_chart_scatter(&c, px, py, npr, COLOR_PRUNED, 3.0, 0.9, NULL, NULL, "pruned here");
+    free(px);
+    free(py);
     rep_chart_legend(&c, gname, gcol, 3);
     rep_chart_end(&c);
     rep_buf_printf(b, "<p class=\"note\">%d of %d trials with per-fold values drawn", drawn, nwith);
     if (stride > 1)
         rep_buf_printf(b, " (every %d-th trial of each state)", stride);
-    rep_buf_put(b, "; a pruned trial's line stops at the fold where it was stopped.</p>");
+    rep_buf_put(b, "; a pruned trial's line stops at the fold where it was stopped (dot).</p>");
     free(xs);
     rep_buf_put(b, "</section>\n");
 }
@@ -1053,9 +1155,14 @@ static void section_trials(rep_buf *b, const view *v)
         rep_buf_num(b, "%.6g", t->value);
         for (int j = 0; j < v->np; j++) {
             const rep_param *pa = trial_param(t, v->keys[j]);
-            rep_buf_put(b, "<td>");
-            if (pa)
+            if (pa) {
+                rep_buf_put(b, "<td title=\"");
                 rep_buf_esc(b, pa->text);
+                rep_buf_put(b, "\">");
+                param_esc(b, pa);
+            } else {
+                rep_buf_put(b, "<td>");
+            }
         }
         rep_buf_put(b, "<td>");
         rep_buf_num(b, "%.1f", t->finished - t->started);
@@ -1270,7 +1377,7 @@ static void section_compare(rep_buf *b, const view *vs, int n)
                     rep_buf_put(b, ", ");
                 rep_buf_esc(b, t->params[p].key);
                 rep_buf_put(b, "=");
-                rep_buf_esc(b, t->params[p].text);
+                param_esc(b, &t->params[p]);
             }
         }
         double nan = NAN;

@@ -14,6 +14,8 @@ if [ ! -r "$CSV" ]; then echo "SKIP: real candles not found at $CSV"; exit 77; f
 command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Under ASan: full unwinding so that lsan.supp matches Open MPI's own leaks.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0
