@@ -142,4 +142,41 @@ check "command objective: pruned trials (median) present" test "$(q "SELECT coun
 nf=$(q "SELECT count(*) FROM runs WHERE study_id=$sid AND state='FAIL' AND error LIKE '%exited with 3%x too large%'")
 big=$(q "SELECT count(*) FROM runs r JOIN params p ON p.run_id=r.id WHERE r.study_id=$sid AND p.key='x' AND p.value LIKE '0.9%'")
 check "command objective: failing runs are FAIL with the stderr tail ($nf of $big)" test "$nf" = "$big"
+# --- search.timeout_s: no new trial after the deadline, running ones finish -----------
+cat > "$T/budget.json" <<EOF
+{"name": "budget", "objective": {"builtin": "branin", "sleep_s": 0.2},
+ "search": {"n_trials": 1000, "timeout_s": 1.0, "sampler": {"name": "random", "seed": 1},
+   "space": {"x1": {"type": "float", "low": -5, "high": 10},
+             "x2": {"type": "float", "low": 0, "high": 15}}}}
+EOF
+"$BIN" run "$T/budget.json" --db "$DB" --quiet 2> "$T/b.err"
+rc=$?
+nb=$(finished budget)
+check "timeout_s: exit 0 (got $rc)" test $rc -eq 0
+check "timeout_s: stopped early, every started trial finished ($nb of 1000)" \
+  test "$nb" -ge 3 -a "$nb" -le 8
+check "timeout_s: nothing left RUNNING" test "$(q "SELECT count(*) FROM runs WHERE state='RUNNING'")" = 0
+check "timeout_s: study COMPLETE" test "$(q "SELECT status FROM studies WHERE name='budget'")" = COMPLETE
+
+# --- training.trial_timeout_s fails a trial that runs too long ---------------------------
+cat > "$T/slow.sh" <<'EOF'
+#!/bin/sh
+read -r p
+case "$p" in *'"x":0.5'*) sleep 30;; esac
+echo 1
+EOF
+chmod +x "$T/slow.sh"
+cat > "$T/slow.json" <<EOF
+{"name": "slow", "objective": {"command": ["./slow.sh"]},
+ "training": {"trial_timeout_s": 0.5},
+ "search": {"n_trials": 4, "sampler": {"name": "grid"},
+   "space": {"x": {"type": "categorical", "choices": [0.5, 2, 3, 4]}}}}
+EOF
+"$BIN" run "$T/slow.json" --db "$DB" --quiet 2> "$T/slow.err"
+rc=$?
+check "trial_timeout_s: the study completes (exit $rc)" test $rc -eq 0
+check "trial_timeout_s: the slow trial FAILs with the time limit" \
+  test "$(q "SELECT count(*) FROM runs r JOIN studies s ON s.id=r.study_id WHERE s.name='slow' AND state='FAIL' AND error LIKE 'time limit%'")" = 1
+check "trial_timeout_s: the others COMPLETE" \
+  test "$(q "SELECT count(*) FROM runs r JOIN studies s ON s.id=r.study_id WHERE s.name='slow' AND state='COMPLETE'")" = 3
 exit $fail
