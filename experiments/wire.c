@@ -30,7 +30,18 @@ int exp_wire_wait(int source, int tag, MPI_Comm comm, MPI_Status *status,
         prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
         slack_set = 1;
     }
-    long sleep_ns = 10 * 1000;
+    long sleep_ns = 10 * 1000, slept = 0;
+    /* A reply that is already on its way arrives within microseconds: probe
+     * without sleeping for the first 50 us. */
+    double spin_until = exp_now() + 50e-6;
+    for (;;) {
+        int flag = 0;
+        MPI_Iprobe(source, tag, comm, &flag, status);
+        if (flag)
+            return 0;
+        if (exp_now() >= spin_until)
+            break;
+    }
     for (;;) {
         int flag = 0;
         MPI_Iprobe(source, tag, comm, &flag, status);
@@ -42,7 +53,12 @@ int exp_wire_wait(int source, int tag, MPI_Comm comm, MPI_Status *status,
             return 1;
         struct timespec ts = {0, sleep_ns};
         nanosleep(&ts, NULL);
-        if (sleep_ns < 2 * 1000 * 1000)
+        slept += sleep_ns;
+        /* Replies to a message come within a few ms (instant trials, pruning
+         * decisions): poll every 250 us for the first 20 ms of a wait, then back
+         * off to 2 ms, so that a long wait (trials that take seconds) costs
+         * under 2 % of a core even with dozens of peers to probe. */
+        if (sleep_ns < (slept < 20L * 1000 * 1000 ? 250L * 1000 : 2L * 1000 * 1000))
             sleep_ns *= 2;
     }
 }
