@@ -19,41 +19,9 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Writes `len` bytes to `path` durably (temp file, fsync, rename). */
-static int write_durable(const char *path, const void *data, size_t len, char err[256])
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
-        return -1;
-    }
-    const char *p = data;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, p + off, len - off);
-        if (w <= 0) {
-            snprintf(err, 256, "%.200s: write: %s", path, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
 
 /* Reads a whole file; caller frees *out. */
 static int read_all(const char *path, unsigned char **out, size_t *len, char err[256])
@@ -204,7 +172,7 @@ int cmd_best(int argc, char **argv)
                           "size and sha256 (damaged)", src);
             goto done;
         }
-        if (write_durable(export_path, bytes, len, err)) {
+        if (trk_file_write_durable(export_path, bytes, len, err)) {
             exp_cli_error("--export", "%s", err);
             goto done;
         }
@@ -377,7 +345,7 @@ int cmd_predict(int argc, char **argv)
                                 (long long)cd.ts[fm.first + ends[i]], p, sig, conf);
     }
     if (out_path) {
-        if (write_durable(out_path, buf, off, err)) {
+        if (trk_file_write_durable(out_path, buf, off, err)) {
             exp_cli_error("-o", "%s", err);
             goto done;
         }

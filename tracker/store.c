@@ -1191,8 +1191,7 @@ static int make_parents(char *path)
     return 0;
 }
 
-/* Writes `len` bytes to `path` durably: temp file, fsync, rename. */
-static int write_durable(const char *path, const void *data, size_t len, char err[256])
+int trk_file_write_durable(const char *path, const void *data, size_t len, char err[256])
 {
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%.4200s.tmp.%ld", path, (long)getpid());
@@ -1273,7 +1272,7 @@ int trk_artifact_put(trk_store *s, int64_t study_id, int64_t run_id, const char 
         snprintf(err, 256, "%.200s: %s", full, strerror(errno));
         return TRK_ERR;
     }
-    if ((rc = write_durable(full, data, len, err)) != 0)
+    if ((rc = trk_file_write_durable(full, data, len, err)) != 0)
         return rc;
     trk_sha256_hex(data, len, hex);
     if ((rc = trk_begin(s, err)) != 0)

@@ -185,4 +185,10 @@ int trk_artifact_put_file(trk_store *s, int64_t study_id, int64_t run_id, const 
                           const char *name, const char *src_path, int64_t *artifact_id,
                           char err[256]);
 
+/* Writes `len` bytes to `path` durably: a temporary file beside it, fsync,
+ * rename(), so a crash leaves the old file or the new one, never half of one.
+ * The artifacts use it, and so do commands that write files a user keeps.
+ * 0, or TRK_ERR with err naming the file. */
+int trk_file_write_durable(const char *path, const void *data, size_t len, char err[256]);
+
 #endif
