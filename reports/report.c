@@ -8,18 +8,15 @@
 
 #include "reports/importance.h"
 #include "reports/svg.h"
+#include "tracker/store.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define COLOR_COMPLETE "#0072B2"
 #define COLOR_PRUNED "#E69F00"
@@ -1538,63 +1535,12 @@ fail:
 int rep_write_html(const rep_study *studies, int n, const char *path, char err[256])
 {
     rep_buf b;
-    char *tmp = NULL;
-    int fd = -1, created = 0;
-    FILE *f = NULL;
+    int rc = -1;
     rep_buf_init(&b);
-    if (!path || !*path) {
+    if (!path || !*path)
         snprintf(err, 256, "report: no output path given");
-        goto fail;
-    }
-    if (rep_render_html(studies, n, &b, err) != 0)
-        goto fail;
-    size_t pl = strlen(path);
-    tmp = malloc(pl + 16);
-    if (!tmp) {
-        snprintf(err, 256, "%s: out of memory", path);
-        goto fail;
-    }
-    snprintf(tmp, pl + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, 256, "%s: cannot create a temporary file beside it: %s", path,
-                 strerror(errno));
-        goto fail;
-    }
-    created = 1;
-    fchmod(fd, 0644);
-    f = fdopen(fd, "wb");
-    if (!f) {
-        snprintf(err, 256, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        snprintf(err, 256, "%s: write failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fclose(f) != 0) {
-        f = NULL;
-        snprintf(err, 256, "%s: close failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    f = NULL;
-    if (rename(tmp, path) != 0) {
-        snprintf(err, 256, "%s: cannot rename the temporary file into place: %s", path,
-                 strerror(errno));
-        goto fail;
-    }
-    free(tmp);
+    else if (rep_render_html(studies, n, &b, err) == 0)
+        rc = trk_file_write_durable(path, b.data, b.len, err) == 0 ? 0 : -1;
     rep_buf_free(&b);
-    return 0;
-fail:
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    if (created)
-        unlink(tmp);
-    free(tmp);
-    rep_buf_free(&b);
-    return -1;
+    return rc;
 }

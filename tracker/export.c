@@ -204,51 +204,11 @@ done:
     return root;
 }
 
-/* ---- durable file output ----------------------------------------------------------- */
-
-/* The temp name beside `path`. */
-static void temp_name(const char *path, char out[4200])
-{
-    snprintf(out, 4200, "%.4000s.tmp.%ld", path, (long)getpid());
-}
-
-/* fsync + rename of a finished temp file; removes it on failure. */
-static int finish_file(const char *tmp, const char *path, char err[256])
-{
-    int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
-        return TRK_ERR;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
-        unlink(tmp);
-        return TRK_ERR;
-    }
-    return 0;
-}
+/* ---- durable file output (trk_file_write_durable, store.c) ------------------------ */
 
 static int write_text(const char *path, const char *text, char err[256])
 {
-    char tmp[4200];
-    temp_name(path, tmp);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
-        return TRK_ERR;
-    }
-    int bad = fputs(text, f) == EOF;
-    bad |= fclose(f) != 0;
-    if (bad) {
-        snprintf(err, 256, "%.200s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-        return TRK_ERR;
-    }
-    return finish_file(tmp, path, err);
+    return trk_file_write_durable(path, text, strlen(text), err);
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
@@ -305,7 +265,7 @@ static int export_csv(trk_store *s, const char *name, const char *path, char err
 {
     trk_study_info si;
     trk_run_list runs = {0};
-    char **pk = NULL, **mk = NULL, tmp[4200], when[64];
+    char **pk = NULL, **mk = NULL, tmp[TRK_TEMP_NAME_MAX], when[64];
     int npk = 0, cpk = 0, nmk = 0, cmk = 0, rc = TRK_ERR;
     trk_metric_summary **ms = NULL;
     int *nms = NULL;
@@ -329,7 +289,7 @@ static int export_csv(trk_store *s, const char *name, const char *path, char err
     }
     qsort(pk, (size_t)npk, sizeof *pk, cmp_str);
     qsort(mk, (size_t)nmk, sizeof *mk, cmp_str);
-    temp_name(path, tmp);
+    trk_file_temp_name(path, tmp);
     if (!(f = fopen(tmp, "wb"))) {
         snprintf(err, 256, "%.200s: %s", path, strerror(errno));
         goto fail;
@@ -379,7 +339,7 @@ static int export_csv(trk_store *s, const char *name, const char *path, char err
         unlink(tmp);
         goto fail;
     }
-    rc = finish_file(tmp, path, err);
+    rc = trk_file_commit(tmp, path, err);
     goto done;
 oom:
     snprintf(err, 256, "export: out of memory");
@@ -574,7 +534,7 @@ static int export_optuna(trk_store *s, const char *name, const char *path, char 
 {
     trk_study_info si;
     trk_run_list runs = {0};
-    char *spec = NULL, tmp[4200], t0[64], t1[64];
+    char *spec = NULL, tmp[TRK_TEMP_NAME_MAX], t0[64], t1[64];
     trk_intermediate *iv = NULL;
     int niv = 0, rc;
     sqlite3 *db = NULL;
@@ -588,7 +548,7 @@ static int export_optuna(trk_store *s, const char *name, const char *path, char 
     spec_j = cJSON_Parse(spec);
     const cJSON *space = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(spec_j, "search"), "space");
-    temp_name(path, tmp);
+    trk_file_temp_name(path, tmp);
     unlink(tmp);
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
         sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
@@ -699,7 +659,7 @@ static int export_optuna(trk_store *s, const char *name, const char *path, char 
     memset(st, 0, sizeof st);
     sqlite3_close(db);
     db = NULL;
-    rc = finish_file(tmp, path, err);
+    rc = trk_file_commit(tmp, path, err);
     goto done;
 fail:
     rc = TRK_ERR;

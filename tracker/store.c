@@ -1191,10 +1191,35 @@ static int make_parents(char *path)
     return 0;
 }
 
+void trk_file_temp_name(const char *path, char out[TRK_TEMP_NAME_MAX])
+{
+    snprintf(out, TRK_TEMP_NAME_MAX, "%.4200s.tmp.%ld", path, (long)getpid());
+}
+
+int trk_file_commit(const char *tmp, const char *path, char err[256])
+{
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        snprintf(err, 256, "%.200s: fsync: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        return TRK_ERR;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        snprintf(err, 256, "%.200s: cannot rename the temporary file into place: %s", path,
+                 strerror(errno));
+        unlink(tmp);
+        return TRK_ERR;
+    }
+    return 0;
+}
+
 int trk_file_write_durable(const char *path, const void *data, size_t len, char err[256])
 {
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%.4200s.tmp.%ld", path, (long)getpid());
+    char tmp[TRK_TEMP_NAME_MAX];
+    trk_file_temp_name(path, tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
@@ -1208,26 +1233,19 @@ int trk_file_write_durable(const char *path, const void *data, size_t len, char 
             if (errno == EINTR)
                 continue;
             snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
-            goto fail;
+            close(fd);
+            unlink(tmp);
+            return TRK_ERR;
         }
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) != 0) {
-        snprintf(err, 256, "%.200s: fsync: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
+    if (close(fd) != 0) {
+        snprintf(err, 256, "%.200s: close: %s", tmp, strerror(errno));
         unlink(tmp);
         return TRK_ERR;
     }
-    return 0;
-fail:
-    close(fd);
-    unlink(tmp);
-    return TRK_ERR;
+    return trk_file_commit(tmp, path, err);
 }
 
 int trk_artifact_put(trk_store *s, int64_t study_id, int64_t run_id, const char *kind,

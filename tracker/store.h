@@ -191,4 +191,13 @@ int trk_artifact_put_file(trk_store *s, int64_t study_id, int64_t run_id, const 
  * 0, or TRK_ERR with err naming the file. */
 int trk_file_write_durable(const char *path, const void *data, size_t len, char err[256]);
 
+/* The same in two steps, for writers that stream into a file (CSV, an SQLite
+ * database): trk_file_temp_name gives the temporary name beside `path` (out holds
+ * at least TRK_TEMP_NAME_MAX bytes); after the caller has written and closed it,
+ * trk_file_commit fsyncs it and renames it onto `path`, removing it on failure.
+ * 0, or TRK_ERR with err naming the file. */
+#define TRK_TEMP_NAME_MAX 4300
+void trk_file_temp_name(const char *path, char out[TRK_TEMP_NAME_MAX]);
+int trk_file_commit(const char *tmp, const char *path, char err[256]);
+
 #endif
