@@ -34,6 +34,9 @@ struct opt_study {
     opt_trial *trials;
     int next_number;
     int sobol_dim;
+    int *index;              /* number -> trial index + 1 (open addressing, 0 empty) */
+    size_t index_cap;        /* slots, a power of two, at most half full */
+    struct opt_tpe_ws *tpe;  /* TPE scratch reused between asks (tpe.c); NULL until used */
 };
 
 /* A generator for one (seed, trial number, stream); caller frees with gsl_rng_free. */
@@ -44,7 +47,11 @@ int opt_sample_random(const opt_study *s, gsl_rng *rng, double *x);
 int opt_sample_sobol(const opt_study *s, int number, double *x, char err[256]);
 /* grid: rng NULL only checks that the grid is small enough. */
 int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
-int opt_sample_tpe(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
+/* tpe: s->tpe is created on first use and reused (scratch memory and the log-space
+ * values of the trials, which never change: nothing in it alters a suggestion). */
+int opt_sample_tpe(opt_study *s, gsl_rng *rng, double *x, char err[256]);
+/* Frees a TPE workspace (NULL is fine). */
+void opt_tpe_ws_free(struct opt_tpe_ws *w);
 int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
 
 /* 1 when x equals the parameters of a trial the study holds (FAIL included). */
