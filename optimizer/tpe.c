@@ -622,45 +622,52 @@ static void tpe_add_row(double *restrict a, const double *restrict b, int k)
 }
 
 /* log(sum_i exp(a[i])) over k terms; terms below e^-25 of the largest are left
- * out (they change the sum by < k * 1.4e-11 relative). On x86-64 glibc the
- * exponentials come two at a time from libmvec's vector exp (_ZGVbN2v_exp, the
- * SSE2 vector ABI that GCC itself calls for `#pragma omp simd` loops; within
- * 4 ulp of exp); elsewhere from exp(). */
-static double tpe_logsumexp(const double *a, int k)
+ * out (they change the sum by < k * 1.4e-11 relative). The kept differences are
+ * first packed into buf (k + 2 doubles), so that only they are exponentiated:
+ * on x86-64 glibc two at a time by libmvec's vector exp (_ZGVbN2v_exp, the SSE2
+ * vector ABI that GCC itself calls for `#pragma omp simd` loops; within 4 ulp
+ * of exp), elsewhere by exp(). */
+static double tpe_logsumexp(const double *a, int k, double *buf)
 {
-    int i = 0;
+    int i = 0, n = 0;
     double mx = -INFINITY, sum = 0;
 #if TPE_VEC_EXP
-    __m128d m2 = _mm_set1_pd(-INFINITY);
-    for (; i + 2 <= k; i += 2)
-        m2 = _mm_max_pd(m2, _mm_loadu_pd(a + i));
-    mx = fmax(_mm_cvtsd_f64(m2), _mm_cvtsd_f64(_mm_unpackhi_pd(m2, m2)));
+    __m128d m0 = _mm_set1_pd(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+    for (; i + 8 <= k; i += 8) {
+        m0 = _mm_max_pd(m0, _mm_loadu_pd(a + i));
+        m1 = _mm_max_pd(m1, _mm_loadu_pd(a + i + 2));
+        m2 = _mm_max_pd(m2, _mm_loadu_pd(a + i + 4));
+        m3 = _mm_max_pd(m3, _mm_loadu_pd(a + i + 6));
+    }
+    m0 = _mm_max_pd(_mm_max_pd(m0, m1), _mm_max_pd(m2, m3));
+    mx = fmax(_mm_cvtsd_f64(m0), _mm_cvtsd_f64(_mm_unpackhi_pd(m0, m0)));
 #endif
     for (; i < k; i++)
         if (a[i] > mx)
             mx = a[i];
     if (!(mx > -INFINITY))
         return -INFINITY;
+    for (i = 0; i < k; i++) {
+        double d = a[i] - mx;
+        buf[n] = d;
+        n += d > -25.0;
+    }
     i = 0;
 #if TPE_VEC_EXP
-    __m128d vmx = _mm_set1_pd(mx), cut = _mm_set1_pd(-25.0);
+    buf[n] = buf[n + 1] = -INFINITY; /* exp gives 0: pads the last pair */
     __m128d s0 = _mm_setzero_pd(), s1 = _mm_setzero_pd();
-    for (; i + 4 <= k; i += 4) {
-        __m128d d0 = _mm_sub_pd(_mm_loadu_pd(a + i), vmx);
-        __m128d d1 = _mm_sub_pd(_mm_loadu_pd(a + i + 2), vmx);
-        __m128d k0 = _mm_cmpgt_pd(d0, cut), k1 = _mm_cmpgt_pd(d1, cut);
-        /* far terms: exp(-25) stands in before the mask drops them (no -inf in) */
-        d0 = _mm_max_pd(d0, cut);
-        d1 = _mm_max_pd(d1, cut);
-        s0 = _mm_add_pd(s0, _mm_and_pd(k0, _ZGVbN2v_exp(d0)));
-        s1 = _mm_add_pd(s1, _mm_and_pd(k1, _ZGVbN2v_exp(d1)));
+    for (; i + 4 <= n + 1; i += 4) {
+        s0 = _mm_add_pd(s0, _ZGVbN2v_exp(_mm_loadu_pd(buf + i)));
+        s1 = _mm_add_pd(s1, _ZGVbN2v_exp(_mm_loadu_pd(buf + i + 2)));
     }
+    for (; i < n; i += 2)
+        s0 = _mm_add_pd(s0, _ZGVbN2v_exp(_mm_loadu_pd(buf + i)));
     s0 = _mm_add_pd(s0, s1);
     sum = _mm_cvtsd_f64(s0) + _mm_cvtsd_f64(_mm_unpackhi_pd(s0, s0));
+    i = n;
 #endif
-    for (; i < k; i++)
-        if (a[i] - mx > -25.0)
-            sum += exp(a[i] - mx);
+    for (; i < n; i++)
+        sum += exp(buf[i]);
     return mx + log(sum);
 }
 
@@ -672,12 +679,12 @@ static int tpe_est_logpdf(const tpe_est *e, const opt_study *s, struct opt_tpe_w
                           const double *x, int m, double *out)
 {
     int np = s->space->n, k = e->k;
-    double *acc = WS_ARRAY(w, double, k);
+    double *acc = WS_ARRAY(w, double, k), *buf = WS_ARRAY(w, double, k + 2);
     double *keys = WS_ARRAY(w, double, (size_t)m * e->d);
     int *n_keys = WS_ARRAY(w, int, e->d);
     const double **rows = WS_ARRAY(w, const double *, (size_t)m * e->d);
     const double **urow = WS_ARRAY(w, const double *, (size_t)m);
-    if (!acc || !keys || !n_keys || !rows || !urow)
+    if (!acc || !buf || !keys || !n_keys || !rows || !urow)
         return -1;
     /* rows[j*m + r]: the discrete row candidate r adds in dim j */
     for (int j = 0; j < e->d; j++) {
@@ -731,7 +738,7 @@ static int tpe_est_logpdf(const tpe_est *e, const opt_study *s, struct opt_tpe_w
                 tpe_add_gauss(acc, e->mu + (size_t)j * k, e->isg + (size_t)j * k,
                               tpe_internal(p, x[(size_t)r * np + e->dims[j]]), k);
         }
-        out[r] = tpe_logsumexp(acc, k);
+        out[r] = tpe_logsumexp(acc, k, buf);
     }
     return 0;
 }
