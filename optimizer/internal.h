@@ -32,6 +32,7 @@ struct opt_study {
     unsigned long seed;
     int n, cap;
     opt_trial *trials;
+    int n_finished;          /* COMPLETE and PRUNED trials (they end the startup) */
     int next_number;
     int sobol_dim;
     int *index;              /* number -> trial index + 1 (open addressing, 0 empty) */

@@ -372,15 +372,6 @@ static void study_avoid_duplicate(const opt_study *s, gsl_rng *rng, double *x)
     }
 }
 
-/* Trials that count as observations for startup: COMPLETE and PRUNED. */
-static int study_n_finished(const opt_study *s)
-{
-    int n = 0;
-    for (int i = 0; i < s->n; i++)
-        n += s->trials[i].state == OPT_COMPLETE || s->trials[i].state == OPT_PRUNED;
-    return n;
-}
-
 int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
 {
     int number = s->next_number;
@@ -391,7 +382,7 @@ int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
         snprintf(err, 256, "study: out of memory for the generator of trial %d", number);
         return -1;
     }
-    int started = study_n_finished(s) >= s->sc.n_startup_trials;
+    int started = s->n_finished >= s->sc.n_startup_trials;
     switch (s->sc.kind) {
     case OPT_SAMPLER_RANDOM:
         rc = opt_sample_random(s, rng, x);
@@ -535,6 +526,7 @@ int opt_tell(opt_study *s, int trial, opt_state state, double value, char err[25
         return -1;
     }
     t->state = state;
+    s->n_finished += state == OPT_COMPLETE || state == OPT_PRUNED;
     return 0;
 }
 
@@ -590,6 +582,7 @@ int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256])
         opt_prune_replay_rungs(s, t, rec->steps[i]);
     }
     t->state = rec->state;
+    s->n_finished += rec->state == OPT_COMPLETE || rec->state == OPT_PRUNED;
     if (rec->state == OPT_COMPLETE)
         t->value = rec->value;
     else if (rec->state == OPT_PRUNED)

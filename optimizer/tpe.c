@@ -347,8 +347,8 @@ static int tpe_univariate_sigmas(const double *mu, int k, double lo, double hi,
 /* Grid index of a value of a parameter with finitely many values. */
 static int tpe_grid_index(const opt_param *p, double v)
 {
-    double step = p->step > 0 ? p->step : 1.0;
-    return (int)floor((v - p->low) / step + 0.5);
+    double step = p->step > 0 ? p->step : 1.0, u = (v - p->low) / step + 0.5;
+    return u >= 0 ? (int)u : (int)floor(u); /* truncation is floor for u >= 0 */
 }
 
 /* Fill gidx for numeric dim j (raw: the observations' values) and, for discrete
@@ -499,7 +499,7 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
             else if (i == 0 || sg[i] != sg[i - 1])
                 log_sg = log(sg[i]);
             cf[i] = -log_sg - LOG_SQRT_2PI - ln[i];
-            isg[i] = 1.0 / sg[i];
+            isg[i] = i > 0 && sg[i] == sg[i - 1] ? isg[i - 1] : 1.0 / sg[i];
         }
     }
     memcpy(e->base, e->logw, sizeof(double) * (size_t)k);
