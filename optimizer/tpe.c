@@ -770,6 +770,24 @@ static int tpe_est_logpdf(const tpe_est *e, const opt_study *s, struct opt_tpe_w
     return 0;
 }
 
+double opt_tpe_logsumexp(const double *a, int k)
+{
+    double mx = -INFINITY, *buf = malloc(sizeof(double) * ((size_t)k + 2));
+    if (!buf)
+        return NAN;
+    for (int i = 0; i < k; i++)
+        mx = a[i] > mx ? a[i] : mx;
+    double r = tpe_logsumexp(a, k, mx, buf);
+    free(buf);
+    return r;
+}
+
+void opt_tpe_kernel_lognorm(const double *mu, const double *sigma, double lo, double hi, int k,
+                            double *ln)
+{
+    tpe_kernel_lognorm(mu, sigma, lo, hi, k, ln);
+}
+
 typedef struct {
     double s0, s1; /* lexicographic score: smaller is better */
     int number, idx;
