@@ -43,6 +43,7 @@
 #define TPE_VEC_EXP 1
 #include <emmintrin.h>
 __m128d _ZGVbN2v_exp(__m128d x);
+__m128d _ZGVbN2v_log(__m128d x);
 #else
 #define TPE_VEC_EXP 0
 #endif
@@ -427,8 +428,14 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
     for (int i = 0; i < k; i++)
         sum += wt[i];
     double acc = 0, lsum = log(sum);
+    int i0 = 0;
+#if TPE_VEC_EXP
+    /* the down-weighted old trials' logs, two at a time (libmvec, within 4 ulp) */
+    for (; i0 + 2 <= k && wt[i0 + 1] != 1.0; i0 += 2)
+        _mm_storeu_pd(e->logw + i0, _ZGVbN2v_log(_mm_loadu_pd(wt + i0)));
+#endif
     for (int i = 0; i < k; i++) {
-        e->logw[i] = wt[i] == 1.0 ? -lsum : log(wt[i]) - lsum;
+        e->logw[i] = wt[i] == 1.0 ? -lsum : (i < i0 ? e->logw[i] : log(wt[i])) - lsum;
         acc += wt[i] / sum;
         e->cumw[i] = acc;
     }
