@@ -412,13 +412,26 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
         return -1;
     for (int j = 0; j < d; j++)
         e->catlw[j] = e->lattice[j] = NULL;
-    /* one pass over the observations: values as held in raw, log space in mu */
+    /* one pass over the observations: log space in mu; the values as held in raw
+     * only where they differ (log parameters), else raw's row is mu's */
+    const double *rawj[OPT_MAX_PARAMS];
+    int nlog = 0, logj[OPT_MAX_PARAMS];
+    for (int j = 0; j < d; j++) {
+        const opt_param *p = &s->space->p[dims[j]];
+        int lg = p->kind != OPT_PARAM_CATEGORICAL && p->log;
+        rawj[j] = (lg ? raw : e->mu) + (size_t)j * k;
+        if (lg)
+            logj[nlog++] = j;
+    }
     for (int i = 0; i < n; i++) {
-        const double *xr = w->xraw + (size_t)obs[i] * np, *xi = w->xint + (size_t)obs[i] * np;
-        for (int j = 0; j < d; j++) {
-            raw[(size_t)j * k + i] = xr[dims[j]];
+        const double *xi = w->xint + (size_t)obs[i] * np;
+        for (int j = 0; j < d; j++)
             e->mu[(size_t)j * k + i] = xi[dims[j]];
-        }
+    }
+    for (int q = 0; q < nlog; q++) {
+        int j = logj[q];
+        for (int i = 0; i < n; i++)
+            raw[(size_t)j * k + i] = w->xraw[(size_t)obs[i] * np + dims[j]];
     }
 
     double *wt = e->cumw; /* scratch for the raw weights */
@@ -445,7 +458,7 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
     for (int j = 0; j < d; j++) {
         const opt_param *p = &s->space->p[dims[j]];
         double *mu = e->mu + (size_t)j * k, *sg = e->sigma + (size_t)j * k;
-        const double *rj = raw + (size_t)j * k;
+        const double *rj = rawj[j];
         if (p->kind == OPT_PARAM_CATEGORICAL) {
             int nc = p->n_choices;
             double *cl = e->catlw[j] = WS_ARRAY(w, double, k * nc);
@@ -458,9 +471,11 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
             for (int ch = 0; ch < nc; ch++) {
                 double *row = cl + (size_t)ch * k;
                 for (int i = 0; i < n; i++)
-                    row[i] = ch == (int)rj[i] ? l_on : l_off;
+                    row[i] = l_off;
                 row[n] = l_prior;
             }
+            for (int i = 0; i < n; i++)
+                cl[(size_t)(int)rj[i] * k + i] = l_on;
             continue;
         }
         tpe_bounds b = tpe_param_bounds(p);
@@ -487,20 +502,37 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
             for (int c2 = 0; c2 < (int)card; c2++)
                 memo[c2] = NAN;
         const int *gix = e->gidx + (size_t)j * k;
-        if (card <= 0)
+        int uniform = 1; /* the observation kernels share one width (multivariate) */
+        for (int i = 1; i < n && uniform; i++)
+            uniform = sg[i] == sg[0];
+        if (card <= 0) {
             tpe_kernel_lognorm(mu, sg, b.lo, b.hi, k, ln);
-        for (int i = 0; i < k; i++) {
-            int gi = gix[i];
-            int shared = use_memo && gi >= 0 && gi < (int)card && i < n && sg[i] == sg[0];
-            if (card <= 0) {
-                /* done above */
-            } else if (shared && !isnan(memo[gi])) {
+        } else if (use_memo && uniform) {
+            for (int i = 0; i < n; i++) {
+                int gi = gix[i];
+                if (gi < 0 || gi >= (int)card) {
+                    ln[i] = log_gauss_mass((b.lo - mu[i]) / sg[i], (b.hi - mu[i]) / sg[i]);
+                    continue;
+                }
+                if (isnan(memo[gi]))
+                    memo[gi] = log_gauss_mass((b.lo - mu[i]) / sg[i], (b.hi - mu[i]) / sg[i]);
                 ln[i] = memo[gi];
-            } else {
-                ln[i] = log_gauss_mass((b.lo - mu[i]) / sg[i], (b.hi - mu[i]) / sg[i]);
-                if (shared)
-                    memo[gi] = ln[i];
             }
+            ln[n] = log_gauss_mass((b.lo - mu[n]) / sg[n], (b.hi - mu[n]) / sg[n]);
+        } else {
+            for (int i = 0; i < k; i++) {
+                int gi = gix[i];
+                int shared = use_memo && gi >= 0 && gi < (int)card && i < n && sg[i] == sg[0];
+                if (shared && !isnan(memo[gi])) {
+                    ln[i] = memo[gi];
+                } else {
+                    ln[i] = log_gauss_mass((b.lo - mu[i]) / sg[i], (b.hi - mu[i]) / sg[i]);
+                    if (shared)
+                        memo[gi] = ln[i];
+                }
+            }
+        }
+        for (int i = 0; i < k; i++) {
             if (c->unscaled_kernels)
                 log_sg = 0.0; /* Optuna 3.1-3.4: see opt_sampler_config */
             else if (i == 0 || sg[i] != sg[i - 1])
