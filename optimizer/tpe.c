@@ -378,7 +378,7 @@ static int tpe_fit_lattice(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w,
         gi[i] = (i < n && card > 0 && card <= 4096) ? tpe_grid_index(p, raw[i]) : -1;
     if (!(b.q > 0) || card <= 0 || card > 4096 || n == 0)
         return 0;
-    for (int i = 1; i < n; i++)
+    for (int i = 1; i < n && !s->sc.multivariate; i++) /* multivariate: one width */
         if (sg[i] != sg[0])
             return 0;
     int c = (int)card;
@@ -515,8 +515,9 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
             for (int c2 = 0; c2 < (int)card; c2++)
                 memo[c2] = NAN;
         const int *gix = e->gidx + (size_t)j * k;
-        int uniform = 1; /* the observation kernels share one width (multivariate) */
-        for (int i = 1; i < n && uniform; i++)
+        /* the observation kernels share one width (always so in multivariate mode) */
+        int uniform = 1;
+        for (int i = 1; i < n && uniform && !c->multivariate; i++)
             uniform = sg[i] == sg[0];
         if (card <= 0) {
             tpe_kernel_lognorm(mu, sg, b.lo, b.hi, k, ln);
@@ -545,13 +546,17 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
                 }
             }
         }
+        /* log sigma (0 with unscaled_kernels, as in Optuna 3.1-3.4: see
+         * opt_sampler_config) and 1 / sigma, recomputed only when sigma changes */
+        double last_sg = NAN, last_isg = 0;
         for (int i = 0; i < k; i++) {
-            if (c->unscaled_kernels)
-                log_sg = 0.0; /* Optuna 3.1-3.4: see opt_sampler_config */
-            else if (i == 0 || sg[i] != sg[i - 1])
-                log_sg = log(sg[i]);
+            if (sg[i] != last_sg) {
+                last_sg = sg[i];
+                last_isg = 1.0 / sg[i];
+                log_sg = c->unscaled_kernels ? 0.0 : log(sg[i]);
+            }
             cf[i] = -log_sg - LOG_SQRT_2PI - ln[i];
-            isg[i] = i > 0 && sg[i] == sg[i - 1] ? isg[i - 1] : 1.0 / sg[i];
+            isg[i] = last_isg;
         }
     }
     memcpy(e->base, e->logw, sizeof(double) * (size_t)k);
