@@ -25,6 +25,15 @@
  * n_ei_candidates are drawn from l; the one maximising log l(x) - log g(x) wins
  * (per parameter in univariate mode, jointly in multivariate mode). In a fully
  * discrete space a candidate already tried is passed over for the next best.
+ *
+ * Speed (an ask at 1,000 trials is a fraction of a millisecond): the study keeps
+ * a workspace (struct opt_tpe_ws) with all scratch memory and the trials'
+ * log-space values between asks; a candidate's log density under a mixture is
+ * one fused pass over the kernels (tpe_accumulate, also built for AVX2 with the
+ * same arithmetic in the same order, hence the same bits); exp, erfc, log and
+ * log1p come two at a time from glibc's libmvec, and exp only for the terms the
+ * log-sum-exp keeps. Nothing cached alters a suggestion: a study rebuilt by
+ * replay suggests exactly what the running one does.
  */
 #include <float.h>
 #include <gsl/gsl_cdf.h>
