@@ -672,9 +672,11 @@ typedef struct {
  * arithmetic, two SSE2 or one AVX register). */
 typedef double tpe_v4 __attribute__((vector_size(32)));
 typedef long long tpe_v4i __attribute__((vector_size(32)));
-#define V4_LOAD(p) ({ tpe_v4 v_; memcpy(&v_, (p), sizeof v_); v_; })
-#define V4_MAX(x, m) ({ tpe_v4i c_ = (x) > (m); \
-    (tpe_v4)(((tpe_v4i)(x) & c_) | ((tpe_v4i)(m) & ~c_)); })
+/* dst = the four doubles at p (any alignment) */
+#define V4_LOAD(dst, p) memcpy(&(dst), (p), sizeof(tpe_v4))
+/* x > m ? x : m, element-wise (x and m are variables) */
+#define V4_MAX(x, m) \
+    ((tpe_v4)(((tpe_v4i)(x) & ((x) > (m))) | ((tpe_v4i)(m) & ~((x) > (m)))))
 
 /* acc[i] = base[i] + the terms in order, for k kernels, eight kernels at a time
  * in registers; returns the largest acc[i]. */
@@ -685,18 +687,23 @@ TPE_CLONES static double tpe_accumulate(double *restrict acc, const double *rest
     const tpe_v4 half = {0.5, 0.5, 0.5, 0.5};
     int i = 0;
     for (; i + 8 <= k; i += 8) {
-        tpe_v4 v0 = V4_LOAD(base + i), v1 = V4_LOAD(base + i + 4);
+        tpe_v4 v0, v1, x0, x1, y0, y1;
+        V4_LOAD(v0, base + i);
+        V4_LOAD(v1, base + i + 4);
         for (int j = 0; j < nt; j++) {
             const double *ta = terms[j].a + i;
+            V4_LOAD(x0, ta);
+            V4_LOAD(x1, ta + 4);
             if (!terms[j].b) {
-                v0 += V4_LOAD(ta);
-                v1 += V4_LOAD(ta + 4);
+                v0 += x0;
+                v1 += x1;
             } else {
                 const double *tb = terms[j].b + i;
                 double t = terms[j].t;
                 tpe_v4 tt = {t, t, t, t};
-                tpe_v4 z0 = (tt - V4_LOAD(ta)) * V4_LOAD(tb);
-                tpe_v4 z1 = (tt - V4_LOAD(ta + 4)) * V4_LOAD(tb + 4);
+                V4_LOAD(y0, tb);
+                V4_LOAD(y1, tb + 4);
+                tpe_v4 z0 = (tt - x0) * y0, z1 = (tt - x1) * y1;
                 v0 -= half * z0 * z0;
                 v1 -= half * z1 * z1;
             }
