@@ -217,12 +217,26 @@ void opt_tpe_ws_free(struct opt_tpe_ws *w)
     free(w);
 }
 
+/* Under AddressSanitizer every workspace array is its own exact-size malloc,
+ * so that an overrun is reported rather than landing in the next array. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TPE_WS_EXACT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TPE_WS_EXACT 1
+#endif
+#endif
+#ifndef TPE_WS_EXACT
+#define TPE_WS_EXACT 0
+#endif
+
 /* size bytes from the workspace, 64-byte aligned; NULL when out of memory. */
 static void *ws_alloc(struct opt_tpe_ws *w, size_t size)
 {
+    size_t exact = size;
     size = (size + 63) & ~(size_t)63;
-    w->want += size;
-    if (w->used + size <= w->cap) {
+    w->want += TPE_WS_EXACT ? 0 : size;
+    if (!TPE_WS_EXACT && w->used + size <= w->cap) {
         void *p = w->block + w->used;
         w->used += size;
         return p;
@@ -235,7 +249,7 @@ static void *ws_alloc(struct opt_tpe_ws *w, size_t size)
         w->extra = e;
         w->cap_extra = cap;
     }
-    void *p = aligned_alloc(64, size);
+    void *p = TPE_WS_EXACT ? malloc(exact ? exact : 1) : aligned_alloc(64, size);
     if (p)
         w->extra[w->n_extra++] = p;
     return p;
