@@ -668,10 +668,13 @@ static void tpe_est_sample(const tpe_est *e, const opt_study *s, gsl_rng *rng, i
 
 /* One dimension's part of the kernels' log densities at a candidate: b NULL,
  * the row a[0..k-1]; else the Gaussian -(t - a[i])^2 b[i]^2 / 2 (a = mu,
- * b = 1 / sigma; its constants are in the estimator's base). */
+ * b = 1 / sigma; its constants are in the estimator's base). shared: b[i] is
+ * b[0] for every kernel but the last (the prior), as in multivariate mode, so
+ * it need not be read. */
 typedef struct {
     const double *a, *b;
     double t;
+    int shared;
 } tpe_term;
 
 /* Built for AVX2 as well as the x86-64 baseline where GCC can pick at load time:
@@ -700,7 +703,7 @@ TPE_CLONES static double tpe_accumulate(double *restrict acc, const double *rest
     tpe_v4 m0 = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, m1 = m0;
     const tpe_v4 half = {0.5, 0.5, 0.5, 0.5};
     int i = 0;
-    for (; i + 8 <= k; i += 8) {
+    for (; i + 8 <= k - 1; i += 8) { /* the last kernel (the prior) below */
         tpe_v4 v0, v1, x0, x1, y0, y1;
         V4_LOAD(v0, base + i);
         V4_LOAD(v1, base + i + 4);
@@ -715,8 +718,13 @@ TPE_CLONES static double tpe_accumulate(double *restrict acc, const double *rest
                 const double *tb = terms[j].b + i;
                 double t = terms[j].t;
                 tpe_v4 tt = {t, t, t, t};
-                V4_LOAD(y0, tb);
-                V4_LOAD(y1, tb + 4);
+                if (terms[j].shared) {
+                    double b0 = terms[j].b[0];
+                    y0 = y1 = (tpe_v4){b0, b0, b0, b0};
+                } else {
+                    V4_LOAD(y0, tb);
+                    V4_LOAD(y1, tb + 4);
+                }
                 tpe_v4 z0 = (tt - x0) * y0, z1 = (tt - x1) * y1;
                 v0 -= half * z0 * z0;
                 v1 -= half * z1 * z1;
@@ -846,10 +854,11 @@ static int tpe_est_logpdf(const tpe_est *e, const opt_study *s, struct opt_tpe_w
         for (int j = 0; j < e->d; j++) {
             const opt_param *p = &s->space->p[e->dims[j]];
             if (p->kind == OPT_PARAM_CATEGORICAL || tpe_param_bounds(p).q > 0)
-                terms[j] = (tpe_term){rows[(size_t)j * m + r], NULL, 0};
+                terms[j] = (tpe_term){rows[(size_t)j * m + r], NULL, 0, 0};
             else
                 terms[j] = (tpe_term){e->mu + (size_t)j * k, e->isg + (size_t)j * k,
-                                      tpe_internal(p, x[(size_t)r * np + e->dims[j]])};
+                                      tpe_internal(p, x[(size_t)r * np + e->dims[j]]),
+                                      s->sc.multivariate};
         }
         double mx = tpe_accumulate(acc, e->base, terms, e->d, k);
         out[r] = tpe_logsumexp(acc, k, mx, buf);
