@@ -1,7 +1,7 @@
 /*
  * internal.h - private to optimizer/: the study's trial records and the entry
  * points of the samplers (sampler.c, tpe.c, gp.c) and pruners (pruner.c).
- * Nothing outside optimizer/ includes this file.
+ * Nothing outside optimizer/ includes this file, except tests/optimizer/.
  */
 #ifndef OPT_INTERNAL_H
 #define OPT_INTERNAL_H
@@ -32,8 +32,12 @@ struct opt_study {
     unsigned long seed;
     int n, cap;
     opt_trial *trials;
+    int n_finished;          /* COMPLETE and PRUNED trials (they end the startup) */
     int next_number;
     int sobol_dim;
+    int *index;              /* number -> trial index + 1 (open addressing, 0 empty) */
+    size_t index_cap;        /* slots, a power of two, at most half full */
+    struct opt_tpe_ws *tpe;  /* TPE scratch reused between asks (tpe.c); NULL until used */
 };
 
 /* A generator for one (seed, trial number, stream); caller frees with gsl_rng_free. */
@@ -44,7 +48,17 @@ int opt_sample_random(const opt_study *s, gsl_rng *rng, double *x);
 int opt_sample_sobol(const opt_study *s, int number, double *x, char err[256]);
 /* grid: rng NULL only checks that the grid is small enough. */
 int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
-int opt_sample_tpe(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
+/* tpe: s->tpe is created on first use and reused (scratch memory and the log-space
+ * values of the trials, which never change: nothing in it alters a suggestion). */
+int opt_sample_tpe(opt_study *s, gsl_rng *rng, double *x, char err[256]);
+/* Frees a TPE workspace (NULL is fine). */
+void opt_tpe_ws_free(struct opt_tpe_ws *w);
+/* TPE's vectorised numerics, exposed for tests/optimizer: log(sum exp(a[i])) with
+ * TPE's cut (terms below e^-25 of the largest left out; NaN when out of memory),
+ * and the log mass inside [lo, hi] of each kernel N(mu[i], sigma[i]). */
+double opt_tpe_logsumexp(const double *a, int k);
+void opt_tpe_kernel_lognorm(const double *mu, const double *sigma, double lo, double hi, int k,
+                            double *ln);
 int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
 
 /* 1 when x equals the parameters of a trial the study holds (FAIL included). */

@@ -258,6 +258,8 @@ void opt_study_free(opt_study *s)
         free(s->trials[i].step_values);
     }
     free(s->trials);
+    free(s->index);
+    opt_tpe_ws_free(s->tpe);
     free(s);
 }
 
@@ -266,14 +268,43 @@ double opt_study_sign(const opt_study *s)
     return s->direction == OPT_MAXIMIZE ? -1.0 : 1.0;
 }
 
+/* Slot of number in the open-addressing index (Fibonacci hashing, linear
+ * probing): the slot holding it, or the empty slot where it would go. */
+static size_t study_slot(const opt_study *s, int number)
+{
+    size_t mask = s->index_cap - 1;
+    size_t h = (size_t)(((uint64_t)(unsigned)number * 0x9E3779B97F4A7C15u) >> 32) & mask;
+    while (s->index[h] && s->trials[s->index[h] - 1].number != number)
+        h = (h + 1) & mask;
+    return h;
+}
+
+/* The trial called number, or NULL: O(1) whatever order trials came in. */
 static opt_trial *study_find(opt_study *s, int number)
 {
     if (number >= 0 && number < s->n && s->trials[number].number == number)
         return &s->trials[number];
+    if (!s->index_cap)
+        return NULL;
+    int at = s->index[study_slot(s, number)];
+    return at ? &s->trials[at - 1] : NULL;
+}
+
+/* Make room in the index for one more trial (kept at most half full). */
+static int study_index_reserve(opt_study *s)
+{
+    if (2 * ((size_t)s->n + 1) <= s->index_cap)
+        return 0;
+    size_t cap = s->index_cap ? 2 * s->index_cap : 128;
+    int *idx = calloc(cap, sizeof *idx);
+    if (!idx)
+        return -1;
+    free(s->index);
+    s->index = idx;
+    s->index_cap = cap;
     for (int i = 0; i < s->n; i++)
-        if (s->trials[i].number == number)
-            return &s->trials[i];
-    return NULL;
+        s->index[study_slot(s, s->trials[i].number)] = i + 1;
+    return 0;
 }
 
 static opt_trial *study_append(opt_study *s, int number, char err[256])
@@ -288,11 +319,16 @@ static opt_trial *study_append(opt_study *s, int number, char err[256])
         s->trials = t;
         s->cap = cap;
     }
+    if (study_index_reserve(s) < 0) {
+        snprintf(err, 256, "study: out of memory for the index of trial %d", number);
+        return NULL;
+    }
     opt_trial *t = &s->trials[s->n++];
     memset(t, 0, sizeof *t);
     t->number = number;
     t->state = OPT_RUNNING;
     t->value = NAN;
+    s->index[study_slot(s, number)] = s->n;
     if (number >= s->next_number)
         s->next_number = number + 1;
     return t;
@@ -336,15 +372,6 @@ static void study_avoid_duplicate(const opt_study *s, gsl_rng *rng, double *x)
     }
 }
 
-/* Trials that count as observations for startup: COMPLETE and PRUNED. */
-static int study_n_finished(const opt_study *s)
-{
-    int n = 0;
-    for (int i = 0; i < s->n; i++)
-        n += s->trials[i].state == OPT_COMPLETE || s->trials[i].state == OPT_PRUNED;
-    return n;
-}
-
 int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
 {
     int number = s->next_number;
@@ -355,7 +382,7 @@ int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
         snprintf(err, 256, "study: out of memory for the generator of trial %d", number);
         return -1;
     }
-    int started = study_n_finished(s) >= s->sc.n_startup_trials;
+    int started = s->n_finished >= s->sc.n_startup_trials;
     switch (s->sc.kind) {
     case OPT_SAMPLER_RANDOM:
         rc = opt_sample_random(s, rng, x);
@@ -499,6 +526,7 @@ int opt_tell(opt_study *s, int trial, opt_state state, double value, char err[25
         return -1;
     }
     t->state = state;
+    s->n_finished += state == OPT_COMPLETE || state == OPT_PRUNED;
     return 0;
 }
 
@@ -554,6 +582,7 @@ int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256])
         opt_prune_replay_rungs(s, t, rec->steps[i]);
     }
     t->state = rec->state;
+    s->n_finished += rec->state == OPT_COMPLETE || rec->state == OPT_PRUNED;
     if (rec->state == OPT_COMPLETE)
         t->value = rec->value;
     else if (rec->state == OPT_PRUNED)
