@@ -37,6 +37,10 @@ struct opt_study {
     int sobol_dim;
     int *index;              /* number -> trial index + 1 (open addressing, 0 empty) */
     size_t index_cap;        /* slots, a power of two, at most half full */
+    int *points;             /* hash of a trial's parameters -> trial index + 1 (the
+                                same scheme), so opt_study_seen is O(1) */
+    size_t points_cap;
+    int n_distinct;          /* distinct parameter vectors among the trials */
     struct opt_tpe_ws *tpe;  /* TPE scratch reused between asks (tpe.c); NULL until used */
 };
 

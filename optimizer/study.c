@@ -259,6 +259,7 @@ void opt_study_free(opt_study *s)
     }
     free(s->trials);
     free(s->index);
+    free(s->points);
     opt_tpe_ws_free(s->tpe);
     free(s);
 }
@@ -334,12 +335,55 @@ static opt_trial *study_append(opt_study *s, int number, char err[256])
     return t;
 }
 
+/* FNV-1a over the bytes of a parameter vector (the bytes memcmp compares). */
+static size_t point_hash(const double *x, int d)
+{
+    const unsigned char *p = (const unsigned char *)x;
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < sizeof(double) * (size_t)d; i++)
+        h = (h ^ p[i]) * 0x100000001b3u;
+    return (size_t)(h ^ (h >> 32));
+}
+
 int opt_study_seen(const opt_study *s, const double *x)
 {
     int d = s->space->n;
-    for (int i = 0; i < s->n; i++)
-        if (memcmp(s->trials[i].x, x, sizeof(double) * (size_t)d) == 0)
+    if (!s->points_cap)
+        return 0;
+    size_t mask = s->points_cap - 1;
+    for (size_t h = point_hash(x, d) & mask; s->points[h]; h = (h + 1) & mask)
+        if (memcmp(s->trials[s->points[h] - 1].x, x, sizeof(double) * (size_t)d) == 0)
             return 1;
+    return 0;
+}
+
+/* Adds trial i (its x set) to the point hash, growing it to stay at most half full. */
+static int study_points_add(opt_study *s, int i)
+{
+    int d = s->space->n;
+    s->n_distinct += !opt_study_seen(s, s->trials[i].x);
+    if (2 * (size_t)s->n > s->points_cap) {
+        size_t cap = s->points_cap ? 2 * s->points_cap : 128;
+        while (2 * (size_t)s->n > cap)
+            cap *= 2;
+        int *pt = calloc(cap, sizeof *pt);
+        if (!pt)
+            return -1;
+        free(s->points);
+        s->points = pt;
+        s->points_cap = cap;
+        for (int k = 0; k < s->n; k++) {   /* every trial, i included */
+            size_t h = point_hash(s->trials[k].x, d) & (cap - 1);
+            while (pt[h])
+                h = (h + 1) & (cap - 1);
+            pt[h] = k + 1;
+        }
+        return 0;
+    }
+    size_t mask = s->points_cap - 1, h = point_hash(s->trials[i].x, d) & mask;
+    while (s->points[h])
+        h = (h + 1) & mask;
+    s->points[h] = i + 1;
     return 0;
 }
 
@@ -355,12 +399,14 @@ static double space_size(const opt_space *sp)
     return total;
 }
 
-/* In a discrete space with unseen points left, redraw a duplicate at random. */
+/* In a discrete space with unseen points left, redraw a duplicate: at random, and
+ * when 2000 draws all hit seen points (a nearly exhausted space), the first unseen
+ * point of the enumeration from a random start (spaces up to 1e6 points). */
 static void study_avoid_duplicate(const opt_study *s, gsl_rng *rng, double *x)
 {
     if (!opt_space_is_discrete(s->space) || !opt_study_seen(s, x))
         return;
-    if (space_size(s->space) <= s->n)
+    if (space_size(s->space) <= s->n_distinct)
         return;
     double y[OPT_MAX_PARAMS];
     for (int tries = 0; tries < 2000; tries++) {
@@ -370,6 +416,10 @@ static void study_avoid_duplicate(const opt_study *s, gsl_rng *rng, double *x)
             return;
         }
     }
+    char err[256];
+    if (space_size(s->space) <= 1e6 && opt_sample_grid(s, rng, y, err) == 0 &&
+        !opt_study_seen(s, y))
+        memcpy(x, y, sizeof(double) * (size_t)s->space->n);
 }
 
 int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
@@ -414,6 +464,10 @@ int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
     if (!t)
         return -1;
     memcpy(t->x, x, sizeof(double) * (size_t)s->space->n);
+    if (study_points_add(s, (int)(t - s->trials)) < 0) {
+        snprintf(err, 256, "study: out of memory for the parameters of trial %d", number);
+        return -1;
+    }
     out->number = number;
     out->n = s->space->n;
     memcpy(out->values, x, sizeof(double) * (size_t)s->space->n);
@@ -574,6 +628,10 @@ int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256])
         return -1;
     for (int i = 0; i < s->space->n; i++)
         t->x[i] = opt_param_snap(&s->space->p[i], rec->params->values[i]);
+    if (study_points_add(s, (int)(t - s->trials)) < 0) {
+        snprintf(err, 256, "replayed trial %d: out of memory", rec->number);
+        return -1;
+    }
     for (int i = 0; i < rec->n_steps; i++) {
         if (trial_put_step(t, rec->steps[i], rec->step_values[i]) < 0) {
             snprintf(err, 256, "replayed trial %d: out of memory", rec->number);

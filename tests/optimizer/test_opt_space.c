@@ -237,6 +237,56 @@ static void test_no_duplicates_in_discrete_spaces(void)
     opt_space_free(s);
 }
 
+/* A 600-point space filled to the last point by random and TPE asks (the study's
+ * hash of seen points grows several times on the way): every point comes exactly
+ * once; a study rebuilt by replaying the first 450 trials keeps avoiding them. */
+static void test_no_duplicates_until_exhausted(void)
+{
+    char err[256];
+    opt_space *s = opt_space_new();
+    opt_space_add_int(s, "a", 0, 29, 1, 0, err);
+    opt_space_add_int(s, "b", 0, 19, 1, 0, err);
+    const opt_sampler_kind kinds[2] = {OPT_SAMPLER_RANDOM, OPT_SAMPLER_TPE};
+    for (int k = 0; k < 2; k++) {
+        opt_sampler_config sc;
+        opt_sampler_config_default(&sc, kinds[k]);
+        opt_study *st = opt_study_new(s, OPT_MINIMIZE, &sc, NULL, 11, err);
+        opt_study *re = opt_study_new(s, OPT_MINIMIZE, &sc, NULL, 11, err);
+        static int seen[30][20];
+        memset(seen, 0, sizeof seen);
+        int dups = 0, redups = 0;
+        for (int t = 0; t < 600; t++) {
+            opt_trial_params p;
+            if (opt_ask(st, &p, err) != 0)
+                break;
+            int a = (int)p.values[0], b = (int)p.values[1];
+            dups += seen[a][b]++ > 0;
+            double v = (a - 20) * (a - 20) + (b - 5) * (b - 5);
+            opt_tell(st, p.number, OPT_COMPLETE, v, err);
+            if (t < 450) {
+                opt_trial_record r = {.number = p.number, .state = OPT_COMPLETE, .value = v,
+                                      .params = &p};
+                CHECK_INT(opt_study_replay(re, &r, err), 0);
+            } else if (t == 450) {
+                opt_trial_params q;
+                CHECK_INT(opt_ask(re, &q, err), 0);
+                CHECK_MSG(q.values[0] == p.values[0] && q.values[1] == p.values[1],
+                          "%s: replayed study's next suggestion differs",
+                          opt_sampler_kind_name(kinds[k]));
+                redups += seen[(int)q.values[0]][(int)q.values[1]] > 0 &&
+                          !(q.values[0] == p.values[0] && q.values[1] == p.values[1]);
+            }
+        }
+        CHECK_MSG(dups == 0, "%s: %d duplicate suggestions in 600 asks of a 600-point space",
+                  opt_sampler_kind_name(kinds[k]), dups);
+        CHECK_MSG(redups == 0, "%s: the replayed study suggested a point already tried",
+                  opt_sampler_kind_name(kinds[k]));
+        opt_study_free(st);
+        opt_study_free(re);
+    }
+    opt_space_free(s);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -246,5 +296,6 @@ int main(void)
     test_bounds_and_steps();
     test_lifecycle_errors();
     test_no_duplicates_in_discrete_spaces();
+    test_no_duplicates_until_exhausted();
     return check_done();
 }
