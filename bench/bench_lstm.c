@@ -9,8 +9,12 @@
  * windows; inference runs tr_lstm_predict over the same windows. GFLOP/s count
  * only the matrix products (tr_lstm_flops: 2*M*N*K per GEMM); sgemm_fraction is
  * the training rate over a 2048^2 x 2048 cblas_sgemm's rate (best of 3) measured
- * in this run. Peak memory is getrusage's maxrss of this process. The last line is
- * one JSON object. Run with OPENBLAS_NUM_THREADS=1 (bench/lstm does).
+ * in this run. Peak memory is getrusage's maxrss of this process.
+ * gemm_only_train_samples_per_s replays just the cblas_sgemm calls of one training
+ * step (same shapes, order and beta as lstm.c, no pointwise work, no optimizer):
+ * the bound any implementation built on these GEMM calls can reach on this
+ * machine. The last line is one JSON object. Run with OPENBLAS_NUM_THREADS=1
+ * (bench/lstm does).
  */
 #include <cblas.h>
 #include <cjson/cJSON.h>
@@ -53,6 +57,51 @@ static double sgemm_rate(int n)
     }
     free(a); free(b); free(c);
     return 2.0 * n * n * (double)n / best / 1e9;
+}
+
+/* Seconds per training step of the GEMM calls alone (lstm.c's sequence), best of 5
+ * rounds of `reps` steps. */
+static double gemm_only_step(int B, int T, int F, int H, int L, int reps)
+{
+    size_t TB = (size_t)T * B, G4 = 4 * (size_t)H, W = H > F ? H : F;
+    float *in = calloc(TB * W, sizeof(float)), *g = calloc(TB * G4, sizeof(float));
+    float *h = calloc(TB * H, sizeof(float)), *w = calloc(G4 * (W + H), sizeof(float));
+    float *dw = calloc(G4 * (W + H), sizeof(float)), *dx = calloc(TB * W, sizeof(float));
+    float *dh = calloc((size_t)B * H, sizeof(float));
+    double best = 1e30;
+    for (int round = 0; round < 5; round++) {
+        double t0 = now();
+        for (int r = 0; r < reps; r++) {
+            for (int l = 0; l < L; l++) {
+                int K = l == 0 ? F : H;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, (int)G4, K,
+                            1.0f, in, K, w, (int)G4, 0.0f, g, (int)G4);
+                for (int t = 1; t < T; t++)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, (int)G4, H,
+                                1.0f, h + (size_t)(t - 1) * B * H, H, w, (int)G4, 1.0f,
+                                g + (size_t)t * B * G4, (int)G4);
+            }
+            for (int l = L - 1; l >= 0; l--) {
+                int K = l == 0 ? F : H;
+                for (int t = T - 1; t > 0; t--)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, (int)G4,
+                                1.0f, g + (size_t)t * B * G4, (int)G4, w, H, 0.0f, dh, H);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)G4, H,
+                            (int)(TB - B), 1.0f, g + (size_t)B * G4, (int)G4, h, H, 1.0f,
+                            dw, H);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)G4, K, (int)TB,
+                            1.0f, g, (int)G4, in, K, 1.0f, dw, K);
+                if (l > 0)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, K,
+                                (int)G4, 1.0f, g, (int)G4, w, K, 0.0f, dx, K);
+            }
+        }
+        double t = (now() - t0) / reps;
+        if (t < best)
+            best = t;
+    }
+    free(in); free(g); free(h); free(w); free(dw); free(dx); free(dh);
+    return best;
 }
 
 int main(int argc, char **argv)
@@ -134,6 +183,8 @@ int main(int argc, char **argv)
     tr_lstm_predict(m, &w, pred, err);
     double t_inf = now() - t0;
 
+    double gemm_step = gemm_only_step(B, T, F, H, L, steps < 10 ? steps : 10);
+
     double ff, fb;
     tr_lstm_flops(&cfg, B, &ff, &fb);
     double train_gf = (ff + fb) * steps / t_train / 1e9;
@@ -145,6 +196,9 @@ int main(int argc, char **argv)
            "sgemm %.1f GFLOP/s), infer %.0f samples/s (%.1f GFLOP/s), peak %.0f MB\n",
            shape, B, T, F, H, L, n / t_train, train_gf, 100 * train_gf / sg, sg, n / t_inf,
            inf_gf, ru.ru_maxrss / 1024.0);
+    printf("seqtune %-9s GEMM calls alone (the bound for this GEMM structure): %.0f samples/s; "
+           "the full step reaches %.0f %% of it\n", shape, B / gemm_step,
+           100.0 * (n / t_train) / (B / gemm_step));
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "shape", shape);
     cJSON_AddNumberToObject(j, "batch", B);
@@ -160,6 +214,7 @@ int main(int argc, char **argv)
     cJSON_AddNumberToObject(j, "sgemm_gflops", sg);
     cJSON_AddNumberToObject(j, "sgemm_fraction", train_gf / sg);
     cJSON_AddNumberToObject(j, "peak_rss_mb", ru.ru_maxrss / 1024.0);
+    cJSON_AddNumberToObject(j, "gemm_only_train_samples_per_s", B / gemm_step);
     char *s = cJSON_PrintUnformatted(j);
     printf("%s\n", s);
     free(s);
