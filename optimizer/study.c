@@ -357,33 +357,33 @@ int opt_study_seen(const opt_study *s, const double *x)
     return 0;
 }
 
-/* Adds trial i (its x set) to the point hash, growing it to stay at most half full. */
-static int study_points_add(opt_study *s, int i)
+/* Puts trial k into the point hash (linear probing; the table has a free slot). */
+static void study_points_put(opt_study *s, int k)
 {
-    int d = s->space->n;
-    s->n_distinct += !opt_study_seen(s, s->trials[i].x);
-    if (2 * (size_t)s->n > s->points_cap) {
-        size_t cap = s->points_cap ? 2 * s->points_cap : 128;
-        while (2 * (size_t)s->n > cap)
-            cap *= 2;
-        int *pt = calloc(cap, sizeof *pt);
-        if (!pt)
-            return -1;
-        free(s->points);
-        s->points = pt;
-        s->points_cap = cap;
-        for (int k = 0; k < s->n; k++) {   /* every trial, i included */
-            size_t h = point_hash(s->trials[k].x, d) & (cap - 1);
-            while (pt[h])
-                h = (h + 1) & (cap - 1);
-            pt[h] = k + 1;
-        }
-        return 0;
-    }
-    size_t mask = s->points_cap - 1, h = point_hash(s->trials[i].x, d) & mask;
+    size_t mask = s->points_cap - 1, h = point_hash(s->trials[k].x, s->space->n) & mask;
     while (s->points[h])
         h = (h + 1) & mask;
-    s->points[h] = i + 1;
+    s->points[h] = k + 1;
+}
+
+/* Adds trial i (its x set, the newest trial) to the point hash, doubling it and
+ * re-inserting every trial when it would be more than half full. */
+static int study_points_add(opt_study *s, int i)
+{
+    s->n_distinct += !opt_study_seen(s, s->trials[i].x);
+    if (2 * (size_t)s->n <= s->points_cap) {
+        study_points_put(s, i);
+        return 0;
+    }
+    size_t cap = s->points_cap ? 2 * s->points_cap : 128;
+    int *pt = calloc(cap, sizeof *pt);
+    if (!pt)
+        return -1;
+    free(s->points);
+    s->points = pt;
+    s->points_cap = cap;
+    for (int k = 0; k < s->n; k++)   /* every trial, i included */
+        study_points_put(s, k);
     return 0;
 }
 

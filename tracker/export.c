@@ -204,13 +204,6 @@ done:
     return root;
 }
 
-/* ---- durable file output (trk_file_write_durable, store.c) ------------------------ */
-
-static int write_text(const char *path, const char *text, char err[256])
-{
-    return trk_file_write_durable(path, text, strlen(text), err);
-}
-
 /* ---- CSV ------------------------------------------------------------------------- */
 
 static void csv_field(FILE *f, const char *v)
@@ -713,7 +706,7 @@ static int export_study(trk_store *s, const char *name, trk_export_format fmt,
         text[n] = '\n';
         text[n + 1] = '\0';
     }
-    int rc = write_text(out_path, text, err);
+    int rc = trk_file_write_durable(out_path, text, strlen(text), err);
     free(text);
     return rc;
 }
