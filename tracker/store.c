@@ -1196,6 +1196,18 @@ void trk_file_temp_name(const char *path, char out[TRK_TEMP_NAME_MAX])
     snprintf(out, TRK_TEMP_NAME_MAX, "%.4200s.tmp.%ld", path, (long)getpid());
 }
 
+/* rename() of a synced temp file onto path; removes it on failure. */
+static int file_rename_into_place(const char *tmp, const char *path, char err[256])
+{
+    if (rename(tmp, path) != 0) {
+        snprintf(err, 256, "%.200s: cannot rename the temporary file into place: %s", path,
+                 strerror(errno));
+        unlink(tmp);
+        return TRK_ERR;
+    }
+    return 0;
+}
+
 int trk_file_commit(const char *tmp, const char *path, char err[256])
 {
     int fd = open(tmp, O_RDONLY);
@@ -1207,13 +1219,7 @@ int trk_file_commit(const char *tmp, const char *path, char err[256])
         return TRK_ERR;
     }
     close(fd);
-    if (rename(tmp, path) != 0) {
-        snprintf(err, 256, "%.200s: cannot rename the temporary file into place: %s", path,
-                 strerror(errno));
-        unlink(tmp);
-        return TRK_ERR;
-    }
-    return 0;
+    return file_rename_into_place(tmp, path, err);
 }
 
 int trk_file_write_durable(const char *path, const void *data, size_t len, char err[256])
@@ -1233,19 +1239,25 @@ int trk_file_write_durable(const char *path, const void *data, size_t len, char 
             if (errno == EINTR)
                 continue;
             snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return TRK_ERR;
+            goto fail;
         }
         p += w;
         left -= (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        snprintf(err, 256, "%.200s: fsync: %s", tmp, strerror(errno));
+        goto fail;
     }
     if (close(fd) != 0) {
         snprintf(err, 256, "%.200s: close: %s", tmp, strerror(errno));
         unlink(tmp);
         return TRK_ERR;
     }
-    return trk_file_commit(tmp, path, err);
+    return file_rename_into_place(tmp, path, err);
+fail:
+    close(fd);
+    unlink(tmp);
+    return TRK_ERR;
 }
 
 int trk_artifact_put(trk_store *s, int64_t study_id, int64_t run_id, const char *kind,
