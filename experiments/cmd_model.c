@@ -8,6 +8,7 @@
  * statistics stored in the model file (never refit on the new data), so a
  * window sees exactly what it saw during the holdout evaluation.
  */
+#include "base/file.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
 #include "tracker/query.h"
@@ -23,28 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads a whole file; caller frees *out. */
+/* Reads a whole file (at most 1 GiB); caller frees *out. */
 static int read_all(const char *path, unsigned char **out, size_t *len, char err[256])
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    *out = malloc(n > 0 ? (size_t)n : 1);
-    if (!*out || n < 0 || fread(*out, 1, (size_t)n, f) != (size_t)n) {
-        snprintf(err, 256, "%.200s: cannot read", path);
-        free(*out);
-        *out = NULL;
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return 0;
+    *out = (unsigned char *)base_file_read(path, (size_t)1 << 30, len, err);
+    return *out ? 0 : -1;
 }
 
 /* ---- best ------------------------------------------------------------------------ */

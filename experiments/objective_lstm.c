@@ -10,6 +10,7 @@
  */
 #include "experiments/objective_lstm.h"
 
+#include "base/file.h"
 #include "experiments/cli.h"
 
 #include "trainer/candles.h"
@@ -475,27 +476,16 @@ static int model_bytes(const tr_lstm *m, const tr_model_meta *meta, unsigned cha
     }
     close(fd);
     int rc = -1;
-    FILE *f = NULL;
+    char e[256];
     if (tr_model_save(path, m, meta, err))
         goto done;
-    f = fopen(path, "rb");
-    if (!f || fseek(f, 0, SEEK_END) || ftell(f) <= 0) {
-        snprintf(err, 256, "cannot read back the model file %s", path);
-        goto done;
-    }
-    *len = (size_t)ftell(f);
-    rewind(f);
-    *out = malloc(*len);
-    if (!*out || fread(*out, 1, *len, f) != *len) {
-        free(*out);
-        *out = NULL;
-        snprintf(err, 256, "cannot read back the model file %s", path);
+    *out = (unsigned char *)base_file_read(path, (size_t)1 << 30, len, e);
+    if (!*out) {
+        snprintf(err, 256, "cannot read back the model file %.200s", e);
         goto done;
     }
     rc = 0;
 done:
-    if (f)
-        fclose(f);
     unlink(path);
     return rc;
 }

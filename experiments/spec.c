@@ -8,6 +8,8 @@
  * reported once and its fields are skipped.
  */
 #include "experiments/spec.h"
+
+#include "base/file.h"
 #include "optimizer/testfuncs.h"
 
 #include "experiments/cli.h"
@@ -1113,27 +1115,20 @@ int exp_spec_load(const char *path, exp_spec *out, exp_errors *errs)
     memset(out, 0, sizeof *out);
     char *text = NULL, *dir = NULL;
     int rc = -1;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        exp_errors_add(errs, "%s: expected a readable spec file, got %s", path, strerror(errno));
+    char e[256];
+    size_t n = 0;
+    errno = 0;
+    text = base_file_read(path, 16L * 1024 * 1024, &n, e);
+    if (!text) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 16L * 1024 * 1024)
+            exp_errors_add(errs, "%s: expected a spec under 16 MB, got %lld bytes", path,
+                           (long long)st.st_size);
+        else
+            exp_errors_add(errs, "%s: expected a readable spec file, got %s", path,
+                           errno ? strerror(errno) : "a read error");
         goto fail;
     }
-    if (fseek(fp, 0, SEEK_END) != 0 || ftell(fp) < 0) {
-        exp_errors_add(errs, "%s: expected a readable spec file, got an unseekable file", path);
-        goto fail;
-    }
-    long n = ftell(fp);
-    rewind(fp);
-    if (n > 16L * 1024 * 1024) {
-        exp_errors_add(errs, "%s: expected a spec under 16 MB, got %ld bytes", path, n);
-        goto fail;
-    }
-    text = malloc((size_t)n + 1);
-    if (!text || fread(text, 1, (size_t)n, fp) != (size_t)n) {
-        exp_errors_add(errs, "%s: expected a readable spec file, got a read error", path);
-        goto fail;
-    }
-    text[n] = '\0';
     dir = strdup(path);
     if (!dir)
         goto fail;
@@ -1146,8 +1141,6 @@ int exp_spec_load(const char *path, exp_spec *out, exp_errors *errs)
         strcpy(dir, ".");
     rc = parse_text(text, path, dir, 1, out, errs);
 fail:
-    if (fp)
-        fclose(fp);
     free(text);
     free(dir);
     return rc;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/stats.h"
 #include "optimizer/internal.h"
 
 #define GP_LOG_2PI 1.8378770664093453
@@ -249,23 +250,10 @@ static void gp_perturb(const opt_space *sp, gsl_rng *rng, const double *x, doubl
  * that an ask stays around a second even in long studies. */
 #define GP_MAX_POINTS 400
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of v[0..n) (v is not changed). */
+/* Median of v[0..n) (v is not changed); 1 when out of memory. */
 static double gp_median(const double *v, int n)
 {
-    double *c = malloc(sizeof(double) * (size_t)n);
-    if (!c)
-        return 1.0;
-    memcpy(c, v, sizeof(double) * (size_t)n);
-    qsort(c, (size_t)n, sizeof(double), cmp_double);
-    double m = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
-    free(c);
-    return m;
+    return base_median(v, (size_t)n, 1.0);
 }
 
 /* The loss of the GP_MAX_POINTS-th best COMPLETE trial (ties may add a few). */
@@ -278,7 +266,7 @@ static int gp_cutoff(const opt_study *s, double sign, int n_done, double *cutoff
     for (int i = 0; i < s->n; i++)
         if (s->trials[i].state == OPT_COMPLETE)
             loss[m++] = sign * s->trials[i].value;
-    qsort(loss, (size_t)m, sizeof(double), cmp_double);
+    base_sort(loss, (size_t)m);
     *cutoff = loss[GP_MAX_POINTS - 1];
     free(loss);
     return 0;

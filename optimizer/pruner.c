@@ -17,13 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/stats.h"
 #include "optimizer/internal.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int trial_value_at(const opt_trial *t, int step, double *v)
 {
@@ -89,11 +84,8 @@ static int prune_percentile(opt_study *s, opt_trial *t, int step)
     if (m > 0) {
         double pct = c->kind == OPT_PRUNER_MEDIAN ? 50.0 : c->percentile;
         double q = maximize ? 100.0 - pct : pct;
-        qsort(vals, (size_t)m, sizeof(double), cmp_double);
-        double h = (m - 1) * q / 100.0;
-        int lo = (int)floor(h);
-        int hi = lo + 1 < m ? lo + 1 : lo;
-        double p = vals[lo] + (h - lo) * (vals[hi] - vals[lo]);
+        base_sort(vals, (size_t)m);
+        double p = base_quantile_sorted(vals, (size_t)m, q / 100.0);
         prune = maximize ? best < p : best > p;
     }
     free(vals);
@@ -143,7 +135,7 @@ static int sha_record_and_judge(opt_study *s, opt_trial *t, int rung, double val
     int idx = m / s->pc.reduction_factor - 1;
     if (idx < 0)
         idx = 0;
-    qsort(comp, (size_t)m, sizeof(double), cmp_double);
+    base_sort(comp, (size_t)m);
     int ok = s->direction == OPT_MAXIMIZE ? value >= comp[m - 1 - idx] : value <= comp[idx];
     free(comp);
     return ok;

@@ -6,6 +6,7 @@
  */
 #include "reports/report.h"
 
+#include "base/stats.h"
 #include "reports/importance.h"
 #include "reports/svg.h"
 #include "tracker/store.h"
@@ -588,12 +589,6 @@ static void trial_tip(void *ctx, int i, rep_buf *b)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Sets the chart's y bounds from the finite values, cutting only the bad side
  * (the top when minimising, the bottom when maximising) when a few diverged
  * trials would otherwise squash the rest: the bound stops at the 98th
@@ -614,7 +609,7 @@ static int robust_y(rep_chart *c, const double *y, int n, int maximize)
         free(v);
         return 0;
     }
-    qsort(v, (size_t)m, sizeof *v, cmp_double);
+    base_sort(v, (size_t)m);
     double lo = v[0], hi = v[m - 1];
     double q02 = v[(size_t)((m - 1) * 0.02)], q98 = v[(size_t)((m - 1) * 0.98)];
     double r = q98 - q02;

@@ -1191,75 +1191,6 @@ static int make_parents(char *path)
     return 0;
 }
 
-void trk_file_temp_name(const char *path, char out[TRK_TEMP_NAME_MAX])
-{
-    snprintf(out, TRK_TEMP_NAME_MAX, "%.4200s.tmp.%ld", path, (long)getpid());
-}
-
-/* rename() of a synced temp file onto path; removes it on failure. */
-static int file_rename_into_place(const char *tmp, const char *path, char err[256])
-{
-    if (rename(tmp, path) != 0) {
-        snprintf(err, 256, "%.200s: cannot rename the temporary file into place: %s", path,
-                 strerror(errno));
-        unlink(tmp);
-        return TRK_ERR;
-    }
-    return 0;
-}
-
-int trk_file_commit(const char *tmp, const char *path, char err[256])
-{
-    int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        snprintf(err, 256, "%.200s: fsync: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
-        return TRK_ERR;
-    }
-    close(fd);
-    return file_rename_into_place(tmp, path, err);
-}
-
-int trk_file_write_durable(const char *path, const void *data, size_t len, char err[256])
-{
-    char tmp[TRK_TEMP_NAME_MAX];
-    trk_file_temp_name(path, tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
-        return TRK_ERR;
-    }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        snprintf(err, 256, "%.200s: fsync: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        snprintf(err, 256, "%.200s: close: %s", tmp, strerror(errno));
-        unlink(tmp);
-        return TRK_ERR;
-    }
-    return file_rename_into_place(tmp, path, err);
-fail:
-    close(fd);
-    unlink(tmp);
-    return TRK_ERR;
-}
-
 int trk_artifact_put(trk_store *s, int64_t study_id, int64_t run_id, const char *kind,
                      const char *name, const void *data, size_t len, int64_t *artifact_id,
                      char err[256])
@@ -1338,27 +1269,11 @@ int trk_artifact_put_file(trk_store *s, int64_t study_id, int64_t run_id, const 
                           const char *name, const char *src_path, int64_t *artifact_id,
                           char err[256])
 {
-    char *buf = NULL;
-    int rc = TRK_ERR;
-    FILE *f = fopen(src_path, "rb");
-    if (!f) {
-        snprintf(err, 256, "%s: %s", src_path, strerror(errno));
+    size_t size = 0;
+    char *buf = base_file_read(src_path, SIZE_MAX / 2, &size, err);
+    if (!buf)
         return TRK_ERR;
-    }
-    if (fseek(f, 0, SEEK_END) != 0)
-        goto io;
-    long size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
-        goto io;
-    buf = malloc(size > 0 ? (size_t)size : 1);
-    if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size)
-        goto io;
-    rc = trk_artifact_put(s, study_id, run_id, kind, name, buf, (size_t)size, artifact_id, err);
-    goto out;
-io:
-    snprintf(err, 256, "%s: cannot read: %s", src_path, strerror(errno));
-out:
-    fclose(f);
+    int rc = trk_artifact_put(s, study_id, run_id, kind, name, buf, size, artifact_id, err);
     free(buf);
     return rc;
 }

@@ -28,6 +28,8 @@
 #ifndef TRK_STORE_H
 #define TRK_STORE_H
 
+#include "base/file.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -189,15 +191,25 @@ int trk_artifact_put_file(trk_store *s, int64_t study_id, int64_t run_id, const 
  * rename(), so a crash leaves the old file or the new one, never half of one.
  * The artifacts use it, and so do commands that write files a user keeps.
  * 0, or TRK_ERR with err naming the file. */
-int trk_file_write_durable(const char *path, const void *data, size_t len, char err[256]);
+static inline int trk_file_write_durable(const char *path, const void *data, size_t len,
+                                         char err[256])
+{
+    return base_file_write(path, data, len, err) == 0 ? 0 : TRK_ERR;
+}
 
 /* The same in two steps, for writers that stream into a file (CSV, an SQLite
  * database): trk_file_temp_name gives the temporary name beside `path` (out holds
  * at least TRK_TEMP_NAME_MAX bytes); after the caller has written and closed it,
  * trk_file_commit fsyncs it and renames it onto `path`, removing it on failure.
  * 0, or TRK_ERR with err naming the file. */
-#define TRK_TEMP_NAME_MAX 4300
-void trk_file_temp_name(const char *path, char out[TRK_TEMP_NAME_MAX]);
-int trk_file_commit(const char *tmp, const char *path, char err[256]);
+#define TRK_TEMP_NAME_MAX BASE_TEMP_NAME_MAX
+static inline void trk_file_temp_name(const char *path, char out[TRK_TEMP_NAME_MAX])
+{
+    base_file_temp_name(path, out);
+}
+static inline int trk_file_commit(const char *tmp, const char *path, char err[256])
+{
+    return base_file_commit(tmp, path, err) == 0 ? 0 : TRK_ERR;
+}
 
 #endif

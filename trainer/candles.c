@@ -5,6 +5,8 @@
  */
 #include "trainer/candles.h"
 
+#include "base/file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -400,37 +402,13 @@ fail:
 int tr_candles_load(const char *path, tr_candles *c, char err[256])
 {
     memset(c, 0, sizeof *c);
-    char *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, 256, "%s: %s", path, strerror(errno));
+    size_t len = 0;
+    char *buf = base_file_read(path, SIZE_MAX / 2, &len, err);
+    if (!buf)
         return -1;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || st.st_size < 0) {
-        snprintf(err, 256, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    size_t len = (size_t)st.st_size;
-    buf = malloc(len + 1);
-    if (!buf) {
-        snprintf(err, 256, "%s: out of memory for %zu bytes", path, len);
-        goto fail;
-    }
-    if (fread(buf, 1, len, f) != len) {
-        snprintf(err, 256, "%s: read error", path);
-        goto fail;
-    }
-    fclose(f);
-    f = NULL;
     int rc = tr_candles_parse(buf, len, path, c, err);
     free(buf);
     return rc;
-fail:
-    if (f)
-        fclose(f);
-    free(buf);
-    return -1;
 }
 
 /* The shortest fixed-point decimal that reads back as exactly x. Fast path:
@@ -476,11 +454,8 @@ static void format_plain(double x, char *out, size_t cap)
 
 int tr_candles_write_csv(const char *path, const tr_candles *c, char err[256])
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(err, 256, "%.200s: path too long", path);
-        return -1;
-    }
+    char tmp[BASE_TEMP_NAME_MAX];
+    base_file_temp_name(path, tmp);
     FILE *f = fopen(tmp, "w");
     if (!f) {
         snprintf(err, 256, "%.200s: %s", tmp, strerror(errno));
@@ -496,26 +471,7 @@ int tr_candles_write_csv(const char *path, const tr_candles *c, char err[256])
         format_plain(c->volume[i], b[4], sizeof b[4]);
         fprintf(f, "%lld,%s,%s,%s,%s,%s\n", (long long)c->ts[i], b[0], b[1], b[2], b[3], b[4]);
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
-        snprintf(err, 256, "%.200s: write failed: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    if (fclose(f) != 0) {
-        f = NULL;
-        snprintf(err, 256, "%.200s: close failed: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    f = NULL;
-    if (rename(tmp, path) != 0) {
-        snprintf(err, 256, "%.200s: rename failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    return 0;
-fail:
-    if (f)
-        fclose(f);
-    unlink(tmp);
-    return -1;
+    return base_file_commit_stream(f, tmp, path, err);
 }
 
 void tr_format_time(int64_t ts, char out[32])

@@ -8,6 +8,8 @@
  */
 #include "trainer/model_file.h"
 
+#include "base/file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -137,42 +139,13 @@ static void put_str(buf *b, const char *s)
     put(b, s ? s : "", n);
 }
 
-/* Writes n bytes to path through a temp file + fsync + rename. */
+/* Writes n bytes to path durably (base/file.h). */
 static int write_durably(const char *path, const unsigned char *p, size_t n, char err[256])
 {
-    char tmp[4096];
-    int fd = -1;
-    FILE *f = NULL;
-    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp) {
-        snprintf(err, 256, "model file %.200s: path too long", path);
-        return -1;
-    }
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, 256, "model file %.180s: cannot create a temp file: %s", path,
-                 strerror(errno));
-        return -1;
-    }
-    f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        goto fail;
-    }
-    if (fwrite(p, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0)
-        goto fail;
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto fail;
-    }
-    f = NULL;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    return 0;
-fail:
-    snprintf(err, 256, "model file %.180s: cannot write: %s", path, strerror(errno));
-    if (f)
-        fclose(f);
-    unlink(tmp);
+    char e[256];
+    if (base_file_write(path, p, n, e) == 0)
+        return 0;
+    snprintf(err, 256, "model file %.240s", e);
     return -1;
 }
 

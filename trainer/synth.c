@@ -7,6 +7,8 @@
  */
 #include "trainer/synth.h"
 
+#include "base/file.h"
+
 #include <gsl/gsl_randist.h>
 
 #include <errno.h>
@@ -225,25 +227,6 @@ static char *put_ll(char *p, long long v)
     return put_u(p, (unsigned long long)v);
 }
 
-/* Makes a rename in the folder of `path` durable (best effort). */
-static void sync_parent(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 int tr_synth_write(const tr_synth_opts *o, gsl_rng *rng, const char *path, char err[256])
 {
     tr_synth g;
@@ -251,15 +234,14 @@ int tr_synth_write(const tr_synth_opts *o, gsl_rng *rng, const char *path, char 
     char *tmp = NULL;
     if (tr_synth_init(&g, o, rng, err) != 0)
         return -1;
-    size_t n = strlen(path) + 16;
-    tmp = malloc(n);
+    tmp = malloc(BASE_TEMP_NAME_MAX);
     w.buf = malloc(w.cap);
     if (!tmp || !w.buf) {
         snprintf(err, 256, "%s: out of memory", path);
         goto fail;
     }
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    w.fd = mkstemp(tmp);
+    base_file_temp_name(path, tmp);
+    w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (w.fd < 0) {
         snprintf(err, 256, "%s: cannot create a file there: %s", path, strerror(errno));
         free(tmp);
@@ -290,21 +272,17 @@ int tr_synth_write(const tr_synth_opts *o, gsl_rng *rng, const char *path, char 
         w.len = (size_t)(p - w.buf);
     }
     w_flush(&w);
-    if (w.failed || fchmod(w.fd, 0644) != 0 || fsync(w.fd) != 0) {
-        snprintf(err, 256, "%s: write failed: %s", path, strerror(w.failed ? w.failed : errno));
+    if (w.failed) {
+        snprintf(err, 256, "%s: write failed: %s", path, strerror(w.failed));
         goto fail;
     }
-    if (close(w.fd) != 0) {
-        w.fd = -1;
-        snprintf(err, 256, "%s: write failed: %s", path, strerror(errno));
-        goto fail;
-    }
+    int fd = w.fd;
     w.fd = -1;
-    if (rename(tmp, path) != 0) {
-        snprintf(err, 256, "%s: cannot replace it: %s", path, strerror(errno));
+    if (base_file_commit_fd(fd, tmp, path, err) != 0) {
+        free(tmp);
+        tmp = NULL;
         goto fail;
     }
-    sync_parent(path);
     free(tmp);
     free(w.buf);
     return 0;
