@@ -709,9 +709,7 @@ static int replay_store(coord *c)
             steps[s] = (int)im[k0 + s].step;
             vals[s] = im[k0 + s].value;
         }
-        opt_state st = r->state == TRK_COMPLETE ? OPT_COMPLETE
-                       : r->state == TRK_PRUNED ? OPT_PRUNED
-                       : r->state == TRK_FAIL   ? OPT_FAIL : OPT_RUNNING;
+        opt_state st = r->state;
         opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals};
         if (opt_study_replay(c->opt, &rec, c->err))
             goto done;

@@ -16,7 +16,6 @@
 
 static const char *const sampler_names[] = {"random", "sobol", "tpe", "gp", "grid"};
 static const char *const pruner_names[] = {"none", "median", "percentile", "successive_halving"};
-static const char *const state_names[] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL"};
 
 void opt_sampler_config_default(opt_sampler_config *c, opt_sampler_kind kind)
 {
@@ -92,21 +91,6 @@ const char *opt_sampler_kind_name(opt_sampler_kind k)
 const char *opt_pruner_kind_name(opt_pruner_kind k)
 {
     return (unsigned)k < 4 ? pruner_names[k] : "?";
-}
-
-const char *opt_state_name(opt_state st)
-{
-    return (unsigned)st < 4 ? state_names[st] : "?";
-}
-
-int opt_state_parse(const char *name, opt_state *state)
-{
-    for (int i = 0; name && i < 4; i++)
-        if (strcasecmp(name, state_names[i]) == 0) {
-            *state = (opt_state)i;
-            return 0;
-        }
-    return -1;
 }
 
 double opt_params_get(const opt_space *space, const opt_trial_params *p, const char *name)

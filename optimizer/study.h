@@ -4,11 +4,8 @@
  * trial should stop. Pure computation: no I/O, no MPI, no storage. The study
  * runner (experiments/) persists trials itself and replays them on resume.
  *
- * Trial lifecycle:
- *
- *     opt_ask ──► RUNNING ──opt_report(step, value)*──► opt_tell ──► COMPLETE (value)
- *                    │            │                          ├────► PRUNED (last value)
- *                    │            └─ opt_should_prune         └────► FAIL (ignored by samplers)
+ * Trial lifecycle: base/trial_state.h draws it (opt_ask starts a RUNNING trial,
+ * opt_report/opt_should_prune run while it is RUNNING, opt_tell finishes it).
  *
  * Invariants: (1) trial numbers are unique and ask hands out max(number) + 1;
  * (2) only RUNNING trials accept reports and tells; (3) all randomness of one ask
@@ -24,9 +21,15 @@
 #ifndef OPT_STUDY_H
 #define OPT_STUDY_H
 
+#include "base/trial_state.h"
 #include "optimizer/space.h"
 
-typedef enum { OPT_RUNNING, OPT_COMPLETE, OPT_PRUNED, OPT_FAIL } opt_state;
+/* The trial state is the project's one (base/trial_state.h); these are its names here. */
+typedef trial_state opt_state;
+#define OPT_RUNNING TRIAL_RUNNING
+#define OPT_COMPLETE TRIAL_COMPLETE
+#define OPT_PRUNED TRIAL_PRUNED
+#define OPT_FAIL TRIAL_FAIL
 typedef enum { OPT_MINIMIZE, OPT_MAXIMIZE } opt_direction;
 
 typedef enum {
@@ -84,9 +87,16 @@ int opt_sampler_kind_parse(const char *name, opt_sampler_kind *kind, char err[25
 int opt_pruner_kind_parse(const char *name, opt_pruner_kind *kind, char err[256]);
 const char *opt_sampler_kind_name(opt_sampler_kind kind);
 const char *opt_pruner_kind_name(opt_pruner_kind kind);
-const char *opt_state_name(opt_state state);
+static inline const char *opt_state_name(opt_state state) { return trial_state_name(state); }
 /* "RUNNING"/"COMPLETE"/"PRUNED"/"FAIL" (any case) to a state; -1 when unknown. */
-int opt_state_parse(const char *name, opt_state *state);
+static inline int opt_state_parse(const char *name, opt_state *state)
+{
+    int s = trial_state_parse(name, 1);
+    if (s < 0)
+        return -1;
+    *state = (opt_state)s;
+    return 0;
+}
 
 /* One trial's number and parameter values (space order; see space.h for how a
  * value is represented). */

@@ -118,13 +118,6 @@ static void tags_into(rep_study *s, trk_kv *tags, int n)
     }
 }
 
-static rep_state state_of(trk_state st)
-{
-    return st == TRK_COMPLETE ? REP_COMPLETE
-           : st == TRK_PRUNED ? REP_PRUNED
-           : st == TRK_FAIL   ? REP_FAIL : REP_RUNNING;
-}
-
 int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[256])
 {
     rep_study_init(out);
@@ -158,7 +151,7 @@ int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[
         const trk_run *r = &runs.runs[i];
         rep_trial *t = &out->trials[out->n_trials++];
         t->number = r->trial_number;
-        t->state = state_of(r->state);
+        t->state = r->state;
         t->value = r->value;
         t->started = r->started;
         t->finished = r->finished;

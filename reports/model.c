@@ -73,13 +73,7 @@ void rep_study_free(rep_study *s)
 
 const char *rep_state_name(rep_state st)
 {
-    switch (st) {
-    case REP_COMPLETE: return "COMPLETE";
-    case REP_PRUNED: return "PRUNED";
-    case REP_FAIL: return "FAIL";
-    case REP_RUNNING: return "RUNNING";
-    }
-    return "UNKNOWN";
+    return trial_state_name(st);
 }
 
 static char *dup_str(const char *s)

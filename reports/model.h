@@ -8,24 +8,20 @@
  * as double, NaN = unknown; metric values are double, NaN = not available.
  * rep_study_free releases everything (strings with free(), arrays with free()).
  *
- * Trial lifecycle (as stored by the tracker):
- *
- *     RUNNING ──► COMPLETE   (value = mean over folds)
- *        │
- *        ├──────► PRUNED     (value NaN or the last reported fold value)
- *        └──────► FAIL       (value NaN, error text set)
+ * A trial's state is the project's one (base/trial_state.h, where its lifecycle
+ * is drawn), read straight from the store.
  */
 #ifndef REPORTS_MODEL_H
 #define REPORTS_MODEL_H
 
-typedef enum {
-    REP_COMPLETE = 0,
-    REP_PRUNED = 1,
-    REP_FAIL = 2,
-    REP_RUNNING = 3,
-} rep_state;
+#include "base/trial_state.h"
 
-#define REP_N_STATES 4
+typedef trial_state rep_state;
+#define REP_RUNNING TRIAL_RUNNING
+#define REP_COMPLETE TRIAL_COMPLETE
+#define REP_PRUNED TRIAL_PRUNED
+#define REP_FAIL TRIAL_FAIL
+#define REP_N_STATES TRIAL_N_STATES
 
 /* One hyperparameter of a trial. Numeric params set num (text is the printed
  * value); categorical params set num = NaN and text = the choice. */

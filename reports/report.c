@@ -140,12 +140,13 @@ static void section_open(rep_buf *b, const char *base, int k, const char *title,
 
 static int state_ok(rep_state st)
 {
-    return st >= REP_COMPLETE && st <= REP_RUNNING;
+    return (unsigned)st < REP_N_STATES;
 }
 
 static char state_letter(rep_state st)
 {
-    static const char L[4] = {'C', 'P', 'F', 'R'};
+    static const char L[REP_N_STATES] = {[REP_RUNNING] = 'R', [REP_COMPLETE] = 'C',
+                                         [REP_PRUNED] = 'P', [REP_FAIL] = 'F'};
     return state_ok(st) ? L[st] : 'R';
 }
 

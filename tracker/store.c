@@ -191,21 +191,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " ORDER BY r.trial_number, m.step, m.id",
 };
 
-static const char *const state_names[] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL"};
 static const char *const status_names[] = {"RUNNING", "COMPLETE", "INTERRUPTED"};
-
-const char *trk_state_name(trk_state s)
-{
-    return (unsigned)s < 4 ? state_names[s] : "?";
-}
-
-int trk_state_parse(const char *name)
-{
-    for (int i = 0; i < 4; i++)
-        if (name && strcmp(name, state_names[i]) == 0)
-            return i;
-    return -1;
-}
 
 const char *trk_study_status_name(trk_study_status s)
 {
@@ -1105,7 +1091,7 @@ int trk_run_finish(trk_store *s, int64_t run_id, trk_state state, double value,
                    const char *error, char err[256])
 {
     int rc;
-    if (state != TRK_COMPLETE && state != TRK_PRUNED && state != TRK_FAIL) {
+    if (!trial_state_can_move(TRK_RUNNING, state)) {
         snprintf(err, 256, "run %lld: a run finishes COMPLETE, PRUNED or FAIL, not %s",
                  (long long)run_id, trk_state_name(state));
         return TRK_EINVAL;

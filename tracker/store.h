@@ -7,11 +7,9 @@
  * the filter language, metric histories, replay) is tracker/query.h; exports
  * are tracker/export.h.
  *
- * A run's lifecycle (the `state` column of `runs`):
- *
- *     trk_run_start ──► RUNNING ──trk_run_finish──► COMPLETE | PRUNED | FAIL
- *                          │
- *                          └──trk_study_fail_running ("lost", "interrupted")──► FAIL
+ * A run's lifecycle (the `state` column of `runs`) is the trial's, drawn in
+ * base/trial_state.h: trk_run_start makes a RUNNING run, trk_run_finish or
+ * trk_study_fail_running ("lost", "interrupted") finishes it.
  *
  * Invariants: (1) a run leaves RUNNING exactly once; (2) `finished` is set iff the
  * state is not RUNNING; (3) `error` is non-NULL only for FAIL; (4) when
@@ -29,6 +27,7 @@
 #define TRK_STORE_H
 
 #include "base/file.h"
+#include "base/trial_state.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +52,12 @@ enum { TRK_CREATE = 1, TRK_READONLY = 2, TRK_NOSYNC = 4 };
 /* Schema version stored in PRAGMA user_version. */
 #define TRK_SCHEMA_VERSION 2
 
-typedef enum { TRK_RUNNING = 0, TRK_COMPLETE, TRK_PRUNED, TRK_FAIL } trk_state;
+/* The trial state (base/trial_state.h) under the store's names. */
+typedef trial_state trk_state;
+#define TRK_RUNNING TRIAL_RUNNING
+#define TRK_COMPLETE TRIAL_COMPLETE
+#define TRK_PRUNED TRIAL_PRUNED
+#define TRK_FAIL TRIAL_FAIL
 typedef enum { TRK_STUDY_RUNNING = 0, TRK_STUDY_COMPLETE, TRK_STUDY_INTERRUPTED } trk_study_status;
 
 /* The metric key under which a trial's intermediate objective (per fold or step,
@@ -61,8 +65,8 @@ typedef enum { TRK_STUDY_RUNNING = 0, TRK_STUDY_COMPLETE, TRK_STUDY_INTERRUPTED 
 #define TRK_INTERMEDIATE_KEY "objective"
 
 /* "RUNNING", "COMPLETE", ... and back; parse returns -1 for an unknown name. */
-const char *trk_state_name(trk_state s);
-int trk_state_parse(const char *name);
+static inline const char *trk_state_name(trk_state s) { return trial_state_name(s); }
+static inline int trk_state_parse(const char *name) { return trial_state_parse(name, 0); }
 const char *trk_study_status_name(trk_study_status s);
 
 /*

@@ -166,7 +166,8 @@ static void test_sparse_study(void)
     s.trials = calloc(4, sizeof *s.trials);
     for (int i = 0; i < 4; i++) {
         s.trials[i].number = 3 - i;
-        s.trials[i].state = (rep_state)i;
+        static const rep_state st[4] = {REP_COMPLETE, REP_PRUNED, REP_FAIL, REP_RUNNING};
+        s.trials[i].state = st[i];
         s.trials[i].value = i == 0 ? 1.5 : NAN;
         s.trials[i].started = s.trials[i].finished = NAN;
     }
