@@ -38,6 +38,13 @@ typedef struct trk_sql {
 int trk_filter_parse(const char *text, trk_filter **out, char err[256]);
 void trk_filter_free(trk_filter *f);
 
+/* The params, metrics and tags keys a filter names, for checking them against a
+ * study's (query.c): fn gets each with its kind and its 0-based position in the
+ * text; a non-zero return stops the walk and is returned. */
+enum { TRK_KEY_PARAM, TRK_KEY_METRIC, TRK_KEY_TAG };
+typedef int (*trk_filter_key_fn)(int kind, const char *key, size_t pos, void *ctx);
+int trk_filter_keys(const trk_filter *f, trk_filter_key_fn fn, void *ctx);
+
 /* Parses an order key "KEY [asc|desc]"; *desc is set by a trailing word and left
  * alone otherwise. Errors as above with "order:". Caller frees with trk_order_free. */
 int trk_order_parse(const char *text, trk_order **out, int *desc, char err[256]);

@@ -16,7 +16,8 @@
 enum {
     Q_PARAMS_OF_RUN, Q_RUN_BY_ID, Q_METRIC_HISTORY, Q_METRIC_SUMMARY, Q_RUN_TAGS,
     Q_STUDY_TAGS, Q_ARTIFACTS_RUN, Q_ARTIFACTS_STUDY, Q_STUDIES, Q_BEST_MIN, Q_BEST_MAX,
-    Q_STUDY_SPEC, Q_STUDY_RESULT_GET, Q_INTERMEDIATES,
+    Q_STUDY_SPEC, Q_STUDY_RESULT_GET, Q_INTERMEDIATES, Q_HAS_RUNS,
+    Q_HAS_PARAM, Q_HAS_METRIC, Q_HAS_TAG, Q_PARAM_KEYS, Q_METRIC_KEYS, Q_TAG_KEYS,
     Q_COUNT
 };
 
@@ -56,6 +57,17 @@ static const char *const query_sql[Q_COUNT] = {
                          " WHERE r.study_id = ?1 AND m.key = ?2"
                          " ORDER BY r.trial_number, m.step, m.id",
 
+    [Q_HAS_RUNS] = "SELECT 1 FROM runs WHERE study_id = ?1 AND state != 'RUNNING' LIMIT 1",
+    [Q_HAS_PARAM] = "SELECT 1 FROM params p JOIN runs r ON r.id = p.run_id"
+                    " WHERE r.study_id = ?1 AND p.key = ?2 LIMIT 1",
+    [Q_HAS_METRIC] = "SELECT 1 FROM metric_summary WHERE study_id = ?1 AND key = ?2 LIMIT 1",
+    [Q_HAS_TAG] = "SELECT 1 FROM tags t JOIN runs r ON r.id = t.run_id"
+                  " WHERE r.study_id = ?1 AND t.key = ?2 LIMIT 1",
+    [Q_PARAM_KEYS] = "SELECT DISTINCT p.key FROM params p JOIN runs r ON r.id = p.run_id"
+                     " WHERE r.study_id = ?1 ORDER BY 1",
+    [Q_METRIC_KEYS] = "SELECT DISTINCT key FROM metric_summary WHERE study_id = ?1 ORDER BY 1",
+    [Q_TAG_KEYS] = "SELECT DISTINCT t.key FROM tags t JOIN runs r ON r.id = t.run_id"
+                   " WHERE r.study_id = ?1 ORDER BY 1",
 };
 
 static const trk_stmt_table query_stmts = {TRK_STMTS_QUERY, Q_COUNT, query_sql, NULL};
@@ -232,6 +244,72 @@ void trk_run_list_free(trk_run_list *l)
     l->n = 0;
 }
 
+/* Steps a statement bound with (study_id, key): 1 if it has a row, 0 if not, <0 on error. */
+static int has_row(trk_store *s, int id, int64_t study_id, const char *key, char err[256])
+{
+    sqlite3_stmt *st = stmt(s, id, err);
+    if (!st)
+        return TRK_ERR;
+    sqlite3_bind_int64(st, 1, study_id);
+    if (key)
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : trk_sql_fail(s, "checking the filter's keys", err);
+}
+
+typedef struct key_check {
+    trk_store *s;
+    int64_t study_id;
+    char *err;
+} key_check;
+
+/* A trk_filter_keys visitor: TRK_EINVAL naming the study's keys of that kind when
+ * the study's runs have no such key. */
+static int check_key(int kind, const char *key, size_t pos, void *ctx)
+{
+    static const char *const prefix[] = {"params", "metrics", "tags"};
+    static const int has[] = {Q_HAS_PARAM, Q_HAS_METRIC, Q_HAS_TAG};
+    static const int all[] = {Q_PARAM_KEYS, Q_METRIC_KEYS, Q_TAG_KEYS};
+    key_check *c = ctx;
+    int rc = has_row(c->s, has[kind], c->study_id, key, c->err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    char known[160] = "";
+    size_t len = 0;
+    sqlite3_stmt *st = stmt(c->s, all[kind], c->err);
+    if (!st)
+        return TRK_ERR;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    while (sqlite3_step(st) == SQLITE_ROW && len < sizeof known) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        int w = snprintf(known + len, sizeof known - len, "%s%s.%s", len ? ", " : "",
+                         prefix[kind], k ? k : "");
+        len += w > 0 ? (size_t)w : 0;
+    }
+    sqlite3_reset(st);
+    if (len >= sizeof known)
+        memcpy(known + sizeof known - 5, "...", 4);
+    snprintf(c->err, 256, "filter: position %zu: unknown key '%s.%.60s' (known: %s)", pos + 1,
+             prefix[kind], key, len ? known : "none, the study's runs have no such keys");
+    return TRK_EINVAL;
+}
+
+/* An unknown params/metrics/tags key is an error rather than an empty answer.
+ * Until one run of the study has finished every key may still be on its way (a
+ * live study's first trial has logged nothing yet), so then nothing is checked. */
+static int check_filter_keys(trk_store *s, int64_t study_id, const trk_filter *f,
+                             char err[256])
+{
+    int any = has_row(s, Q_HAS_RUNS, study_id, NULL, err);
+    if (any <= 0)
+        return any;
+    key_check c = {s, study_id, err};
+    return trk_filter_keys(f, check_key, &c);
+}
+
 /* Runs one part of a runs query, appending rows to out. */
 static int run_part(trk_store *s, int64_t study_id, const trk_filter *f, const trk_order *o,
                     int desc, int part, long limit, trk_run_list *out, char err[256])
@@ -266,6 +344,8 @@ int trk_runs_query(trk_store *s, int64_t study_id, const trk_query *qy, trk_run_
     if (q->order_by && *q->order_by && (rc = trk_order_parse(q->order_by, &o, &desc, err)) != 0)
         goto fail;
     began = trk_read_begin(s); /* the runs and their params from one snapshot */
+    if ((rc = check_filter_keys(s, study_id, f, err)) != 0)
+        goto fail;
     if ((rc = run_part(s, study_id, f, o, desc, 0, q->limit, out, err)) != 0)
         goto fail;
     if (trk_order_may_miss(o) && (q->limit <= 0 || out->n < q->limit) &&
