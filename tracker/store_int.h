@@ -16,7 +16,7 @@
 /* Statement tables. Each file of tracker/ that runs fixed SQL owns one table of
  * SQL texts, indexed by its own private enum; the store prepares each statement on
  * first use and keeps it until trk_store_close. A table's slot says where. */
-enum { TRK_STMTS_STORE, TRK_STMTS_QUERY, TRK_STMTS_STUDY, TRK_STMTS_COUNT };
+enum { TRK_STMTS_STORE, TRK_STMTS_QUERY, TRK_STMTS_ADMIN, TRK_STMTS_COUNT };
 
 typedef struct trk_stmt_table {
     int slot;                       /* one of TRK_STMTS_STORE... */
