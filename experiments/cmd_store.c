@@ -8,6 +8,7 @@
  */
 #include "experiments/cli.h"
 #include "experiments/commands.h"
+#include "tracker/admin.h"
 #include "tracker/export.h"
 #include "tracker/query.h"
 
@@ -88,16 +89,26 @@ static void fmt_num(double v, char *out, size_t n)
         snprintf(out, n, "%.6g", v);
 }
 
-/* Prints `text` in exactly `w` columns, cut with '~' when longer. */
+/* Prints `text` in exactly `w` columns (one per UTF-8 character), cut with '~'
+ * at a character boundary when longer; control characters print as '?'. */
 static void cell(const char *text, int w, int right)
 {
-    int len = (int)strlen(text);
-    if (len > w)
-        printf("%.*s~", w - 1, text);
-    else if (right)
-        printf("%*s", w, text);
-    else
-        printf("%-*s", w, text);
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    int show = chars > w ? w - 1 : chars, pad = w - (chars > w ? w : chars);
+    if (right)
+        printf("%*s", pad, "");
+    int k = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p & 0xC0) != 0x80 && k++ == show)
+            break;
+        putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+    }
+    if (chars > w)
+        putchar('~');
+    if (!right)
+        printf("%*s", pad, "");
 }
 
 static void csv_field(const char *v)
@@ -152,6 +163,33 @@ static void fmt_time(double t, char out[32])
 
 /* ---- studies ------------------------------------------------------------------- */
 
+/* The study's note (tag TRK_NOTE_TAG) or NULL, and its tags; the caller frees
+ * both (free, trk_kv_free). */
+static char *study_note(trk_store *s, int64_t id, trk_kv **tags, int *n)
+{
+    char err[256];
+    *tags = NULL;
+    *n = 0;
+    if (trk_study_tags(s, id, tags, n, err) != 0)
+        return NULL;
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*tags)[i].key, TRK_NOTE_TAG) == 0)
+            return strdup((*tags)[i].value);
+    return NULL;
+}
+
+/* A note on one table line: control characters as spaces, at most 70 columns. */
+static void table_note(const char *note)
+{
+    printf("    note: ");
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)note; *p && n < 70; p++, n++)
+        putchar(*p < 0x20 || *p == 0x7f ? ' ' : *p);
+    if (strlen(note) > 70)
+        putchar('~');
+    putchar('\n');
+}
+
 int cmd_studies(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -202,10 +240,17 @@ int cmd_studies(int argc, char **argv)
                    l[i].n_complete, l[i].n_pruned, l[i].n_fail, l[i].n_running);
             cell(best, 11, 1);
             putchar('\n');
+            trk_kv *tags;
+            int nt;
+            char *note = study_note(s, l[i].id, &tags, &nt);
+            if (note)
+                table_note(note);
+            free(note);
+            trk_kv_free(tags, nt);
         }
     } else if (fmt == FMT_CSV) {
         puts("id,name,direction,status,created,runs,running,complete,pruned,fail,best_value,"
-             "best_run_id,best_trial_number");
+             "best_run_id,best_trial_number,note");
         for (int i = 0; i < n; i++) {
             char when[32];
             fmt_time(l[i].created, when);
@@ -215,9 +260,16 @@ int cmd_studies(int argc, char **argv)
                    l[i].n_running, l[i].n_complete, l[i].n_pruned, l[i].n_fail);
             csv_num(l[i].best_value);
             if (l[i].best_run_id > 0)
-                printf(",%lld,%d\n", (long long)l[i].best_run_id, l[i].best_trial_number);
+                printf(",%lld,%d,", (long long)l[i].best_run_id, l[i].best_trial_number);
             else
-                printf(",,\n");
+                printf(",,,");
+            trk_kv *tags;
+            int nt;
+            char *note = study_note(s, l[i].id, &tags, &nt);
+            csv_field(note);
+            putchar('\n');
+            free(note);
+            trk_kv_free(tags, nt);
         }
     } else {
         cJSON *arr = cJSON_CreateArray();
@@ -238,6 +290,16 @@ int cmd_studies(int argc, char **argv)
             cJSON_AddItemToObject(o, "best_value", json_num(l[i].best_value));
             cJSON_AddItemToObject(o, "best_run_id", l[i].best_run_id > 0
                                   ? cJSON_CreateNumber((double)l[i].best_run_id) : cJSON_CreateNull());
+            trk_kv *tags;
+            int nt;
+            char *note = study_note(s, l[i].id, &tags, &nt);
+            cJSON_AddItemToObject(o, "note", note ? cJSON_CreateString(note) : cJSON_CreateNull());
+            cJSON *tj = cJSON_AddObjectToObject(o, "tags");
+            for (int k = 0; k < nt; k++)
+                if (strcmp(tags[k].key, TRK_NOTE_TAG) != 0)
+                    cJSON_AddStringToObject(tj, tags[k].key, tags[k].value);
+            free(note);
+            trk_kv_free(tags, nt);
             cJSON_AddItemToArray(arr, o);
         }
         print_json(arr);

@@ -86,6 +86,8 @@ const exp_cmd exp_commands[] = {
      "  -o, --output F   the HTML file to write (replaced atomically)\n"
      "  --db FILE        the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
      "  --help           show this text\n"},
+    {"study", cmd_study, "Delete, rename, tag or annotate a study", exp_usage_study},
+    {"tag", cmd_tag, "Set or remove user tags on a run", exp_usage_tag},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -16,6 +16,9 @@ int cmd_studies(int argc, char **argv);   /* experiments/cmd_store.c */
 int cmd_trials(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_study(int argc, char **argv);     /* experiments/cmd_study.c */
+int cmd_tag(int argc, char **argv);
+extern const char exp_usage_study[], exp_usage_tag[];
 extern const char exp_usage_studies[], exp_usage_trials[], exp_usage_compare[], exp_usage_export[];
 
 #endif

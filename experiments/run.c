@@ -27,6 +27,7 @@
 #include "experiments/spec.h"
 #include "experiments/wire.h"
 #include "optimizer/study.h"
+#include "tracker/admin.h"
 #include "tracker/query.h"
 #include "tracker/store.h"
 
@@ -853,7 +854,7 @@ static int study_lock(coord *c, const char *name, char err[256])
         snprintf(err, 256, "%.200s: %s", root, strerror(errno));
         return -1;
     }
-    snprintf(path, sizeof path, "%s/%s.lock", root, name);   /* names are [A-Za-z0-9._-] */
+    trk_study_lock_path(c->store, name, path, sizeof path); /* any name: see admin.h */
     c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (c->lock_fd < 0) {
         snprintf(err, 256, "%.200s: %s", path, strerror(errno));

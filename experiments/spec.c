@@ -14,6 +14,7 @@
 
 #include "experiments/cli.h"
 #include "trainer/features.h"
+#include "tracker/admin.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1047,9 +1048,10 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
     c.lstm = lstm;
 
     const cJSON *nm = cJSON_GetObjectItemCaseSensitive(root, "name");
-    if (!cJSON_IsString(nm) || !good_name(nm->valuestring))
-        expect(&c, "name", nm ? "a name of 1-100 letters, digits, '_', '-', '.'"
-                              : "a name of 1-100 letters, digits, '_', '-', '.' (required)", nm);
+    char name_err[256];
+    if (!cJSON_IsString(nm) || trk_study_name_check(nm->valuestring, name_err) != 0)
+        expect(&c, "name", nm ? "a study name of 1-200 printable characters (UTF-8)"
+                              : "a study name of 1-200 printable characters (required)", nm);
     else
         out->name = strdup(nm->valuestring);
 

@@ -115,6 +115,8 @@ static void tags_into(rep_study *s, trk_kv *tags, int n)
             s->fold_layout = dup_or_null(v);
         else if (strcmp(k, "workers") == 0)
             s->workers = atoi(v);
+        else if (strcmp(k, "seqtune.note") == 0 && !s->note) /* TRK_NOTE_TAG */
+            s->note = dup_or_null(v);
     }
 }
 

@@ -59,6 +59,7 @@ void rep_study_free(rep_study *s)
     free(s->spec_json);
     free(s->data_file);
     free(s->fold_layout);
+    free(s->note);
     free(s->folds);
     free(s->metric);
     for (int i = 0; i < s->n_trials; i++)

@@ -102,6 +102,7 @@ typedef struct {
     double created;      /* Unix s */
     double finished;     /* Unix s; NaN when still running */
     int workers;         /* number of worker processes (0 unknown) */
+    char *note;          /* the study's note (`seqtune study note`); may be NULL */
     rep_trial *trials;
     int n_trials;
     rep_result result;

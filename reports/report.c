@@ -355,6 +355,11 @@ static void section_summary(rep_buf *b, const view *v)
     kv_row(b, "Study");
     rep_buf_esc(b, s->name);
     rep_buf_put(b, "</td></tr>");
+    if (s->note) {
+        kv_row(b, "Note");
+        rep_buf_esc(b, s->note);
+        rep_buf_put(b, "</td></tr>");
+    }
     kv_row(b, "Spec name");
     cJSON *nm = cJSON_GetObjectItemCaseSensitive(v->spec, "name");
     rep_buf_esc(b, cJSON_IsString(nm) ? nm->valuestring : "\xE2\x80\x93");

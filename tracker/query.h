@@ -5,23 +5,34 @@
  * resume. Used by the `studies`/`trials`/`compare`/`export` commands, reports/
  * and the study runner. Any number of readers may run beside the one writer.
  *
- * Filter language (MLflow's search grammar, `and` only):
+ * Filter language (MLflow's search grammar, plus or, not, parentheses, in, is null):
  *
- *     params.units >= 64 and metrics.sharpe > 1 and state = 'COMPLETE'
+ *     (params.units in (64, 128) or params.act ilike 'RE%') and not state = 'FAIL'
  *
- *   clause   := KEY OP LITERAL
+ *   expr     := term (OR term)*            (AND binds tighter than OR)
+ *   term     := factor (AND factor)*
+ *   factor   := NOT factor | '(' expr ')' | clause      (nesting at most 64 deep)
+ *   clause   := KEY OP LITERAL | KEY [NOT] IN '(' LITERAL (',' LITERAL)* ')'
+ *             | KEY [NOT] LIKE 'pattern' | KEY [NOT] ILIKE 'pattern' | KEY IS [NOT] NULL
  *   KEY      := params.NAME | metrics.NAME | tags.NAME | attributes.NAME | NAME
  *               (NAME: letters, digits, _ . - / : or `any text` in backticks)
- *   OP       := = | != | < | <= | > | >= | LIKE | ILIKE   (LIKE: % and _ wildcards,
- *               ASCII case-insensitive as in SQLite; ILIKE is the same)
- *   LITERAL  := number | 'text' | "text"   ('' inside quotes is one quote)
+ *   OP       := = | != | <> | < | <= | > | >=
+ *   LITERAL  := number | 'text' | "text"   ('' inside quotes is one quote); an IN
+ *               list holds only numbers or only strings
  *   attributes: run_id, trial_number, state (alias status), value, worker, seed,
- *               started, finished, error
+ *               started, finished, duration (finished - started), error
  *
- * A params clause with a number compares the param's numeric value, with text its
- * text; a metrics clause compares the metric's last value (highest step, then the
- * latest logged). Runs missing the key, or whose value is NaN, never match. Every
- * key and literal is bound as an SQL parameter: no SQL is built from user text.
+ * Keywords are case-insensitive. LIKE is case-sensitive (% any run, _ one char);
+ * ILIKE ignores ASCII case. A params clause with a number compares the param's
+ * numeric value, with text its text; a metrics clause compares the metric's last
+ * value (highest step, then the latest logged). A clause never matches a run that
+ * lacks the key or whose value is NaN, NOT IN and NOT LIKE included; `not (...)`
+ * inverts a whole clause, so it does match those runs; IS NULL matches exactly them
+ * (an inactive param, a missing tag, a metric never logged or last logged NaN).
+ * A params/metrics/tags key that no run of the study has is TRK_EINVAL naming the
+ * study's keys of that kind (checked once one run has finished). Every key and
+ * literal is bound as an SQL parameter: no SQL is built from user text
+ * (tracker/filter.c).
  *
  * Ordering: by any KEY as above, ascending or descending; missing keys and NaN
  * sort last in both directions; ties by trial_number, then run id.

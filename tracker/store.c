@@ -103,6 +103,18 @@ static const char *const schema_steps[TRK_SCHEMA_VERSION] = {
     "ALTER TABLE studies ADD COLUMN model_artifact_id INTEGER;",
 };
 
+/* store.c's own statements (the read side's are in query.c). */
+enum {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL,
+    ST_STUDY_BY_NAME, ST_STUDY_INSERT, ST_STUDY_UPDATE_SPEC, ST_STUDY_STATUS,
+    ST_STUDY_TAG, ST_STUDY_RESULT, ST_STUDY_FAIL_RUNNING, ST_STUDY_EXISTS,
+    ST_RUN_INSERT, ST_RUN_STATE, ST_RUN_FINISH, ST_PARAM_PUT, ST_METRIC_INSERT,
+    ST_METRIC_LAST, ST_RUN_TAG, ST_ARTIFACT_INSERT,
+    ST_METRIC_INSERT_MANY, ST_METRIC_BATCH, ST_BEGIN_READ, ST_SAVEPOINT, ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_COUNT
+};
+
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -154,42 +166,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT INTO artifacts(study_id, run_id, kind, path, bytes, sha256, created)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
         " ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, bytes = excluded.bytes,"
-        " sha256 = excluded.sha256, created = excluded.created RETURNING id",
-    [ST_PARAMS_OF_RUN] = "SELECT key, value, num FROM params WHERE run_id = ?1 ORDER BY key",
-    [ST_RUN_BY_ID] = "SELECT id, study_id, trial_number, state, value, started, finished,"
-                     " worker, seed, error FROM runs WHERE id = ?1",
-    [ST_METRIC_HISTORY] = "SELECT m.step, m.value, m.timestamp FROM metric_batches b"
-                          " JOIN metrics m ON m.id BETWEEN b.first_id AND b.last_id"
-                          " WHERE b.run_id = ?1 AND m.key = ?2 ORDER BY m.step, m.id",
-    [ST_METRIC_SUMMARY] = "SELECT key, min, max, last, last_step, count FROM metric_summary"
-                          " WHERE run_id = ?1 ORDER BY key",
-    [ST_RUN_TAGS] = "SELECT key, value FROM tags WHERE run_id = ?1 ORDER BY key",
-    [ST_STUDY_TAGS] = "SELECT key, value FROM study_tags WHERE study_id = ?1 ORDER BY key",
-    [ST_ARTIFACTS_RUN] = "SELECT id, run_id, kind, path, bytes, sha256 FROM artifacts"
-                         " WHERE run_id = ?1 ORDER BY id",
-    [ST_ARTIFACTS_STUDY] = "SELECT id, run_id, kind, path, bytes, sha256 FROM artifacts"
-                           " WHERE study_id = ?1 AND run_id IS NULL ORDER BY id",
-    [ST_STUDIES] =
-        "SELECT s.id, s.name, s.direction, s.status, s.created, count(r.id),"
-        " sum(r.state = 'RUNNING'), sum(r.state = 'COMPLETE'), sum(r.state = 'PRUNED'),"
-        " sum(r.state = 'FAIL')"
-        " FROM studies s LEFT JOIN runs r ON r.study_id = s.id"
-        " WHERE ?1 IS NULL OR s.name = ?1 GROUP BY s.id ORDER BY s.id",
-    [ST_BEST_MIN] = "SELECT id, value, trial_number FROM runs WHERE study_id = ?1"
-                    " AND state = 'COMPLETE' AND value IS NOT NULL"
-                    " ORDER BY value ASC, trial_number LIMIT 1",
-    [ST_BEST_MAX] = "SELECT id, value, trial_number FROM runs WHERE study_id = ?1"
-                    " AND state = 'COMPLETE' AND value IS NOT NULL"
-                    " ORDER BY value DESC, trial_number LIMIT 1",
-    [ST_STUDY_SPEC] = "SELECT spec FROM studies WHERE id = ?1",
-    [ST_STUDY_RESULT_GET] = "SELECT result, best_run_id, model_artifact_id FROM studies"
-                            " WHERE id = ?1",
-    [ST_INTERMEDIATES] = "SELECT r.id, r.trial_number, m.step, m.value FROM runs r"
-                         " JOIN metric_batches b ON b.run_id = r.id"
-                         " JOIN metrics m ON m.id BETWEEN b.first_id AND b.last_id"
-                         " WHERE r.study_id = ?1 AND m.key = ?2"
-                         " ORDER BY r.trial_number, m.step, m.id",
-};
+        " sha256 = excluded.sha256, created = excluded.created RETURNING id",};
 
 static const char *const status_names[] = {"RUNNING", "COMPLETE", "INTERRUPTED"};
 
@@ -226,20 +203,16 @@ static const char *metric_insert_many_sql(void)
     return sql;
 }
 
+static const char *build_stmt(int id)
+{
+    return id == ST_METRIC_INSERT_MANY ? metric_insert_many_sql() : NULL;
+}
+
+static const trk_stmt_table store_stmts = {TRK_STMTS_STORE, ST_COUNT, stmt_sql, build_stmt};
+
 sqlite3_stmt *trk_stmt(trk_store *s, int id, char err[256])
 {
-    if (!s->st[id]) {
-        const char *sql = id == ST_METRIC_INSERT_MANY ? metric_insert_many_sql() : stmt_sql[id];
-        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[id],
-                               NULL) != SQLITE_OK) {
-            trk_sql_fail(s, "preparing a statement", err);
-            return NULL;
-        }
-    } else {
-        sqlite3_reset(s->st[id]);
-        sqlite3_clear_bindings(s->st[id]);
-    }
-    return s->st[id];
+    return trk_stmt_get(s, &store_stmts, id, err);
 }
 
 int trk_bind_double(sqlite3_stmt *st, int i, double v)
@@ -557,8 +530,7 @@ void trk_store_close(trk_store *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(s->st[i]);
+    trk_stmts_finalize(s);
     sqlite3_close(s->db);
     free(s->path);
     free(s->artifact_root);

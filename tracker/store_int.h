@@ -1,6 +1,7 @@
 /*
  * store_int.h - private to tracker/: the store struct and its cache of prepared
- * statements, shared by store.c (writes), query.c (reads) and export.c.
+ * statement tables (stmt.c), shared by store.c (writes), query.c (reads),
+ * filter.c and export.c.
  */
 #ifndef TRK_STORE_INT_H
 #define TRK_STORE_INT_H
@@ -12,19 +13,17 @@
 /* Metric rows per multi-row INSERT statement. */
 #define TRK_METRIC_ROWS 50
 
-/* Fixed statements, prepared once on first use (SQL text in store.c). */
-enum {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL,
-    ST_STUDY_BY_NAME, ST_STUDY_INSERT, ST_STUDY_UPDATE_SPEC, ST_STUDY_STATUS,
-    ST_STUDY_TAG, ST_STUDY_RESULT, ST_STUDY_FAIL_RUNNING, ST_STUDY_EXISTS,
-    ST_RUN_INSERT, ST_RUN_STATE, ST_RUN_FINISH, ST_PARAM_PUT, ST_METRIC_INSERT,
-    ST_METRIC_LAST, ST_RUN_TAG, ST_ARTIFACT_INSERT,
-    ST_PARAMS_OF_RUN, ST_RUN_BY_ID, ST_METRIC_HISTORY, ST_METRIC_SUMMARY,
-    ST_RUN_TAGS, ST_STUDY_TAGS, ST_ARTIFACTS_RUN, ST_ARTIFACTS_STUDY,
-    ST_STUDIES, ST_BEST_MIN, ST_BEST_MAX, ST_STUDY_SPEC, ST_STUDY_RESULT_GET,
-    ST_INTERMEDIATES, ST_METRIC_INSERT_MANY, ST_METRIC_BATCH, ST_BEGIN_READ, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-    ST_COUNT
-};
+/* Statement tables. Each file of tracker/ that runs fixed SQL owns one table of
+ * SQL texts, indexed by its own private enum; the store prepares each statement on
+ * first use and keeps it until trk_store_close. A table's slot says where. */
+enum { TRK_STMTS_STORE, TRK_STMTS_QUERY, TRK_STMTS_ADMIN, TRK_STMTS_COUNT };
+
+typedef struct trk_stmt_table {
+    int slot;                       /* one of TRK_STMTS_STORE... */
+    int n;                          /* entries in sql */
+    const char *const *sql;         /* the texts; a NULL entry is built by build() */
+    const char *(*build)(int id);   /* may be NULL */
+} trk_stmt_table;
 
 struct trk_store {
     sqlite3 *db;
@@ -33,11 +32,30 @@ struct trk_store {
     int readonly;
     int nosync;          /* TRK_NOSYNC: synchronous=OFF, no fsync on finish */
     int batch;           /* inside trk_store_batch_begin/end */
-    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt **stmts[TRK_STMTS_COUNT]; /* per table, allocated on first use */
+    int n_stmts[TRK_STMTS_COUNT];
 };
 
-/* The cached statement `id`, reset and unbound; NULL with `err` filled on failure. */
+/* The cached statement `id` of table t, reset and unbound; NULL with `err` filled
+ * on failure. The statement stays owned by the store. */
+sqlite3_stmt *trk_stmt_get(trk_store *s, const trk_stmt_table *t, int id, char err[256]);
+/* Finalizes every cached statement (trk_store_close). */
+void trk_stmts_finalize(trk_store *s);
+
+/* The cached statement `id` of store.c's own table. */
 sqlite3_stmt *trk_stmt(trk_store *s, int id, char err[256]);
+
+/*
+ * Steps `st` (bound by the caller) to its end, appending one element of `size`
+ * bytes per row to the array *out of *n elements: row() fills the zeroed element
+ * from the row and returns 0, 1 to drop it (for rows merged into an earlier one),
+ * or -1 when out of memory. On failure every element is released with clear()
+ * (may be NULL), the array is freed, *out and *n are reset and err says "<what>: ...".
+ * The statement is reset in every case. The caller frees *out.
+ */
+int trk_collect(trk_store *s, sqlite3_stmt *st, size_t size, void **out, int *n,
+                int (*row)(sqlite3_stmt *st, void *elem, void *ctx), void *ctx,
+                void (*clear)(void *elem), const char *what, char err[256]);
 
 /* Fills err with "<what>: <sqlite message>" and returns TRK_ERR. */
 int trk_sql_fail(trk_store *s, const char *what, char err[256]);
