@@ -86,6 +86,7 @@ const exp_cmd exp_commands[] = {
      "  -o, --output F   the HTML file to write (replaced atomically)\n"
      "  --db FILE        the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
      "  --help           show this text\n"},
+    {"serve", cmd_serve, "Serve a live read-only dashboard (HTML + JSON) over the store", exp_usage_serve},
     {NULL, NULL, NULL, NULL},
 };
 

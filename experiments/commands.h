@@ -16,6 +16,8 @@ int cmd_studies(int argc, char **argv);   /* experiments/cmd_store.c */
 int cmd_trials(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_serve(int argc, char **argv);     /* experiments/cmd_serve.c */
+extern const char exp_usage_serve[];
 extern const char exp_usage_studies[], exp_usage_trials[], exp_usage_compare[], exp_usage_export[];
 
 #endif
