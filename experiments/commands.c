@@ -88,6 +88,7 @@ const exp_cmd exp_commands[] = {
      "  --help           show this text\n"},
     {"study", cmd_study, "Delete, rename, tag or annotate a study", exp_usage_study},
     {"tag", cmd_tag, "Set or remove user tags on a run", exp_usage_tag},
+    {"serve", cmd_serve, "Serve a live read-only dashboard (HTML + JSON) over the store", exp_usage_serve},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -19,6 +19,8 @@ int cmd_export(int argc, char **argv);
 int cmd_study(int argc, char **argv);     /* experiments/cmd_study.c */
 int cmd_tag(int argc, char **argv);
 extern const char exp_usage_study[], exp_usage_tag[];
+int cmd_serve(int argc, char **argv);     /* experiments/cmd_serve.c */
+extern const char exp_usage_serve[];
 extern const char exp_usage_studies[], exp_usage_trials[], exp_usage_compare[], exp_usage_export[];
 
 #endif

@@ -1456,7 +1456,7 @@ done:
 
 /* ---- the page ------------------------------------------------------------------ */
 
-int rep_render_html(const rep_study *studies, int n, rep_buf *out, char err[256])
+int rep_render_body(const rep_study *studies, int n, int flags, rep_buf *out, char err[256])
 {
     view *vs = NULL;
     int built = 0;
@@ -1472,6 +1472,51 @@ int rep_render_html(const rep_study *studies, int n, rep_buf *out, char err[256]
     for (; built < n; built++)
         if (view_build(&vs[built], &studies[built], built, err) != 0)
             goto fail;
+    if (n > 1)
+        section_compare(out, vs, n);
+    for (int k = 0; k < n; k++) {
+        section_summary(out, &vs[k]);
+        section_best(out, &vs[k]);
+        section_history(out, &vs[k]);
+        section_importance(out, &vs[k]);
+        section_slices(out, &vs[k]);
+        section_parallel(out, &vs[k]);
+        section_intermediate(out, &vs[k]);
+        if (!(flags & REP_BODY_NO_TRIALS))
+            section_trials(out, &vs[k]);
+        section_spec(out, &vs[k]);
+    }
+    if (out->oom) {
+        snprintf(err, 256, "report: out of memory while rendering");
+        goto fail;
+    }
+    for (int k = 0; k < n; k++)
+        view_free(&vs[k]);
+    free(vs);
+    return 0;
+fail:
+    for (int k = 0; k < built; k++)
+        view_free(&vs[k]);
+    free(vs);
+    return -1;
+}
+
+const char *rep_report_css(void)
+{
+    return CSS;
+}
+
+const char *rep_report_js(void)
+{
+    return JS_MAIN;
+}
+
+int rep_render_html(const rep_study *studies, int n, rep_buf *out, char err[256])
+{
+    if (!studies || n < 1 || !out) {
+        snprintf(err, 256, "report: need at least one study (got %d)", n);
+        return -1;
+    }
     rep_buf_put(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                 "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
@@ -1504,33 +1549,14 @@ int rep_render_html(const rep_study *studies, int n, rep_buf *out, char err[256]
     fmt_time((double)time(NULL), now);
     rep_buf_printf(out, "</nav><p class=\"note\">Generated %s. Self-contained: no network "
                    "access; readable without JavaScript.</p></header><main>\n", now);
-    if (n > 1)
-        section_compare(out, vs, n);
-    for (int k = 0; k < n; k++) {
-        section_summary(out, &vs[k]);
-        section_best(out, &vs[k]);
-        section_history(out, &vs[k]);
-        section_importance(out, &vs[k]);
-        section_slices(out, &vs[k]);
-        section_parallel(out, &vs[k]);
-        section_intermediate(out, &vs[k]);
-        section_trials(out, &vs[k]);
-        section_spec(out, &vs[k]);
-    }
+    if (rep_render_body(studies, n, 0, out, err) != 0)
+        return -1;
     rep_buf_printf(out, "</main><script>%s</script></body></html>\n", JS_MAIN);
     if (out->oom) {
         snprintf(err, 256, "report: out of memory while rendering");
-        goto fail;
+        return -1;
     }
-    for (int k = 0; k < n; k++)
-        view_free(&vs[k]);
-    free(vs);
     return 0;
-fail:
-    for (int k = 0; k < built; k++)
-        view_free(&vs[k]);
-    free(vs);
-    return -1;
 }
 
 int rep_write_html(const rep_study *studies, int n, const char *path, char err[256])

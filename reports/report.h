@@ -31,6 +31,18 @@
  * Returns 0, or -1 with err set (bad arguments, out of memory). */
 int rep_render_html(const rep_study *studies, int n, rep_buf *out, char err[256]);
 
+/* The sections alone (what rep_render_html puts inside <main>), for a page that
+ * brings its own <head>, CSS and scripts (the live dashboard, reports/serve.h):
+ * the comparison when n > 1, then each study's sections; with
+ * REP_BODY_NO_TRIALS the "trials" table is left out (the dashboard pages it).
+ * Returns 0, or -1 with err set. */
+#define REP_BODY_NO_TRIALS 1
+int rep_render_body(const rep_study *studies, int n, int flags, rep_buf *out, char err[256]);
+/* The report's style sheet and its main script (table sorting and filtering,
+ * legend toggles); static text. */
+const char *rep_report_css(void);
+const char *rep_report_js(void);
+
 /* Renders and writes the report to path durably (temp file in the same folder,
  * fflush + fsync, rename). Returns 0, or -1 with err naming the file. */
 int rep_write_html(const rep_study *studies, int n, const char *path, char err[256]);
