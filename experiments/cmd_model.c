@@ -9,6 +9,7 @@
  * window sees exactly what it saw during the holdout evaluation.
  */
 #include "base/file.h"
+#include "experiments/edge.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
 #include "tracker/query.h"
@@ -38,12 +39,14 @@ int cmd_best(int argc, char **argv)
     static const struct option opts[] = {
         {"study", required_argument, NULL, 's'}, {"export", required_argument, NULL, 'e'},
         {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {"require-edge", no_argument, NULL, 'E'},
+        {NULL, 0, NULL, 0},
     };
     const char *study = NULL, *export_path = NULL, *db = NULL, *format = "table";
-    int c;
-    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:h", opts)) != -1) {
+    int c, require_edge = 0;
+    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hE", opts)) != -1) {
         switch (c) {
+        case 'E': require_edge = 1; break;
         case 's': study = optarg; break;
         case 'e': export_path = optarg; break;
         case 'd': db = optarg; break;
@@ -101,6 +104,8 @@ int cmd_best(int argc, char **argv)
         const cJSON *bv = cJSON_GetObjectItemCaseSensitive(result, "best_value");
         printf("study %s (%s, %d trials: %d complete, %d pruned, %d failed)\n", info.name,
                info.status, info.n_runs, info.n_complete, info.n_pruned, info.n_fail);
+        if (exp_edge_print_verdict(stdout, result) >= 0)
+            printf("\n");
         if (cJSON_IsNumber(bt))
             printf("best trial %d, %s %.6g\n", bt->valueint, info.direction,
                    cJSON_IsNumber(bv) ? bv->valuedouble : NAN);
@@ -128,7 +133,9 @@ int cmd_best(int argc, char **argv)
         }
         const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
         if (cJSON_IsNumber(dsr))
-            printf("  %-18s %12.4f\n", "deflated_sharpe", dsr->valuedouble);
+            printf("  %-18s %12.4f   (over %d evaluated trials: complete, pruned, failed "
+                   "after a fold)\n", "deflated_sharpe", dsr->valuedouble,
+                   (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(result, "n_trials")));
     }
     if (export_path) {
         if (trk_artifacts_list(s, info.id, 0, &arts, &n_arts, err)) {
@@ -164,6 +171,11 @@ int cmd_best(int argc, char **argv)
             printf("model written to %s (%zu bytes, sha256 %.16s...)\n", export_path, len, hex);
     }
     code = EXP_EXIT_OK;
+    /* --require-edge: exit 4 unless the verdict is edge (no verdict: no edge shown) */
+    if (require_edge &&
+        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(result,
+                      "verdict"), "edge")))
+        code = EXP_EXIT_NO_EDGE;
 done:
     free(bytes);
     cJSON_Delete(result);

@@ -19,6 +19,8 @@ int cmd_synth(int argc, char **argv)
         {"interval", required_argument, NULL, 'i'},
         {"seed", required_argument, NULL, 's'},
         {"start", required_argument, NULL, 'S'},
+        {"random-walk", no_argument, NULL, 'R'},
+        {"edge", required_argument, NULL, 'E'},
         {NULL, 0, NULL, 0},
     };
     tr_synth_opts o;
@@ -28,7 +30,7 @@ int cmd_synth(int argc, char **argv)
     char err[256];
     int c;
     optind = 1;
-    while ((c = exp_cli_getopt(argc, argv, "synth", "ho:n:i:s:", opts)) != -1) {
+    while ((c = exp_cli_getopt(argc, argv, "synth", "ho:n:i:s:RE:", opts)) != -1) {
         switch (c) {
         case 'h':
             exp_cli_usage("synth", stdout);
@@ -56,6 +58,18 @@ int cmd_synth(int argc, char **argv)
                 return EXP_EXIT_USAGE;
             o.start = v;
             break;
+        case 'R':
+            o.random_walk = 1;
+            break;
+        case 'E': {
+            char *end = NULL;
+            o.edge = strtod(optarg, &end);
+            if (end == optarg || *end || !(o.edge >= 0 && o.edge < 1)) {
+                exp_cli_error("synth", "--edge: expected a number in [0, 1), got '%s'", optarg);
+                return EXP_EXIT_USAGE;
+            }
+            break;
+        }
         default:
             return EXP_EXIT_USAGE;
         }

@@ -21,7 +21,8 @@ const exp_cmd exp_commands[] = {
      "  --compact   print the JSON on one line\n"
      "  --help      show this text\n"},
     {"synth", cmd_synth, "Write realistic synthetic OHLCV candles",
-     "usage: seqtune synth -o FILE [--bars N] [--interval 1h] [--seed S] [--start UNIX]\n\n"
+     "usage: seqtune synth -o FILE [--bars N] [--interval 1h] [--seed S] [--start UNIX]\n"
+     "                     [--random-walk] [--edge X]\n\n"
      "Writes synthetic candles (timestamp,open,high,low,close,volume; Unix seconds)\n"
      "with GARCH(1,1) volatility clustering, Student-t shocks, switching drift\n"
      "regimes and intraday volume/volatility seasonality. Same seed, same file.\n\n"
@@ -30,6 +31,10 @@ const exp_cmd exp_commands[] = {
      "  -i, --interval I    bar length: Ns, Nm, Nh or Nd, e.g. 5m, 1h, 1d (default 1h)\n"
      "  -s, --seed S        random seed (default 42)\n"
      "      --start UNIX    open time of the first bar (default 1577836800, 2020-01-01)\n"
+     "      --random-walk   i.i.d. Gaussian returns instead: no drift, no volatility\n"
+     "                      clustering, volume independent of price (nothing to predict)\n"
+     "      --edge X        a known predictable part of strength X in [0, 1): each\n"
+     "                      shock leans toward the sign of the last return (correlation X)\n"
      "  -h, --help          show this text\n"},
     {"studies", cmd_studies, "List the studies in the store", exp_usage_studies},
     {"trials", cmd_trials, "List, filter and order the trials of a study", exp_usage_trials},
@@ -52,11 +57,14 @@ const exp_cmd exp_commands[] = {
      "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed,\n"
      "130 interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"},
     {"best", cmd_best, "Show the chosen trial, its holdout result, and export its model",
-     "usage: seqtune best --study NAME [--export MODEL_FILE] [--format table|json] [--db FILE]\n\n"
-     "Shows the best trial of a finished study with its parameters and the result of\n"
-     "the single holdout evaluation (next to buy-and-hold, with the Deflated Sharpe\n"
-     "Ratio over all trials). --export writes the refit model (checked against its\n"
-     "recorded sha256) for `seqtune predict`.\n\n"
+     "usage: seqtune best --study NAME [--export MODEL_FILE] [--require-edge] [--format table|json] [--db FILE]\n\n"
+     "Opens with the verdict: edge or no edge after accounting for the search (the\n"
+     "Deflated Sharpe Ratio over every evaluated trial, and a Diebold-Mariano test of\n"
+     "the holdout loss against no skill), with the reasons, the LSTM-vs-linear test\n"
+     "and the PBO. Then the best trial of a finished study with its parameters and\n"
+     "the result of the single holdout evaluation (next to buy-and-hold). --export\n"
+     "writes the refit model (checked against its recorded sha256) for `seqtune predict`.\n\n"
+     "  --require-edge       exit 4 when the verdict is no edge (or the study has none)\n"
      "  --study NAME         the study\n"
      "  --export FILE        write the model file there (replaced atomically)\n"
      "  --format table|json  output format (default table)\n"

@@ -11,6 +11,7 @@
 #include "experiments/finish.h"
 
 #include "experiments/cli.h"
+#include "experiments/edge.h"
 #include "tracker/query.h"
 
 #include <math.h>
@@ -47,27 +48,6 @@ static cJSON *run_params_json(const trk_run *r)
             cJSON_AddStringToObject(o, r->params[i].key, r->params[i].value);
     }
     return o;
-}
-
-/* The last "sharpe" metric of every COMPLETE trial (for the DSR). */
-static double *trial_sharpes(trk_store *store, int64_t study_id, int *n, char err[256])
-{
-    trk_query q = {"state = 'COMPLETE'", NULL, 0, 0};
-    trk_run_list l = {0};
-    *n = 0;
-    if (trk_runs_query(store, study_id, &q, &l, err))
-        return NULL;
-    double *s = malloc(sizeof *s * (size_t)(l.n ? l.n : 1));
-    for (int i = 0; s && i < l.n; i++) {
-        trk_metric_point *h = NULL;
-        int nh = 0;
-        if (trk_metric_history(store, l.runs[i].id, "sharpe", &h, &nh, err) == 0 && nh > 0 &&
-            isfinite(h[nh - 1].value))
-            s[(*n)++] = h[nh - 1].value;
-        free(h);
-    }
-    trk_run_list_free(&l);
-    return s;
 }
 
 int exp_print_top_trials(FILE *out, trk_store *store, int64_t study_id,
@@ -116,7 +96,7 @@ static void print_holdout(FILE *out, const cJSON *result)
     }
     const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
     if (cJSON_IsNumber(dsr))
-        fprintf(out, "  %-16s %12.4f   (P[true Sharpe > 0] after %d trials)\n",
+        fprintf(out, "  %-16s %12.4f   (P[true Sharpe > 0] after %d evaluated trials)\n",
                 "deflated_sharpe", dsr->valuedouble,
                 cJSON_GetObjectItemCaseSensitive(result, "n_trials")
                     ? cJSON_GetObjectItemCaseSensitive(result, "n_trials")->valueint : 0);
@@ -139,7 +119,7 @@ int exp_finish_study(const exp_finish_params *p)
     if (best_run_id && spec->objective_kind == EXP_OBJECTIVE_LSTM) {
         cJSON *params = run_params_json(&best_run);
         int n_sh = 0;
-        double *sh = trial_sharpes(p->store, p->study_id, &n_sh, err);
+        double *sh = exp_edge_trial_sharpes(p->store, p->study_id, &n_sh, err);
         unsigned char *model = NULL;
         size_t model_len = 0;
         if (!p->quiet)
@@ -152,6 +132,10 @@ int exp_finish_study(const exp_finish_params *p)
         } else if (trk_artifact_put(p->store, p->study_id, 0, "model", "model.stm", model,
                                     model_len, &model_id, err)) {
             exp_cli_error(spec->name, "storing the model: %s", err);
+            code = EXP_EXIT_FAILED;
+        }
+        if (result && exp_edge_verdict(p->store, p->study_id, spec, result, err)) {
+            exp_cli_error(spec->name, "the verdict: %s", err);
             code = EXP_EXIT_FAILED;
         }
         free(model);
@@ -190,6 +174,7 @@ int exp_finish_study(const exp_finish_params *p)
         else
             fprintf(stdout, "\nno trial completed: nothing to refit\n");
         print_holdout(stdout, result);
+        exp_edge_print_verdict(stdout, result);
         if (model_id)
             fprintf(stdout, "\nmodel stored: seqtune best --study %s --export MODEL_FILE\n",
                     spec->name);

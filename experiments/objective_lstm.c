@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "experiments/cli.h"
+#include "experiments/edge.h"
 
 #include "trainer/candles.h"
 #include "trainer/model_file.h"
@@ -321,6 +322,9 @@ static int on_fold(void *user, int fold, double value, const tr_fold_result *r)
     cJSON_AddItemToObject(ep, "train_loss", number_array(t->train_loss, t->n_epochs));
     cJSON_AddItemToObject(ep, "val_loss", number_array(t->val_loss, t->n_epochs));
     cJSON_AddItemToObject(ep, "lr", number_array(t->lr, t->n_epochs));
+    cJSON *oos = exp_edge_oos_json(&r->curves);
+    if (oos)
+        cJSON_AddItemToObject(extra, "oos", oos);
     t->n_epochs = 0;
     int prune = t->report ? t->report(t->report_ctx, fold, value, extra) : 0;
     cJSON_Delete(extra);
@@ -532,6 +536,7 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     cJSON_AddNumberToObject(r, "epochs", fr.fit.epochs_run);
     cJSON_AddNumberToObject(r, "n_trials", n_sharpes);
     exp_lstm_holdout_curves(o, &fr, trial_sharpes, n_sharpes, r);
+    exp_edge_holdout_tests(&fr.curves, fr.kind == TR_TARGET_DIRECTION, r);
     *result = r;
     if (tr_trial_model_meta(&o->data, &cfg, p.seq_len, &sc, &meta, err) ||
         model_bytes(m, &meta, model, model_len, err))

@@ -21,6 +21,7 @@
 #include "experiments/run.h"
 
 #include "experiments/cli.h"
+#include "experiments/edge.h"
 #include "experiments/finish.h"
 #include "experiments/objective.h"
 #include "experiments/objective_lstm.h"
@@ -232,6 +233,8 @@ static int coord_on_report(coord *c, int number, int step, double value, const c
         if (metrics && log_metric_object(c, t->run_id, metrics, "fold.", step))
             return -1;
         if (epochs && log_epochs(c, t->run_id, step, epochs))
+            return -1;
+        if (exp_edge_oos_store(c->store, t->run_id, step, extra, c->err))   /* issue 15 */
             return -1;
     }
     char e[256];

@@ -390,7 +390,7 @@ static int good_name(const char *s)
 /* ---- sections ----------------------------------------------------------------- */
 
 static const char *const root_keys[] = {"name", "data", "features", "target", "validation",
-    "training", "search", "backtest", "objective", NULL};
+    "training", "search", "backtest", "objective", "selection", NULL};
 
 static char *path_resolve(const char *base, const char *path)
 {
@@ -561,6 +561,34 @@ static void parse_backtest(ctx *c, const cJSON *b, exp_spec *s)
         expect(c, "backtest.short_threshold", e, cJSON_GetObjectItemCaseSensitive(b, "short_threshold"));
     }
 }
+
+/* ---- selection (issue 15): thresholds of the edge verdict -------------------- */
+static void parse_selection(ctx *c, const cJSON *o, exp_spec *s)
+{
+    static const char *const keys[] = {"dsr_min", "dm_alpha", "pbo_max", "pbo_blocks",
+                                       "pbo_min_trials", NULL};
+    tr_selection_config *q = &s->selection;
+    check_keys(c, o, "selection", keys);
+    get_num(c, o, "selection", "dsr_min", 0, 1, 1, 1, &q->dsr_min);
+    get_num(c, o, "selection", "dm_alpha", 0, 1, 0.5, 0, &q->dm_alpha);
+    get_num(c, o, "selection", "pbo_max", 0, 1, 1, 0, &q->pbo_max);
+    get_int32(c, o, "selection", "pbo_blocks", 2, 24, &q->pbo_blocks);
+    if (q->pbo_blocks % 2)
+        expect(c, "selection.pbo_blocks", "an even integer in [2, 24]",
+               cJSON_GetObjectItemCaseSensitive(o, "pbo_blocks"));
+    get_int32(c, o, "selection", "pbo_min_trials", 2, 100000, &q->pbo_min_trials);
+}
+
+static void selection_json(const exp_spec *s, cJSON *r)
+{
+    cJSON *o = cJSON_AddObjectToObject(r, "selection");
+    cJSON_AddNumberToObject(o, "dsr_min", s->selection.dsr_min);
+    cJSON_AddNumberToObject(o, "dm_alpha", s->selection.dm_alpha);
+    cJSON_AddNumberToObject(o, "pbo_max", s->selection.pbo_max);
+    cJSON_AddNumberToObject(o, "pbo_blocks", s->selection.pbo_blocks);
+    cJSON_AddNumberToObject(o, "pbo_min_trials", s->selection.pbo_min_trials);
+}
+/* ---- end of selection ---------------------------------------------------------- */
 
 static void parse_objective(ctx *c, const cJSON *o, exp_spec *s)
 {
@@ -1002,6 +1030,7 @@ static void set_defaults(exp_spec *s)
     s->backtest.fee_bps = 10;
     s->backtest.long_threshold = 0.55;
     s->backtest.short_threshold = 0.45;
+    tr_selection_config_default(&s->selection);   /* selection (issue 15) */
 }
 
 /* Line and column (1-based) of byte `pos` of `text`. */
@@ -1091,6 +1120,9 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
     }
     if (lstm)
         out->present = (1u << (EXP_SECTION_BACKTEST + 1)) - 1;
+    const cJSON *sel = get_object(&c, root, "", "selection", 0);   /* selection (issue 15) */
+    if (sel)
+        parse_selection(&c, sel, out);
 
     const cJSON *sr = get_object(&c, root, "", "search", 1);
     if (sr)
@@ -1312,6 +1344,8 @@ cJSON *exp_spec_to_json(const exp_spec *s)
         cJSON_AddNumberToObject(b, "long_threshold", s->backtest.long_threshold);
         cJSON_AddNumberToObject(b, "short_threshold", s->backtest.short_threshold);
     }
+    if (s->objective_kind == EXP_OBJECTIVE_LSTM)   /* selection (issue 15) */
+        selection_json(s, r);
     return r;
 }
 

@@ -16,6 +16,7 @@
 #ifndef EXP_SPEC_H
 #define EXP_SPEC_H
 
+#include "trainer/selection.h"
 #include <cjson/cJSON.h>
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -186,6 +187,9 @@ typedef struct exp_spec {
         char *builtin;                /* BUILTIN: owned name */
         double sleep_s;               /* >= 0, default 0 (both kinds) */
     } objective;
+
+    /* ---- selection (issue 15): the verdict's thresholds, trainer/selection.h ---- */
+    tr_selection_config selection;   /* tr_selection_config_default; LSTM objective only */
 } exp_spec;
 
 enum {

@@ -38,6 +38,8 @@ void tr_synth_defaults(tr_synth_opts *o)
     o->interval_s = 3600;
     o->start = 1577836800;   /* 2020-01-01 00:00 UTC */
     o->start_price = 30000.0;
+    o->random_walk = 0;
+    o->edge = 0;
 }
 
 int tr_synth_interval_parse(const char *text, long long *seconds, char err[256])
@@ -72,6 +74,10 @@ int tr_synth_init(tr_synth *g, const tr_synth_opts *o, gsl_rng *rng, char err[25
         snprintf(err, 256, "synthetic candles need bars >= 1, interval >= 1 s and a start price > 0");
         return -1;
     }
+    if (!(o->edge >= 0 && o->edge < 1)) {
+        snprintf(err, 256, "edge: expected a number in [0, 1), got %g", o->edge);
+        return -1;
+    }
     memset(g, 0, sizeof *g);
     g->o = *o;
     g->rng = rng;
@@ -94,8 +100,39 @@ static double round_to(double v, double scale)
     return round(v * scale) / scale;
 }
 
+/* The known predictable component: z mixed with the sign of the last return. */
+static double edge_shock(const tr_synth *g, double z)
+{
+    double s = g->last_x > 0 ? 1.0 : g->last_x < 0 ? -1.0 : 0.0;
+    return g->o.edge * s + sqrt(1.0 - g->o.edge * g->o.edge) * z;
+}
+
+/* Fills the bar from the open (prev close), the log return x, its sd and a volume. */
+static void bar_from(tr_synth *g, long long ts, double x, double bar_sigma, double volume,
+                     tr_synth_bar *bar);
+
+/* The random walk: i.i.d. N(0, var_target) log returns (plus the edge), volume
+ * lognormal and drawn on its own. */
+static void random_walk_next(tr_synth *g, tr_synth_bar *bar)
+{
+    gsl_rng *r = g->rng;
+    long long ts = g->o.start + g->i * g->o.interval_s;
+    g->i++;
+    double sigma = sqrt(g->var_target);
+    double z = gsl_ran_gaussian_ziggurat(r, 1.0);
+    if (g->o.edge > 0)
+        z = edge_shock(g, z);
+    double x = sigma * z;
+    double volume = g->vol0 * exp(gsl_ran_gaussian_ziggurat(r, 0.35));
+    bar_from(g, ts, x, sigma, volume, bar);
+}
+
 void tr_synth_next(tr_synth *g, tr_synth_bar *bar)
 {
+    if (g->o.random_walk) {
+        random_walk_next(g, bar);
+        return;
+    }
     gsl_rng *r = g->rng;
     long long ts = g->o.start + g->i * g->o.interval_s;
     g->i++;
@@ -120,6 +157,8 @@ void tr_synth_next(tr_synth *g, tr_synth_bar *bar)
     /* GARCH(1,1) innovation with unit-variance Student-t shocks */
     double sigma = sqrt(g->sigma2);
     double z = gsl_ran_tdist(r, SYN_NU) * sqrt((SYN_NU - 2.0) / SYN_NU);
+    if (g->o.edge > 0)
+        z = edge_shock(g, z);
     double eps = sigma * z;
     double bar_sigma = season_vol * sqrt(regime_volm[g->regime]) * sigma;
     double mu = (regime_drift[g->regime] - SYN_PULL * (g->log_p - g->log_p0)) * g->dt_years;
@@ -149,6 +188,7 @@ void tr_synth_next(tr_synth *g, tr_synth_bar *bar)
         volume = 1e-8;
 
     g->log_p = log(close);
+    g->last_x = x;
     g->prev_close = close;
     bar->ts = ts;
     bar->open = open;
@@ -156,6 +196,25 @@ void tr_synth_next(tr_synth *g, tr_synth_bar *bar)
     bar->low = low;
     bar->close = close;
     bar->volume = volume;
+}
+
+static void bar_from(tr_synth *g, long long ts, double x, double bar_sigma, double volume,
+                     tr_synth_bar *bar)
+{
+    gsl_rng *r = g->rng;
+    double u1 = gsl_rng_uniform_pos(r), u2 = gsl_rng_uniform_pos(r);
+    double s2 = bar_sigma * bar_sigma;
+    double hi = 0.5 * (x + sqrt(x * x - 2.0 * s2 * log(u1)));
+    double lo = 0.5 * (x - sqrt(x * x - 2.0 * s2 * log(u2)));
+    double open = g->prev_close;
+    double close = fmax(0.01, round_to(open * exp(x), 100.0));
+    double high = fmax(round_to(open * exp(hi), 100.0), fmax(open, close));
+    double low = fmax(0.01, fmin(round_to(open * exp(lo), 100.0), fmin(open, close)));
+    volume = fmax(1e-8, round_to(volume, 1e8));
+    g->log_p = log(close);
+    g->last_x = x;
+    g->prev_close = close;
+    *bar = (tr_synth_bar){ts, open, high, low, close, volume};
 }
 
 /* ---- the CSV writer ------------------------------------------------------------ */

@@ -29,6 +29,16 @@ typedef struct tr_synth_opts {
     long long interval_s;   /* bar length in seconds, >= 1; default 3600 */
     long long start;        /* open time of the first bar (Unix s); default 1577836800 */
     double start_price;     /* > 0; default 30000 */
+    /* Series with a known answer (both off by default: then the output is the
+     * realistic series above, byte for byte):
+     *   random_walk: i.i.d. Gaussian log returns, no drift, constant volatility
+     *     (65 % a year), no seasonality, volume independent of price; nothing
+     *     is predictable.
+     *   edge X in [0, 1): the unit shock z_t of either series becomes
+     *     X sign(r_{t-1}) + sqrt(1 - X^2) z_t, so corr(z_t, sign(r_{t-1})) = X:
+     *     the next return leans toward the sign of the last one. */
+    int random_walk;
+    double edge;
 } tr_synth_opts;
 
 /* One candle, with the values exactly as written to the file. */
@@ -45,6 +55,7 @@ typedef struct tr_synth {
     double var_target, omega, sigma2, log_p0, log_p, prev_close;
     int regime;
     double p_switch, dt_years, vol0;
+    double last_x;          /* the previous bar's log return (for the edge) */
 } tr_synth;
 
 /* Fills the defaults above. */

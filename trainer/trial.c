@@ -67,6 +67,11 @@ void tr_fold_result_free(tr_fold_result *r)
     free(r->curves.equity);
     free(r->curves.bh_equity);
     free(r->curves.bar_returns);
+    free(r->curves.pred);
+    free(r->curves.y);
+    free(r->curves.p_model);
+    free(r->curves.p_noskill);
+    free(r->curves.p_linear);
     memset(&r->curves, 0, sizeof r->curves);
 }
 
@@ -127,6 +132,19 @@ static void nan_class(tr_class_metrics *m)
     m->accuracy = m->balanced_accuracy = m->log_loss = m->brier = m->roc_auc = m->mcc = NAN;
 }
 
+/* The final fold's per-sample arrays (see tr_fold_curves); linear: with p_linear. */
+static int final_samples(tr_fold_result *r, int nt, int linear)
+{
+    tr_fold_curves *cv = &r->curves;
+    size_t b = sizeof(double) * (size_t)(nt > 0 ? nt : 1);
+    cv->y = malloc(b);
+    cv->p_model = malloc(b);
+    cv->p_noskill = malloc(b);
+    cv->p_linear = linear ? malloc(b) : NULL;
+    cv->n_samples = nt;
+    return cv->y && cv->p_model && cv->p_noskill && (!linear || cv->p_linear) ? 0 : -1;
+}
+
 /* Trains and scores one fold f (fold index k, -1 for the final one). The scaled
  * matrix goes to xs (rows x cols, caller's buffer). On success *model_out and
  * *scaler_out (when not NULL) receive the fitted model and scaler. */
@@ -142,6 +160,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     float *pred = NULL;
     double *pd = NULL, *yd = NULL, *ytr = NULL, *pos = NULL, *ret = NULL;
     int *trade = NULL, rc = -1;
+    unsigned char *pos_window = NULL;
     char why[256];
 
     memset(r, 0, sizeof *r);
@@ -212,12 +231,36 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             goto fail;
         for (int i = 0; i < f->n_train; i++)
             ytr[i] = d->y[f->train[i]];
-        if (tr_baseline_majority(ytr, f->n_train, yd, nt, &r->majority, why) < 0 ||
-            tr_baseline_logistic(&tw, &te, &r->logistic, NULL, why) < 0)
+        if (k < 0 && final_samples(r, nt, 1) < 0) {
+            snprintf(why, sizeof why, "out of memory");
             goto fail;
+        }
+        if (tr_baseline_majority(ytr, f->n_train, yd, nt, &r->majority, why) < 0 ||
+            tr_baseline_logistic(&tw, &te, &r->logistic, r->curves.p_linear, why) < 0)
+            goto fail;
+        if (k < 0) {
+            double rate = 0;
+            for (int i = 0; i < f->n_train; i++)
+                rate += ytr[i] / f->n_train;
+            for (int i = 0; i < nt; i++)
+                r->curves.p_noskill[i] = rate;
+        }
     } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
         goto fail;
+    } else if (k < 0) {
+        if (final_samples(r, nt, 0) < 0) {
+            snprintf(why, sizeof why, "out of memory");
+            goto fail;
+        }
+        /* persistence: the last return realised at the window's end (label of row e - h) */
+        for (int i = 0; i < nt; i++) {
+            int e = f->test[i] - cfg->target.horizon;
+            r->curves.p_noskill[i] = e >= 0 && isfinite(d->y[e]) ? d->y[e] : 0;
+        }
     }
+    if (k < 0)
+        for (int i = 0; i < nt; i++)
+            r->curves.y[i] = yd[i], r->curves.p_model[i] = pd[i];
 
     /* Backtest: every bar of the test span whose next close is still in the span
      * (bar i is held over close[i] -> close[i+1]). Bars without a usable window
@@ -226,7 +269,8 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     trade = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *trade);
     pos = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pos);
     ret = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *ret);
-    if (!trade || !pos || !ret) {
+    pos_window = malloc((size_t)(f->test_end - f->test_begin + 1));
+    if (!trade || !pos || !ret || !pos_window) {
         snprintf(why, sizeof why, "out of memory");
         goto fail;
     }
@@ -245,6 +289,8 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             goto fail;
         tr_backtest_config bc = {cfg->fee_bps, cfg->long_threshold, cfg->short_threshold,
                                  365.25 * 86400.0 / (double)(c->interval > 0 ? c->interval : 1)};
+        for (int i = 0; i < nb; i++)
+            pos_window[i] = pos[i] != 0;
         for (int i = 0, j = 0; i < nb; i++) {
             if (pos[i] == 0)
                 continue;
@@ -252,18 +298,22 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
         }
         tr_fold_curves *cv = &r->curves;
-        if (k < 0) {   /* the final holdout fold keeps its curves for the report */
+        {   /* every fold keeps its curves: the trial's out-of-sample series */
             cv->t = malloc((size_t)(nb + 1) * sizeof *cv->t);
             cv->equity = malloc((size_t)(nb + 1) * sizeof *cv->equity);
             cv->bh_equity = malloc((size_t)(nb + 1) * sizeof *cv->bh_equity);
             cv->bar_returns = malloc((size_t)nb * sizeof *cv->bar_returns);
-            if (!cv->t || !cv->equity || !cv->bh_equity || !cv->bar_returns) {
+            cv->pred = malloc((size_t)nb * sizeof *cv->pred);
+            if (!cv->t || !cv->equity || !cv->bh_equity || !cv->bar_returns || !cv->pred) {
                 snprintf(why, sizeof why, "out of memory");
                 goto fail;
             }
             cv->n = nb;
+            cv->row0 = first + f->test_begin;
             for (int i = 0; i <= nb; i++)
                 cv->t[i] = c->ts[first + f->test_begin + i];
+            for (int i = 0, j = 0; i < nb; i++)
+                cv->pred[i] = pos_window[i] ? pred[j++] : NAN;
         }
         if (tr_metrics_trading(NULL, pos, ret, nb, &bc, &r->trading, cv->equity,
                                cv->bar_returns, why) < 0 ||
@@ -302,6 +352,7 @@ done:
     free(pos);
     free(ret);
     free(trade);
+    free(pos_window);
     return rc;
 }
 

@@ -72,14 +72,22 @@ typedef struct tr_trial_params {
     double l2, clip_norm;
 } tr_trial_params;
 
-/* Per-bar backtest curves of a fold (filled by tr_trial_final only; the
- * search's folds leave them empty). Owned by the fold result. */
+/* Per-bar backtest curves of a fold (every fold: the out-of-sample series
+ * the store keeps per trial). Owned by the fold result. */
 typedef struct tr_fold_curves {
     int n;                 /* bars held */
+    int row0;              /* candle row of bar 0 (bars are consecutive rows) */
     int64_t *t;            /* (n+1) candle open times; bar i runs from t[i] to t[i+1] */
     double *equity;        /* (n+1) the model's equity, net of fees, from 1 */
     double *bh_equity;     /* (n+1) buy-and-hold equity from 1 */
     double *bar_returns;   /* (n) the model's net return of each bar */
+    double *pred;          /* (n) the model's prediction at each bar (NaN: no window) */
+    /* The final fold only (else 0/NULL): per test sample the label and the
+     * predictions of the model, of no skill (the training rate of class 1;
+     * persistence, the last realised return, for the return target) and of the
+     * linear baseline (logistic; NULL for the return target), for the paired test. */
+    int n_samples;
+    double *y, *p_model, *p_noskill, *p_linear;
 } tr_fold_curves;
 
 /* Everything measured on one fold. Classification fields and baselines are
