@@ -406,6 +406,7 @@ int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int 
     meta->horizon = cfg->target.horizon;
     meta->deadband = (float)cfg->target.deadband;
     meta->seq_len = seq_len;
+    meta->n_classes = cfg->target.kind == TR_TARGET_DIRECTION ? 2 : 0;
     if (bad) {
         tr_model_meta_free(meta);
         snprintf(err, 256, "out of memory for the model metadata");
