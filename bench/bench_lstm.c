@@ -115,11 +115,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
             steps = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_lstm [--shape reference|small|large] [--steps N]\n");
+            fprintf(stderr, "usage: bench_lstm [--shape reference|small|large|bidirectional] "
+                    "[--steps N]\n");
             return 1;
         }
     }
-    int B, T, F = 32, H, L;
+    int B, T, F = 32, H, L, bi = 0;
     if (!strcmp(shape, "reference")) {
         B = 64; T = 60; H = 128; L = 2;
         if (!steps) steps = 30;
@@ -129,14 +130,19 @@ int main(int argc, char **argv)
     } else if (!strcmp(shape, "large")) {
         B = 128; T = 120; H = 256; L = 3;
         if (!steps) steps = 4;
+    } else if (!strcmp(shape, "bidirectional")) {   /* the reference shape, both directions */
+        B = 64; T = 60; H = 128; L = 2; bi = 1;
+        if (!steps) steps = 15;
     } else {
-        fprintf(stderr, "bench_lstm: --shape: unknown shape '%s' (reference, small, large)\n",
+        fprintf(stderr, "bench_lstm: --shape: unknown shape '%s' (reference, small, large, "
+                "bidirectional)\n",
                 shape);
         return 1;
     }
     char err[256];
     tr_lstm_config cfg = {.n_features = F, .units = H, .layers = L, .seq_len = T,
-                          .max_batch = B, .dropout = 0.0f, .head = TR_HEAD_DIRECTION};
+                          .max_batch = B, .dropout = 0.0f, .head = TR_HEAD_DIRECTION,
+                          .bidirectional = bi};
     tr_lstm *m = tr_lstm_new(&cfg, err);
     if (!m) {
         fprintf(stderr, "bench_lstm: %s\n", err);
@@ -184,6 +190,8 @@ int main(int argc, char **argv)
     double t_inf = now() - t0;
 
     double gemm_step = gemm_only_step(B, T, F, H, L, steps < 10 ? steps : 10);
+    if (bi)   /* two directions; approximate: the upper layers' inputs are 2H, not H */
+        gemm_step *= 2;
 
     double ff, fb;
     tr_lstm_flops(&cfg, B, &ff, &fb);

@@ -19,6 +19,7 @@ SHAPES = {  # batch, seq_len, features, units, layers, default steps
     "reference": (64, 60, 32, 128, 2, 30),
     "small": (32, 20, 32, 32, 1, 400),
     "large": (128, 120, 32, 256, 3, 4),
+    "bidirectional": (64, 60, 32, 128, 2, 15),  # nn.LSTM(bidirectional=True), head on h_n
 }
 
 
@@ -28,6 +29,8 @@ def main():
     ap.add_argument("--steps", type=int, default=0)
     a = ap.parse_args()
     B, T, F, H, L, steps = SHAPES[a.shape]
+    bidir = a.shape == "bidirectional"
+    D = 2 if bidir else 1
     steps = a.steps or steps
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -35,12 +38,13 @@ def main():
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = torch.nn.LSTM(F, H, L, batch_first=True)
-            self.head = torch.nn.Linear(H, 1)
+            self.lstm = torch.nn.LSTM(F, H, L, batch_first=True, bidirectional=bidir)
+            self.head = torch.nn.Linear(D * H, 1)
 
         def forward(self, x):
-            out, _ = self.lstm(x)
-            return self.head(out[:, -1, :]).reshape(-1)
+            out, (h_n, _) = self.lstm(x)
+            last = torch.cat([h_n[-2], h_n[-1]], dim=1) if bidir else out[:, -1, :]
+            return self.head(last).reshape(-1)
 
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)

@@ -15,9 +15,8 @@
 #include "tracker/query.h"
 #include "tracker/sha256.h"
 #include "trainer/candles.h"
-#include "trainer/features.h"
 #include "trainer/model_file.h"
-#include "trainer/scaler.h"
+#include "trainer/predict.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -188,24 +187,6 @@ done:
 
 /* ---- predict --------------------------------------------------------------------- */
 
-/* The model's feature texts from its column names: "hour_of_day.sin" and
- * ".cos" are the two columns of one feature. Returns the count. */
-static int feature_texts(const tr_model_meta *meta, char **out)
-{
-    int n = 0;
-    for (int j = 0; j < meta->n_features; j++) {
-        char name[128];
-        snprintf(name, sizeof name, "%s", meta->feature_names[j]);
-        size_t l = strlen(name);
-        if (l > 4 && (strcmp(name + l - 4, ".sin") == 0 || strcmp(name + l - 4, ".cos") == 0))
-            name[l - 4] = '\0';
-        if (n > 0 && strcmp(out[n - 1], name) == 0)
-            continue;
-        out[n++] = strdup(name);
-    }
-    return n;
-}
-
 int cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -258,63 +239,24 @@ int cmd_predict(int argc, char **argv)
     memset(&meta, 0, sizeof meta);
     tr_candles cd;
     memset(&cd, 0, sizeof cd);
-    tr_feature_matrix fm;
-    memset(&fm, 0, sizeof fm);
-    char *names[256] = {0};
-    int n_names = 0, *ends = NULL;
-    float *xs = NULL, *pred = NULL;
+    tr_predictions pr;
+    memset(&pr, 0, sizeof pr);
     char *buf = NULL;
     if (tr_model_load(model_path, 256, 1, &m, &meta, err)) {
         exp_cli_error(model_path, "%s", err);
-        goto done;
-    }
-    if (meta.n_features > 256 || !meta.scaler_center || !meta.scaler_scale) {
-        exp_cli_error(model_path, "the model file has no scaler statistics");
         goto done;
     }
     if (tr_candles_load(data_path, &cd, err)) {
         exp_cli_error(data_path, "%s", err);
         goto done;
     }
-    n_names = feature_texts(&meta, names);
-    if (tr_features_compute(&cd, (const char *const *)names, n_names, &fm, err)) {
-        exp_cli_error(data_path, "%s", err);
+    int prc = tr_predict_candles(m, &meta, &cd, &pr, err);
+    if (prc) {
+        exp_cli_error(prc == TR_PREDICT_EDATA ? data_path
+                      : prc == TR_PREDICT_EMODEL ? model_path : "predict", "%s", err);
         goto done;
     }
-    if (fm.cols != meta.n_features) {
-        exp_cli_error(model_path, "the model expects %d feature columns, the candles give %d",
-                      meta.n_features, fm.cols);
-        goto done;
-    }
-    /* The stored scaler, as fit on the training rows of the final fold. */
-    double center[256], scale[256];
-    for (int j = 0; j < fm.cols; j++) {
-        center[j] = meta.scaler_center[j];
-        scale[j] = meta.scaler_scale[j];
-    }
-    tr_scaler sc = {TR_SCALER_STANDARD, fm.cols, center, scale};
-    xs = malloc(sizeof *xs * (size_t)fm.rows * (size_t)fm.cols + 1);
-    ends = malloc(sizeof *ends * (size_t)fm.rows + 1);
-    pred = malloc(sizeof *pred * (size_t)fm.rows + 1);
-    if (!xs || !ends || !pred) {
-        exp_cli_error("predict", "out of memory");
-        goto done;
-    }
-    tr_scaler_apply(&sc, fm.x, xs, fm.rows);
-    int T = meta.seq_len, nw = 0;
-    for (int r = T - 1; r < fm.rows; r++)
-        if (!tr_candles_spans_gap(&cd, fm.first + r, T))
-            ends[nw++] = r;
-    if (nw == 0) {
-        exp_cli_error(data_path, "%d usable rows after the features' warm-up: fewer than "
-                      "the model's seq_len %d", fm.rows, T);
-        goto done;
-    }
-    tr_windows w = {xs, NULL, ends, nw, T, fm.cols};
-    if (tr_lstm_predict(m, &w, pred, err)) {
-        exp_cli_error(model_path, "%s", err);
-        goto done;
-    }
+    int nw = pr.n;
     int direction = strcmp(meta.target_kind, "return") != 0;
     if (isnan(long_th))
         long_th = direction ? 0.55 : 0.0;
@@ -334,11 +276,11 @@ int cmd_predict(int argc, char **argv)
     off += (size_t)snprintf(buf, cap, "timestamp,%s,signal,confidence\n",
                             direction ? "probability" : "predicted_return");
     for (int i = 0; i < nw; i++) {
-        double p = pred[i];
+        double p = pr.value[i];
         const char *sig = p > long_th ? "long" : p < short_th ? "short" : "flat";
         double conf = direction ? fabs(2 * p - 1) : fabs(p);
         off += (size_t)snprintf(buf + off, cap - off, "%lld,%.6f,%s,%.6f\n",
-                                (long long)cd.ts[fm.first + ends[i]], p, sig, conf);
+                                (long long)pr.ts[i], p, sig, conf);
     }
     if (out_path) {
         if (trk_file_write_durable(out_path, buf, off, err)) {
@@ -352,12 +294,7 @@ int cmd_predict(int argc, char **argv)
     code = EXP_EXIT_OK;
 done:
     free(buf);
-    free(xs);
-    free(ends);
-    free(pred);
-    for (int i = 0; i < n_names; i++)
-        free(names[i]);
-    tr_features_free(&fm);
+    tr_predictions_free(&pr);
     tr_candles_free(&cd);
     tr_model_meta_free(&meta);
     tr_lstm_free(m);

@@ -225,6 +225,8 @@ static void params_from_json(const exp_spec *s, const cJSON *params, tr_trial_pa
     p->batch_size = s->training.batch_size;
     p->l2 = s->training.l2;
     p->clip_norm = s->training.clip_norm;
+    p->l1 = s->training.l1;
+    p->bidirectional = s->training.bidirectional;
     const cJSON *v;
 #define TAKE(name, field, cast)                                             \
     if ((v = cJSON_GetObjectItemCaseSensitive(params, name)) && cJSON_IsNumber(v)) \
@@ -237,6 +239,10 @@ static void params_from_json(const exp_spec *s, const cJSON *params, tr_trial_pa
     TAKE("batch_size", batch_size, int)
     TAKE("l2", l2, double)
     TAKE("clip_norm", clip_norm, double)
+    TAKE("l1", l1, double)
+    TAKE("bidirectional", bidirectional, int)
+    if ((v = cJSON_GetObjectItemCaseSensitive(params, "bidirectional")) && cJSON_IsBool(v))
+        p->bidirectional = cJSON_IsTrue(v);
 #undef TAKE
 }
 

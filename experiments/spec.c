@@ -97,7 +97,8 @@ const char *const *exp_builtin_names(void)
 }
 
 const char *const exp_lstm_param_names[] = {
-    "seq_len", "units", "layers", "dropout", "learning_rate", "batch_size", "l2", "clip_norm", NULL};
+    "seq_len", "units", "layers", "dropout", "learning_rate", "batch_size", "l2", "clip_norm",
+    "l1", "bidirectional", /* issue 17 */ NULL};
 
 /* The meaningful range of each LSTM parameter (parallel to exp_lstm_param_names). */
 static const struct {
@@ -114,6 +115,9 @@ static const struct {
     {1, 0, 1e300, 1, 0, "a number > 0"},
     {0, 0, 1e300, 0, 0, "a number >= 0"},
     {0, 0, 1e300, 1, 0, "a number > 0"},
+    /* issue 17: l1, bidirectional (0/1, or false/true as categorical choices) */
+    {0, 0, 1e300, 0, 0, "a number >= 0"},
+    {1, 0, 1, 0, 0, "0 or 1 (or false/true)"},
 };
 
 static int name_index(const char *const *names, const char *s)
@@ -522,7 +526,7 @@ static void parse_training(ctx *c, const cJSON *t, exp_spec *s)
 {
     static const char *const keys[] = {"max_epochs", "patience", "clip_norm", "l2", "lr_plateau",
         "trial_timeout_s", "threads", "seq_len", "units", "layers", "dropout", "learning_rate",
-        "batch_size", NULL};
+        "batch_size", "l1", "bidirectional", /* issue 17 */ NULL};
     static const char *const lr_keys[] = {"factor", "patience", NULL};
     check_keys(c, t, "training", keys);
     get_int32(c, t, "training", "max_epochs", 1, 1000000, &s->training.max_epochs);
@@ -544,6 +548,9 @@ static void parse_training(ctx *c, const cJSON *t, exp_spec *s)
     get_num(c, t, "training", "dropout", 0, 0, 1, 1, &s->training.dropout);
     get_num(c, t, "training", "learning_rate", 0, 1, 10, 0, &s->training.learning_rate);
     get_int32(c, t, "training", "batch_size", 1, 1 << 20, &s->training.batch_size);
+    /* issue 17 */
+    get_num(c, t, "training", "l1", 0, 0, INFINITY, 0, &s->training.l1);
+    get_bool(c, t, "training", "bidirectional", &s->training.bidirectional);
 }
 
 static void parse_backtest(ctx *c, const cJSON *b, exp_spec *s)
@@ -713,7 +720,8 @@ static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, 
                 k->text = strdup(it->valuestring);
                 if (!k->text)
                     continue;
-            } else if (cJSON_IsBool(it) && li < 0) {
+            } else if (cJSON_IsBool(it) &&
+                       (li < 0 || strcmp(q->name, "bidirectional") == 0)) {
                 k->kind = EXP_CHOICE_BOOL;
                 k->number = cJSON_IsTrue(it);
             } else {
@@ -1300,6 +1308,8 @@ cJSON *exp_spec_to_json(const exp_spec *s)
         cJSON_AddNumberToObject(t, "dropout", s->training.dropout);
         cJSON_AddNumberToObject(t, "learning_rate", s->training.learning_rate);
         cJSON_AddNumberToObject(t, "batch_size", s->training.batch_size);
+        cJSON_AddNumberToObject(t, "l1", s->training.l1);                /* issue 17 */
+        cJSON_AddBoolToObject(t, "bidirectional", s->training.bidirectional);
     }
     cJSON *sr = cJSON_AddObjectToObject(r, "search");
     cJSON_AddNumberToObject(sr, "n_trials", s->search.n_trials);

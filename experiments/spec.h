@@ -145,6 +145,8 @@ typedef struct exp_spec {
         double dropout;               /* [0,1), default 0 */
         double learning_rate;         /* > 0, default 1e-3 */
         int batch_size;               /* default 64 */
+        double l1;                    /* >= 0, default 0: L1 on the weights (issue 17) */
+        int bidirectional;            /* false (default) / true (issue 17) */
     } training;
 
     struct {

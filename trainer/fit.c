@@ -122,10 +122,11 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
     res->final_lr = opt->lr;
 
     if (opt->batch_size < 1 || opt->max_epochs < 0 || !(opt->lr > 0) ||
-        opt->weight_decay < 0 || opt->plateau_factor < 0 || opt->plateau_factor >= 1 ||
+        opt->weight_decay < 0 || !(opt->l1 >= 0) || opt->plateau_factor < 0 ||
+        opt->plateau_factor >= 1 ||
         opt->patience < 0 || opt->plateau_patience < 0) {
         snprintf(err, 256, "fit options: need batch_size >= 1, max_epochs >= 0, lr > 0, "
-                 "weight_decay >= 0, plateau factor in [0, 1), patience >= 0");
+                 "weight_decay >= 0, l1 >= 0, plateau factor in [0, 1), patience >= 0");
         rc = TR_FIT_EBADARG;
         goto fail;
     }
@@ -183,6 +184,7 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
             sum += (double)loss * nb;
             tr_lstm_zero_grad(m);
             tr_lstm_backward(m, NULL);
+            tr_lstm_l1(m, opt->l1);
             double gnorm = tr_clip_grad_norm(m->grads, n, opt->clip_norm);
             if (!isfinite(gnorm)) {
                 snprintf(err, 256, "fit: the gradient norm became non-finite in epoch %d", epoch);

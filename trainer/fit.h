@@ -66,6 +66,9 @@ typedef struct tr_fit_options {
     unsigned long seed;
     tr_epoch_fn on_epoch;   /* may be NULL */
     void *user;
+    double l1;              /* L1 on the weights, not biases (tr_lstm_l1): its gradient
+                               joins the loss's before clipping; 0 = off. The reported
+                               losses are the data loss without the penalty. */
 } tr_fit_options;
 
 /* PyTorch-like defaults: batch 64, 100 epochs, lr 1e-3, clip 1.0, plateau 0.5/5,

@@ -206,9 +206,15 @@ static void transpose(const float *src, float *dst, int rows, int cols)
                     dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
 }
 
+/* D: 2 directions when bidirectional, else 1. */
+static int ndir(const tr_lstm_config *c)
+{
+    return c->bidirectional ? 2 : 1;
+}
+
 static int layer_in(const tr_lstm_config *c, int l)
 {
-    return l == 0 ? c->n_features : c->units;
+    return l == 0 ? c->n_features : ndir(c) * c->units;
 }
 
 /* Points t at consecutive tensors of slab s (the layout documented in lstm.h). */
@@ -222,17 +228,23 @@ static void map_tensors(const tr_lstm_config *c, float *s, tr_lstm_tensors *t)
         t->w_hh[l] = s; s += 4 * H * H;
         t->b_ih[l] = s; s += 4 * H;
         t->b_hh[l] = s; s += 4 * H;
+        if (c->bidirectional) {
+            t->w_ih_r[l] = s; s += 4 * H * K;
+            t->w_hh_r[l] = s; s += 4 * H * H;
+            t->b_ih_r[l] = s; s += 4 * H;
+            t->b_hh_r[l] = s; s += 4 * H;
+        }
     }
-    t->w_head = s; s += H;
+    t->w_head = s; s += (size_t)ndir(c) * H;
     t->b_head = s;
 }
 
 static size_t count_params(const tr_lstm_config *c)
 {
-    size_t H = (size_t)c->units, n = 0;
+    size_t H = (size_t)c->units, n = 0, D = (size_t)ndir(c);
     for (int l = 0; l < c->layers; l++)
-        n += 4 * H * ((size_t)layer_in(c, l) + H + 2);
-    return n + H + 1;
+        n += D * 4 * H * ((size_t)layer_in(c, l) + H + 2);
+    return n + D * H + 1;
 }
 
 /* Rounds a float count up to 64 bytes so every buffer stays cache-line aligned. */
@@ -254,6 +266,10 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
     }
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
         snprintf(err, 256, "lstm config: dropout must be in [0, 1), got %g", (double)c->dropout);
+        return NULL;
+    }
+    if (c->bidirectional != 0 && c->bidirectional != 1) {
+        snprintf(err, 256, "lstm config: bidirectional must be 0 or 1, got %d", c->bidirectional);
         return NULL;
     }
     if (c->head != TR_HEAD_DIRECTION && c->head != TR_HEAD_RETURN) {
@@ -280,7 +296,7 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
     map_tensors(c, m->grads, &m->g);
 
     size_t T = (size_t)c->seq_len, B = (size_t)c->max_batch, H = (size_t)c->units;
-    size_t F = (size_t)c->n_features, W = H > F ? H : F;
+    size_t D = (size_t)ndir(c), F = (size_t)c->n_features, W = D * H > F ? D * H : F;
     /* two passes: count, then assign */
     for (int pass = 0; pass < 2; pass++) {
         size_t off = 0;
@@ -298,9 +314,24 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
                 TAKE(A->mask, T * B * K);
             TAKE(A->wt_ih, K * 4 * H);
             TAKE(A->wt_hh, H * 4 * H);
+            if (c->bidirectional) {
+                tr_lstm_layer_act *R = &m->R[l];
+                TAKE(R->gates, T * B * 4 * H);
+                TAKE(R->c, T * B * H);
+                TAKE(R->tc, T * B * H);
+                TAKE(R->h, T * B * H);
+                TAKE(R->wt_ih, K * 4 * H);
+                TAKE(R->wt_hh, H * 4 * H);
+                if (l < c->layers - 1)
+                    TAKE(A->cat, T * B * 2 * H);
+            }
         }
-        TAKE(m->head_in, B * H);
-        TAKE(m->head_mask, B * H);
+        TAKE(m->head_in, B * D * H);
+        TAKE(m->head_mask, B * D * H);
+        if (c->bidirectional) {
+            TAKE(m->head_cat, B * 2 * H);
+            TAKE(m->dh_r, T * B * H);
+        }
         TAKE(m->logits, B);
         TAKE(m->dz, B);
         TAKE(m->dh, T * B * W);
@@ -346,8 +377,42 @@ void tr_lstm_init(tr_lstm *m, gsl_rng *rng)
      * kaiming_uniform(a = sqrt(5)) gives bound 1/sqrt(fan_in) = 1/sqrt(H), and the
      * bias uses the same bound. So one bound covers the whole slab. */
     double k = 1.0 / sqrt((double)m->cfg.units);
+    /* the head nn.Linear(D*H, 1): bound 1/sqrt(D*H), the same as k when D = 1 */
+    double kh = 1.0 / sqrt((double)ndir(&m->cfg) * m->cfg.units);
+    size_t head0 = (size_t)(m->p.w_head - m->params);
     for (size_t i = 0; i < m->n_params; i++)
-        m->params[i] = (float)((2.0 * gsl_rng_uniform(rng) - 1.0) * k);
+        m->params[i] = (float)((2.0 * gsl_rng_uniform(rng) - 1.0) * (i < head0 ? k : kh));
+}
+
+static double l1_tensor(const float *w, float *g, size_t n, float lambda)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sum += fabsf(w[i]);
+        g[i] += w[i] > 0.0f ? lambda : w[i] < 0.0f ? -lambda : 0.0f;
+    }
+    return sum;
+}
+
+double tr_lstm_l1(tr_lstm *m, double lambda)
+{
+    if (!(lambda > 0))
+        return 0.0;
+    const tr_lstm_config *c = &m->cfg;
+    size_t G4 = 4 * (size_t)c->units, H = (size_t)c->units;
+    float lam = (float)lambda;
+    double sum = 0.0;
+    for (int l = 0; l < c->layers; l++) {
+        size_t K = (size_t)layer_in(c, l);
+        sum += l1_tensor(m->p.w_ih[l], m->g.w_ih[l], G4 * K, lam);
+        sum += l1_tensor(m->p.w_hh[l], m->g.w_hh[l], G4 * H, lam);
+        if (c->bidirectional) {
+            sum += l1_tensor(m->p.w_ih_r[l], m->g.w_ih_r[l], G4 * K, lam);
+            sum += l1_tensor(m->p.w_hh_r[l], m->g.w_hh_r[l], G4 * H, lam);
+        }
+    }
+    sum += l1_tensor(m->p.w_head, m->g.w_head, (size_t)ndir(c) * H, lam);
+    return lambda * sum;
 }
 
 void tr_lstm_zero_grad(tr_lstm *m)
@@ -369,11 +434,44 @@ static double head_loss(tr_head head, float z, float y, float *dz)
     return d * d;
 }
 
+/* One direction of layer l over its input m->L[l].in (T*B, K): d = 0 runs
+ * t = 0 .. T-1 into m->L[l], d = 1 (reverse) runs t = T-1 .. 0 into m->R[l]. */
+static void dir_forward(tr_lstm *m, int l, int d, int B)
+{
+    const tr_lstm_config *c = &m->cfg;
+    tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
+    int T = c->seq_len, H = c->units, G4 = 4 * H, K = layer_in(c, l);
+    const float *w_ih = d ? m->p.w_ih_r[l] : m->p.w_ih[l];
+    const float *w_hh = d ? m->p.w_hh_r[l] : m->p.w_hh[l];
+    const float *b_ih = d ? m->p.b_ih_r[l] : m->p.b_ih[l];
+    const float *b_hh = d ? m->p.b_hh_r[l] : m->p.b_hh[l];
+    const float *in = m->L[l].in;
+    size_t TB = (size_t)T * B, BH = (size_t)B * H;
+    for (int j = 0; j < G4; j++)
+        m->bias_sum[j] = b_ih[j] + b_hh[j];
+    transpose(w_ih, A->wt_ih, G4, K);
+    transpose(w_hh, A->wt_hh, G4, H);
+    /* gates (T*B, 4H) = in (T*B, K) W_ih^T */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, G4, K, 1.0f,
+                in, K, A->wt_ih, G4, 0.0f, A->gates, G4);
+    for (int s = 0; s < T; s++) {
+        int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
+        float *Gt = A->gates + (size_t)t * B * G4;
+        size_t o = (size_t)t * BH, po = (size_t)prev * BH;
+        /* gates_t (B, 4H) += h_prev (B, H) W_hh^T */
+        if (s > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G4, H, 1.0f,
+                        A->h + po, H, A->wt_hh, G4, 1.0f, Gt, G4);
+        cell_forward(Gt, m->bias_sum, s > 0 ? A->c + po : NULL, A->c + o, A->tc + o,
+                     A->h + o, B, H);
+    }
+}
+
 float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                       int training, unsigned long dropout_seed, float *out)
 {
     const tr_lstm_config *c = &m->cfg;
-    int T = c->seq_len, F = c->n_features, H = c->units, G4 = 4 * H;
+    int T = c->seq_len, F = c->n_features, H = c->units;
     int drop = training && c->dropout > 0.0f;
     uint64_t rs = (uint64_t)dropout_seed * 0x2545f4914f6cdd1dULL + 1;
     if (B < 1 || B > c->max_batch)
@@ -389,46 +487,51 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                    (size_t)F * sizeof(float));
     m->L[0].in = in0;
 
+    int bi = c->bidirectional, HD = ndir(c) * H;
     for (int l = 0; l < c->layers; l++) {
         tr_lstm_layer_act *A = &m->L[l];
         int K = layer_in(c, l);
         size_t TB = (size_t)T * B;
         if (l > 0) {
+            const float *below = bi ? m->L[l - 1].cat : m->L[l - 1].h;
             if (drop) {
-                dropout_forward(m->L[l - 1].h, A->in_buf, A->mask, TB * K, c->dropout, &rs);
+                dropout_forward(below, A->in_buf, A->mask, TB * K, c->dropout, &rs);
                 A->in = A->in_buf;
             } else {
-                A->in = m->L[l - 1].h;
+                A->in = below;
             }
         }
-        for (int j = 0; j < G4; j++)
-            m->bias_sum[j] = m->p.b_ih[l][j] + m->p.b_hh[l][j];
-        transpose(m->p.w_ih[l], A->wt_ih, G4, K);
-        transpose(m->p.w_hh[l], A->wt_hh, G4, H);
-        /* gates (T*B, 4H) = in (T*B, K) W_ih^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, G4, K, 1.0f,
-                    A->in, K, A->wt_ih, G4, 0.0f, A->gates, G4);
-        for (int t = 0; t < T; t++) {
-            float *Gt = A->gates + (size_t)t * B * G4;
-            size_t o = (size_t)t * B * H;
-            /* gates_t (B, 4H) += h_{t-1} (B, H) W_hh^T */
-            if (t > 0)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G4, H, 1.0f,
-                            A->h + o - (size_t)B * H, H, A->wt_hh, G4, 1.0f, Gt, G4);
-            cell_forward(Gt, m->bias_sum, t > 0 ? A->c + o - (size_t)B * H : NULL,
-                         A->c + o, A->tc + o, A->h + o, B, H);
+        dir_forward(m, l, 0, B);
+        if (bi) {
+            m->R[l].in = A->in;
+            dir_forward(m, l, 1, B);
+            if (l < c->layers - 1)   /* output (T, B, 2H) = [h_fwd, h_bwd] */
+                for (size_t r = 0; r < TB; r++) {
+                    memcpy(A->cat + r * 2 * H, A->h + r * H, (size_t)H * sizeof(float));
+                    memcpy(A->cat + r * 2 * H + H, m->R[l].h + r * H, (size_t)H * sizeof(float));
+                }
         }
     }
 
-    /* head: z (B) = dropout(h_{T-1}) (B, H) w_head + b_head */
+    /* head: z (B) = dropout(h_{T-1}) (B, D*H) w_head + b_head; bidirectional:
+     * h_{T-1} is [h_fwd_{T-1}, h_bwd_0], each direction's final state */
     const float *hl = m->L[c->layers - 1].h + (size_t)(T - 1) * B * H;
+    if (bi) {
+        const float *hb = m->R[c->layers - 1].h;   /* t = 0 */
+        for (int b = 0; b < B; b++) {
+            memcpy(m->head_cat + (size_t)b * 2 * H, hl + (size_t)b * H, (size_t)H * sizeof(float));
+            memcpy(m->head_cat + (size_t)b * 2 * H + H, hb + (size_t)b * H,
+                   (size_t)H * sizeof(float));
+        }
+        hl = m->head_cat;
+    }
     if (drop) {
-        dropout_forward(hl, m->head_in, m->head_mask, (size_t)B * H, c->dropout, &rs);
+        dropout_forward(hl, m->head_in, m->head_mask, (size_t)B * HD, c->dropout, &rs);
         m->head_src = m->head_in;
     } else {
         m->head_src = hl;
     }
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, B, H, 1.0f, m->head_src, H, m->p.w_head, 1,
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, B, HD, 1.0f, m->head_src, HD, m->p.w_head, 1,
                 0.0f, m->logits, 1);
     double loss = 0.0;
     for (int b = 0; b < B; b++) {
@@ -444,79 +547,120 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
     return y ? (float)(loss / B) : 0.0f;
 }
 
-/* Backward through one layer: dh (T, B, H) gradient w.r.t. its outputs in;
- * accumulates the layer's weight gradients; writes dx (T, B, K) when dx != NULL. */
-static void layer_backward(tr_lstm *m, int l, const float *dh, float *dx)
+/* Backward through one direction of layer l (d as in dir_forward): dh (T, B, H)
+ * the gradient w.r.t. that direction's outputs in; accumulates its weight
+ * gradients; writes dx (T, B, K) when dx != NULL, or adds to it when accumulate. */
+static void dir_backward(tr_lstm *m, int l, int d, const float *dh, float *dx, int accumulate)
 {
     const tr_lstm_config *c = &m->cfg;
-    tr_lstm_layer_act *A = &m->L[l];
+    tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
     int T = c->seq_len, B = m->batch, H = c->units, G4 = 4 * H, K = layer_in(c, l);
+    const float *w_ih = d ? m->p.w_ih_r[l] : m->p.w_ih[l];
+    const float *w_hh = d ? m->p.w_hh_r[l] : m->p.w_hh[l];
+    float *gw_ih = d ? m->g.w_ih_r[l] : m->g.w_ih[l];
+    float *gw_hh = d ? m->g.w_hh_r[l] : m->g.w_hh[l];
+    float *gb_ih = d ? m->g.b_ih_r[l] : m->g.b_ih[l];
+    float *gb_hh = d ? m->g.b_hh_r[l] : m->g.b_hh[l];
+    const float *in = m->L[l].in;
     size_t BH = (size_t)B * H;
     memset(m->dh_next, 0, BH * sizeof(float));
     memset(m->dc_next, 0, BH * sizeof(float));
-    for (int t = T - 1; t >= 0; t--) {
+    for (int s = T - 1; s >= 0; s--) {
+        int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
         float *Gt = A->gates + (size_t)t * B * G4;
         size_t o = (size_t)t * BH;
-        cell_backward(Gt, t > 0 ? A->c + o - BH : NULL, A->tc + o, dh + o, m->dh_next,
-                      m->dc_next, B, H);
-        /* dh_{t-1} (B, H) = dG_t (B, 4H) W_hh (4H, H) */
-        if (t > 0)
+        cell_backward(Gt, s > 0 ? A->c + (size_t)prev * BH : NULL, A->tc + o, dh + o,
+                      m->dh_next, m->dc_next, B, H);
+        /* dh_prev (B, H) = dG_t (B, 4H) W_hh (4H, H) */
+        if (s > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G4, 1.0f, Gt, G4,
-                        m->p.w_hh[l], H, 0.0f, m->dh_next, H);
+                        w_hh, H, 0.0f, m->dh_next, H);
     }
     size_t TB = (size_t)T * B;
-    /* dW_hh (4H, H) += dG[1..T-1]^T h[0..T-2] */
+    /* dW_hh (4H, H) += sum over steps after the first of dG_t^T h_prev:
+     * forward dG[1..T-1] with h[0..T-2], reverse dG[0..T-2] with h[1..T-1] */
     if (T > 1)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G4, H, (int)(TB - B), 1.0f,
-                    A->gates + (size_t)B * G4, G4, A->h, H, 1.0f, m->g.w_hh[l], H);
+                    A->gates + (d ? 0 : (size_t)B * G4), G4, A->h + (d ? BH : 0), H, 1.0f,
+                    gw_hh, H);
     /* dW_ih (4H, K) += dG^T (4H, T*B) in (T*B, K) */
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G4, K, (int)TB, 1.0f,
-                A->gates, G4, A->in, K, 1.0f, m->g.w_ih[l], K);
+                A->gates, G4, in, K, 1.0f, gw_ih, K);
     /* db (4H) = column sums of dG, the same for b_ih and b_hh */
     cblas_sgemv(CblasRowMajor, CblasTrans, (int)TB, G4, 1.0f, A->gates, G4, m->ones, 1,
                 0.0f, m->bias_sum, 1);
     for (int j = 0; j < G4; j++) {
-        m->g.b_ih[l][j] += m->bias_sum[j];
-        m->g.b_hh[l][j] += m->bias_sum[j];
+        gb_ih[j] += m->bias_sum[j];
+        gb_hh[j] += m->bias_sum[j];
     }
-    /* dx (T*B, K) = dG (T*B, 4H) W_ih (4H, K) */
+    /* dx (T*B, K) (+)= dG (T*B, 4H) W_ih (4H, K) */
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, K, G4, 1.0f,
-                    A->gates, G4, m->p.w_ih[l], K, 0.0f, dx, K);
+                    A->gates, G4, w_ih, K, accumulate ? 1.0f : 0.0f, dx, K);
 }
 
 void tr_lstm_backward(tr_lstm *m, float *dx_out)
 {
     const tr_lstm_config *c = &m->cfg;
     int T = c->seq_len, B = m->batch, H = c->units, F = c->n_features;
-    size_t BH = (size_t)B * H;
+    int bi = c->bidirectional, HD = ndir(c) * H;
+    size_t BH = (size_t)B * H, TB = (size_t)T * B;
     float *dh = m->dh, *dx = m->dx;
 
-    /* head: dw_head += head_in^T dz; db_head += sum dz; dh_{T-1} = dz w_head^T */
-    cblas_sgemv(CblasRowMajor, CblasTrans, B, H, 1.0f, m->head_src, H, m->dz, 1, 1.0f,
+    /* head: dw_head += head_in^T dz; db_head += sum dz */
+    cblas_sgemv(CblasRowMajor, CblasTrans, B, HD, 1.0f, m->head_src, HD, m->dz, 1, 1.0f,
                 m->g.w_head, 1);
     float db = 0.0f;
     for (int b = 0; b < B; b++)
         db += m->dz[b];
     m->g.b_head[0] += db;
-    memset(dh, 0, (size_t)(T - 1) * BH * sizeof(float));
-    float *dlast = dh + (size_t)(T - 1) * BH;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 1, 1.0f, m->dz, 1,
-                m->p.w_head, H, 0.0f, dlast, H);
-    if (m->training)
-        for (size_t k = 0; k < BH; k++)
-            dlast[k] *= m->head_mask[k];
+    if (!bi) {
+        /* dh_{T-1} = dz w_head^T */
+        memset(dh, 0, (size_t)(T - 1) * BH * sizeof(float));
+        float *dlast = dh + (size_t)(T - 1) * BH;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 1, 1.0f, m->dz, 1,
+                    m->p.w_head, H, 0.0f, dlast, H);
+        if (m->training)
+            for (size_t k = 0; k < BH; k++)
+                dlast[k] *= m->head_mask[k];
+    } else {
+        /* dhead (B, 2H) = dz w_head^T, into head_cat (its forward use is over):
+         * the first half reaches h_fwd at t = T-1, the second h_bwd at t = 0 */
+        float *dhead = m->head_cat;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, HD, 1, 1.0f, m->dz, 1,
+                    m->p.w_head, HD, 0.0f, dhead, HD);
+        if (m->training)
+            for (size_t k = 0; k < (size_t)B * HD; k++)
+                dhead[k] *= m->head_mask[k];
+        memset(dh, 0, TB * H * sizeof(float));
+        memset(m->dh_r, 0, TB * H * sizeof(float));
+        for (int b = 0; b < B; b++) {
+            memcpy(dh + (size_t)(T - 1) * BH + (size_t)b * H, dhead + (size_t)b * HD,
+                   (size_t)H * sizeof(float));
+            memcpy(m->dh_r + (size_t)b * H, dhead + (size_t)b * HD + H,
+                   (size_t)H * sizeof(float));
+        }
+    }
 
     for (int l = c->layers - 1; l >= 0; l--) {
         int need_dx = l > 0 || dx_out != NULL;
-        layer_backward(m, l, dh, need_dx ? dx : NULL);
+        dir_backward(m, l, 0, dh, need_dx ? dx : NULL, 0);
+        if (bi)
+            dir_backward(m, l, 1, m->dh_r, need_dx ? dx : NULL, 1);
         if (l > 0) {
             if (m->training) {
                 const float *mk = m->L[l].mask;
-                for (size_t k = 0; k < (size_t)T * BH; k++)
+                for (size_t k = 0; k < TB * (size_t)HD; k++)
                     dx[k] *= mk[k];
             }
-            float *s = dh; dh = dx; dx = s;
+            if (bi) {   /* (T, B, 2H) into each direction's (T, B, H) */
+                for (size_t r = 0; r < TB; r++) {
+                    memcpy(dh + r * H, dx + r * 2 * H, (size_t)H * sizeof(float));
+                    memcpy(m->dh_r + r * H, dx + r * 2 * H + H, (size_t)H * sizeof(float));
+                }
+            } else {
+                float *s = dh; dh = dx; dx = s;
+            }
         }
     }
     if (dx_out)
@@ -578,7 +722,7 @@ int tr_lstm_eval_loss(tr_lstm *m, const tr_windows *w, double *loss, char err[25
 
 void tr_lstm_flops(const tr_lstm_config *c, int B, double *fwd, double *bwd)
 {
-    double T = c->seq_len, H = c->units, G4 = 4.0 * H, f = 0.0, g = 0.0;
+    double T = c->seq_len, H = c->units, G4 = 4.0 * H, f = 0.0, g = 0.0, D = ndir(c);
     for (int l = 0; l < c->layers; l++) {
         double K = layer_in(c, l);
         f += 2.0 * T * B * K * G4;              /* input projection */
@@ -589,8 +733,10 @@ void tr_lstm_flops(const tr_lstm_config *c, int B, double *fwd, double *bwd)
         if (l > 0)
             g += 2.0 * T * B * K * G4;          /* dx into the layer below */
     }
-    f += 2.0 * B * H;                           /* head */
-    g += 4.0 * B * H;
+    f *= D;                                     /* each direction of each layer */
+    g *= D;
+    f += 2.0 * B * D * H;                       /* head */
+    g += 4.0 * B * D * H;
     *fwd = f;
     *bwd = g;
 }

@@ -13,6 +13,14 @@
  *         direction: p = sigmoid(z), loss = mean BCE(p, y)   (computed from z, stable)
  *         return:    loss = mean (z - y)^2
  *
+ * Bidirectional (cfg.bidirectional, PyTorch's nn.LSTM(bidirectional=True)): every
+ * layer also runs a second, reverse LSTM over the same input from t = T-1 down to
+ * t = 0 (h_T = c_T = 0), with its own weights; the layer's output at t is
+ * [h_fwd_t, h_bwd_t] (2H), the next layer's input. The head reads
+ * [h_fwd_{T-1}, h_bwd_0] of the last layer, the final state of each direction,
+ * as PyTorch's h_n does (not output[:, -1], whose backward half has seen one bar).
+ * The window itself holds past bars only, so the reverse pass reads no future.
+ *
  * Both bias vectors b_ih and b_hh are kept, exactly as PyTorch stores them, so a
  * PyTorch state_dict maps 1:1 onto the parameter slab (they are summed once per
  * forward pass; their gradients are equal).
@@ -20,8 +28,10 @@
  * Memory: every parameter lives in one slab (`params`) with a struct of pointers
  * into it (`p`), every gradient in a second slab of the same layout (`grads`, `g`):
  * zeroing, clipping, Adam and saving are single loops over one buffer. The order
- * in the slab is, per layer: w_ih (4H, in), w_hh (4H, H), b_ih (4H), b_hh (4H);
- * then w_head (H), b_head (1). Activations for `max_batch` windows are allocated
+ * in the slab is, per layer: w_ih (4H, in), w_hh (4H, H), b_ih (4H), b_hh (4H),
+ * then (bidirectional only) the reverse direction's four in the same order; then
+ * w_head (D*H), b_head (1), D = 2 when bidirectional, else 1. A layer's input
+ * size `in` is n_features for layer 0, D*H above (PyTorch's state_dict order). Activations for `max_batch` windows are allocated
  * once in tr_lstm_new; forward/backward never allocate.
  *
  * Internally activations are time-major (T, B, ...) so that each timestep is one
@@ -53,6 +63,7 @@ typedef struct tr_lstm_config {
     float dropout;      /* in [0, 1): between layers and before the head */
     tr_head head;
     int blas_threads;   /* OpenBLAS threads; 0 means 1 (one trial per process) */
+    int bidirectional;  /* 0: forward only; 1: forward + reverse per layer (D = 2) */
 } tr_lstm_config;
 
 /* Pointers into a slab; the same layout for parameters and gradients. */
@@ -61,8 +72,13 @@ typedef struct tr_lstm_tensors {
     float *w_hh[TR_LSTM_MAX_LAYERS];    /* (4H, H) */
     float *b_ih[TR_LSTM_MAX_LAYERS];    /* (4H) */
     float *b_hh[TR_LSTM_MAX_LAYERS];    /* (4H) */
-    float *w_head;                      /* (H) */
+    float *w_head;                      /* (D*H) */
     float *b_head;                      /* (1) */
+    /* the reverse direction of each layer; NULL unless bidirectional */
+    float *w_ih_r[TR_LSTM_MAX_LAYERS];  /* (4H, in_l) */
+    float *w_hh_r[TR_LSTM_MAX_LAYERS];  /* (4H, H) */
+    float *b_ih_r[TR_LSTM_MAX_LAYERS];  /* (4H) */
+    float *b_hh_r[TR_LSTM_MAX_LAYERS];  /* (4H) */
 } tr_lstm_tensors;
 
 /* Per-layer activations (time-major). Internal, but visible for tests. */
@@ -77,6 +93,7 @@ typedef struct tr_lstm_layer_act {
     float *mask;    /* (T, B, in_l) dropout mask scaled by 1/(1-p), l > 0 only */
     float *wt_ih;   /* (in_l, 4H) W_ih transposed, refreshed by every forward pass */
     float *wt_hh;   /* (H, 4H) W_hh transposed, likewise (NN GEMMs run faster) */
+    float *cat;     /* (T, B, 2H) [h_fwd, h_bwd]: bidirectional layers below the top */
 } tr_lstm_layer_act;
 
 typedef struct tr_lstm {
@@ -89,12 +106,15 @@ typedef struct tr_lstm {
     /* activations, sized for cfg.max_batch; owned by the model */
     float *act;             /* one slab holding everything below */
     tr_lstm_layer_act L[TR_LSTM_MAX_LAYERS];
-    float *head_in;         /* (B, H) h_{T-1} of the last layer after dropout */
-    float *head_mask;       /* (B, H) */
+    tr_lstm_layer_act R[TR_LSTM_MAX_LAYERS];  /* reverse direction (bidirectional) */
+    float *head_in;         /* (B, D*H) h_{T-1} of the last layer after dropout */
+    float *head_mask;       /* (B, D*H) */
+    float *head_cat;        /* (B, 2H) [h_fwd_{T-1}, h_bwd_0] (bidirectional) */
+    float *dh_r;            /* (T, B, H) reverse direction's output gradient (bidir.) */
     float *logits;          /* (B) */
     float *dz;              /* (B) dloss/dz */
-    float *dh;              /* (T, B, max(H, F)) gradient w.r.t. a layer's output */
-    float *dx;              /* (T, B, max(H, F)) gradient w.r.t. a layer's input */
+    float *dh;              /* (T, B, max(D*H, F)) gradient w.r.t. a layer's output */
+    float *dx;              /* (T, B, max(D*H, F)) gradient w.r.t. a layer's input */
     float *dh_next;         /* (B, H) */
     float *dc_next;         /* (B, H) */
     float *bias_sum;        /* (4H) b_ih + b_hh of the current layer */
@@ -134,6 +154,11 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
 void tr_lstm_backward(tr_lstm *m, float *dx);
 
 void tr_lstm_zero_grad(tr_lstm *m);
+
+/* L1 penalty lambda * sum |w| over the weight matrices (w_ih, w_hh of every layer
+ * and direction, w_head), never the biases: ADDS lambda * sign(w) (sign(0) = 0, as
+ * torch.sign) to m->grads and returns the penalty. lambda <= 0 does nothing, 0. */
+double tr_lstm_l1(tr_lstm *m, double lambda);
 
 /* Gathers windows idx[0..B-1] of w into x (B, T, F) and their targets into y (B).
  * idx == NULL means windows first .. first+B-1. */

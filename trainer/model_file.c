@@ -162,7 +162,7 @@ int tr_model_save(const char *path, const tr_lstm *m, const tr_model_meta *meta,
     put_u32(&b, (uint32_t)c->layers);
     put_u32(&b, (uint32_t)c->seq_len);
     put_u32(&b, (uint32_t)c->head);
-    put_u32(&b, 0);
+    put_u32(&b, (uint32_t)c->bidirectional);
     put_u32(&b, 0);
     put_f32(&b, c->dropout);
     int nf = meta ? meta->n_features : 0;
@@ -180,6 +180,10 @@ int tr_model_save(const char *path, const tr_lstm *m, const tr_model_meta *meta,
         put_f32(&b, meta->scaler_center[i]);
     for (int i = 0; stats && i < nf; i++)
         put_f32(&b, meta->scaler_scale[i]);
+    put_u32(&b, (uint32_t)(meta ? meta->n_classes : 0));
+    put_u32(&b, (uint32_t)(meta ? meta->has_target_scaler != 0 : 0));
+    put_f32(&b, meta ? meta->target_center : 0.0f);
+    put_f32(&b, meta ? meta->target_scale : 0.0f);
     put_u64(&b, (uint64_t)m->n_params);
     for (size_t i = 0; i < m->n_params; i++)
         put_f32(&b, m->params[i]);
@@ -293,17 +297,19 @@ fail:
 }
 
 /* 1 when the architecture's weight count (lstm.h's slab: per layer 4H*(in+H+2),
- * head H+1) equals `np`, the count the file stores before its weights, and seq_len
+ * head D*H+1, D = 2 when bidirectional) equals `np`, the count the file stores
+ * before its weights, and seq_len
  * is in the spec's range; checked before tr_lstm_new so that a small corrupt file
  * cannot make the loader allocate gigabytes (found by fuzz/fuzz_model.c). */
 static int arch_matches(const tr_lstm_config *c, uint64_t np)
 {
     if (c->units < 1 || c->n_features < 1 || c->layers < 1 || c->layers > TR_LSTM_MAX_LAYERS ||
-        c->seq_len < 1 || c->seq_len > MAX_SEQ_LEN)
+        c->seq_len < 1 || c->seq_len > MAX_SEQ_LEN || (c->bidirectional != 0 &&
+        c->bidirectional != 1))
         return 0;
-    double H = c->units, want = H + 1;
+    double H = c->units, D = c->bidirectional ? 2 : 1, want = D * H + 1;
     for (int l = 0; l < c->layers; l++)
-        want += 4 * H * ((l ? H : (double)c->n_features) + H + 2);
+        want += D * 4 * H * ((l ? D * H : (double)c->n_features) + H + 2);
     return want == (double)np;
 }
 
@@ -352,7 +358,9 @@ int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **o
     c.layers = (int)get_u32(&r);
     c.seq_len = (int)get_u32(&r);
     c.head = (tr_head)get_u32(&r);
-    get_u32(&r);
+    c.bidirectional = (int)get_u32(&r);   /* reserved, 0, in version 1 */
+    if (version < 2)
+        c.bidirectional = 0;
     get_u32(&r);
     c.dropout = get_f32(&r);
     c.max_batch = max_batch > 0 ? max_batch : 1;
@@ -389,6 +397,17 @@ int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **o
         meta->scaler_center = meta->scaler_scale = NULL;
         if (stats != 0)
             r.bad = 1;
+    }
+    if (version >= 2) {
+        meta->n_classes = (int)get_u32(&r);
+        meta->has_target_scaler = (int)get_u32(&r);
+        meta->target_center = get_f32(&r);
+        meta->target_scale = get_f32(&r);
+        if (meta->n_classes < 0 || meta->n_classes > 64 || (meta->has_target_scaler != 0 &&
+            meta->has_target_scaler != 1))
+            r.bad = 1;
+    } else if (meta->target_kind) {   /* version 1: direction or return */
+        meta->n_classes = strcmp(meta->target_kind, "return") == 0 ? 0 : 2;
     }
     if (r.bad) {
         snprintf(err, 256, "model file %.180s: malformed metadata section", path);

@@ -5,12 +5,16 @@
  * Layout (all integers little-endian, floats IEEE-754 binary32 little-endian):
  *   magic     8 bytes  "SQTLSTM\0"
  *   version   u32      TR_MODEL_FILE_VERSION (a newer version is refused)
- *   arch      u32 x 7  n_features, units, layers, seq_len, head, 0 (reserved), 0
+ *   arch      u32 x 7  n_features, units, layers, seq_len, head, bidirectional
+ *                      (version >= 2; 0 in version 1), 0 (reserved)
  *             f32      dropout
  *   meta      u32 n_features, then per feature: u32 length + bytes (no NUL);
  *             string target_kind, i32 horizon, f32 deadband, i32 seq_len,
  *             string scaler_kind, u32 has_stats, then when 1: f32 center[n],
  *             f32 scale[n]
+ *   target    (version >= 2) u32 n_classes (0 regression, 2 direction, 3 down/
+ *             flat/up), u32 has_target_scaler, f32 target_center, f32 target_scale
+ *             (the inverse transform of a scaled target: value = z * scale + center)
  *   weights   u64 n_params, f32 params[n_params] (the slab, layout of lstm.h)
  *   checksum  u64 FNV-1a 64 over every preceding byte of the file
  * Written durably: temp file in the same folder, fflush + fsync, rename().
@@ -20,7 +24,9 @@
 
 #include "trainer/lstm.h"
 
-#define TR_MODEL_FILE_VERSION 1
+#define TR_MODEL_FILE_VERSION 2  /* 2: bidirectional flag and the target section;
+                                    version 1 files still load (one direction,
+                                    classes from target_kind, no target scaler) */
 
 /* What the data side records beside the weights. Every pointer is owned by the
  * struct: fill it with tr_model_meta_alloc, release with tr_model_meta_free. */
@@ -34,6 +40,9 @@ typedef struct tr_model_meta {
     char *scaler_kind;      /* e.g. "standard", "robust", "none" */
     float *scaler_center;   /* (n_features) subtracted, or NULL when no statistics */
     float *scaler_scale;    /* (n_features) divided by, or NULL */
+    int n_classes;          /* 0 regression, 2 direction, 3 multiclass */
+    int has_target_scaler;  /* the head predicts (target - center) / scale */
+    float target_center, target_scale;
 } tr_model_meta;
 
 /* Allocates n_features empty names (""), target_kind and scaler_kind as "" and

@@ -182,7 +182,8 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     tr_scaler_apply(&sc, d->m.x, xs, f->test_end);
 
     tr_lstm_config lc = {cols, p->units, p->layers, T, p->batch_size, (float)p->dropout,
-                         dir ? TR_HEAD_DIRECTION : TR_HEAD_RETURN, cfg->blas_threads};
+                         dir ? TR_HEAD_DIRECTION : TR_HEAD_RETURN, cfg->blas_threads,
+                         p->bidirectional};
     m = tr_lstm_new(&lc, why);
     if (!m)
         goto fail;
@@ -195,6 +196,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     fo.max_epochs = cfg->max_epochs;
     fo.lr = p->learning_rate;
     fo.weight_decay = p->l2;
+    fo.l1 = p->l1;
     fo.clip_norm = p->clip_norm;
     fo.plateau_factor = cfg->plateau_factor;
     fo.plateau_patience = cfg->plateau_patience;
@@ -455,6 +457,7 @@ int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int 
     meta->horizon = cfg->target.horizon;
     meta->deadband = (float)cfg->target.deadband;
     meta->seq_len = seq_len;
+    meta->n_classes = cfg->target.kind == TR_TARGET_DIRECTION ? 2 : 0;
     if (bad) {
         tr_model_meta_free(meta);
         snprintf(err, 256, "out of memory for the model metadata");

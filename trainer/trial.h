@@ -70,6 +70,8 @@ typedef struct tr_trial_params {
     double dropout, learning_rate;
     int batch_size;
     double l2, clip_norm;
+    double l1;              /* L1 on the weights (tr_lstm_l1), 0 = off */
+    int bidirectional;      /* 0 / 1: nn.LSTM(bidirectional=True) layers */
 } tr_trial_params;
 
 /* Per-bar backtest curves of a fold (every fold: the out-of-sample series

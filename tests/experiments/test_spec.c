@@ -206,7 +206,18 @@ static void test_spec_unknown_names(void)
     SET_ERR("features", "[\"rsi\", \"rsi\"]", "features[1]: expected each feature once, got \"rsi\" twice");
     SET_ERR("search.space.unitz", "{\"type\": \"int\", \"low\": 1, \"high\": 4}",
             "search.space.unitz: expected a parameter the LSTM trainer knows (seq_len, units, layers, dropout, "
-            "learning_rate, batch_size, l2, clip_norm), got \"unitz\" (did you mean \"units\"?)");
+            "learning_rate, batch_size, l2, clip_norm, l1, bidirectional), got \"unitz\" (did you mean \"units\"?)");
+    /* issue 17: l1 and bidirectional */
+    SET_ERR("training.l1", "-0.5", "training.l1: expected a number >= 0, got -0.5");
+    SET_ERR("training.bidirectional", "1", "training.bidirectional: expected true or false, got 1");
+    SET_ERR("search.space.l1", "{\"type\": \"float\", \"low\": -1, \"high\": 0.1}",
+            "search.space.l1.low: expected a number >= 0, got -1");
+    SET_ERR("search.space.bidirectional", "{\"type\": \"categorical\", \"choices\": [0, 2]}",
+            "search.space.bidirectional.choices[1]: expected 0 or 1 (or false/true), got 2");
+    SET_ERR("search.space.bidirectional", "{\"type\": \"categorical\", \"choices\": [false, \"yes\"]}",
+            "search.space.bidirectional.choices[1]: expected a number, got \"yes\"");
+    SET_ERR("search.space.bidirectional", "{\"type\": \"float\", \"low\": 0, \"high\": 1}",
+            "search.space.bidirectional.type: expected \"int\" or \"categorical\" for bidirectional");
     SET_ERR("validation.window", "\"rolling_\"", "validation.window: expected one of expanding, rolling, got \"rolling_\" (did you mean \"rolling\"?)");
     SET_ERR("search.direction", "\"maximise\"", "search.direction: expected one of minimize, maximize, got \"maximise\" (did you mean \"maximize\"?)");
     SET_ERR("search.metric", "\"val_accuracy\"",

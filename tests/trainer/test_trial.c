@@ -113,7 +113,7 @@ int main(void)
     cfg.max_epochs = 2;
     cfg.patience = 2;
     cfg.seed = 7;
-    tr_trial_params p = {16, 8, 1, 0.1, 3e-3, 64, 0.0, 1.0};
+    tr_trial_params p = {16, 8, 1, 0.1, 3e-3, 64, 0.0, 1.0, 0.0, 0};
 
     tr_trial_result base;
     seen sn;

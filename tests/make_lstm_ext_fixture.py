@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""make_lstm_ext_fixture.py - writes tests/fixtures/lstm_torch_ext.json, PyTorch's
+reference for the C LSTM's bidirectional layers and L1 penalty
+(tests/trainer/test_lstm_torch_ext.c). A sibling of make_lstm_fixture.py, whose
+fixture stays as it is.
+
+Run by hand where torch is installed:  /usr/bin/python3 tests/make_lstm_ext_fixture.py
+Weights and inputs are drawn in float32 and the model runs in float64. The C slab's
+order is PyTorch's state_dict order: per layer weight_ih, weight_hh, bias_ih, bias_hh,
+then (bidirectional) the same four with the suffix _reverse; then the head.
+The head reads h_n: [forward final state, backward final state] of the last layer.
+The loss whose gradient is recorded is data loss + l1 * sum |w| over the weight
+matrices (not the biases); "loss" is the data loss alone, "l1_penalty" the rest.
+"""
+import json
+import os
+
+import torch
+
+CASES = [  # features, units, layers, seq_len, batch, head, bidirectional, l1
+    (5, 6, 2, 7, 4, "direction", True, 0.0),
+    (3, 8, 1, 5, 3, "return", True, 0.01),
+    (4, 10, 2, 6, 3, "direction", False, 0.02),
+    (3, 5, 3, 4, 2, "return", True, 0.005),
+]
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def case(F, H, L, T, B, head, bidir, l1, seed):
+    torch.manual_seed(seed)
+    D = 2 if bidir else 1
+    lstm = torch.nn.LSTM(F, H, L, batch_first=True, bidirectional=bidir)
+    lin = torch.nn.Linear(D * H, 1)
+    with torch.no_grad():  # scale weights up so the gates leave their linear range
+        for p in list(lstm.parameters()) + list(lin.parameters()):
+            p.mul_(2.0)
+    lstm, lin = lstm.double(), lin.double()
+    params, weights = [], []
+    for l in range(L):
+        for sfx in ([""] + (["_reverse"] if bidir else [])):
+            ps = [getattr(lstm, n + str(l) + sfx) for n in
+                  ("weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l")]
+            params += ps
+            weights += ps[:2]
+    params += [lin.weight, lin.bias]
+    weights += [lin.weight]
+    x = (torch.rand(B, T, F) * 2 - 1).double().requires_grad_(True)
+    if head == "direction":
+        y = (torch.rand(B) > 0.5).double()
+    else:
+        y = torch.randn(B).float().double()
+    _, (h_n, _) = lstm(x)
+    last = torch.cat([h_n[-2], h_n[-1]], dim=1) if bidir else h_n[-1]
+    z = lin(last).reshape(-1)
+    if head == "direction":
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        pred = torch.sigmoid(z)
+    else:
+        loss = torch.nn.functional.mse_loss(z, y)
+        pred = z
+    penalty = l1 * sum(w.abs().sum() for w in weights)
+    (loss + penalty).backward()
+    rec = {
+        "n_features": F, "units": H, "layers": L, "seq_len": T, "batch": B, "head": head,
+        "bidirectional": bidir, "l1": l1,
+        "params": sum((flat(p) for p in params), []),
+        "x": flat(x), "y": flat(y), "out": flat(pred), "loss": float(loss),
+        "l1_penalty": float(penalty),
+        "grad_params": sum((flat(p.grad) for p in params), []),
+        "grad_x": flat(x.grad),
+    }
+    lr, wd, clip = 0.01, 0.01, 0.5
+    torch.nn.utils.clip_grad_norm_(params, clip)
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    opt.step()
+    rec.update({"adam_lr": lr, "adam_weight_decay": wd, "clip_norm": clip,
+                "params_after_step": sum((flat(p) for p in params), [])})
+    return rec
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    cases = [case(*c, seed=200 + i) for i, c in enumerate(CASES)]
+    doc = {"generator": "tests/make_lstm_ext_fixture.py", "torch": torch.__version__,
+           "cases": cases}
+    path = os.path.join(here, "fixtures", "lstm_torch_ext.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(doc, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+    print("wrote", path, sum(len(c["params"]) for c in cases), "parameters")
+
+
+if __name__ == "__main__":
+    main()
