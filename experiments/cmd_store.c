@@ -10,6 +10,7 @@
 #include "experiments/commands.h"
 #include "tracker/admin.h"
 #include "tracker/export.h"
+#include "tracker/json_int.h"
 #include "tracker/query.h"
 
 #include <cjson/cJSON.h>
@@ -458,7 +459,7 @@ static void trials_json(const trk_run_list *l)
         const trk_run *r = &l->runs[i];
         cJSON *o = cJSON_CreateObject();
         char t[32];
-        cJSON_AddNumberToObject(o, "run_id", (double)r->id);
+        trk_json_add_int64(o, "run_id", r->id);
         cJSON_AddNumberToObject(o, "trial_number", r->trial_number);
         cJSON_AddStringToObject(o, "state", trk_state_name(r->state));
         cJSON_AddItemToObject(o, "value", json_num(r->value));
@@ -467,7 +468,7 @@ static void trials_json(const trk_run_list *l)
         fmt_time(r->finished, t);
         cJSON_AddItemToObject(o, "finished", t[0] ? cJSON_CreateString(t) : cJSON_CreateNull());
         cJSON_AddNumberToObject(o, "worker", r->worker);
-        cJSON_AddNumberToObject(o, "seed", (double)r->seed);
+        trk_json_add_int64(o, "seed", r->seed);
         cJSON_AddItemToObject(o, "error", r->error ? cJSON_CreateString(r->error) : cJSON_CreateNull());
         cJSON *p = cJSON_AddObjectToObject(o, "params");
         for (int k = 0; k < r->n_params; k++)

@@ -410,7 +410,11 @@ static int send_trial(int worker, int number, uint64_t seed, cJSON *params)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddNumberToObject(m, "number", number);
-    cJSON_AddNumberToObject(m, "seed", (double)seed);
+    /* A JSON number is a double: a 63-bit seed would arrive rounded. Decimal text
+     * carries it exactly. */
+    char text[24];
+    snprintf(text, sizeof text, "%" PRIu64, seed);
+    cJSON_AddStringToObject(m, "seed", text);
     cJSON_AddItemToObject(m, "params", params);
     int rc = exp_wire_send(m, worker, EXP_TAG_TRIAL, MPI_COMM_WORLD);
     cJSON_Delete(m);
@@ -552,6 +556,20 @@ static int worker_report(void *ctx, int step, double value, const cJSON *extra)
     return prune;
 }
 
+/* The seed of a TRIAL message: whole decimal text of an unsigned 64-bit value. */
+static int wire_seed_parse(const cJSON *v, uint64_t *out)
+{
+    if (!cJSON_IsString(v) || v->valuestring[0] < '0' || v->valuestring[0] > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v->valuestring, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = (uint64_t)x;
+    return 0;
+}
+
 static void worker_loop(exp_objective *obj)
 {
     for (;;) {
@@ -567,9 +585,17 @@ static void worker_loop(exp_objective *obj)
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(m, "params");
         worker_ctx w = {cJSON_IsNumber(num) ? num->valueint : -1};
         exp_trial_result r;
-        exp_objective_eval(obj, w.number, params,
-                           cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0,
-                           worker_report, &w, &stop_signal, &r);
+        uint64_t trial_seed = 0;
+        if (wire_seed_parse(seed, &trial_seed) == 0) {
+            exp_objective_eval(obj, w.number, params, trial_seed, worker_report, &w,
+                               &stop_signal, &r);
+        } else {
+            memset(&r, 0, sizeof r);
+            r.state = TRK_FAIL;
+            r.value = NAN;
+            r.last_step = -1;
+            snprintf(r.error, sizeof r.error, "the trial message carries no valid seed");
+        }
         cJSON *res = cJSON_CreateObject();
         cJSON_AddNumberToObject(res, "number", w.number);
         cJSON_AddStringToObject(res, "state", trk_state_name(r.state));

@@ -5,14 +5,52 @@
  */
 #include "experiments/wire.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
 
+/*
+ * Replaces every number in `j` by its shortest exact decimal text ("%.17g", a
+ * raw item). cJSON prints a double with 15 digits whenever that reads back
+ * within an epsilon of it, so the last bits of a trial's value would change on
+ * the way to rank 0; 17 significant digits always read back as the same double.
+ * Non-finite numbers become null, as cJSON prints them.
+ */
+static int exact_numbers(cJSON *j)
+{
+    cJSON *next;
+    for (cJSON *c = j ? j->child : NULL; c; c = next) {
+        next = c->next;
+        if (cJSON_IsNumber(c)) {
+            char text[40];
+            if (isfinite(c->valuedouble))
+                snprintf(text, sizeof text, "%.17g", c->valuedouble);
+            else
+                snprintf(text, sizeof text, "null");
+            cJSON *raw = cJSON_CreateRaw(text);
+            if (raw) {   /* the key moves to the replacement (ViaPointer keeps none) */
+                raw->string = c->string;
+                raw->type |= c->type & cJSON_StringIsConst;
+                c->string = NULL;
+            }
+            if (!raw || !cJSON_ReplaceItemViaPointer(j, c, raw)) {
+                cJSON_Delete(raw);
+                return -1;
+            }
+        } else if (exact_numbers(c)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int exp_wire_send(const cJSON *msg, int dest, int tag, MPI_Comm comm)
 {
-    char *text = cJSON_PrintUnformatted(msg);
+    cJSON *copy = cJSON_Duplicate(msg, 1);
+    char *text = copy && exact_numbers(copy) == 0 ? cJSON_PrintUnformatted(copy) : NULL;
+    cJSON_Delete(copy);
     if (!text)
         return -1;
     int rc = MPI_Send(text, (int)strlen(text), MPI_CHAR, dest, tag, comm);

@@ -11,6 +11,7 @@
  * run without a value cannot be a COMPLETE Optuna trial; it is exported as FAIL.
  */
 #include "tracker/export.h"
+#include "tracker/json_int.h"
 #include "tracker/query.h"
 #include "tracker/store_int.h"
 
@@ -106,8 +107,8 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
         cJSON_AddStringToObject(tags, kv[i].key, kv[i].value);
     cJSON *res = result ? cJSON_Parse(result) : NULL;
     cJSON_AddItemToObject(study, "result", res ? res : cJSON_CreateNull());
-    cJSON_AddItemToObject(study, "result_best_run_id", best > 0 ? cJSON_CreateNumber((double)best) : cJSON_CreateNull());
-    cJSON_AddItemToObject(study, "model_artifact_id", model > 0 ? cJSON_CreateNumber((double)model) : cJSON_CreateNull());
+    cJSON_AddItemToObject(study, "result_best_run_id", best > 0 ? trk_json_int64(best) : cJSON_CreateNull());
+    cJSON_AddItemToObject(study, "model_artifact_id", model > 0 ? trk_json_int64(model) : cJSON_CreateNull());
     cJSON *counts = cJSON_AddObjectToObject(study, "counts");
     cJSON_AddNumberToObject(counts, "RUNNING", si.n_running);
     cJSON_AddNumberToObject(counts, "COMPLETE", si.n_complete);
@@ -115,7 +116,7 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
     cJSON_AddNumberToObject(counts, "FAIL", si.n_fail);
     if (si.best_run_id > 0) {
         cJSON *b = cJSON_AddObjectToObject(study, "best");
-        cJSON_AddNumberToObject(b, "run_id", (double)si.best_run_id);
+        trk_json_add_int64(b, "run_id", si.best_run_id);
         cJSON_AddNumberToObject(b, "trial_number", si.best_trial_number);
         cJSON_AddItemToObject(b, "value", num_or_null(si.best_value));
     } else {
@@ -130,7 +131,7 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
         const trk_run *r = &runs.runs[i];
         cJSON *t = cJSON_CreateObject();
         cJSON_AddItemToArray(trials, t);
-        cJSON_AddNumberToObject(t, "run_id", (double)r->id);
+        trk_json_add_int64(t, "run_id", r->id);
         cJSON_AddNumberToObject(t, "trial_number", r->trial_number);
         cJSON_AddStringToObject(t, "state", trk_state_name(r->state));
         cJSON_AddItemToObject(t, "value", num_or_null(r->value));
@@ -139,7 +140,7 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
         fmt_time(r->finished, 'T', when);
         cJSON_AddItemToObject(t, "finished", when[0] ? cJSON_CreateString(when) : cJSON_CreateNull());
         cJSON_AddNumberToObject(t, "worker", r->worker);
-        cJSON_AddNumberToObject(t, "seed", (double)r->seed);
+        trk_json_add_int64(t, "seed", r->seed);
         cJSON_AddItemToObject(t, "error", r->error ? cJSON_CreateString(r->error) : cJSON_CreateNull());
         cJSON *params = cJSON_AddObjectToObject(t, "params");
         for (int k = 0; k < r->n_params; k++)
@@ -184,7 +185,7 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "kind", a[k].kind);
             cJSON_AddStringToObject(o, "path", a[k].path);
-            cJSON_AddNumberToObject(o, "bytes", (double)a[k].bytes);
+            trk_json_add_int64(o, "bytes", a[k].bytes);
             cJSON_AddStringToObject(o, "sha256", a[k].sha256);
             cJSON_AddItemToArray(arts, o);
         }
@@ -605,9 +606,9 @@ static int export_optuna(trk_store *s, const char *name, const char *path, char 
             }
         }
         struct { const char *key; cJSON *v; } attrs[] = {
-            {"seqtune_run_id", cJSON_CreateNumber((double)r->id)},
+            {"seqtune_run_id", trk_json_int64(r->id)},
             {"worker", cJSON_CreateNumber(r->worker)},
-            {"seed", cJSON_CreateNumber((double)r->seed)},
+            {"seed", trk_json_int64(r->seed)},
             {"error", r->error ? cJSON_CreateString(r->error) : NULL},
         };
         for (size_t a = 0; a < sizeof attrs / sizeof attrs[0]; a++) {
