@@ -15,10 +15,12 @@
 #include "experiments/cli.h"
 #include "trainer/features.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +69,15 @@ static const char *const sampler_names[] = {"random", "sobol", "tpe", "gp", "gri
 static const char *const pruner_names[] = {"none", "median", "percentile", "successive_halving", NULL};
 static const char *const direction_names[] = {"minimize", "maximize", NULL};
 static const char *const param_type_names[] = {"int", "float", "categorical", NULL};
-static const char *const gaps_names[] = {"drop", "keep", NULL};
-static const char *const target_names[] = {"direction", "return", NULL};
-static const char *const neutral_names[] = {"drop", "keep", NULL};
-static const char *const window_names[] = {"expanding", "rolling", NULL};
-static const char *const scaler_names[] = {"standard", "minmax", "robust", NULL};
+static const char *const gaps_names[] = {"drop", "keep", NULL};        /* tr_gap_policy */
+static const char *const target_names[] = {"direction", "return", NULL}; /* tr_target_kind */
+static const char *const neutral_names[] = {"drop", "keep", NULL};     /* keep_deadband 0/1 */
+static const char *const window_names[] = {"expanding", "rolling", NULL}; /* rolling 0/1 */
+static const char *const scaler_names[] = {"standard", "minmax", "robust", NULL}; /* tr_scaler_kind */
+
+_Static_assert(sizeof(tr_gap_policy) == sizeof(int) && sizeof(tr_target_kind) == sizeof(int) &&
+               sizeof(tr_scaler_kind) == sizeof(int) && sizeof(opt_direction) == sizeof(int),
+               "the field table reads enums as int");
 
 const char *const exp_metric_names[] = {
     "val_log_loss", "val_accuracy", "val_balanced_accuracy", "val_auc", "val_brier", "val_mcc",
@@ -95,26 +101,6 @@ const char *const *exp_builtin_names(void)
     return names;
 }
 
-const char *const exp_lstm_param_names[] = {
-    "seq_len", "units", "layers", "dropout", "learning_rate", "batch_size", "l2", "clip_norm", NULL};
-
-/* The meaningful range of each LSTM parameter (parallel to exp_lstm_param_names). */
-static const struct {
-    int integer;               /* only whole values make sense */
-    double lo, hi;
-    int lo_open, hi_open;      /* bound excluded */
-    const char *expected;      /* the range as the error says it */
-} lstm_range[] = {
-    {1, 0, 1e300, 1, 0, "a number > 0"},
-    {1, 0, 1e300, 1, 0, "a number > 0"},
-    {1, 1, 4, 0, 0, "a number in [1, 4]"},
-    {0, 0, 1, 0, 1, "a number in [0, 1)"},
-    {0, 0, 1e300, 1, 0, "a number > 0"},
-    {1, 0, 1e300, 1, 0, "a number > 0"},
-    {0, 0, 1e300, 0, 0, "a number >= 0"},
-    {0, 0, 1e300, 1, 0, "a number > 0"},
-};
-
 static int name_index(const char *const *names, const char *s)
 {
     for (int i = 0; names[i]; i++)
@@ -131,17 +117,15 @@ static int count_names(const char *const *names)
     return n;
 }
 
-const char *exp_sampler_name(exp_sampler_kind k) { return sampler_names[k]; }
-const char *exp_pruner_name(exp_pruner_kind k) { return pruner_names[k]; }
-const char *exp_direction_name(exp_direction d) { return direction_names[d]; }
+const char *exp_direction_name(opt_direction d) { return direction_names[d]; }
 const char *exp_param_type_name(exp_param_type t) { return param_type_names[t]; }
 
-int exp_metric_direction(const char *metric, exp_direction *out)
+int exp_metric_direction(const char *metric, opt_direction *out)
 {
     int i = name_index(exp_metric_names, metric);
     if (i < 0)
         return -1;
-    *out = metric_maximize[i] ? EXP_MAXIMIZE : EXP_MINIMIZE;
+    *out = metric_maximize[i] ? OPT_MAXIMIZE : OPT_MINIMIZE;
     return 0;
 }
 
@@ -150,8 +134,10 @@ int exp_metric_direction(const char *metric, exp_direction *out)
 typedef struct ctx {
     exp_errors *errs;
     int lstm;        /* the LSTM trainer evaluates trials (no "objective") */
+    const char *base_dir;
+    int check_files;
+    int metric_bad;  /* search.metric was not one of the metrics (direction not checked) */
 } ctx;
-
 /* A short rendering of a JSON value for "got ..." (NULL = "nothing"). */
 static void show(const cJSON *v, char out[96])
 {
@@ -386,10 +372,414 @@ static int good_name(const char *s)
     return 1;
 }
 
-/* ---- sections ----------------------------------------------------------------- */
+static cJSON *param_json(const exp_param *q);
 
-static const char *const root_keys[] = {"name", "data", "features", "target", "validation",
-    "training", "search", "backtest", "objective", NULL};
+/* ---- the field table ------------------------------------------------------------
+ *
+ * Every plain field of every section is one row here: its key, its type, where
+ * its value lives in exp_spec (an owner's struct: tr_trial_config, tr_trial_params,
+ * opt_sampler_config, opt_pruner_config), its bounds and what it means. The
+ * reader (read_section), the key lists of the "unknown key" errors
+ * (section_keys), the canonical printer (print_section) and the README's spec
+ * reference (tests/experiments/spec_reference.sh compares it with `validate`)
+ * all follow these rows, so they cannot drift apart. Defaults are not here: they
+ * are the owners' *_default() functions, which seed the spec before reading.
+ *
+ * To add a field: one row in its section, in the place its key should print.
+ *   - {"l1", FT_NUM, SPEC_AT(params.l1), 0, INFINITY, 0, 0, .param = &range_nonneg,
+ *      .doc = "L1 penalty"} adds an LSTM hyperparameter: training.l1 is its fixed
+ *     value, search.space.l1 may search it (checked against .param's range) and
+ *     each trial gets it in tr_trial_params (exp_spec_trial_params). The trainer
+ *     adds the field to tr_trial_params, its default to tr_trial_params_default
+ *     and its use; nothing else changes.
+ *   - A key inside a sub-object is "object.key" (training.lr_plateau.factor).
+ *   - `when` limits a sampler/pruner key to some kinds (a bit per kind).
+ *   - FT_CUSTOM rows read and print themselves through .read / .print.
+ * Ints are read as integers in [lo, hi] (hi = INT_MAX: no upper bound), numbers
+ * in the range with lo_open/hi_open excluding an end, enums as one of .names
+ * (the value is the index), bools as true/false. */
+
+typedef enum { FT_INT, FT_NUM, FT_BOOL, FT_ENUM, FT_CUSTOM } field_type;
+
+/* The meaningful range of an LSTM hyperparameter in search.space. */
+typedef struct param_range {
+    int integer;               /* only whole values make sense */
+    double lo, hi;
+    int lo_open, hi_open;      /* bound excluded */
+} param_range;
+
+typedef struct field field;
+struct field {
+    const char *key;
+    field_type type;
+    size_t offset;                  /* of the value in exp_spec */
+    double lo, hi;
+    int lo_open, hi_open;
+    const char *const *names;       /* FT_ENUM */
+    unsigned when;                  /* sampler/pruner kinds taking the key (bits); 0 = all */
+    const param_range *param;       /* an LSTM hyperparameter (searchable) */
+    const char *doc;
+    void (*read)(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+    void (*print)(cJSON *obj, const field *f, const exp_spec *s);
+};
+
+#define SPEC_AT(member) offsetof(exp_spec, member)
+#define KIND(k) (1u << (k))
+#define TPE KIND(OPT_SAMPLER_TPE)
+#define MEDIAN_LIKE (KIND(OPT_PRUNER_MEDIAN) | KIND(OPT_PRUNER_PERCENTILE))
+#define SH KIND(OPT_PRUNER_SUCCESSIVE_HALVING)
+
+static const param_range range_pos_int = {1, 0, INFINITY, 1, 0};
+static const param_range range_layers = {1, 1, 4, 0, 0};
+static const param_range range_dropout = {0, 0, 1, 0, 1};
+static const param_range range_pos = {0, 0, INFINITY, 1, 0};
+static const param_range range_nonneg = {0, 0, INFINITY, 0, 0};
+
+static void read_path(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_path(cJSON *obj, const field *f, const exp_spec *s);
+static void read_threshold(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_num(cJSON *obj, const field *f, const exp_spec *s);
+static void read_sampler(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_sampler(cJSON *obj, const field *f, const exp_spec *s);
+static void read_pruner(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_pruner(cJSON *obj, const field *f, const exp_spec *s);
+static void read_metric(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_metric(cJSON *obj, const field *f, const exp_spec *s);
+static void read_direction(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void read_space(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_space(cJSON *obj, const field *f, const exp_spec *s);
+static void read_seed(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_seed(cJSON *obj, const field *f, const exp_spec *s);
+static void read_min_resource(ctx *c, const cJSON *sec, const char *path, const field *f,
+                              exp_spec *s);
+static void print_min_resource(cJSON *obj, const field *f, const exp_spec *s);
+static void read_kind_name(ctx *c, const cJSON *sec, const char *path, const field *f,
+                           exp_spec *s);
+static void print_kind_name(cJSON *obj, const field *f, const exp_spec *s);
+
+static const field data_fields[] = {
+    {"path", FT_CUSTOM, 0, .read = read_path, .print = print_path,
+     .doc = "candle file; relative to the spec's folder"},
+    {"gaps", FT_ENUM, SPEC_AT(trial.gaps), .names = gaps_names,
+     .doc = "a training window that spans a gap in the timestamps is dropped or kept"},
+};
+
+static const field target_fields[] = {
+    {"kind", FT_ENUM, SPEC_AT(trial.target.kind), .names = target_names,
+     .doc = "up/down classification or return regression"},
+    {"horizon", FT_INT, SPEC_AT(trial.target.horizon), 1, 100000, .doc = "bars ahead the label looks"},
+    {"deadband", FT_NUM, SPEC_AT(trial.target.deadband), 0, INFINITY,
+     .doc = "direction: |return| <= deadband is neutral"},
+    {"neutral", FT_ENUM, SPEC_AT(trial.target.keep_deadband), .names = neutral_names,
+     .doc = "neutral rows are dropped, or kept as class 0"},
+};
+
+static const field validation_fields[] = {
+    {"folds", FT_INT, SPEC_AT(trial.folds), 1, 1000, .doc = "walk-forward folds"},
+    {"window", FT_ENUM, SPEC_AT(trial.rolling), .names = window_names,
+     .doc = "training window of each fold"},
+    {"val_fraction", FT_NUM, SPEC_AT(trial.val_fraction), 0, 0.9, 1, 0,
+     .doc = "end of each fold's training span used for early stopping"},
+    {"holdout_fraction", FT_NUM, SPEC_AT(trial.holdout_fraction), 0, 0.9,
+     .doc = "end of the series kept for the final check"},
+    {"embargo", FT_INT, SPEC_AT(trial.embargo), 0, INT_MAX, .doc = "bars left out between spans"},
+    {"scaler", FT_ENUM, SPEC_AT(trial.scaler), .names = scaler_names,
+     .doc = "feature scaling, fit on each fold's training rows only"},
+};
+
+static const field training_fields[] = {
+    {"max_epochs", FT_INT, SPEC_AT(trial.max_epochs), 1, 1000000, .doc = "epochs per fold"},
+    {"patience", FT_INT, SPEC_AT(trial.patience), 1, 1000000, .doc = "early stopping"},
+    {"lr_plateau.factor", FT_NUM, SPEC_AT(trial.plateau_factor), 0, 1, 1, 1,
+     .doc = "ReduceLROnPlateau factor"},
+    {"lr_plateau.patience", FT_INT, SPEC_AT(trial.plateau_patience), 1, 1000000,
+     .doc = "ReduceLROnPlateau patience (epochs)"},
+    {"trial_timeout_s", FT_NUM, SPEC_AT(trial_timeout_s), 0, INFINITY,
+     .doc = "a trial running longer fails; 0 = no limit"},
+    {"threads", FT_INT, SPEC_AT(trial.blas_threads), 1, 1024, .doc = "BLAS threads per worker"},
+    {"seq_len", FT_INT, SPEC_AT(params.seq_len), 1, 100000, .param = &range_pos_int,
+     .doc = "window length (bars)"},
+    {"units", FT_INT, SPEC_AT(params.units), 1, 65536, .param = &range_pos_int,
+     .doc = "LSTM hidden size"},
+    {"layers", FT_INT, SPEC_AT(params.layers), 1, 4, .param = &range_layers,
+     .doc = "stacked LSTM layers"},
+    {"dropout", FT_NUM, SPEC_AT(params.dropout), 0, 1, 0, 1, .param = &range_dropout,
+     .doc = "inverted dropout between layers and before the head"},
+    {"learning_rate", FT_NUM, SPEC_AT(params.learning_rate), 0, 10, 1, 0, .param = &range_pos,
+     .doc = "Adam learning rate"},
+    {"batch_size", FT_INT, SPEC_AT(params.batch_size), 1, 1 << 20, .param = &range_pos_int,
+     .doc = "mini-batch size"},
+    {"l2", FT_NUM, SPEC_AT(params.l2), 0, INFINITY, .param = &range_nonneg, .doc = "L2 penalty"},
+    {"clip_norm", FT_NUM, SPEC_AT(params.clip_norm), 0, INFINITY, 1, 0, .param = &range_pos,
+     .doc = "global gradient-norm clip"},
+};
+
+static const field sampler_fields[] = {
+    {"name", FT_CUSTOM, SPEC_AT(search.sampler.kind), .names = sampler_names,
+     .read = read_kind_name, .print = print_kind_name, .doc = "the sampler"},
+    {"n_startup_trials", FT_INT, SPEC_AT(search.sampler.n_startup_trials), 0, 1000000,
+     .when = TPE | KIND(OPT_SAMPLER_GP), .doc = "random trials before the model is used"},
+    {"multivariate", FT_BOOL, SPEC_AT(search.sampler.multivariate), .when = TPE,
+     .doc = "joint density over all parameters"},
+    {"constant_liar", FT_BOOL, SPEC_AT(search.sampler.constant_liar), .when = TPE,
+     .doc = "running trials count as poor, so parallel workers spread out"},
+    {"n_ei_candidates", FT_INT, SPEC_AT(search.sampler.n_ei_candidates), 1, 100000, .when = TPE,
+     .doc = "candidates scored per suggestion"},
+    {"seed", FT_CUSTOM, SPEC_AT(search.seed), .read = read_seed, .print = print_seed,
+     .doc = "with no seed, run picks one and records it"},
+};
+
+static const field pruner_fields[] = {
+    {"name", FT_CUSTOM, SPEC_AT(search.pruner.kind), .names = pruner_names,
+     .read = read_kind_name, .print = print_kind_name, .doc = "the pruner"},
+    {"n_startup_trials", FT_INT, SPEC_AT(search.pruner.n_startup_trials), 0, 1000000,
+     .when = MEDIAN_LIKE, .doc = "trials before pruning starts"},
+    {"n_warmup_steps", FT_INT, SPEC_AT(search.pruner.n_warmup_steps), 0, 1000000,
+     .when = MEDIAN_LIKE, .doc = "folds before a trial can be pruned"},
+    {"interval", FT_INT, SPEC_AT(search.pruner.interval_steps), 1, 1000000, .when = MEDIAN_LIKE,
+     .doc = "check every N steps"},
+    {"percentile", FT_NUM, SPEC_AT(search.pruner.percentile), 0, 100, 1, 1,
+     .when = KIND(OPT_PRUNER_PERCENTILE), .doc = "prune below this percentile of the others"},
+    {"min_resource", FT_CUSTOM, SPEC_AT(search.pruner.min_resource), .when = SH,
+     .read = read_min_resource, .print = print_min_resource, .doc = "successive_halving"},
+    {"reduction_factor", FT_INT, SPEC_AT(search.pruner.reduction_factor), 2, 1000, .when = SH,
+     .doc = "successive_halving"},
+};
+
+static const field search_fields[] = {
+    {"n_trials", FT_INT, SPEC_AT(search.n_trials), 1, 100000000,
+     .doc = "finished trials that end the study"},
+    {"timeout_s", FT_NUM, SPEC_AT(search.timeout_s), 0, INFINITY,
+     .doc = "wall-time limit of the study; 0 = none"},
+    {"sampler", FT_CUSTOM, 0, .read = read_sampler, .print = print_sampler, .doc = "the sampler"},
+    {"pruner", FT_CUSTOM, 0, .read = read_pruner, .print = print_pruner, .doc = "the pruner"},
+    {"metric", FT_CUSTOM, 0, .read = read_metric, .print = print_metric, .doc = "the objective"},
+    {"direction", FT_ENUM, SPEC_AT(search.direction), .names = direction_names,
+     .read = read_direction, .doc = "minimize or maximize the metric"},
+    {"space", FT_CUSTOM, 0, .read = read_space, .print = print_space, .doc = "the search space"},
+};
+
+static const field backtest_fields[] = {
+    {"fee_bps", FT_NUM, SPEC_AT(trial.fee_bps), 0, 10000,
+     .doc = "cost per position change, basis points"},
+    {"long_threshold", FT_CUSTOM, SPEC_AT(trial.long_threshold), .read = read_threshold,
+     .print = print_num, .doc = "go long above it"},
+    {"short_threshold", FT_CUSTOM, SPEC_AT(trial.short_threshold), .read = read_threshold,
+     .print = print_num, .doc = "go short below it"},
+};
+
+typedef struct section {
+    const char *path;
+    const field *fields;
+    int n;
+} section;
+
+#define SECTION(path, rows) {path, rows, (int)(sizeof rows / sizeof rows[0])}
+static const section sec_data = SECTION("data", data_fields);
+static const section sec_target = SECTION("target", target_fields);
+static const section sec_validation = SECTION("validation", validation_fields);
+static const section sec_training = SECTION("training", training_fields);
+static const section sec_sampler = SECTION("search.sampler", sampler_fields);
+static const section sec_pruner = SECTION("search.pruner", pruner_fields);
+static const section sec_search = SECTION("search", search_fields);
+static const section sec_backtest = SECTION("backtest", backtest_fields);
+
+/* The LSTM hyperparameters: the training rows with a .param range. */
+static const field *lstm_param(const char *name)
+{
+    for (int i = 0; i < sec_training.n; i++)
+        if (training_fields[i].param && strcmp(training_fields[i].key, name) == 0)
+            return &training_fields[i];
+    return NULL;
+}
+
+/* Their names, in table order (for messages). */
+const char *const *exp_lstm_param_names(void)
+{
+    static const char *names[sizeof training_fields / sizeof training_fields[0] + 1];
+    if (!names[0]) {
+        int n = 0;
+        for (int i = 0; i < sec_training.n; i++)
+            if (training_fields[i].param)
+                names[n++] = training_fields[i].key;
+    }
+    return names;
+}
+
+const char *const exp_seq_len_param = "seq_len";
+
+void exp_spec_trial_params(const exp_spec *s, const cJSON *params, tr_trial_params *out)
+{
+    *out = s->params;
+    for (int i = 0; i < sec_training.n; i++) {
+        const field *f = &training_fields[i];
+        const cJSON *v = f->param ? cJSON_GetObjectItemCaseSensitive(params, f->key) : NULL;
+        if (!cJSON_IsNumber(v))
+            continue;
+        char *at = (char *)out + (f->offset - SPEC_AT(params));
+        assert(f->offset >= SPEC_AT(params) &&
+               f->offset - SPEC_AT(params) < sizeof(tr_trial_params));
+        if (f->type == FT_INT)
+            *(int *)at = (int)v->valuedouble;
+        else
+            *(double *)at = v->valuedouble;
+    }
+}
+
+/* ---- reading and printing a section from its rows -------------------------------- */
+
+static int row_taken(const field *f, int kind)
+{
+    return f->when == 0 || kind < 0 || (f->when & (1u << kind));
+}
+
+/* The keys of a section (the first part of "object.key" rows, once each) that
+ * `kind` takes (-1: every row), NULL-terminated. `prefix` non-NULL: the keys
+ * inside that sub-object instead. */
+static void section_keys(const section *sc, int kind, const char *prefix, const char **out,
+                         char store[][64], int cap)
+{
+    int n = 0;
+    size_t plen = prefix ? strlen(prefix) : 0;
+    for (int i = 0; i < sc->n && n < cap - 1; i++) {
+        const field *f = &sc->fields[i];
+        if (!row_taken(f, kind))
+            continue;
+        const char *key = f->key;
+        if (prefix) {
+            if (strncmp(key, prefix, plen) != 0 || key[plen] != '.')
+                continue;
+            key += plen + 1;
+        }
+        snprintf(store[n], 64, "%.*s", (int)strcspn(key, "."), key);
+        int dup = 0;
+        for (int k = 0; k < n; k++)
+            dup |= strcmp(out[k], store[n]) == 0;
+        if (!dup) {
+            out[n] = store[n];
+            n++;
+        }
+    }
+    out[n] = NULL;
+}
+
+static void read_field(ctx *c, const cJSON *obj, const char *path, const char *key,
+                       const field *f, exp_spec *s)
+{
+    char *at = (char *)s + f->offset;
+    if (f->read) {
+        f->read(c, obj, path, f, s);
+        return;
+    }
+    switch (f->type) {
+    case FT_INT:
+        get_int32(c, obj, path, key, (int)f->lo, f->hi >= INT_MAX ? INT_MAX : (int)f->hi, (int *)at);
+        break;
+    case FT_NUM:
+        get_num(c, obj, path, key, f->lo, f->lo_open, f->hi, f->hi_open, (double *)at);
+        break;
+    case FT_BOOL:
+        get_bool(c, obj, path, key, (int *)at);
+        break;
+    case FT_ENUM:
+        get_enum(c, obj, path, key, f->names, (int *)at);
+        break;
+    case FT_CUSTOM:
+        break;
+    }
+}
+
+/* Checks the keys of `obj` (the section's JSON object) and reads every row that
+ * `kind` takes (-1: all) into s; missing keys keep the defaults. */
+static void read_section(ctx *c, const cJSON *obj, const section *sc, int kind, exp_spec *s)
+{
+    const char *keys[64];
+    char store[64][64];
+    section_keys(sc, kind, NULL, keys, store, 64);
+    check_keys(c, obj, sc->path, keys);
+    for (int i = 0; i < sc->n; i++) {
+        const field *f = &sc->fields[i];
+        if (!row_taken(f, kind))
+            continue;
+        const char *dot = strchr(f->key, '.');
+        if (!dot) {
+            read_field(c, obj, sc->path, f->key, f, s);
+            continue;
+        }
+        /* a sub-object: its rows are consecutive; read them all here */
+        char sub[64], p[256];
+        snprintf(sub, sizeof sub, "%.*s", (int)(dot - f->key), f->key);
+        int j = i;
+        while (j < sc->n && strncmp(sc->fields[j].key, f->key, (size_t)(dot - f->key) + 1) == 0)
+            j++;
+        const cJSON *o = get_object(c, obj, sc->path, sub, 0);
+        if (o) {
+            join(p, sc->path, sub);
+            const char *sk[64];
+            char sstore[64][64];
+            section_keys(sc, kind, sub, sk, sstore, 64);
+            check_keys(c, o, p, sk);
+            for (int k = i; k < j; k++)
+                if (row_taken(&sc->fields[k], kind))
+                    read_field(c, o, p, strchr(sc->fields[k].key, '.') + 1, &sc->fields[k], s);
+        }
+        i = j - 1;
+    }
+}
+
+static void print_field(cJSON *o, const char *key, const field *f, const exp_spec *s)
+{
+    const char *at = (const char *)s + f->offset;
+    if (f->print) {
+        f->print(o, f, s);
+        return;
+    }
+    switch (f->type) {
+    case FT_INT:
+        cJSON_AddNumberToObject(o, key, *(const int *)at);
+        break;
+    case FT_NUM:
+        cJSON_AddNumberToObject(o, key, *(const double *)at);
+        break;
+    case FT_BOOL:
+        cJSON_AddBoolToObject(o, key, *(const int *)at);
+        break;
+    case FT_ENUM:
+        cJSON_AddStringToObject(o, key, f->names[*(const int *)at]);
+        break;
+    case FT_CUSTOM:
+        break;
+    }
+}
+
+/* Adds the section as object `name` of `parent`: every row `kind` takes, in
+ * table order. */
+static void print_section(cJSON *parent, const char *name, const section *sc, int kind,
+                          const exp_spec *s)
+{
+    cJSON *o = cJSON_AddObjectToObject(parent, name);
+    if (!o)
+        return;
+    for (int i = 0; i < sc->n; i++) {
+        const field *f = &sc->fields[i];
+        if (!row_taken(f, kind))
+            continue;
+        const char *dot = strchr(f->key, '.');
+        if (!dot) {
+            print_field(o, f->key, f, s);
+            continue;
+        }
+        char sub[64];
+        snprintf(sub, sizeof sub, "%.*s", (int)(dot - f->key), f->key);
+        cJSON *so = cJSON_GetObjectItemCaseSensitive(o, sub);
+        if (!so)
+            so = cJSON_AddObjectToObject(o, sub);
+        if (so)
+            print_field(so, dot + 1, f, s);
+    }
+}
+
+/* ---- the rows that read or print themselves -------------------------------------- */
 
 static char *path_resolve(const char *base, const char *path)
 {
@@ -402,36 +792,235 @@ static char *path_resolve(const char *base, const char *path)
     return r;
 }
 
-static void parse_data(ctx *c, const cJSON *d, exp_spec *s, const char *base_dir, int check_files)
+static void read_path(ctx *c, const cJSON *d, const char *path, const field *f, exp_spec *s)
 {
-    static const char *const keys[] = {"path", "gaps", NULL};
-    check_keys(c, d, "data", keys);
+    (void)path;
+    (void)f;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "path");
     if (!cJSON_IsString(p) || !p->valuestring[0]) {
         expect(c, "data.path", p ? "a file path" : "a file path (required)", p);
-    } else {
-        s->data.path = path_resolve(base_dir, p->valuestring);
-        if (s->data.path && check_files) {
-            struct stat st;
-            if (stat(s->data.path, &st) != 0 || access(s->data.path, R_OK) != 0)
-                exp_errors_add(c->errs, "data.path: expected a readable file, got \"%s\" (%s: %s)",
-                               p->valuestring, s->data.path, strerror(errno));
-            else if (!S_ISREG(st.st_mode))
-                exp_errors_add(c->errs, "data.path: expected a readable file, got \"%s\" "
-                               "(%s is not a regular file)", p->valuestring, s->data.path);
-            else {
-                char *real = realpath(s->data.path, NULL);
-                if (real) {
-                    free(s->data.path);
-                    s->data.path = real;
-                }
-            }
+        return;
+    }
+    s->data.path = path_resolve(c->base_dir, p->valuestring);
+    if (!s->data.path || !c->check_files)
+        return;
+    struct stat st;
+    if (stat(s->data.path, &st) != 0 || access(s->data.path, R_OK) != 0)
+        exp_errors_add(c->errs, "data.path: expected a readable file, got \"%s\" (%s: %s)",
+                       p->valuestring, s->data.path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        exp_errors_add(c->errs, "data.path: expected a readable file, got \"%s\" "
+                       "(%s is not a regular file)", p->valuestring, s->data.path);
+    else {
+        char *real = realpath(s->data.path, NULL);
+        if (real) {
+            free(s->data.path);
+            s->data.path = real;
         }
     }
-    int g = (int)s->data.gaps;
-    get_enum(c, d, "data", "gaps", gaps_names, &g);
-    s->data.gaps = (exp_gaps)g;
 }
+
+static void print_path(cJSON *o, const field *f, const exp_spec *s)
+{
+    cJSON_AddStringToObject(o, f->key, s->data.path ? s->data.path : "");
+}
+
+static void print_num(cJSON *o, const field *f, const exp_spec *s)
+{
+    cJSON_AddNumberToObject(o, f->key, *(const double *)((const char *)s + f->offset));
+}
+
+/* A backtest threshold: a probability for the direction target, any number for
+ * return. */
+static void read_threshold(ctx *c, const cJSON *b, const char *path, const field *f, exp_spec *s)
+{
+    int prob = s->trial.target.kind == TR_TARGET_DIRECTION;
+    double lo = prob ? 0 : -INFINITY, hi = prob ? 1 : INFINITY;
+    get_num(c, b, path, f->key, lo, 0, hi, 0, (double *)((char *)s + f->offset));
+}
+
+/* The sampler's and pruner's "name" rows are read by read_sampler / read_pruner,
+ * which need the kind before the other keys. */
+static void read_kind_name(ctx *c, const cJSON *o, const char *path, const field *f, exp_spec *s)
+{
+    (void)c, (void)o, (void)path, (void)f, (void)s;
+}
+
+static void print_kind_name(cJSON *o, const field *f, const exp_spec *s)
+{
+    cJSON_AddStringToObject(o, f->key, f->names[*(const int *)((const char *)s + f->offset)]);
+}
+
+static void read_seed(ctx *c, const cJSON *v, const char *path, const field *f, exp_spec *s)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(v, f->key))
+        return;
+    long long seed = -1;
+    int before = c->errs->n;
+    get_int(c, v, path, f->key, 0, 9007199254740991LL, 0, &seed);
+    if (c->errs->n == before) {
+        s->search.has_seed = 1;
+        s->search.seed = seed;
+    }
+}
+
+static void print_seed(cJSON *o, const field *f, const exp_spec *s)
+{
+    if (s->search.has_seed)
+        cJSON_AddNumberToObject(o, f->key, (double)s->search.seed);
+}
+
+static void read_min_resource(ctx *c, const cJSON *v, const char *path, const field *f,
+                              exp_spec *s)
+{
+    (void)path;
+    const cJSON *mr = cJSON_GetObjectItemCaseSensitive(v, f->key);
+    if (!mr || (cJSON_IsString(mr) && strcmp(mr->valuestring, "auto") == 0))
+        return;
+    if (!cJSON_IsNumber(mr) || !is_integer(mr->valuedouble) || mr->valuedouble < 1 ||
+        mr->valuedouble > 1000000)
+        expect(c, "search.pruner.min_resource", "an integer >= 1 or \"auto\"", mr);
+    else
+        s->search.pruner.min_resource = (int)mr->valuedouble;
+}
+
+static void print_min_resource(cJSON *o, const field *f, const exp_spec *s)
+{
+    if (s->search.pruner.min_resource > 0)
+        cJSON_AddNumberToObject(o, f->key, s->search.pruner.min_resource);
+    else
+        cJSON_AddStringToObject(o, f->key, "auto");
+}
+
+/* search.sampler / search.pruner: a name or an object with a name; the kind
+ * picks the owner's defaults and the keys that apply. Returns the kind, or -1
+ * when the value is unusable (reported). `*obj` gets the object, or NULL for the
+ * short form. */
+static int read_kind(ctx *c, const cJSON *v, const char *path, const char *const *names,
+                     int current, const char *example, const cJSON **obj)
+{
+    *obj = NULL;
+    if (cJSON_IsString(v)) {
+        int i = check_enum(c, v, path, names);
+        return i >= 0 ? i : current;
+    }
+    if (!cJSON_IsObject(v)) {
+        char e[160];
+        snprintf(e, sizeof e, "an object such as {\"name\": \"%s\"} or a %s name", example,
+                 strrchr(path, '.') + 1);
+        expect(c, path, e, v);
+        return -1;
+    }
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
+    char p[256];
+    join(p, path, "name");
+    int k = current;
+    if (nm && (k = check_enum(c, nm, p, names)) < 0)
+        return -1;
+    *obj = v;
+    return k;
+}
+
+static void read_sampler(ctx *c, const cJSON *sr, const char *path, const field *f, exp_spec *s)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(sr, f->key), *obj;
+    if (!v)
+        return;
+    char p[256];
+    join(p, path, f->key);
+    int k = read_kind(c, v, p, sampler_names, (int)s->search.sampler.kind, "tpe", &obj);
+    if (k < 0)
+        return;
+    opt_sampler_config_default(&s->search.sampler, (opt_sampler_kind)k);
+    if (obj)
+        read_section(c, obj, &sec_sampler, k, s);
+}
+
+static void print_sampler(cJSON *o, const field *f, const exp_spec *s)
+{
+    print_section(o, f->key, &sec_sampler, (int)s->search.sampler.kind, s);
+}
+
+static void read_pruner(ctx *c, const cJSON *sr, const char *path, const field *f, exp_spec *s)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(sr, f->key), *obj;
+    if (!v)
+        return;
+    char p[256];
+    join(p, path, f->key);
+    int k = read_kind(c, v, p, pruner_names, (int)s->search.pruner.kind, "median", &obj);
+    if (k < 0)
+        return;
+    opt_pruner_config_default(&s->search.pruner, (opt_pruner_kind)k);
+    if (obj)
+        read_section(c, obj, &sec_pruner, k, s);
+    if (k == OPT_PRUNER_PERCENTILE && !(obj && cJSON_GetObjectItemCaseSensitive(obj, "percentile")))
+        expect(c, "search.pruner.percentile", "a number in (0, 100) (required by the percentile pruner)",
+               NULL);
+}
+
+static void print_pruner(cJSON *o, const field *f, const exp_spec *s)
+{
+    print_section(o, f->key, &sec_pruner, (int)s->search.pruner.kind, s);
+}
+
+static void read_metric(ctx *c, const cJSON *sr, const char *path, const field *f, exp_spec *s)
+{
+    (void)path;
+    int ret = s->trial.target.kind == TR_TARGET_RETURN;
+    const char *metric = c->lstm ? (ret ? "val_mse" : "val_log_loss") : "value";
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(sr, f->key);
+    if (m && c->lstm) {
+        int i = check_enum(c, m, "search.metric", exp_metric_names);
+        if (i >= 0) {
+            metric = exp_metric_names[i];
+            int need = metric_target[i];
+            if (need && need != (ret ? 2 : 1)) {
+                char e[128];
+                snprintf(e, sizeof e, "a metric for target.kind \"%s\"",
+                         target_names[s->trial.target.kind]);
+                expect(c, "search.metric", e, m);
+            }
+        } else {
+            c->metric_bad = 1;
+        }
+    } else if (m) {
+        if (!cJSON_IsString(m) || !good_name(m->valuestring))
+            expect(c, "search.metric", "a name of letters, digits, '_', '-', '.'", m);
+        else
+            metric = m->valuestring;
+    }
+    s->search.metric = strdup(metric);
+}
+
+static void print_metric(cJSON *o, const field *f, const exp_spec *s)
+{
+    cJSON_AddStringToObject(o, f->key, s->search.metric ? s->search.metric : "");
+}
+
+/* The direction must agree with the LSTM metric's natural one. */
+static void read_direction(ctx *c, const cJSON *sr, const char *path, const field *f, exp_spec *s)
+{
+    const cJSON *dv = cJSON_GetObjectItemCaseSensitive(sr, f->key);
+    get_enum(c, sr, path, f->key, f->names, (int *)&s->search.direction);
+    opt_direction natural;
+    if (!c->lstm || c->metric_bad || !s->search.metric ||
+        exp_metric_direction(s->search.metric, &natural) != 0 || natural == s->search.direction)
+        return;
+    char e[160];
+    snprintf(e, sizeof e, "\"%s\" for metric %s (%s is better)", direction_names[natural],
+             s->search.metric, natural == OPT_MAXIMIZE ? "higher" : "lower");
+    if (dv)
+        expect(c, "search.direction", e, dv);
+    else
+        exp_errors_add(c->errs, "search.direction: expected %s, got nothing (the default is "
+                       "\"minimize\")", e);
+}
+
+/* ---- sections ----------------------------------------------------------------- */
+
+static const char *const root_keys[] = {"name", "data", "features", "target", "validation",
+    "training", "search", "backtest", "objective", NULL};
 
 static void parse_features(ctx *c, const cJSON *f, exp_spec *s)
 {
@@ -488,78 +1077,6 @@ static void parse_features(ctx *c, const cJSON *f, exp_spec *s)
     free(names);
 }
 
-static void parse_target(ctx *c, const cJSON *t, exp_spec *s)
-{
-    static const char *const keys[] = {"kind", "horizon", "deadband", "neutral", NULL};
-    check_keys(c, t, "target", keys);
-    int k = (int)s->target.kind, nt = (int)s->target.neutral;
-    get_enum(c, t, "target", "kind", target_names, &k);
-    get_int32(c, t, "target", "horizon", 1, 100000, &s->target.horizon);
-    get_num(c, t, "target", "deadband", 0, 0, INFINITY, 0, &s->target.deadband);
-    get_enum(c, t, "target", "neutral", neutral_names, &nt);
-    s->target.kind = (exp_target_kind)k;
-    s->target.neutral = (exp_neutral)nt;
-}
-
-static void parse_validation(ctx *c, const cJSON *v, exp_spec *s)
-{
-    static const char *const keys[] = {"folds", "window", "val_fraction", "holdout_fraction",
-        "embargo", "scaler", NULL};
-    check_keys(c, v, "validation", keys);
-    int w = (int)s->validation.window, sc = (int)s->validation.scaler;
-    get_int32(c, v, "validation", "folds", 1, 1000, &s->validation.folds);
-    get_enum(c, v, "validation", "window", window_names, &w);
-    get_num(c, v, "validation", "val_fraction", 0, 1, 0.9, 0, &s->validation.val_fraction);
-    get_num(c, v, "validation", "holdout_fraction", 0, 0, 0.9, 0, &s->validation.holdout_fraction);
-    get_int32(c, v, "validation", "embargo", 0, INT_MAX, &s->validation.embargo);
-    get_enum(c, v, "validation", "scaler", scaler_names, &sc);
-    s->validation.window = (exp_window)w;
-    s->validation.scaler = (exp_scaler)sc;
-}
-
-static void parse_training(ctx *c, const cJSON *t, exp_spec *s)
-{
-    static const char *const keys[] = {"max_epochs", "patience", "clip_norm", "l2", "lr_plateau",
-        "trial_timeout_s", "threads", "seq_len", "units", "layers", "dropout", "learning_rate",
-        "batch_size", NULL};
-    static const char *const lr_keys[] = {"factor", "patience", NULL};
-    check_keys(c, t, "training", keys);
-    get_int32(c, t, "training", "max_epochs", 1, 1000000, &s->training.max_epochs);
-    get_int32(c, t, "training", "patience", 1, 1000000, &s->training.patience);
-    get_num(c, t, "training", "clip_norm", 0, 1, INFINITY, 0, &s->training.clip_norm);
-    get_num(c, t, "training", "l2", 0, 0, INFINITY, 0, &s->training.l2);
-    const cJSON *lr = get_object(c, t, "training", "lr_plateau", 0);
-    if (lr) {
-        check_keys(c, lr, "training.lr_plateau", lr_keys);
-        get_num(c, lr, "training.lr_plateau", "factor", 0, 1, 1, 1, &s->training.lr_plateau.factor);
-        get_int32(c, lr, "training.lr_plateau", "patience", 1, 1000000,
-                  &s->training.lr_plateau.patience);
-    }
-    get_num(c, t, "training", "trial_timeout_s", 0, 0, INFINITY, 0, &s->training.trial_timeout_s);
-    get_int32(c, t, "training", "threads", 1, 1024, &s->training.threads);
-    get_int32(c, t, "training", "seq_len", 1, 100000, &s->training.seq_len);
-    get_int32(c, t, "training", "units", 1, 65536, &s->training.units);
-    get_int32(c, t, "training", "layers", 1, 4, &s->training.layers);
-    get_num(c, t, "training", "dropout", 0, 0, 1, 1, &s->training.dropout);
-    get_num(c, t, "training", "learning_rate", 0, 1, 10, 0, &s->training.learning_rate);
-    get_int32(c, t, "training", "batch_size", 1, 1 << 20, &s->training.batch_size);
-}
-
-static void parse_backtest(ctx *c, const cJSON *b, exp_spec *s)
-{
-    static const char *const keys[] = {"fee_bps", "long_threshold", "short_threshold", NULL};
-    check_keys(c, b, "backtest", keys);
-    get_num(c, b, "backtest", "fee_bps", 0, 0, 10000, 0, &s->backtest.fee_bps);
-    int prob = s->target.kind == EXP_TARGET_DIRECTION;
-    double lo = prob ? 0 : -INFINITY, hi = prob ? 1 : INFINITY;
-    get_num(c, b, "backtest", "long_threshold", lo, 0, hi, 0, &s->backtest.long_threshold);
-    get_num(c, b, "backtest", "short_threshold", lo, 0, hi, 0, &s->backtest.short_threshold);
-    if (s->backtest.short_threshold > s->backtest.long_threshold) {
-        char e[128];
-        snprintf(e, sizeof e, "a number <= long_threshold (%g)", s->backtest.long_threshold);
-        expect(c, "backtest.short_threshold", e, cJSON_GetObjectItemCaseSensitive(b, "short_threshold"));
-    }
-}
 
 static void parse_objective(ctx *c, const cJSON *o, exp_spec *s)
 {
@@ -601,15 +1118,16 @@ static void parse_objective(ctx *c, const cJSON *o, exp_spec *s)
 }
 
 /* Checks a value of a known LSTM parameter against its meaningful range. */
-static void check_lstm_value(ctx *c, int li, const char *p, const cJSON *v)
+static void check_lstm_value(ctx *c, const param_range *r, const char *p, const cJSON *v)
 {
     if (!cJSON_IsNumber(v))
         return;   /* reported elsewhere */
     double x = v->valuedouble;
-    if (!in_range(x, lstm_range[li].lo, lstm_range[li].lo_open, lstm_range[li].hi,
-                  lstm_range[li].hi_open))
-        expect(c, p, lstm_range[li].expected, v);
-    else if (lstm_range[li].integer && !is_integer(x))
+    char e[128];
+    range_text(r->lo, r->lo_open, r->hi, r->hi_open, e);
+    if (!in_range(x, r->lo, r->lo_open, r->hi, r->hi_open))
+        expect(c, p, e, v);
+    else if (r->integer && !is_integer(x))
         expect(c, p, "a whole number", v);
 }
 
@@ -621,11 +1139,13 @@ static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, 
         return;
     }
     check_keys(c, v, path, keys);
-    int li = lstm ? name_index(exp_lstm_param_names, q->name) : -1;
-    if (lstm && li < 0) {
+    const field *lf = lstm ? lstm_param(q->name) : NULL;
+    const param_range *li = lf ? lf->param : NULL;
+    if (lstm && !li) {
         char list[256];
-        list_names(exp_lstm_param_names, list, sizeof list);
-        const char *hint = exp_closest(q->name, exp_lstm_param_names, count_names(exp_lstm_param_names));
+        const char *const *known = exp_lstm_param_names();
+        list_names(known, list, sizeof list);
+        const char *hint = exp_closest(q->name, known, count_names(known));
         exp_errors_add(c->errs, "%s: expected a parameter the LSTM trainer knows (%s), got \"%s\"%s%s%s"
                        " (other names need an \"objective\")", path, list, q->name,
                        hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
@@ -641,7 +1161,7 @@ static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, 
     if (t < 0)
         return;
     q->type = (exp_param_type)t;
-    if (li >= 0 && lstm_range[li].integer && q->type == EXP_PARAM_FLOAT) {
+    if (li && li->integer && q->type == EXP_PARAM_FLOAT) {
         char e[96];
         snprintf(e, sizeof e, "\"int\" or \"categorical\" for %s", q->name);
         expect(c, p, e, type);
@@ -677,18 +1197,18 @@ static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, 
             if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) {
                 k->kind = EXP_CHOICE_NUMBER;
                 k->number = it->valuedouble;
-                if (li >= 0)
+                if (li)
                     check_lstm_value(c, li, pi, it);
-            } else if (cJSON_IsString(it) && li < 0) {
+            } else if (cJSON_IsString(it) && !li) {
                 k->kind = EXP_CHOICE_STRING;
                 k->text = strdup(it->valuestring);
                 if (!k->text)
                     continue;
-            } else if (cJSON_IsBool(it) && li < 0) {
+            } else if (cJSON_IsBool(it) && !li) {
                 k->kind = EXP_CHOICE_BOOL;
                 k->number = cJSON_IsTrue(it);
             } else {
-                expect(c, pi, li >= 0 ? "a number" : "a number, string or boolean", it);
+                expect(c, pi, li ? "a number" : "a number, string or boolean", it);
                 continue;
             }
             for (int j = 0; j < q->n_choices; j++) {
@@ -721,7 +1241,7 @@ static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, 
             expect(c, p, is_int ? (bv[i] ? "an integer" : "an integer (required)")
                                 : (bv[i] ? "a number" : "a number (required)"), bv[i]);
             ok = 0;
-        } else if (li >= 0) {
+        } else if (li) {
             int before = c->errs->n;
             check_lstm_value(c, li, p, bv[i]);
             ok &= c->errs->n == before;
@@ -800,164 +1320,11 @@ static void parse_space(ctx *c, const cJSON *sp, exp_spec *s)
     }
 }
 
-/* The keys each sampler / pruner accepts (others are errors). */
-static const char *const sampler_keys[][7] = {
-    {"name", "seed", NULL},
-    {"name", "seed", NULL},
-    {"name", "n_startup_trials", "multivariate", "constant_liar", "seed", "n_ei_candidates", NULL},
-    {"name", "n_startup_trials", "seed", NULL},
-    {"name", "seed", NULL},
-};
-static const char *const pruner_keys[][6] = {
-    {"name", NULL},
-    {"name", "n_startup_trials", "n_warmup_steps", "interval", NULL},
-    {"name", "n_startup_trials", "n_warmup_steps", "interval", "percentile", NULL},
-    {"name", "min_resource", "reduction_factor", NULL},
-};
-
-static void parse_sampler(ctx *c, const cJSON *v, exp_spec *s)
+static void read_space(ctx *c, const cJSON *sr, const char *path, const field *f, exp_spec *s)
 {
-    int k = (int)s->search.sampler.name;
-    if (cJSON_IsString(v)) {   /* shorthand "sampler": "tpe" */
-        int i = check_enum(c, v, "search.sampler", sampler_names);
-        if (i >= 0)
-            k = i;
-        v = NULL;
-    } else if (!cJSON_IsObject(v)) {
-        expect(c, "search.sampler", "an object such as {\"name\": \"tpe\"} or a sampler name", v);
-        return;
-    } else {
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
-        if (nm) {
-            int i = check_enum(c, nm, "search.sampler.name", sampler_names);
-            if (i < 0)
-                return;
-            k = i;
-        }
-        check_keys(c, v, "search.sampler", sampler_keys[k]);
-    }
-    s->search.sampler.name = (exp_sampler_kind)k;
-    s->search.sampler.n_startup_trials = (k == EXP_SAMPLER_TPE || k == EXP_SAMPLER_GP) ? 10 : 0;
-    /* Trials run in parallel, so TPE models the joint space and treats running
-     * trials as bad ones unless the spec says otherwise. */
-    s->search.sampler.multivariate = k == EXP_SAMPLER_TPE;
-    s->search.sampler.constant_liar = k == EXP_SAMPLER_TPE;
-    if (!v)
-        return;
-    get_int32(c, v, "search.sampler", "n_startup_trials", 0, 1000000, &s->search.sampler.n_startup_trials);
-    get_bool(c, v, "search.sampler", "multivariate", &s->search.sampler.multivariate);
-    get_bool(c, v, "search.sampler", "constant_liar", &s->search.sampler.constant_liar);
-    get_int32(c, v, "search.sampler", "n_ei_candidates", 1, 100000, &s->search.sampler.n_ei_candidates);
-    if (cJSON_GetObjectItemCaseSensitive(v, "seed")) {
-        long long seed = -1;
-        int before = c->errs->n;
-        get_int(c, v, "search.sampler", "seed", 0, 9007199254740991LL, 0, &seed);
-        if (c->errs->n == before) {
-            s->search.sampler.has_seed = 1;
-            s->search.sampler.seed = seed;
-        }
-    }
-}
-
-static void parse_pruner(ctx *c, const cJSON *v, exp_spec *s)
-{
-    int k = (int)s->search.pruner.name;
-    if (cJSON_IsString(v)) {
-        int i = check_enum(c, v, "search.pruner", pruner_names);
-        if (i >= 0)
-            k = i;
-        v = NULL;
-    } else if (!cJSON_IsObject(v)) {
-        expect(c, "search.pruner", "an object such as {\"name\": \"median\"} or a pruner name", v);
-        return;
-    } else {
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(v, "name");
-        if (nm) {
-            int i = check_enum(c, nm, "search.pruner.name", pruner_names);
-            if (i < 0)
-                return;
-            k = i;
-        }
-        check_keys(c, v, "search.pruner", pruner_keys[k]);
-    }
-    s->search.pruner.name = (exp_pruner_kind)k;
-    if (k == EXP_PRUNER_PERCENTILE && !(v && cJSON_GetObjectItemCaseSensitive(v, "percentile")))
-        expect(c, "search.pruner.percentile", "a number in (0, 100) (required by the percentile pruner)",
-               NULL);
-    if (!v)
-        return;
-    const char *P = "search.pruner";
-    get_int32(c, v, P, "n_startup_trials", 0, 1000000, &s->search.pruner.n_startup_trials);
-    get_int32(c, v, P, "n_warmup_steps", 0, 1000000, &s->search.pruner.n_warmup_steps);
-    get_int32(c, v, P, "interval", 1, 1000000, &s->search.pruner.interval);
-    get_num(c, v, P, "percentile", 0, 1, 100, 1, &s->search.pruner.percentile);
-    get_int32(c, v, P, "reduction_factor", 2, 1000, &s->search.pruner.reduction_factor);
-    const cJSON *mr = cJSON_GetObjectItemCaseSensitive(v, "min_resource");
-    if (mr && !(cJSON_IsString(mr) && strcmp(mr->valuestring, "auto") == 0)) {
-        if (!cJSON_IsNumber(mr) || !is_integer(mr->valuedouble) || mr->valuedouble < 1 ||
-            mr->valuedouble > 1000000)
-            expect(c, "search.pruner.min_resource", "an integer >= 1 or \"auto\"", mr);
-        else
-            s->search.pruner.min_resource = (int)mr->valuedouble;
-    }
-}
-
-static void parse_search(ctx *c, const cJSON *sr, exp_spec *s)
-{
-    static const char *const keys[] = {"n_trials", "timeout_s", "sampler", "pruner", "metric",
-        "direction", "space", NULL};
-    check_keys(c, sr, "search", keys);
-    get_int32(c, sr, "search", "n_trials", 1, 100000000, &s->search.n_trials);
-    get_num(c, sr, "search", "timeout_s", 0, 0, INFINITY, 0, &s->search.timeout_s);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(sr, "sampler");
-    if (v)
-        parse_sampler(c, v, s);
-    v = cJSON_GetObjectItemCaseSensitive(sr, "pruner");
-    if (v)
-        parse_pruner(c, v, s);
-    int lstm = c->lstm;
-    const char *metric = lstm ? (s->target.kind == EXP_TARGET_RETURN ? "val_mse" : "val_log_loss")
-                              : "value";
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(sr, "metric");
-    int metric_ok = 1;
-    if (m && lstm) {
-        int i = check_enum(c, m, "search.metric", exp_metric_names);
-        metric_ok = i >= 0;
-        if (i >= 0) {
-            metric = exp_metric_names[i];
-            int need = metric_target[i];
-            if (need && need != (s->target.kind == EXP_TARGET_DIRECTION ? 1 : 2)) {
-                char e[128];
-                snprintf(e, sizeof e, "a metric for target.kind \"%s\"",
-                         target_names[s->target.kind]);
-                expect(c, "search.metric", e, m);
-            }
-        }
-    } else if (m) {
-        if (!cJSON_IsString(m) || !good_name(m->valuestring))
-            expect(c, "search.metric", "a name of letters, digits, '_', '-', '.'", m);
-        else
-            metric = m->valuestring;
-    }
-    s->search.metric = strdup(metric);
-    int d = (int)s->search.direction;
-    const cJSON *dv = cJSON_GetObjectItemCaseSensitive(sr, "direction");
-    get_enum(c, sr, "search", "direction", direction_names, &d);
-    s->search.direction = (exp_direction)d;
-    exp_direction natural;
-    if (lstm && metric_ok && s->search.metric && exp_metric_direction(s->search.metric, &natural) == 0 &&
-        natural != s->search.direction) {
-        char e[160];
-        snprintf(e, sizeof e, "\"%s\" for metric %s (%s is better)", direction_names[natural],
-                 s->search.metric, natural == EXP_MAXIMIZE ? "higher" : "lower");
-        if (dv)
-            expect(c, "search.direction", e, dv);
-        else
-            exp_errors_add(c->errs, "search.direction: expected %s, got nothing (the default is "
-                           "\"minimize\")", e);
-    }
-    parse_space(c, cJSON_GetObjectItemCaseSensitive(sr, "space"), s);
-    if (s->search.sampler.name == EXP_SAMPLER_GRID)
+    (void)path;
+    parse_space(c, cJSON_GetObjectItemCaseSensitive(sr, f->key), s);
+    if (s->search.sampler.kind == OPT_SAMPLER_GRID)
         for (int i = 0; i < s->search.n_space; i++) {
             const exp_param *q = &s->search.space[i];
             if (q->type == EXP_PARAM_FLOAT && q->step == 0)
@@ -966,41 +1333,35 @@ static void parse_search(ctx *c, const cJSON *sr, exp_spec *s)
         }
 }
 
-/* Fills every documented default (spec.h, README.md). */
+static void print_space(cJSON *o, const field *f, const exp_spec *s)
+{
+    cJSON *sp = cJSON_AddObjectToObject(o, f->key);
+    for (int i = 0; sp && i < s->search.n_space; i++)
+        cJSON_AddItemToObject(sp, s->search.space[i].name, param_json(&s->search.space[i]));
+}
+
+/* The short threshold may not exceed the long one. */
+static void check_backtest(ctx *c, const cJSON *b, const exp_spec *s)
+{
+    if (s->trial.short_threshold > s->trial.long_threshold) {
+        char e[128];
+        snprintf(e, sizeof e, "a number <= long_threshold (%g)", s->trial.long_threshold);
+        expect(c, "backtest.short_threshold", e, cJSON_GetObjectItemCaseSensitive(b, "short_threshold"));
+    }
+}
+
+/* Seeds every default from its owner (spec.h): the trainer's trial config and
+ * hyperparameters, the optimizer's TPE sampler and median pruner. */
 static void set_defaults(exp_spec *s)
 {
     memset(s, 0, sizeof *s);
-    s->data.gaps = EXP_GAPS_DROP;
-    s->target.kind = EXP_TARGET_DIRECTION;
-    s->target.horizon = 1;
-    s->validation.folds = 5;
-    s->validation.val_fraction = 0.15;
-    s->validation.holdout_fraction = 0.15;
-    s->validation.scaler = EXP_SCALER_STANDARD;
-    s->training.max_epochs = 100;
-    s->training.patience = 15;
-    s->training.clip_norm = 1.0;
-    s->training.lr_plateau.factor = 0.5;
-    s->training.lr_plateau.patience = 5;
-    s->training.threads = 1;
-    s->training.seq_len = 32;
-    s->training.units = 32;
-    s->training.layers = 1;
-    s->training.learning_rate = 1e-3;
-    s->training.batch_size = 64;
+    tr_trial_config_default(&s->trial);
+    s->trial.metric = NULL;
+    tr_trial_params_default(&s->params);
     s->search.n_trials = 20;
-    s->search.sampler.name = EXP_SAMPLER_TPE;
-    s->search.sampler.n_startup_trials = 10;
-    s->search.sampler.n_ei_candidates = 24;
-    s->search.pruner.name = EXP_PRUNER_MEDIAN;
-    s->search.pruner.n_startup_trials = 5;
-    s->search.pruner.interval = 1;
-    s->search.pruner.percentile = 50;
-    s->search.pruner.reduction_factor = 4;
-    s->search.direction = EXP_MINIMIZE;
-    s->backtest.fee_bps = 10;
-    s->backtest.long_threshold = 0.55;
-    s->backtest.short_threshold = 0.45;
+    opt_sampler_config_default(&s->search.sampler, OPT_SAMPLER_TPE);
+    opt_pruner_config_default(&s->search.pruner, OPT_PRUNER_MEDIAN);
+    s->search.direction = OPT_MINIMIZE;
 }
 
 /* Line and column (1-based) of byte `pos` of `text`. */
@@ -1021,7 +1382,7 @@ static void line_col(const char *text, const char *pos, int *line, int *col)
 static int parse_text(const char *json, const char *origin, const char *base_dir, int check_files,
                       exp_spec *out, exp_errors *errs)
 {
-    ctx c = {errs, 0};
+    ctx c = {errs, 0, base_dir, check_files, 0};
     int start = errs->n + errs->dropped;
     set_defaults(out);
     const char *end = NULL;
@@ -1056,7 +1417,7 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
     const cJSON *d = get_object(&c, root, "", "data", lstm);
     if (d) {
         out->present |= 1u << EXP_SECTION_DATA;
-        parse_data(&c, d, out, base_dir, check_files);
+        read_section(&c, d, &sec_data, -1, out);
     }
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "features");
     if (f || lstm) {
@@ -1066,33 +1427,34 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
     const cJSON *t = get_object(&c, root, "", "target", 0);
     if (t) {
         out->present |= 1u << EXP_SECTION_TARGET;
-        parse_target(&c, t, out);
+        read_section(&c, t, &sec_target, -1, out);
     }
-    if (out->target.kind == EXP_TARGET_RETURN) {
-        out->backtest.long_threshold = 0;
-        out->backtest.short_threshold = 0;
+    if (out->trial.target.kind == TR_TARGET_RETURN) {   /* no probabilities to threshold */
+        out->trial.long_threshold = 0;
+        out->trial.short_threshold = 0;
     }
     const cJSON *v = get_object(&c, root, "", "validation", 0);
     if (v) {
         out->present |= 1u << EXP_SECTION_VALIDATION;
-        parse_validation(&c, v, out);
+        read_section(&c, v, &sec_validation, -1, out);
     }
     const cJSON *tr = get_object(&c, root, "", "training", 0);
     if (tr) {
         out->present |= 1u << EXP_SECTION_TRAINING;
-        parse_training(&c, tr, out);
+        read_section(&c, tr, &sec_training, -1, out);
     }
     const cJSON *b = get_object(&c, root, "", "backtest", 0);
     if (b) {
         out->present |= 1u << EXP_SECTION_BACKTEST;
-        parse_backtest(&c, b, out);
+        read_section(&c, b, &sec_backtest, -1, out);
+        check_backtest(&c, b, out);
     }
     if (lstm)
         out->present = (1u << (EXP_SECTION_BACKTEST + 1)) - 1;
 
     const cJSON *sr = get_object(&c, root, "", "search", 1);
     if (sr)
-        parse_search(&c, sr, out);
+        read_section(&c, sr, &sec_search, -1, out);
 
     if (errs->n + errs->dropped > start)
         goto fail;
@@ -1223,93 +1585,22 @@ cJSON *exp_spec_to_json(const exp_spec *s)
         cJSON_AddNumberToObject(o, "sleep_s", s->objective.sleep_s);
     }
     unsigned pr = s->present;
-    if (pr & (1u << EXP_SECTION_DATA)) {
-        cJSON *d = cJSON_AddObjectToObject(r, "data");
-        cJSON_AddStringToObject(d, "path", s->data.path ? s->data.path : "");
-        cJSON_AddStringToObject(d, "gaps", gaps_names[s->data.gaps]);
-    }
+    if (pr & (1u << EXP_SECTION_DATA))
+        print_section(r, "data", &sec_data, -1, s);
     if (pr & (1u << EXP_SECTION_FEATURES)) {
         cJSON *a = cJSON_AddArrayToObject(r, "features");
         for (int i = 0; a && i < s->n_features; i++)
             cJSON_AddItemToArray(a, cJSON_CreateString(s->features[i]));
     }
-    if (pr & (1u << EXP_SECTION_TARGET)) {
-        cJSON *t = cJSON_AddObjectToObject(r, "target");
-        cJSON_AddStringToObject(t, "kind", target_names[s->target.kind]);
-        cJSON_AddNumberToObject(t, "horizon", s->target.horizon);
-        cJSON_AddNumberToObject(t, "deadband", s->target.deadband);
-        cJSON_AddStringToObject(t, "neutral", neutral_names[s->target.neutral]);
-    }
-    if (pr & (1u << EXP_SECTION_VALIDATION)) {
-        cJSON *v = cJSON_AddObjectToObject(r, "validation");
-        cJSON_AddNumberToObject(v, "folds", s->validation.folds);
-        cJSON_AddStringToObject(v, "window", window_names[s->validation.window]);
-        cJSON_AddNumberToObject(v, "val_fraction", s->validation.val_fraction);
-        cJSON_AddNumberToObject(v, "holdout_fraction", s->validation.holdout_fraction);
-        cJSON_AddNumberToObject(v, "embargo", s->validation.embargo);
-        cJSON_AddStringToObject(v, "scaler", scaler_names[s->validation.scaler]);
-    }
-    if (pr & (1u << EXP_SECTION_TRAINING)) {
-        cJSON *t = cJSON_AddObjectToObject(r, "training");
-        cJSON_AddNumberToObject(t, "max_epochs", s->training.max_epochs);
-        cJSON_AddNumberToObject(t, "patience", s->training.patience);
-        cJSON_AddNumberToObject(t, "clip_norm", s->training.clip_norm);
-        cJSON_AddNumberToObject(t, "l2", s->training.l2);
-        cJSON *lr = cJSON_AddObjectToObject(t, "lr_plateau");
-        cJSON_AddNumberToObject(lr, "factor", s->training.lr_plateau.factor);
-        cJSON_AddNumberToObject(lr, "patience", s->training.lr_plateau.patience);
-        cJSON_AddNumberToObject(t, "trial_timeout_s", s->training.trial_timeout_s);
-        cJSON_AddNumberToObject(t, "threads", s->training.threads);
-        cJSON_AddNumberToObject(t, "seq_len", s->training.seq_len);
-        cJSON_AddNumberToObject(t, "units", s->training.units);
-        cJSON_AddNumberToObject(t, "layers", s->training.layers);
-        cJSON_AddNumberToObject(t, "dropout", s->training.dropout);
-        cJSON_AddNumberToObject(t, "learning_rate", s->training.learning_rate);
-        cJSON_AddNumberToObject(t, "batch_size", s->training.batch_size);
-    }
-    cJSON *sr = cJSON_AddObjectToObject(r, "search");
-    cJSON_AddNumberToObject(sr, "n_trials", s->search.n_trials);
-    cJSON_AddNumberToObject(sr, "timeout_s", s->search.timeout_s);
-    cJSON *sa = cJSON_AddObjectToObject(sr, "sampler");
-    exp_sampler_kind sk = s->search.sampler.name;
-    cJSON_AddStringToObject(sa, "name", sampler_names[sk]);
-    if (sk == EXP_SAMPLER_TPE || sk == EXP_SAMPLER_GP)
-        cJSON_AddNumberToObject(sa, "n_startup_trials", s->search.sampler.n_startup_trials);
-    if (sk == EXP_SAMPLER_TPE) {
-        cJSON_AddBoolToObject(sa, "multivariate", s->search.sampler.multivariate);
-        cJSON_AddBoolToObject(sa, "constant_liar", s->search.sampler.constant_liar);
-        cJSON_AddNumberToObject(sa, "n_ei_candidates", s->search.sampler.n_ei_candidates);
-    }
-    if (s->search.sampler.has_seed)
-        cJSON_AddNumberToObject(sa, "seed", (double)s->search.sampler.seed);
-    cJSON *pu = cJSON_AddObjectToObject(sr, "pruner");
-    exp_pruner_kind pk = s->search.pruner.name;
-    cJSON_AddStringToObject(pu, "name", pruner_names[pk]);
-    if (pk == EXP_PRUNER_MEDIAN || pk == EXP_PRUNER_PERCENTILE) {
-        cJSON_AddNumberToObject(pu, "n_startup_trials", s->search.pruner.n_startup_trials);
-        cJSON_AddNumberToObject(pu, "n_warmup_steps", s->search.pruner.n_warmup_steps);
-        cJSON_AddNumberToObject(pu, "interval", s->search.pruner.interval);
-    }
-    if (pk == EXP_PRUNER_PERCENTILE)
-        cJSON_AddNumberToObject(pu, "percentile", s->search.pruner.percentile);
-    if (pk == EXP_PRUNER_SUCCESSIVE_HALVING) {
-        if (s->search.pruner.min_resource > 0)
-            cJSON_AddNumberToObject(pu, "min_resource", s->search.pruner.min_resource);
-        else
-            cJSON_AddStringToObject(pu, "min_resource", "auto");
-        cJSON_AddNumberToObject(pu, "reduction_factor", s->search.pruner.reduction_factor);
-    }
-    cJSON_AddStringToObject(sr, "metric", s->search.metric ? s->search.metric : "");
-    cJSON_AddStringToObject(sr, "direction", direction_names[s->search.direction]);
-    cJSON *sp = cJSON_AddObjectToObject(sr, "space");
-    for (int i = 0; sp && i < s->search.n_space; i++)
-        cJSON_AddItemToObject(sp, s->search.space[i].name, param_json(&s->search.space[i]));
-    if (pr & (1u << EXP_SECTION_BACKTEST)) {
-        cJSON *b = cJSON_AddObjectToObject(r, "backtest");
-        cJSON_AddNumberToObject(b, "fee_bps", s->backtest.fee_bps);
-        cJSON_AddNumberToObject(b, "long_threshold", s->backtest.long_threshold);
-        cJSON_AddNumberToObject(b, "short_threshold", s->backtest.short_threshold);
-    }
+    if (pr & (1u << EXP_SECTION_TARGET))
+        print_section(r, "target", &sec_target, -1, s);
+    if (pr & (1u << EXP_SECTION_VALIDATION))
+        print_section(r, "validation", &sec_validation, -1, s);
+    if (pr & (1u << EXP_SECTION_TRAINING))
+        print_section(r, "training", &sec_training, -1, s);
+    print_section(r, "search", &sec_search, -1, s);
+    if (pr & (1u << EXP_SECTION_BACKTEST))
+        print_section(r, "backtest", &sec_backtest, -1, s);
     return r;
 }
 
@@ -1322,3 +1613,4 @@ char *exp_spec_to_string(const exp_spec *s, int pretty)
     cJSON_Delete(j);
     return t;
 }
+
