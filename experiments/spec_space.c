@@ -37,6 +37,52 @@ static void check_lstm_value(ctx *c, const param_range *r, const char *p, const 
         exp_rd_expect(c, p, "a whole number", v);
 }
 
+/* The choices of a categorical parameter (array `ch` at path p, non-empty):
+ * numbers, strings or booleans, distinct; numbers only (in the hyperparameter's
+ * range) for an LSTM parameter `li`. */
+static void parse_choices(ctx *c, const cJSON *ch, const char *p, exp_param *q,
+                          const param_range *li)
+{
+    int n = cJSON_GetArraySize(ch);
+    q->choices = calloc((size_t)n, sizeof *q->choices);
+    if (!q->choices)
+        return;
+    int i = 0;
+    for (const cJSON *it = ch->child; it; it = it->next, i++) {
+        char pi[300];
+        snprintf(pi, sizeof pi, "%s[%d]", p, i);
+        exp_choice *k = &q->choices[q->n_choices];
+        if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) {
+            k->kind = EXP_CHOICE_NUMBER;
+            k->number = it->valuedouble;
+            if (li)
+                check_lstm_value(c, li, pi, it);
+        } else if (cJSON_IsString(it) && !li) {
+            k->kind = EXP_CHOICE_STRING;
+            k->text = strdup(it->valuestring);
+            if (!k->text)
+                continue;
+        } else if (cJSON_IsBool(it) && !li) {
+            k->kind = EXP_CHOICE_BOOL;
+            k->number = cJSON_IsTrue(it);
+        } else {
+            exp_rd_expect(c, pi, li ? "a number" : "a number, string or boolean", it);
+            continue;
+        }
+        for (int j = 0; j < q->n_choices; j++) {
+            const exp_choice *o = &q->choices[j];
+            if (o->kind == k->kind && o->number == k->number &&
+                (k->kind != EXP_CHOICE_STRING || strcmp(o->text, k->text) == 0)) {
+                char g[96];
+                exp_rd_show(it, g);
+                exp_errors_add(c->errs, "%s: expected distinct choices, got %s twice", pi, g);
+                break;
+            }
+        }
+        q->n_choices++;
+    }
+}
+
 static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, int lstm)
 {
     static const char *const keys[] = {"type", "low", "high", "step", "log", "choices", NULL};
@@ -91,44 +137,7 @@ static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, 
                             : "a non-empty array of numbers, strings or booleans (required)", ch);
             return;
         }
-        int n = cJSON_GetArraySize(ch);
-        q->choices = calloc((size_t)n, sizeof *q->choices);
-        if (!q->choices)
-            return;
-        int i = 0;
-        for (const cJSON *it = ch->child; it; it = it->next, i++) {
-            char pi[300];
-            snprintf(pi, sizeof pi, "%s[%d]", p, i);
-            exp_choice *k = &q->choices[q->n_choices];
-            if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) {
-                k->kind = EXP_CHOICE_NUMBER;
-                k->number = it->valuedouble;
-                if (li)
-                    check_lstm_value(c, li, pi, it);
-            } else if (cJSON_IsString(it) && !li) {
-                k->kind = EXP_CHOICE_STRING;
-                k->text = strdup(it->valuestring);
-                if (!k->text)
-                    continue;
-            } else if (cJSON_IsBool(it) && !li) {
-                k->kind = EXP_CHOICE_BOOL;
-                k->number = cJSON_IsTrue(it);
-            } else {
-                exp_rd_expect(c, pi, li ? "a number" : "a number, string or boolean", it);
-                continue;
-            }
-            for (int j = 0; j < q->n_choices; j++) {
-                const exp_choice *o = &q->choices[j];
-                if (o->kind == k->kind && o->number == k->number &&
-                    (k->kind != EXP_CHOICE_STRING || strcmp(o->text, k->text) == 0)) {
-                    char g[96];
-                    exp_rd_show(it, g);
-                    exp_errors_add(c->errs, "%s: expected distinct choices, got %s twice", pi, g);
-                    break;
-                }
-            }
-            q->n_choices++;
-        }
+        parse_choices(c, ch, p, q, li);
         return;
     }
     /* int or float */
