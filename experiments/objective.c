@@ -151,7 +151,7 @@ static void eval_command(exp_objective *o, const cJSON *params, exp_report_fn re
     cmd_ctx c = {report, ctx};
     double value = NAN;
     int last = -1;
-    int rc = exp_command_run(o->spec->objective.argv, input, o->spec->training.trial_timeout_s,
+    int rc = exp_command_run(o->spec->objective.argv, input, o->spec->trial_timeout_s,
                              o->spec->spec_dir, cmd_step, &c, stop, &value, &last, out->error);
     out->value = value;
     out->last_step = last;

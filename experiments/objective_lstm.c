@@ -112,33 +112,12 @@ void exp_data_free(exp_data *d)
 
 /* ---- set-up ---------------------------------------------------------------------- */
 
+/* The spec holds the trainer's own config; a trial adds the features and the metric. */
 static void config_from_spec(const exp_spec *s, tr_trial_config *cfg)
 {
-    tr_trial_config_default(cfg);
+    *cfg = s->trial;
     cfg->features = (const char *const *)s->features;
     cfg->n_features = s->n_features;
-    cfg->target.kind = s->target.kind == EXP_TARGET_RETURN ? TR_TARGET_RETURN
-                                                           : TR_TARGET_DIRECTION;
-    cfg->target.horizon = s->target.horizon;
-    cfg->target.deadband = s->target.deadband;
-    cfg->target.keep_deadband = s->target.neutral == EXP_NEUTRAL_KEEP;
-    cfg->gaps = s->data.gaps == EXP_GAPS_KEEP ? TR_GAP_KEEP : TR_GAP_DROP;
-    cfg->folds = s->validation.folds;
-    cfg->rolling = s->validation.window == EXP_WINDOW_ROLLING;
-    cfg->val_fraction = s->validation.val_fraction;
-    cfg->holdout_fraction = s->validation.holdout_fraction;
-    cfg->embargo = s->validation.embargo;
-    cfg->scaler = s->validation.scaler == EXP_SCALER_MINMAX   ? TR_SCALER_MINMAX
-                  : s->validation.scaler == EXP_SCALER_ROBUST ? TR_SCALER_ROBUST
-                                                              : TR_SCALER_STANDARD;
-    cfg->max_epochs = s->training.max_epochs;
-    cfg->patience = s->training.patience;
-    cfg->plateau_factor = s->training.lr_plateau.factor;
-    cfg->plateau_patience = s->training.lr_plateau.patience;
-    cfg->blas_threads = s->training.threads;
-    cfg->fee_bps = s->backtest.fee_bps;
-    cfg->long_threshold = s->backtest.long_threshold;
-    cfg->short_threshold = s->backtest.short_threshold;
     cfg->metric = s->search.metric;
 }
 
@@ -184,8 +163,8 @@ void exp_data_range(const exp_data *d, double *first, double *last, int *rows)
 
 char *exp_lstm_objective_layout(const exp_lstm_objective *o, char err[256])
 {
-    const exp_param *sl = exp_spec_param(o->spec, "seq_len");
-    int seq_len = sl ? (int)sl->high : o->spec->training.seq_len;
+    const exp_param *sl = exp_spec_param(o->spec, exp_seq_len_param);
+    int seq_len = sl ? (int)sl->high : o->spec->params.seq_len;
     if (sl && sl->type == EXP_PARAM_CATEGORICAL) {
         seq_len = 1;
         for (int i = 0; i < sl->n_choices; i++)
@@ -211,39 +190,6 @@ char *exp_lstm_objective_layout(const exp_lstm_objective *o, char err[256])
     if (!out)
         snprintf(err, 256, "out of memory");
     return out;
-}
-
-/* The LSTM parameters of a trial: the searched ones from `params`, the others
- * from the spec's training section. */
-static void params_from_json(const exp_spec *s, const cJSON *params, tr_trial_params *p)
-{
-    p->seq_len = s->training.seq_len;
-    p->units = s->training.units;
-    p->layers = s->training.layers;
-    p->dropout = s->training.dropout;
-    p->learning_rate = s->training.learning_rate;
-    p->batch_size = s->training.batch_size;
-    p->l2 = s->training.l2;
-    p->clip_norm = s->training.clip_norm;
-    p->l1 = s->training.l1;
-    p->bidirectional = s->training.bidirectional;
-    const cJSON *v;
-#define TAKE(name, field, cast)                                             \
-    if ((v = cJSON_GetObjectItemCaseSensitive(params, name)) && cJSON_IsNumber(v)) \
-        p->field = (cast)v->valuedouble;
-    TAKE("seq_len", seq_len, int)
-    TAKE("units", units, int)
-    TAKE("layers", layers, int)
-    TAKE("dropout", dropout, double)
-    TAKE("learning_rate", learning_rate, double)
-    TAKE("batch_size", batch_size, int)
-    TAKE("l2", l2, double)
-    TAKE("clip_norm", clip_norm, double)
-    TAKE("l1", l1, double)
-    TAKE("bidirectional", bidirectional, int)
-    if ((v = cJSON_GetObjectItemCaseSensitive(params, "bidirectional")) && cJSON_IsBool(v))
-        p->bidirectional = cJSON_IsTrue(v);
-#undef TAKE
 }
 
 /* ---- one trial ----------------------------------------------------------------- */
@@ -375,7 +321,7 @@ void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_
                              exp_trial_result *out)
 {
     tr_trial_params p;
-    params_from_json(o->spec, params, &p);
+    exp_spec_trial_params(o->spec, params, &p);
     trial_ctx *t = calloc(1, sizeof *t);
     if (!t) {
         out->state = TRK_FAIL;
@@ -386,8 +332,8 @@ void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_
     t->report = report;
     t->report_ctx = ctx;
     t->stop = stop;
-    t->deadline = o->spec->training.trial_timeout_s > 0
-                      ? exp_now() + o->spec->training.trial_timeout_s : 0;
+    t->deadline = o->spec->trial_timeout_s > 0
+                      ? exp_now() + o->spec->trial_timeout_s : 0;
     tr_trial_config cfg = o->cfg;
     cfg.seed = (unsigned long)seed;
     cfg.on_epoch = on_epoch;
@@ -402,7 +348,7 @@ void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_
     } else if (t->aborted == 2) {
         out->state = TRK_FAIL;
         snprintf(out->error, sizeof out->error, "time limit of %g s exceeded (training.trial_timeout_s)",
-                 o->spec->training.trial_timeout_s);
+                 o->spec->trial_timeout_s);
     } else if (rc) {
         out->state = TRK_FAIL;
         snprintf(out->error, sizeof out->error, "%s", err);
@@ -505,7 +451,7 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
                                unsigned char **model, size_t *model_len, char err[256])
 {
     tr_trial_params p;
-    params_from_json(o->spec, params, &p);
+    exp_spec_trial_params(o->spec, params, &p);
     tr_trial_config cfg = o->cfg;
     cfg.seed = (unsigned long)seed;
     tr_fold_result fr;

@@ -670,33 +670,8 @@ static int build_space(const exp_spec *spec, opt_space **out, char err[256])
 static int build_study(const exp_spec *spec, const opt_space *space, uint64_t seed,
                        opt_study **out, char err[256])
 {
-    static const opt_sampler_kind samplers[] = {
-        [EXP_SAMPLER_RANDOM] = OPT_SAMPLER_RANDOM, [EXP_SAMPLER_SOBOL] = OPT_SAMPLER_SOBOL,
-        [EXP_SAMPLER_TPE] = OPT_SAMPLER_TPE, [EXP_SAMPLER_GP] = OPT_SAMPLER_GP,
-        [EXP_SAMPLER_GRID] = OPT_SAMPLER_GRID};
-    static const opt_pruner_kind pruners[] = {
-        [EXP_PRUNER_NONE] = OPT_PRUNER_NONE, [EXP_PRUNER_MEDIAN] = OPT_PRUNER_MEDIAN,
-        [EXP_PRUNER_PERCENTILE] = OPT_PRUNER_PERCENTILE,
-        [EXP_PRUNER_SUCCESSIVE_HALVING] = OPT_PRUNER_SUCCESSIVE_HALVING};
-    opt_sampler_config sc;
-    opt_pruner_config pc;
-    opt_sampler_config_default(&sc, samplers[spec->search.sampler.name]);
-    sc.n_startup_trials = spec->search.sampler.n_startup_trials;
-    sc.multivariate = spec->search.sampler.multivariate;
-    sc.constant_liar = spec->search.sampler.constant_liar;
-    if (spec->search.sampler.n_ei_candidates > 0)
-        sc.n_ei_candidates = spec->search.sampler.n_ei_candidates;
-    opt_pruner_config_default(&pc, pruners[spec->search.pruner.name]);
-    pc.n_startup_trials = spec->search.pruner.n_startup_trials;
-    pc.n_warmup_steps = spec->search.pruner.n_warmup_steps;
-    pc.interval_steps = spec->search.pruner.interval;
-    if (spec->search.pruner.name == EXP_PRUNER_PERCENTILE)
-        pc.percentile = spec->search.pruner.percentile;
-    pc.reduction_factor = spec->search.pruner.reduction_factor;
-    pc.min_resource = spec->search.pruner.min_resource;
-    *out = opt_study_new(space, spec->search.direction == EXP_MAXIMIZE ? OPT_MAXIMIZE
-                                                                         : OPT_MINIMIZE,
-                         &sc, &pc, (unsigned long)seed, err);
+    *out = opt_study_new(space, spec->search.direction, &spec->search.sampler,
+                         &spec->search.pruner, (unsigned long)seed, err);
     return *out ? 0 : -1;
 }
 
@@ -760,8 +735,8 @@ done:
 /* The study seed: the spec's, else the one recorded by the first job, else new. */
 static uint64_t study_seed(const exp_spec *spec, trk_store *store, int64_t study_id)
 {
-    if (spec->search.sampler.has_seed)
-        return (uint64_t)spec->search.sampler.seed;
+    if (spec->search.has_seed)
+        return (uint64_t)spec->search.seed;
     trk_kv *tags = NULL;
     int n = 0;
     char err[256];
@@ -1055,7 +1030,7 @@ int exp_run_main(const exp_run_options *opt)
         fprintf(stderr, "seqtune: study '%s': %d trial(s) to run (%d already finished), "
                 "%s, %d worker(s), store %s\n", spec.name,
                 c.n_target > c.n_finished ? c.n_target - c.n_finished : 0, c.n_finished,
-                exp_sampler_name(spec.search.sampler.name), mpi ? world - 1 : 1, opt->db_path);
+                exp_sampler_name(spec.search.sampler.kind), mpi ? world - 1 : 1, opt->db_path);
     double cpu0 = cpu_seconds();
     int rc = mpi && world > 1 ? coord_loop_mpi(&c, world) : coord_loop_local(&c, obj);
     double wall = exp_now() - c.t0, cpu = cpu_seconds() - cpu0;

@@ -16,8 +16,13 @@
 #ifndef EXP_SPEC_H
 #define EXP_SPEC_H
 
-#include "trainer/selection.h"
 #include <cjson/cJSON.h>
+
+#include "optimizer/study.h"
+#include "trainer/selection.h"
+#include "trainer/trial.h"
+
+struct exp_spec;
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -37,43 +42,42 @@ int exp_errors_add(exp_errors *e, const char *fmt, ...) __attribute__((format(pr
 /* Frees every message and resets the list to empty. */
 void exp_errors_free(exp_errors *e);
 
-/* ---- enums (the spec's string values; *_names() give the spellings) ------- */
+/* ---- names ------------------------------------------------------------------ */
 
-typedef enum { EXP_GAPS_DROP, EXP_GAPS_KEEP } exp_gaps;
-typedef enum { EXP_TARGET_DIRECTION, EXP_TARGET_RETURN } exp_target_kind;
-typedef enum { EXP_NEUTRAL_DROP, EXP_NEUTRAL_KEEP } exp_neutral;
-typedef enum { EXP_WINDOW_EXPANDING, EXP_WINDOW_ROLLING } exp_window;
-typedef enum { EXP_SCALER_STANDARD, EXP_SCALER_MINMAX, EXP_SCALER_ROBUST } exp_scaler;
-typedef enum {
-    EXP_SAMPLER_RANDOM, EXP_SAMPLER_SOBOL, EXP_SAMPLER_TPE, EXP_SAMPLER_GP, EXP_SAMPLER_GRID
-} exp_sampler_kind;
-typedef enum {
-    EXP_PRUNER_NONE, EXP_PRUNER_MEDIAN, EXP_PRUNER_PERCENTILE, EXP_PRUNER_SUCCESSIVE_HALVING
-} exp_pruner_kind;
-typedef enum { EXP_MINIMIZE, EXP_MAXIMIZE } exp_direction;
+/* The spec's own kinds. Everything else in a spec is the owners' types
+ * (optimizer/study.h, trainer/trial.h), with their enums and defaults. */
 typedef enum { EXP_PARAM_INT, EXP_PARAM_FLOAT, EXP_PARAM_CATEGORICAL } exp_param_type;
 typedef enum { EXP_CHOICE_NUMBER, EXP_CHOICE_STRING, EXP_CHOICE_BOOL } exp_choice_kind;
 /* What evaluates a trial: the built-in LSTM trainer (no "objective" key), an
  * external command, or a builtin test function. */
 typedef enum { EXP_OBJECTIVE_LSTM, EXP_OBJECTIVE_COMMAND, EXP_OBJECTIVE_BUILTIN } exp_objective_kind;
 
-/* The spelling of an enum value as it appears in the spec ("tpe", "rolling"...). */
-const char *exp_sampler_name(exp_sampler_kind k);
-const char *exp_pruner_name(exp_pruner_kind k);
-const char *exp_direction_name(exp_direction d);
+/* The spelling of a value as it appears in the spec ("tpe", "maximize"...). */
+static inline const char *exp_sampler_name(opt_sampler_kind k) { return opt_sampler_kind_name(k); }
+static inline const char *exp_pruner_name(opt_pruner_kind k) { return opt_pruner_kind_name(k); }
+const char *exp_direction_name(opt_direction d);
 const char *exp_param_type_name(exp_param_type t);
 
 /* The metrics the LSTM trainer reports (static, NULL-terminated) and each one's
- * natural direction (EXP_MAXIMIZE for accuracy, AUC, MCC, Sharpe...). */
+ * natural direction (OPT_MAXIMIZE for accuracy, AUC, MCC, Sharpe...). */
 extern const char *const exp_metric_names[];
-int exp_metric_direction(const char *metric, exp_direction *out);   /* -1 unknown */
+int exp_metric_direction(const char *metric, opt_direction *out);   /* -1 unknown */
 
 /* The builtin objective functions: the optimizer's test functions (static,
  * NULL-terminated). */
 const char *const *exp_builtin_names(void);
 
-/* The parameters the LSTM trainer understands (static, NULL-terminated). */
-extern const char *const exp_lstm_param_names[];
+/* The parameters the LSTM trainer understands (static, NULL-terminated), in the
+ * order of the spec's field table. */
+const char *const *exp_lstm_param_names(void);
+
+/* The LSTM hyperparameters of one trial: the spec's fixed values (training.*)
+ * overridden by the numbers in `params` (a JSON object keyed by parameter
+ * name, as a trial's parameters travel). */
+void exp_spec_trial_params(const struct exp_spec *s, const cJSON *params, tr_trial_params *out);
+
+/* The parameter of a space that sets the trainer's window length: its name. */
+extern const char *const exp_seq_len_param;
 
 /* ---- the spec --------------------------------------------------------------- */
 
@@ -99,7 +103,7 @@ typedef struct exp_param {
 } exp_param;
 
 typedef struct exp_spec {
-    char *name;                       /* required, [A-Za-z0-9._-]{1,100} */
+    char *name;                       /* required, 1-200 printable UTF-8 (trk_study_name_check) */
     char *spec_dir;                   /* folder of the spec file (owned); "." for text */
     exp_objective_kind objective_kind;
     /* Which optional sections the JSON had (bit i = 1 << EXP_SECTION_*). With the
@@ -108,80 +112,33 @@ typedef struct exp_spec {
 
     struct {
         char *path;                   /* resolved against spec_dir (owned) */
-        exp_gaps gaps;                /* "drop" (default) | "keep": a window spanning a gap */
-    } data;
+    } data;                           /* data.gaps is trial.gaps */
 
     char **features;                  /* n_features owned strings, e.g. "rsi:14" */
     int n_features;
 
-    struct {
-        exp_target_kind kind;         /* "direction" (default) | "return" */
-        int horizon;                  /* >= 1, default 1 */
-        double deadband;              /* >= 0, default 0 */
-        exp_neutral neutral;          /* "drop" (default) | "keep" (as class 0) */
-    } target;
-
-    struct {
-        int folds;                    /* >= 1, default 5 */
-        exp_window window;            /* default expanding */
-        double val_fraction;          /* (0, 0.9], default 0.15 */
-        double holdout_fraction;      /* [0, 0.9], default 0.15 */
-        int embargo;                  /* >= 0 bars, default 0 */
-        exp_scaler scaler;            /* default standard */
-    } validation;
-
-    struct {
-        int max_epochs;               /* >= 1, default 100 */
-        int patience;                 /* >= 1, default 15 (early stopping) */
-        double clip_norm;             /* > 0, default 1.0 */
-        double l2;                    /* >= 0, default 0 */
-        struct { double factor; int patience; } lr_plateau;  /* (0,1) 0.5; >= 1, 5 */
-        double trial_timeout_s;       /* >= 0, 0 = no limit (default) */
-        int threads;                  /* >= 1, default 1 (BLAS threads per worker) */
-        /* Fixed values of the LSTM parameters that search.space does not search. */
-        int seq_len;                  /* default 32 */
-        int units;                    /* default 32 */
-        int layers;                   /* 1..4, default 1 */
-        double dropout;               /* [0,1), default 0 */
-        double learning_rate;         /* > 0, default 1e-3 */
-        int batch_size;               /* default 64 */
-        double l1;                    /* >= 0, default 0: L1 on the weights (issue 17) */
-        int bidirectional;            /* false (default) / true (issue 17) */
-    } training;
+    /* target, validation, training and backtest: the trainer's trial config,
+     * seeded by tr_trial_config_default. Its features and metric pointers are
+     * left NULL here (they point into this spec once a trial is set up). */
+    tr_trial_config trial;
+    /* The fixed values of the LSTM hyperparameters the space does not search
+     * (training.seq_len, units, ...), seeded by tr_trial_params_default. */
+    tr_trial_params params;
+    double trial_timeout_s;           /* training.trial_timeout_s: >= 0, 0 = no limit */
 
     struct {
         int n_trials;                 /* >= 1, default 20 */
         double timeout_s;             /* >= 0, 0 = none (default) */
-        struct {
-            exp_sampler_kind name;    /* default tpe */
-            int n_startup_trials;     /* tpe 10, gp 10 (Optuna's) */
-            int multivariate;         /* tpe, default 1 */
-            int constant_liar;        /* tpe, default 1 */
-            int has_seed;             /* 0: no seed given (a run picks and records one) */
-            long long seed;           /* >= 0 when has_seed */
-            int n_ei_candidates;      /* tpe, default 24 */
-        } sampler;
-        struct {
-            exp_pruner_kind name;     /* default median (Optuna's study default) */
-            int n_startup_trials;     /* median/percentile, default 5 */
-            int n_warmup_steps;       /* default 0 */
-            int interval;             /* interval_steps, default 1 */
-            double percentile;        /* percentile: (0,100), required there; median = 50 */
-            int reduction_factor;     /* successive_halving, >= 2, default 4 */
-            int min_resource;         /* successive_halving, 0 = "auto" (default) */
-        } pruner;
+        opt_sampler_config sampler;   /* opt_sampler_config_default(kind) + the spec's keys */
+        int has_seed;                 /* 0: no seed given (a run picks and records one) */
+        long long seed;               /* >= 0 when has_seed */
+        opt_pruner_config pruner;     /* opt_pruner_config_default(kind) + the spec's keys */
         char *metric;                 /* owned; LSTM default val_log_loss (direction) or
                                          val_mse (return); objective default "value" */
-        exp_direction direction;      /* default minimize (see README) */
+        opt_direction direction;      /* default minimize (see README) */
         exp_param *space;             /* n_space owned params, in the JSON's order */
         int n_space;
     } search;
-
-    struct {
-        double fee_bps;               /* >= 0, default 10 (per position change) */
-        double long_threshold;        /* direction: prob in [0,1], default 0.55; return: 0 */
-        double short_threshold;       /* <= long_threshold; direction 0.45; return: 0 */
-    } backtest;
 
     struct {
         char **argv;                  /* COMMAND: argc owned strings + NULL */
@@ -190,8 +147,9 @@ typedef struct exp_spec {
         double sleep_s;               /* >= 0, default 0 (both kinds) */
     } objective;
 
-    /* ---- selection (issue 15): the verdict's thresholds, trainer/selection.h ---- */
-    tr_selection_config selection;   /* tr_selection_config_default; LSTM objective only */
+    /* selection: the edge verdict's thresholds (trainer/selection.h), seeded by
+     * tr_selection_config_default; printed for the LSTM objective only. */
+    tr_selection_config selection;
 } exp_spec;
 
 enum {

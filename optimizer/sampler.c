@@ -5,6 +5,7 @@
  * that seeds differ; point k is trial k), and grid search (a random unvisited
  * grid point per trial; continuous floats get grid_points levels).
  */
+#include <assert.h>
 #include <gsl/gsl_qrng.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,6 +104,7 @@ static void grid_point(const opt_study *s, double index, double *x)
         const opt_param *p = &s->space->p[i];
         double levels = grid_levels(s, p);
         double k = fmod(index, levels);
+        assert(k >= 0 && k < levels);   /* a level of parameter i */
         index = floor(index / levels);
         x[i] = grid_value(s, p, k);
     }

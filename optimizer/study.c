@@ -41,7 +41,7 @@ void opt_pruner_config_default(opt_pruner_config *c, opt_pruner_kind kind)
     c->n_warmup_steps = 0;
     c->interval_steps = 1;
     c->percentile = 50.0;
-    c->min_resource = 1;
+    c->min_resource = 0; /* "auto": estimated from the trials, as Optuna does */
     c->reduction_factor = 4;
     c->min_early_stopping_rate = 0;
 }

@@ -73,7 +73,7 @@ typedef struct opt_pruner_config {
     int n_warmup_steps;   /* 0 */
     int interval_steps;   /* 1 */
     double percentile;    /* 50 for median; 25 = keep the best quarter */
-    int min_resource;     /* successive halving: 1 (0 = estimate like Optuna's "auto") */
+    int min_resource;     /* successive halving: 0 = "auto" (Optuna's default: estimated), or >= 1 */
     int reduction_factor; /* 4 */
     int min_early_stopping_rate; /* 0 */
 } opt_pruner_config;

@@ -35,6 +35,7 @@
  * log-sum-exp keeps. Nothing cached alters a suggestion: a study rebuilt by
  * replay suggests exactly what the running one does.
  */
+#include <assert.h>
 #include <float.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
@@ -648,6 +649,7 @@ static void tpe_est_sample(const tpe_est *e, const opt_study *s, gsl_rng *rng, i
                 lo = mid + 1;
         }
         int kk = lo;
+        assert(kk >= 0 && kk < e->k);   /* a kernel of the mixture */
         for (int j = 0; j < e->d; j++) {
             const opt_param *p = &s->space->p[e->dims[j]];
             double v;

@@ -108,11 +108,11 @@ static const char SYNTH_SPEC[] =
     "\"learning_rate\":{\"type\":\"float\",\"low\":0.0001,\"high\":0.01,\"log\":true},"
     "\"batch_size\":{\"type\":\"categorical\",\"choices\":[32,64,128]}}}}";
 
-/* Fills one synthetic trial; the objective is dominated by learning_rate. */
-static int synth_trial(rep_trial *t, int number, double t0, gsl_rng *r)
+/* Fills one synthetic trial; the objective is dominated by the learning rate.
+ * keys are the six parameters of SYNTH_SPEC's space, in its order. */
+static int synth_trial(rep_trial *t, int number, double t0, gsl_rng *r,
+                       const char *const keys[6])
 {
-    static const char *keys[6] = {"seq_len", "units", "layers", "dropout", "learning_rate",
-                                  "batch_size"};
     static const char *batches[3] = {"32", "64", "128"};
     t->number = number;
     t->params = calloc(6, sizeof *t->params);
@@ -210,15 +210,30 @@ int rep_study_synth(rep_study *out, const char *name, int n_trials, int n_curve,
         if (!out->trials)
             goto oom;
     }
+    /* The parameter names are the spec's: its space, in order. */
+    const char *keys[6] = {0};
+    cJSON *spec = cJSON_Parse(out->spec_json);
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "search"),
+                                                       "space");
+    int nk = 0;
+    for (const cJSON *it = sp ? sp->child : NULL; it && nk < 6; it = it->next)
+        keys[nk++] = it->string;
+    if (nk != 6) {
+        cJSON_Delete(spec);
+        goto oom;
+    }
     int best = -1;
     for (int i = 0; i < n_trials; i++) {
         out->n_trials = i + 1;
-        if (synth_trial(&out->trials[i], i, t0, r) != 0)
+        if (synth_trial(&out->trials[i], i, t0, r, keys) != 0) {
+            cJSON_Delete(spec);
             goto oom;
+        }
         rep_trial *t = &out->trials[i];
         if (t->state == REP_COMPLETE && (best < 0 || t->value < out->trials[best].value))
             best = i;
     }
+    cJSON_Delete(spec);
     out->finished = n_trials ? out->trials[n_trials - 1].finished + 60 : t0 + 1;
     rep_result *res = &out->result;
     res->has_result = best >= 0;

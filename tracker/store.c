@@ -1085,6 +1085,8 @@ int trk_run_finish(trk_store *s, int64_t run_id, trk_state state, double value,
     sqlite3_bind_double(st, 5, now_s());
     if ((rc = step_done(s, st, "finishing a run", err)) != 0)
         goto fail;
+    /* the UPDATE moves only a RUNNING run (invariant 1): one row or none */
+    assert(sqlite3_changes(s->db) <= 1);
     if (sqlite3_changes(s->db) == 0) {
         sqlite3_stmt *q = trk_stmt(s, ST_RUN_STATE, err);
         if (!q) {

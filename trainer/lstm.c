@@ -19,6 +19,7 @@
  */
 #include "trainer/lstm.h"
 
+#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
@@ -476,6 +477,7 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
     uint64_t rs = (uint64_t)dropout_seed * 0x2545f4914f6cdd1dULL + 1;
     if (B < 1 || B > c->max_batch)
         return NAN;
+    assert(x && T >= 1 && F >= 1 && H >= 1 && c->layers >= 1);
     m->batch = B;
     m->training = drop;
 
@@ -606,6 +608,8 @@ void tr_lstm_backward(tr_lstm *m, float *dx_out)
     int bi = c->bidirectional, HD = ndir(c) * H;
     size_t BH = (size_t)B * H, TB = (size_t)T * B;
     float *dh = m->dh, *dx = m->dx;
+    /* a backward pass follows a training forward pass of this batch */
+    assert(B >= 1 && B <= c->max_batch && T >= 1 && F >= 1 && H >= 1);
 
     /* head: dw_head += head_in^T dz; db_head += sum dz */
     cblas_sgemv(CblasRowMajor, CblasTrans, B, HD, 1.0f, m->head_src, HD, m->dz, 1, 1.0f,
@@ -676,6 +680,7 @@ void tr_lstm_gather(const tr_windows *w, const int *idx, int first, int B,
     size_t TF = (size_t)w->seq_len * w->n_features;
     for (int b = 0; b < B; b++) {
         int e = w->ends[idx ? idx[first + b] : first + b];
+        assert(e >= w->seq_len - 1);   /* the window (e - seq_len, e] lies inside the rows */
         memcpy(x + (size_t)b * TF, w->x + (size_t)(e - w->seq_len + 1) * w->n_features,
                TF * sizeof(float));
         if (y)

@@ -15,8 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+void tr_trial_params_default(tr_trial_params *p)
+{
+    tr_fit_options fit;
+    tr_fit_options_default(&fit);
+    memset(p, 0, sizeof *p);
+    p->seq_len = 32;
+    p->units = 32;
+    p->layers = 1;
+    p->dropout = 0;
+    p->learning_rate = fit.lr;
+    p->batch_size = fit.batch_size;
+    p->l2 = fit.weight_decay;
+    p->clip_norm = fit.clip_norm;
+}
+
 void tr_trial_config_default(tr_trial_config *cfg)
 {
+    tr_fit_options fit;
+    tr_fit_options_default(&fit);
     memset(cfg, 0, sizeof *cfg);
     cfg->target = (tr_label_spec){TR_TARGET_DIRECTION, 1, 0.0, 0};
     cfg->gaps = TR_GAP_DROP;
@@ -24,10 +41,11 @@ void tr_trial_config_default(tr_trial_config *cfg)
     cfg->val_fraction = 0.15;
     cfg->holdout_fraction = 0.15;
     cfg->scaler = TR_SCALER_STANDARD;
-    cfg->max_epochs = 100;
-    cfg->patience = 15;
-    cfg->plateau_factor = 0.5;
-    cfg->plateau_patience = 5;
+    cfg->max_epochs = fit.max_epochs;
+    cfg->patience = fit.patience;
+    cfg->plateau_factor = fit.plateau_factor;
+    cfg->plateau_patience = fit.plateau_patience;
+    cfg->blas_threads = 1;
     cfg->fee_bps = 10;
     cfg->long_threshold = 0.55;
     cfg->short_threshold = 0.45;

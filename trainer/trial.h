@@ -58,13 +58,16 @@ typedef struct tr_trial_config {
     void *epoch_user;
 } tr_trial_config;
 
-/* Fills the spec's defaults (DESIGN.md): direction horizon 1, 5 expanding folds,
- * val 0.15, holdout 0.15, standard scaler, 100 epochs, patience 15, plateau
- * 0.5/5, fee 10 bps, thresholds 0.55/0.45, metric val_log_loss. features stays
- * NULL. */
+/* Fills the defaults, which are the spec's (DESIGN.md): direction horizon 1, 5
+ * expanding folds, val 0.15, holdout 0.15, standard scaler, the training loop's
+ * epochs, patience and plateau (tr_fit_options_default), 1 BLAS thread, fee 10
+ * bps, thresholds 0.55/0.45, metric val_log_loss. features stays NULL. */
 void tr_trial_config_default(tr_trial_config *cfg);
 
-/* One point of the search space. */
+/* One point of the search space: the LSTM hyperparameters. Each is a row of the
+ * spec's field table (experiments/spec.c), which reads, checks and prints it
+ * and takes it from a trial's parameters; adding one is a field here, its
+ * default below, its use in trial.c and that one row. */
 typedef struct tr_trial_params {
     int seq_len, units, layers;
     double dropout, learning_rate;
@@ -73,6 +76,11 @@ typedef struct tr_trial_params {
     double l1;              /* L1 on the weights (tr_lstm_l1), 0 = off */
     int bidirectional;      /* 0 / 1: nn.LSTM(bidirectional=True) layers */
 } tr_trial_params;
+
+/* The defaults of the hyperparameters a study does not search: seq_len 32,
+ * units 32, 1 layer, no dropout, and the training loop's learning rate, batch
+ * size, L2 and clip norm (tr_fit_options_default). */
+void tr_trial_params_default(tr_trial_params *p);
 
 /* Per-bar backtest curves of a fold (every fold: the out-of-sample series
  * the store keeps per trial). Owned by the fold result. */

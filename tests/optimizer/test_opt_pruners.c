@@ -139,6 +139,7 @@ static void test_successive_halving_table(void)
     opt_space *s = one_param();
     opt_pruner_config pc;
     opt_pruner_config_default(&pc, OPT_PRUNER_SUCCESSIVE_HALVING);
+    pc.min_resource = 1;   /* the table below is for a minimum resource of 1 step */
     opt_study *st = opt_study_new(s, OPT_MINIMIZE, NULL, &pc, 1, err);
     int num[9];
     for (int t = 0; t < 9; t++) {
