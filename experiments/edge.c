@@ -349,7 +349,7 @@ int exp_edge_verdict(trk_store *s, int64_t study_id, const exp_spec *spec, cJSON
         .dsr = num_at(r, "deflated_sharpe", NULL),
         .dsr_trials = (int)num_at(r, "n_trials", NULL),
         .dm_p_noskill = num_at(r, "dm_noskill", "pvalue"),
-        .noskill_name = spec->target.kind == EXP_TARGET_RETURN ? "persistence" : "majority class",
+        .noskill_name = spec->trial.target.kind == TR_TARGET_RETURN ? "persistence" : "majority class",
         .dm_p_linear = num_at(r, "dm_linear", "pvalue"),
         .pbo = pbo,
         .pbo_trials = n,
