@@ -213,7 +213,7 @@ static void test_spec_unknown_names(void)
     SET_ERR("search.space.l1", "{\"type\": \"float\", \"low\": -1, \"high\": 0.1}",
             "search.space.l1.low: expected a number >= 0, got -1");
     SET_ERR("search.space.bidirectional", "{\"type\": \"categorical\", \"choices\": [0, 2]}",
-            "search.space.bidirectional.choices[1]: expected 0 or 1 (or false/true), got 2");
+            "search.space.bidirectional.choices[1]: expected a number in [0, 1], got 2");
     SET_ERR("search.space.bidirectional", "{\"type\": \"categorical\", \"choices\": [false, \"yes\"]}",
             "search.space.bidirectional.choices[1]: expected a number, got \"yes\"");
     SET_ERR("search.space.bidirectional", "{\"type\": \"float\", \"low\": 0, \"high\": 1}",
