@@ -27,6 +27,7 @@
 #include "experiments/spec.h"
 #include "experiments/wire.h"
 #include "optimizer/study.h"
+#include "experiments/run_tags.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
 #include "tracker/store.h"
@@ -104,6 +105,7 @@ typedef struct coord {
     int n_run, cap_run;
     double t0, deadline;
     int quiet, tty, progress_shown;
+    exp_run_hosts hosts;      /* for the per-trial tags (run_tags.h) */
     char err[256];
 } coord;
 
@@ -148,7 +150,8 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
         in[i] = (trk_param_in){c->space->p[i].name, text[i],
                                opt_value_number(c->space, i, p.values[i])};
     }
-    if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err))
+    if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err) ||
+        exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err))
         return -1;
     if (c->n_run == c->cap_run) {
         int cap = c->cap_run ? 2 * c->cap_run : 16;
@@ -953,6 +956,7 @@ static void coord_close(coord *c)
 {
     if (c->lock_fd >= 0)
         close(c->lock_fd);
+    exp_run_hosts_free(&c->hosts);
     opt_study_free(c->opt);
     opt_space_free(c->space);
     trk_store_close(c->store);
@@ -1004,6 +1008,11 @@ int exp_run_main(const exp_run_options *opt)
     }
     if (code)
         goto out;
+    if (exp_run_hosts_gather(&c.hosts, mpi, rank, world, &spec, spec_text, err)) {
+        exp_cli_error(spec.name, "%s", err);
+        code = EXP_EXIT_FAILED;
+        goto out;
+    }
     obj = exp_objective_new(&spec, data, err);
     if (!obj) {
         if (rank == 0)

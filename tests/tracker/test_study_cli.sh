@@ -44,6 +44,26 @@ expect_rc 0 "run 200-character name" "$S" run h2.json --db s.db --quiet
 expect_rc 2 "run newline name" "$S" run nl.json --db s.db --quiet
 grep -q "name: expected a study name of 1-200 printable characters" err.txt || fail "newline name: $(cat err.txt)"
 
+# the runner's tags: worker, host, seed (exactly the run's seed), objective, spec_hash
+expect_rc 0 "trials by runner tags" "$S" trials --study "$H1" --db s.db --format json \
+    --filter "tags.objective = 'builtin:branin' and tags.worker = 0 and tags.spec_hash like '________________'"
+$PY - "$(hostname)" <<'PY' || fail "runner tags: $(head -c 600 out.txt)"
+import json, sqlite3, sys
+runs = json.load(open("out.txt"))
+assert len(runs) == 6, len(runs)
+db = sqlite3.connect("s.db")
+for r in runs:
+    tags = dict(db.execute("SELECT key, value FROM tags WHERE run_id = ?", (r["run_id"],)))
+    seed = db.execute("SELECT seed FROM runs WHERE id = ?", (r["run_id"],)).fetchone()[0]
+    assert tags["seed"] == str(seed), (tags, seed)
+    assert tags["host"] == sys.argv[1], tags
+PY
+spec "mpi" mpi.json
+expect_rc 0 "mpirun -np 3" mpirun -np 3 "$S" run mpi.json --db s.db --quiet
+expect_rc 0 "trials by worker tag" "$S" trials --study mpi --db s.db --format csv --filter "tags.worker in (1, 2) and tags.host = '$(hostname)'"
+ok; [ "$(wc -l <out.txt)" -eq 7 ] || fail "mpi worker tags: $(cat out.txt)"
+expect_rc 0 "delete mpi" "$S" study delete mpi --yes --db s.db
+
 # studies: json and csv carry the names byte for byte, the table cuts at a character
 expect_rc 0 "studies json" "$S" studies --db s.db --format json
 python3 - "$H1" "$H2" <<'PY' || fail "studies json names"
