@@ -117,9 +117,10 @@ static void csv_num(double v)
         printf("%.17g", v);
 }
 
+/* An exact JSON number (trials_view.h), null for NaN. */
 static cJSON *json_num(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    return exp_json_number(v);
 }
 
 static void print_json(cJSON *j)
@@ -421,7 +422,7 @@ static void trials_json(trk_store *s, const trk_run_list *l)
         for (int k = 0; k < r->n_params; k++)
             cJSON_AddItemToObject(p, r->params[k].key, isnan(r->params[k].num)
                                   ? cJSON_CreateString(r->params[k].value)
-                                  : cJSON_CreateNumber(r->params[k].num));
+                                  : exp_json_number(r->params[k].num));
         char err[256];
         trk_metric_summary *m = NULL;
         trk_kv *tags = NULL;

@@ -88,6 +88,8 @@ const exp_cmd exp_commands[] = {
      "  --help           show this text\n"},
     {"study", cmd_study, "Delete, rename, tag or annotate a study", exp_usage_study},
     {"tag", cmd_tag, "Set or remove user tags on a run", exp_usage_tag},
+    {"ask", cmd_ask, "Ask the study's sampler for a trial (ask/tell from outside)", exp_usage_ask},
+    {"tell", cmd_tell, "Report a trial's value, pruning or failure (ask/tell)", exp_usage_tell},
     {NULL, NULL, NULL, NULL},
 };
 

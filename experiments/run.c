@@ -19,6 +19,7 @@
  * and its report callback answers the pruner directly.
  */
 #include "experiments/run.h"
+#include "experiments/study_setup.h"
 
 #include "experiments/cli.h"
 #include "experiments/finish.h"
@@ -1080,4 +1081,35 @@ out:
     if (mpi)
         MPI_Finalize();
     return code;
+}
+
+/* ---- the same set-up for ask/tell from outside (experiments/study_setup.h) ---- */
+
+int exp_study_setup(const exp_spec *spec, trk_store *store, int64_t study_id,
+                    opt_space **space, opt_study **opt, uint64_t *seed, char err[256])
+{
+    coord c;
+    memset(&c, 0, sizeof c);
+    c.store = store;
+    c.study_id = study_id;
+    *space = NULL;
+    *opt = NULL;
+    if (build_space(spec, &c.space, err))
+        return -1;
+    c.seed = study_seed(spec, store, study_id);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, c.seed);
+    int rc = trk_study_set_tag(store, study_id, "sampler_seed", buf, err) ||
+             build_study(spec, c.space, c.seed, &c.opt, err) || replay_store(&c);
+    if (rc && c.err[0])
+        snprintf(err, 256, "%s", c.err);
+    *space = c.space;
+    *opt = c.opt;
+    *seed = c.seed;
+    return rc ? -1 : 0;
+}
+
+uint64_t exp_trial_seed(uint64_t study_seed, int number)
+{
+    return mix_seed(study_seed, (uint64_t)number);
 }

@@ -68,6 +68,19 @@ int exp_cell(const char *text, int w, int right)
     return chars > w;
 }
 
+struct cJSON *exp_json_number(double v)
+{
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    char buf[40];
+    for (int p = 15; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
 /* ---- columns ------------------------------------------------------------------------ */
 
 typedef enum { C_ATTR, C_PARAM, C_METRIC, C_TAG } col_kind;
@@ -356,7 +369,7 @@ static void print_json(const view *v)
             const char *t = cell_value(v, r, &v->c[j], 0, buf, &num, &exact);
             cJSON *x = !t       ? cJSON_CreateNull()
                        : exact  ? cJSON_CreateRaw(t) /* int64 seeds stay exact */
-                       : !isnan(num) && isfinite(num) ? cJSON_CreateNumber(num)
+                       : !isnan(num) && isfinite(num) ? exp_json_number(num)
                                                       : cJSON_CreateString(t);
             cJSON_AddItemToObject(o, v->c[j].header, x);
         }

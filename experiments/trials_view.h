@@ -29,6 +29,11 @@ enum { EXP_FMT_TABLE, EXP_FMT_CSV, EXP_FMT_JSON, EXP_FMT_MARKDOWN };
 int exp_trials_view(trk_store *s, const trk_run_list *l, const char *columns, int fmt,
                     char err[256]);
 
+/* A JSON number that reads back as exactly `v` (the shortest such %.Ng text, as
+ * a raw cJSON item); null for NaN and infinities. Caller owns the item. */
+struct cJSON;
+struct cJSON *exp_json_number(double v);
+
 /* A CSV field, quoted when it holds a comma, quote or line break (NULL: empty). */
 void exp_csv_field(const char *v);
 /* Unix seconds as 2024-01-31T12:00:00Z; "" for NaN. */
