@@ -9,6 +9,7 @@
 #include "experiments/cli.h"
 #include "experiments/commands.h"
 #include "tracker/admin.h"
+#include "experiments/trials_view.h"
 #include "tracker/export.h"
 #include "tracker/json_int.h"
 #include "tracker/query.h"
@@ -29,16 +30,26 @@ const char exp_usage_studies[] =
 
 const char exp_usage_trials[] =
     "usage: seqtune trials --study NAME [--filter EXPR] [--order-by KEY [desc]]\n"
-    "                      [--limit N] [--format table|csv|json] [--db FILE]\n\n"
+    "                      [--columns LIST] [--limit N] [--format table|csv|json|markdown]\n"
+    "                      [--db FILE]\n\n"
     "Lists the runs (trials) of a study.\n\n"
     "  --study NAME     the study\n"
-    "  --filter EXPR    MLflow-style filter, clauses joined by 'and':\n"
-    "                   params.units >= 64 and metrics.sharpe > 1 and state = 'COMPLETE'\n"
-    "                   operators = != < <= > >= LIKE; `backticks` for odd keys\n"
+    "  --filter EXPR    MLflow-style filter with and, or, not and parentheses:\n"
+    "                   params.units >= 64 and (metrics.sharpe > 1 or state = 'PRUNED')\n"
+    "                   operators = != < <= > >=, [not] in (...), [not] like / ilike\n"
+    "                   (% and _), is [not] null; attributes value, state, worker,\n"
+    "                   seed, started, finished, duration, ...; `backticks` for odd keys.\n"
+    "                   A key no run has is an error that lists the known ones\n"
     "  --order-by KEY   params.NAME, metrics.NAME (last value) or an attribute (value,\n"
     "                   trial_number, state, ...); add 'desc' to reverse; missing last\n"
+    "  --columns LIST   comma-separated: attributes (run_id, trial_number, state, value,\n"
+    "                   started, finished, duration, worker, seed, error), params.NAME,\n"
+    "                   metrics.NAME, tags.NAME; NAME may be a pattern (params.*,\n"
+    "                   metrics.fold*). Default: table shows params, csv and markdown\n"
+    "                   every attribute, param, metric and tag\n"
     "  --limit N        at most N runs\n"
-    "  --format F       table (default), csv or json\n"
+    "  --format F       table (default; long values shortened with '~', and it says\n"
+    "                   so), csv, json or markdown (these never cut a value)\n"
     "  --db FILE        the store (default: $SEQTUNE_DB, then ./seqtune.db)\n";
 
 const char exp_usage_compare[] =
@@ -90,43 +101,15 @@ static void fmt_num(double v, char *out, size_t n)
         snprintf(out, n, "%.6g", v);
 }
 
-/* Prints `text` in exactly `w` columns (one per UTF-8 character), cut with '~'
- * at a character boundary when longer; control characters print as '?'. */
+/* Prints `text` in exactly `w` columns (trials_view.h's exp_cell). */
 static void cell(const char *text, int w, int right)
 {
-    int chars = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        chars += (*p & 0xC0) != 0x80;
-    int show = chars > w ? w - 1 : chars, pad = w - (chars > w ? w : chars);
-    if (right)
-        printf("%*s", pad, "");
-    int k = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if ((*p & 0xC0) != 0x80 && k++ == show)
-            break;
-        putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
-    }
-    if (chars > w)
-        putchar('~');
-    if (!right)
-        printf("%*s", pad, "");
+    exp_cell(text, w, right);
 }
 
 static void csv_field(const char *v)
 {
-    if (!v)
-        return;
-    if (!strpbrk(v, ",\"\n\r")) {
-        fputs(v, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *v; v++) {
-        if (*v == '"')
-            putchar('"');
-        putchar(*v);
-    }
-    putchar('"');
+    exp_csv_field(v);
 }
 
 static void csv_num(double v)
@@ -135,9 +118,10 @@ static void csv_num(double v)
         printf("%.17g", v);
 }
 
+/* An exact JSON number (trials_view.h), null for NaN. */
 static cJSON *json_num(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    return exp_json_number(v);
 }
 
 static void print_json(cJSON *j)
@@ -152,14 +136,7 @@ static void print_json(cJSON *j)
 
 static void fmt_time(double t, char out[32])
 {
-    if (isnan(t)) {
-        out[0] = '\0';
-        return;
-    }
-    time_t sec = (time_t)t;
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    exp_fmt_time(t, out);
 }
 
 /* ---- studies ------------------------------------------------------------------- */
@@ -422,37 +399,7 @@ static void trials_table(trk_store *s, const trk_run_list *l, const char *metric
     free(keys);
 }
 
-static void trials_csv(const trk_run_list *l)
-{
-    int nk = 0;
-    const char **keys = param_keys(l, &nk);
-    fputs("run_id,trial_number,state,value,started,finished,worker,seed,error", stdout);
-    for (int k = 0; k < nk; k++) {
-        putchar(',');
-        char h[600];
-        snprintf(h, sizeof h, "params.%s", keys[k]);
-        csv_field(h);
-    }
-    putchar('\n');
-    for (int i = 0; i < l->n; i++) {
-        const trk_run *r = &l->runs[i];
-        char t0[32], t1[32];
-        fmt_time(r->started, t0);
-        fmt_time(r->finished, t1);
-        printf("%lld,%d,%s,", (long long)r->id, r->trial_number, trk_state_name(r->state));
-        csv_num(r->value);
-        printf(",%s,%s,%d,%lld,", t0, t1, r->worker, (long long)r->seed);
-        csv_field(r->error);
-        for (int k = 0; k < nk; k++) {
-            putchar(',');
-            csv_field(param_of(r, keys[k]));
-        }
-        putchar('\n');
-    }
-    free(keys);
-}
-
-static void trials_json(const trk_run_list *l)
+static void trials_json(trk_store *s, const trk_run_list *l)
 {
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < l->n; i++) {
@@ -474,7 +421,20 @@ static void trials_json(const trk_run_list *l)
         for (int k = 0; k < r->n_params; k++)
             cJSON_AddItemToObject(p, r->params[k].key, isnan(r->params[k].num)
                                   ? cJSON_CreateString(r->params[k].value)
-                                  : cJSON_CreateNumber(r->params[k].num));
+                                  : exp_json_number(r->params[k].num));
+        char err[256];
+        trk_metric_summary *m = NULL;
+        trk_kv *tags = NULL;
+        int nm = 0, nt = 0;
+        cJSON *mj = cJSON_AddObjectToObject(o, "metrics"), *tj = cJSON_AddObjectToObject(o, "tags");
+        if (trk_metric_summaries(s, r->id, &m, &nm, err) == 0)
+            for (int k = 0; k < nm; k++)
+                cJSON_AddItemToObject(mj, m[k].key, json_num(m[k].last));
+        if (trk_run_tags(s, r->id, &tags, &nt, err) == 0)
+            for (int k = 0; k < nt; k++)
+                cJSON_AddStringToObject(tj, tags[k].key, tags[k].value);
+        trk_metric_summaries_free(m, nm);
+        trk_kv_free(tags, nt);
         cJSON_AddItemToArray(arr, o);
     }
     print_json(arr);
@@ -488,11 +448,12 @@ int cmd_trials(int argc, char **argv)
         {"order-by", required_argument, NULL, 'o'},
         {"limit", required_argument, NULL, 'l'},
         {"format", required_argument, NULL, 'f'},
+        {"columns", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = NULL, *study = NULL;
+    const char *db = NULL, *study = NULL, *columns = NULL;
     char order[1024] = "";
     trk_query q = {0};
     int fmt = FMT_TABLE, c;
@@ -519,9 +480,12 @@ int cmd_trials(int argc, char **argv)
                 return EXP_EXIT_USAGE;
             break;
         case 'f':
-            if (parse_format("trials", optarg, &fmt))
+            if (strcmp(optarg, "markdown") == 0)
+                fmt = EXP_FMT_MARKDOWN;
+            else if (parse_format("trials", optarg, &fmt))
                 return EXP_EXIT_USAGE;
             break;
+        case 'c': columns = optarg; break;
         default:
             return EXP_EXIT_USAGE;
         }
@@ -569,13 +533,15 @@ int cmd_trials(int argc, char **argv)
         if (mkey[0] != '`' && mkey[0] != '"')
             metric = mkey;
     }
-    if (fmt == FMT_TABLE)
-        trials_table(s, &l, metric);
-    else if (fmt == FMT_CSV)
-        trials_csv(&l);
-    else
-        trials_json(&l);
     rc = EXP_EXIT_OK;
+    if (fmt == FMT_TABLE && !columns) {
+        trials_table(s, &l, metric);
+    } else if (fmt == FMT_JSON && !columns) {
+        trials_json(s, &l);
+    } else if (exp_trials_view(s, &l, columns, fmt, err) != 0) {
+        exp_cli_error("--columns", "%s", err);
+        rc = EXP_EXIT_INPUT;
+    }
 out:
     trk_run_list_free(&l);
     trk_store_close(s);

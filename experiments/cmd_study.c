@@ -38,7 +38,7 @@ const char exp_usage_tag[] =
     "usage: seqtune tag RUN KEY=VALUE... [--unset KEY]... [--db FILE]\n\n"
     "Sets user tags on one run (its id, as `trials` shows it) and removes those named\n"
     "by --unset. Tags are queryable: seqtune trials --filter \"tags.KEY = 'VALUE'\".\n"
-    "Keys starting with 'seqtune.' are seqtune's own (worker, host, seed, ...).\n\n"
+    "`seqtune run` tags every trial with worker, host, seed, objective and spec_hash.\n\n"
     "  --db FILE   the store (default: $SEQTUNE_DB, then ./seqtune.db)\n"
     "  --help      show this text\n";
 

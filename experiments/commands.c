@@ -97,6 +97,8 @@ const exp_cmd exp_commands[] = {
     {"study", cmd_study, "Delete, rename, tag or annotate a study", exp_usage_study},
     {"tag", cmd_tag, "Set or remove user tags on a run", exp_usage_tag},
     {"serve", cmd_serve, "Serve a live read-only dashboard (HTML + JSON) over the store", exp_usage_serve},
+    {"ask", cmd_ask, "Ask the study's sampler for a trial (ask/tell from outside)", exp_usage_ask},
+    {"tell", cmd_tell, "Report a trial's value, pruning or failure (ask/tell)", exp_usage_tell},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -18,6 +18,9 @@ int cmd_compare(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_study(int argc, char **argv);     /* experiments/cmd_study.c */
 int cmd_tag(int argc, char **argv);
+int cmd_ask(int argc, char **argv);       /* experiments/cmd_asktell.c */
+int cmd_tell(int argc, char **argv);
+extern const char exp_usage_ask[], exp_usage_tell[];
 extern const char exp_usage_study[], exp_usage_tag[];
 int cmd_serve(int argc, char **argv);     /* experiments/cmd_serve.c */
 extern const char exp_usage_serve[];

@@ -19,6 +19,7 @@
  * and its report callback answers the pruner directly.
  */
 #include "experiments/run.h"
+#include "experiments/study_setup.h"
 
 #include "experiments/cli.h"
 #include "experiments/edge.h"
@@ -28,6 +29,7 @@
 #include "experiments/spec.h"
 #include "experiments/wire.h"
 #include "optimizer/study.h"
+#include "experiments/run_tags.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
 #include "tracker/store.h"
@@ -105,6 +107,7 @@ typedef struct coord {
     int n_run, cap_run;
     double t0, deadline;
     int quiet, tty, progress_shown;
+    exp_run_hosts hosts;      /* for the per-trial tags (run_tags.h) */
     char err[256];
 } coord;
 
@@ -149,7 +152,8 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
         in[i] = (trk_param_in){c->space->p[i].name, text[i],
                                opt_value_number(c->space, i, p.values[i])};
     }
-    if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err))
+    if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err) ||
+        exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err))
         return -1;
     if (c->n_run == c->cap_run) {
         int cap = c->cap_run ? 2 * c->cap_run : 16;
@@ -955,6 +959,7 @@ static void coord_close(coord *c)
 {
     if (c->lock_fd >= 0)
         close(c->lock_fd);
+    exp_run_hosts_free(&c->hosts);
     opt_study_free(c->opt);
     opt_space_free(c->space);
     trk_store_close(c->store);
@@ -1006,6 +1011,11 @@ int exp_run_main(const exp_run_options *opt)
     }
     if (code)
         goto out;
+    if (exp_run_hosts_gather(&c.hosts, mpi, rank, world, &spec, spec_text, err)) {
+        exp_cli_error(spec.name, "%s", err);
+        code = EXP_EXIT_FAILED;
+        goto out;
+    }
     obj = exp_objective_new(&spec, data, err);
     if (!obj) {
         if (rank == 0)
@@ -1073,4 +1083,35 @@ out:
     if (mpi)
         MPI_Finalize();
     return code;
+}
+
+/* ---- the same set-up for ask/tell from outside (experiments/study_setup.h) ---- */
+
+int exp_study_setup(const exp_spec *spec, trk_store *store, int64_t study_id,
+                    opt_space **space, opt_study **opt, uint64_t *seed, char err[256])
+{
+    coord c;
+    memset(&c, 0, sizeof c);
+    c.store = store;
+    c.study_id = study_id;
+    *space = NULL;
+    *opt = NULL;
+    if (build_space(spec, &c.space, err))
+        return -1;
+    c.seed = study_seed(spec, store, study_id);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, c.seed);
+    int rc = trk_study_set_tag(store, study_id, "sampler_seed", buf, err) ||
+             build_study(spec, c.space, c.seed, &c.opt, err) || replay_store(&c);
+    if (rc && c.err[0])
+        snprintf(err, 256, "%s", c.err);
+    *space = c.space;
+    *opt = c.opt;
+    *seed = c.seed;
+    return rc ? -1 : 0;
+}
+
+uint64_t exp_trial_seed(uint64_t study_seed, int number)
+{
+    return mix_seed(study_seed, (uint64_t)number);
 }

@@ -23,7 +23,7 @@
 enum {
     A_STUDY_ID, A_COUNT_RUNS, A_ARTIFACT_PATHS, A_DELETE_METRICS, A_DELETE_STUDY,
     A_NAME_TAKEN, A_SPEC, A_RENAME, A_UNSET_STUDY_TAG, A_UNSET_RUN_TAG, A_SYNC_FULL,
-    A_SYNC_NORMAL,
+    A_SYNC_NORMAL, A_RUN_EXISTS, A_RUN_TAG,
     A_COUNT
 };
 
@@ -48,6 +48,9 @@ static const char *const admin_sql[A_COUNT] = {
     [A_UNSET_RUN_TAG] = "DELETE FROM tags WHERE run_id = ?1 AND key = ?2",
     [A_SYNC_FULL] = "PRAGMA synchronous=FULL",
     [A_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+    [A_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",
+    [A_RUN_TAG] = "INSERT INTO tags(run_id, key, value) VALUES(?1, ?2, ?3)"
+                  " ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
 };
 
 static const trk_stmt_table admin_stmts = {TRK_STMTS_ADMIN, A_COUNT, admin_sql, NULL};
@@ -416,4 +419,41 @@ int trk_run_unset_tag(trk_store *s, int64_t run_id, const char *key, int *remove
                       char err[256])
 {
     return unset_tag(s, A_UNSET_RUN_TAG, run_id, key, removed, err);
+}
+
+int trk_run_set_tags(trk_store *s, int64_t run_id, const trk_kv_in *kv, int n, char err[256])
+{
+    int rc = trk_begin(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, A_RUN_EXISTS, err);
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, run_id);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!found) {
+        snprintf(err, 256, "run %lld: no such run", (long long)run_id);
+        trk_rollback(s);
+        return TRK_ENOTFOUND;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!kv[i].key || !*kv[i].key || !kv[i].value) {
+            snprintf(err, 256, "run %lld: a tag needs a key and a value", (long long)run_id);
+            trk_rollback(s);
+            return TRK_EINVAL;
+        }
+        if (!(st = stmt(s, A_RUN_TAG, err)))
+            goto fail;
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_text(st, 2, kv[i].key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, kv[i].value, -1, SQLITE_TRANSIENT);
+        if (step_done(s, st, "setting a run tag", err))
+            goto fail;
+    }
+    if ((rc = trk_commit(s, err)) == 0)
+        return 0;
+fail:
+    trk_rollback(s);
+    return TRK_ERR;
 }

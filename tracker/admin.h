@@ -22,6 +22,12 @@
 #define TRK_STUDY_NAME_MAX 200 /* characters (code points), not bytes */
 #define TRK_NOTE_TAG "seqtune.note"
 
+/* One tag to write. */
+typedef struct trk_kv_in {
+    const char *key;
+    const char *value;
+} trk_kv_in;
+
 /* 0 if `name` is a valid study name, else TRK_EINVAL with err saying why
  * ("study name: character 7 is a control character (U+000A)"). */
 int trk_study_name_check(const char *name, char err[256]);
@@ -58,6 +64,10 @@ int trk_study_delete(trk_store *s, const char *name, trk_delete_stats *st, char 
 /* Renames a study (and the "name" of its stored spec). TRK_EEXISTS when `to` is
  * taken, TRK_EINVAL for a bad name, TRK_EHELD while a coordinator holds it. */
 int trk_study_rename(trk_store *s, const char *from, const char *to, char err[256]);
+
+/* Sets (replaces) `n` tags of a run in one transaction (the runner's tags of a
+ * new trial: worker, host, seed, objective, spec_hash). */
+int trk_run_set_tags(trk_store *s, int64_t run_id, const trk_kv_in *kv, int n, char err[256]);
 
 /* Removes a study tag; *removed (may be NULL) says whether it existed. */
 int trk_study_unset_tag(trk_store *s, int64_t study_id, const char *key, int *removed,

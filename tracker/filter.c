@@ -692,6 +692,14 @@ static void add_clause(sqlbuf *q, const clause *c)
                                                                : "p.value";
     if (c->op == OP_LIKE || c->op == OP_ILIKE)
         col = c->kind == K_METRIC ? "p.last" : "p.value";
+    if (c->kind == K_TAG && c->op != OP_LIKE && c->op != OP_ILIKE && c->lit[0].is_num) {
+        /* tags are text: a number compares the tags that read as numbers, by value */
+        add(q, "EXISTS (SELECT 1 FROM %s = r.id AND p.key = ?%d AND p.value GLOB '*[0-9]*'"
+               " AND p.value NOT GLOB '*[^0-9.eE+-]*' AND ", from, k);
+        add_test(q, "CAST(p.value AS REAL)", c);
+        add(q, ")");
+        return;
+    }
     add(q, "EXISTS (SELECT 1 FROM %s = r.id AND p.key = ?%d AND ", from, k);
     add_test(q, col, c);
     add(q, ")");

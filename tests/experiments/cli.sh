@@ -88,7 +88,7 @@ bad() {
     || { fail "python edit for $name"; return; }
   run 2 validate "$T/$name.json" && has "$T/err" "seqtune: $T/$name.json: $msg"
 }
-bad missing_name   'name: expected a name of 1-100 letters' "del s['name']"
+bad missing_name   'name: expected a study name of 1-200 printable characters' "del s['name']"
 bad missing_space  'search.space: expected an object of parameters (required), got nothing' "del s['search']['space']"
 bad wrong_type     'search.space.units.low: expected an integer, got "4"' "s['search']['space']['units']['low']='4'"
 bad low_ge_high    'search.space.units.high: expected a number > low (16), got 16' "s['search']['space']['units']['low']=16"

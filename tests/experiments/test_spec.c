@@ -133,7 +133,7 @@ static void test_spec_base_is_valid(void)
 
 static void test_spec_missing_required(void)
 {
-    SET_ERR("name", NULL, "name: expected a name of 1-100 letters, digits, '_', '-', '.' (required), got nothing");
+    SET_ERR("name", NULL, "name: expected a study name of 1-200 printable characters (required), got nothing");
     SET_ERR("data", NULL, "data: expected an object (required), got nothing");
     SET_ERR("data.path", NULL, "data.path: expected a file path (required), got nothing");
     SET_ERR("features", NULL, "features: expected a non-empty array");
@@ -147,7 +147,7 @@ static void test_spec_missing_required(void)
 
 static void test_spec_wrong_types(void)
 {
-    SET_ERR("name", "42", "name: expected a name of 1-100 letters, digits, '_', '-', '.', got 42");
+    SET_ERR("name", "42", "name: expected a study name of 1-200 printable characters (UTF-8), got 42");
     SET_ERR("target", "\"up\"", "target: expected an object, got \"up\"");
     SET_ERR("validation.folds", "\"5\"", "validation.folds: expected an integer in [1, 1000], got \"5\"");
     SET_ERR("validation.folds", "2.5", "validation.folds: expected an integer in [1, 1000], got 2.5");

@@ -130,6 +130,9 @@ int main(void)
     add_run(6, TRK_RUNNING, NAN, "16", NULL, s6, 2, NULL);
     TU_OK(trk_run_set_tag(S, RUN[0], "team", "a", err));
     TU_OK(trk_run_set_tag(S, RUN[1], "team", "b", err));
+    TU_OK(trk_run_set_tag(S, RUN[4], "epochs", "12", err));
+    TU_OK(trk_run_set_tag(S, RUN[5], "epochs", "n/a", err));
+    TU_OK(trk_run_set_tag(S, RUN[6], "epochs", "9.5", err));
 
     /* filters, default order = trial_number */
     EXPECT(NULL, NULL, 0, 0, 0, 1, 2, 3, 4, 5, 6);
@@ -163,7 +166,7 @@ int main(void)
             "known: params.act, params.odd key, params.units");
     bad_key("state = 'FAIL' or metrics.nothing > 0", "position 19: unknown key 'metrics.nothing'",
             "known: metrics.sharpe");
-    bad_key("tags.tema = 'a'", "unknown key 'tags.tema'", "known: tags.team");
+    bad_key("tags.tema = 'a'", "unknown key 'tags.tema'", "known: tags.epochs, tags.team");
 
     /* or, not, parentheses, in, not in, like/ilike, is null, duration (hand-computed
      * from the table above: worker = 1 + t % 3, run 6 still RUNNING) */
@@ -196,6 +199,10 @@ int main(void)
     EXPECT("not (params.units >= 64 or params.act = 'tanh')", NULL, 0, 0, 6);
     EXPECT("((((trial_number = 1))))", NULL, 0, 0, 1);
     EXPECT("duration >= 0", NULL, 0, 0, 0, 1, 2, 3, 4, 5);
+    EXPECT("tags.epochs > 9", NULL, 0, 0, 4, 6); /* tags that read as numbers, by value */
+    EXPECT("tags.epochs = 12 or tags.epochs = 'n/a'", NULL, 0, 0, 4, 5);
+    EXPECT("tags.epochs in (9.5, 12)", NULL, 0, 0, 4, 6);
+    EXPECT("tags.epochs not in (12)", NULL, 0, 0, 6);
     EXPECT("attributes.duration is null", NULL, 0, 0, 6);
     EXPECT("state = 'FAIL' or metrics.sharpe > 1", "metrics.sharpe desc", 0, 0, 6, 4, 0, 5, 3);
     EXPECT("metrics.sharpe > 1 and not state = 'RUNNING'", "metrics.sharpe desc", 0, 0, 4, 0, 5);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_study_cli.sh - study management and hostile study names through every
 # command of a real `seqtune` on a real store. Two studies are run for real
-# (builtin branin objective): one named with quotes, <script>, commas and
+# (an external command objective that reports two steps): one named with quotes, <script>, commas and
 # ampersands, one with a name of 200 characters of UTF-8 (600 bytes). Each goes
 # through studies (table, csv, json), trials (csv, json, markdown), export (csv,
 # json, optuna read back by real Optuna), study tag/note/rename, tag, report (the
@@ -31,7 +31,8 @@ NOTE='"><img src=x onerror=alert(1)>'
 spec() { # name, file
     python3 - "$1" >"$2" <<'PY'
 import json, sys
-print(json.dumps({"name": sys.argv[1], "objective": {"builtin": "branin", "sleep_s": 0},
+cmd = "cat >/dev/null; echo '0 0.9'; echo '1 0.7'; echo 0.5"   # two steps, then the value
+print(json.dumps({"name": sys.argv[1], "objective": {"command": ["sh", "-c", cmd]},
   "search": {"n_trials": 6, "sampler": {"name": "random", "seed": 3}, "pruner": {"name": "none"},
              "direction": "minimize",
              "space": {"x1": {"type": "float", "low": -5, "high": 10},
@@ -43,6 +44,26 @@ expect_rc 0 "run hostile name" "$S" run h1.json --db s.db --quiet
 expect_rc 0 "run 200-character name" "$S" run h2.json --db s.db --quiet
 expect_rc 2 "run newline name" "$S" run nl.json --db s.db --quiet
 grep -q "name: expected a study name of 1-200 printable characters" err.txt || fail "newline name: $(cat err.txt)"
+
+# the runner's tags: worker, host, seed (exactly the run's seed), objective, spec_hash
+expect_rc 0 "trials by runner tags" "$S" trials --study "$H1" --db s.db --format json \
+    --filter "tags.objective = 'command' and tags.worker = 0 and tags.spec_hash like '________________'"
+$PY - "$(hostname)" <<'PY' || fail "runner tags: $(head -c 600 out.txt)"
+import json, sqlite3, sys
+runs = json.load(open("out.txt"))
+assert len(runs) == 6, len(runs)
+db = sqlite3.connect("s.db")
+for r in runs:
+    tags = dict(db.execute("SELECT key, value FROM tags WHERE run_id = ?", (r["run_id"],)))
+    seed = db.execute("SELECT seed FROM runs WHERE id = ?", (r["run_id"],)).fetchone()[0]
+    assert tags["seed"] == str(seed), (tags, seed)
+    assert tags["host"] == sys.argv[1], tags
+PY
+spec "mpi" mpi.json
+expect_rc 0 "mpirun -np 3" mpirun -np 3 "$S" run mpi.json --db s.db --quiet
+expect_rc 0 "trials by worker tag" "$S" trials --study mpi --db s.db --format csv --filter "tags.worker in (1, 2) and tags.host = '$(hostname)'"
+ok; [ "$(wc -l <out.txt)" -eq 7 ] || fail "mpi worker tags: $(cat out.txt)"
+expect_rc 0 "delete mpi" "$S" study delete mpi --yes --db s.db
 
 # studies: json and csv carry the names byte for byte, the table cuts at a character
 expect_rc 0 "studies json" "$S" studies --db s.db --format json
@@ -96,6 +117,43 @@ run1=$("$S" trials --study "$H1" --db s.db --format csv | sed -n 2p | cut -d, -f
 expect_rc 0 "tag run" "$S" tag "$run1" "reviewed=yes" --db s.db
 expect_rc 0 "filter on the run tag" "$S" trials --study "$H1" --db s.db --format csv --filter "tags.reviewed = 'yes'"
 ok; [ "$(wc -l <out.txt)" -eq 2 ] || fail "tag filter: $(cat out.txt)"
+# trials --columns and formats: csv, json and markdown never cut; the table says so
+LONG=$(python3 -c 'print("v" * 150 + "|end", end="")')
+expect_rc 0 "long tag" "$S" tag "$run1" "long=$LONG" --db s.db
+expect_rc 0 "columns csv" "$S" trials --study "$H1" --db s.db --format csv --columns "trial_number, params.x*, metrics.*, tags.long, duration, seed"
+$PY - "$LONG" <<'PY' || fail "columns csv: $(head -3 out.txt)"
+import csv, sqlite3, sys
+rows = list(csv.reader(open("out.txt", newline="")))
+db = sqlite3.connect("s.db")
+sid = db.execute("SELECT id FROM studies WHERE name LIKE 'it%'").fetchone()[0]
+metrics = [k for (k,) in db.execute("SELECT DISTINCT key FROM metric_summary WHERE study_id = ? ORDER BY key", (sid,))]
+assert metrics, "no metrics"
+want = ["trial_number", "params.x1", "params.x2"] + ["metrics." + m for m in metrics] + ["tags.long", "duration", "seed"]
+assert rows[0] == want, (rows[0], want)
+assert len(rows) == 7
+full = [r for r in rows[1:] if r[want.index("tags.long")]]
+assert len(full) == 1 and full[0][want.index("tags.long")] == sys.argv[1], full
+for r in rows[1:]:
+    run = db.execute("SELECT seed, finished - started FROM runs WHERE study_id = ? AND trial_number = ?", (sid, int(r[0]))).fetchone()
+    assert r[-1] == str(run[0]), (r[-1], run[0])
+    assert abs(float(r[-2]) - run[1]) < 1e-9, (r[-2], run[1])
+    for m in metrics:
+        last = db.execute("SELECT last FROM metric_summary s JOIN runs r ON r.id = s.run_id WHERE r.study_id = ? AND r.trial_number = ? AND s.key = ?", (sid, int(r[0]), m)).fetchone()
+        assert last is None or float(r[want.index("metrics." + m)]) == last[0], (m, r)
+PY
+expect_rc 0 "columns table" "$S" trials --study "$H1" --db s.db --columns "trial_number,tags.long"
+grep -q "1 value(s) shortened with '~'" out.txt || fail "table note: $(cat out.txt)"
+if grep -q "|end" out.txt; then fail "table did not shorten"; fi
+expect_rc 0 "columns markdown" "$S" trials --study "$H1" --db s.db --format markdown --columns "trial_number,tags.long"
+ok; [ "$(wc -l <out.txt)" -eq 8 ] || fail "markdown rows: $(cat out.txt)"
+grep -qF "${LONG%|end}\|end |" out.txt || fail "markdown: the value is cut or '|' unescaped"
+expect_rc 0 "columns json" "$S" trials --study "$H1" --db s.db --format json --columns "trial_number,seed,tags.long"
+$PY -c 'import json,sys; j=json.load(open("out.txt")); assert [r["tags.long"] for r in j].count(sys.argv[1]) == 1 and all(isinstance(r["seed"], int) for r in j)' "$LONG" ||
+    fail "columns json"
+expect_rc 2 "unknown column" "$S" trials --study "$H1" --db s.db --columns "params.x3"
+grep -q "unknown column 'params.x3' (known: params.x1, params.x2)" err.txt || fail "unknown column: $(cat err.txt)"
+expect_rc 2 "unknown filter key" "$S" trials --study "$H1" --db s.db --filter "params.x3 > 1 or params.x1 is null"
+grep -q "unknown key 'params.x3' (known: params.x1, params.x2)" err.txt || fail "unknown key: $(cat err.txt)"
 expect_rc 2 "tag unknown run" "$S" tag 99999 a=b --db s.db
 expect_rc 1 "tag without =" "$S" tag "$run1" novalue --db s.db
 expect_rc 2 "rename to newline" "$S" study rename "$H1" $'a\nb' --db s.db
@@ -121,7 +179,8 @@ expect_rc 1 "delete without --yes" "$S" study delete "$H2" --db s.db
 spec "held" held.json
 python3 - held.json <<'PY'
 import json, sys
-j = json.load(open(sys.argv[1])); j["search"]["n_trials"] = 400; j["objective"]["sleep_s"] = 0.05
+j = json.load(open(sys.argv[1])); j["search"]["n_trials"] = 400
+j["objective"] = {"builtin": "branin", "sleep_s": 0.05}
 json.dump(j, open(sys.argv[1], "w"))
 PY
 "$S" run held.json --db s.db --quiet >/dev/null 2>&1 &

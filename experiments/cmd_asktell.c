@@ -1,0 +1,423 @@
+/*
+ * cmd_asktell.c - `seqtune ask` and `seqtune tell`: seqtune's sampler and store
+ * driven from outside (a shell loop, a notebook), as Optuna's CLI offers.
+ *
+ *   ask:  [create the study from --spec when it is new] → take the study lock →
+ *         rebuild the optimizer from the store (study_setup.h) → opt_ask →
+ *         record the trial RUNNING with its params and runner tags → print JSON.
+ *   tell: take the study lock → log an intermediate value and/or finish the
+ *         RUNNING trial (COMPLETE with --value, PRUNED or FAIL) → print JSON.
+ *
+ * Concurrency: every ask and tell holds the study's coordinator lock (admin.h)
+ * while it reads and writes, so any number of processes may ask and tell at once
+ * (they queue for milliseconds each) and trial numbers stay unique. A `seqtune
+ * run` holds the same lock for its whole study: ask and tell give up after
+ * --wait seconds (default 30) and say who holds it.
+ */
+#include "experiments/cli.h"
+#include "experiments/commands.h"
+#include "experiments/run_tags.h"
+#include "experiments/spec.h"
+#include "experiments/study_setup.h"
+#include "experiments/trials_view.h"
+#include "tracker/admin.h"
+#include "tracker/query.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char exp_usage_ask[] =
+    "usage: seqtune ask --study NAME [--spec SPEC.json] [--db FILE] [--wait S]\n\n"
+    "Asks the study's sampler for a new trial, records it RUNNING and prints it as\n"
+    "JSON: {\"study\", \"trial\", \"run_id\", \"seed\", \"params\": {...}}. A study that does\n"
+    "not exist yet is created from --spec (its objective is then up to the caller).\n"
+    "Report back with `seqtune tell`. Safe from many processes at once.\n\n"
+    "  --study NAME   the study\n"
+    "  --spec FILE    the spec that creates the study when it is new\n"
+    "  --db FILE      the store (default: $SEQTUNE_DB, then ./seqtune.db)\n"
+    "  --wait S       seconds to wait for the study's lock (default 30)\n"
+    "  --help         show this text\n";
+
+const char exp_usage_tell[] =
+    "usage: seqtune tell --study NAME --trial N (--value V | --state pruned|fail)\n"
+    "                    [--step K --intermediate V] [--db FILE] [--wait S]\n\n"
+    "Reports on a trial from `seqtune ask`. --step/--intermediate log an intermediate\n"
+    "value (the pruning step) and, alone, print whether the pruner would stop the\n"
+    "trial there ({\"prune\": true|false}); --value finishes it COMPLETE, --state\n"
+    "pruned or fail finishes it so (a pruned trial keeps its last intermediate value).\n\n"
+    "  --study NAME      the study\n"
+    "  --trial N         the trial number `ask` printed\n"
+    "  --value V         the objective value: the trial is COMPLETE\n"
+    "  --state S         pruned or fail\n"
+    "  --step K          an intermediate step (>= 0), with --intermediate V\n"
+    "  --db FILE         the store (default: $SEQTUNE_DB, then ./seqtune.db)\n"
+    "  --wait S          seconds to wait for the study's lock (default 30)\n"
+    "  --help            show this text\n";
+
+/* Takes the study lock, retrying for up to `wait` seconds. 0, or an exit code
+ * after a message. */
+static int lock_study(const char *cmd, trk_store *s, const char *name, double wait, int *fd)
+{
+    char err[256];
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned r = (unsigned)getpid();
+    for (;;) {
+        int rc = trk_study_lock(s, name, fd, err);
+        if (rc == 0)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double el = (double)(now.tv_sec - t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - t0.tv_nsec);
+        if (rc != TRK_EHELD || el >= wait) {
+            exp_cli_error(cmd, "%s", err);
+            return EXP_EXIT_INPUT;
+        }
+        r = r * 1103515245u + 12345u;
+        struct timespec d = {0, (long)(2000000 + (r >> 8) % 8000000)}; /* 2-10 ms */
+        nanosleep(&d, NULL);
+    }
+}
+
+/* The stored spec of study `sid`, parsed (data files are not checked). */
+static int stored_spec(const char *cmd, trk_store *s, int64_t sid, exp_spec *spec)
+{
+    char err[256], *text = NULL;
+    exp_errors errs = {0};
+    if (trk_study_spec(s, sid, &text, err) != 0) {
+        exp_cli_error(cmd, "%s", err);
+        return EXP_EXIT_INPUT;
+    }
+    int rc = exp_spec_parse(text, NULL, 0, spec, &errs);
+    free(text);
+    if (rc) {
+        exp_cli_error(cmd, "the stored spec: %s", errs.n ? errs.msg[0] : "unreadable");
+        exp_errors_free(&errs);
+        return EXP_EXIT_INPUT;
+    }
+    return 0;
+}
+
+static void print_json(cJSON *o)
+{
+    char *t = cJSON_PrintUnformatted(o);
+    if (t)
+        puts(t);
+    free(t);
+    cJSON_Delete(o);
+}
+
+int cmd_ask(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"study", required_argument, NULL, 's'}, {"spec", required_argument, NULL, 'p'},
+        {"db", required_argument, NULL, 'd'},    {"wait", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "ask", *study = NULL, *spec_path = NULL, *db = NULL;
+    double wait = 30;
+    int c;
+    optind = 1;
+    while ((c = exp_cli_getopt(argc, argv, cmd, "h", lo)) != -1) {
+        if (c == 'h') {
+            exp_cli_usage(cmd, stdout);
+            return EXP_EXIT_OK;
+        } else if (c == 's') {
+            study = optarg;
+        } else if (c == 'p') {
+            spec_path = optarg;
+        } else if (c == 'd') {
+            db = optarg;
+        } else if (c == 'w') {
+            char *end;
+            wait = strtod(optarg, &end);
+            if (*end || !(wait >= 0)) {
+                exp_cli_error(cmd, "--wait: expected seconds >= 0, got '%s'", optarg);
+                return EXP_EXIT_USAGE;
+            }
+        } else {
+            return EXP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc || (!study && !spec_path)) {
+        exp_cli_error(cmd, optind < argc ? "unexpected argument '%s'" : "--study NAME is required%s",
+                      optind < argc ? argv[optind] : "");
+        return EXP_EXIT_USAGE;
+    }
+    exp_spec spec;
+    memset(&spec, 0, sizeof spec);
+    char *spec_text = NULL, err[256];
+    if (spec_path) {
+        exp_errors errs = {0};
+        if (exp_spec_load(spec_path, &spec, &errs)) {
+            for (int i = 0; i < errs.n; i++)
+                exp_cli_error(spec_path, "%s", errs.msg[i]);
+            exp_errors_free(&errs);
+            return EXP_EXIT_INPUT;
+        }
+        if (!study)
+            study = spec.name;
+        if (strcmp(study, spec.name) != 0) {
+            exp_cli_error(cmd, "--study '%s' but the spec names '%s'", study, spec.name);
+            exp_spec_free(&spec);
+            return EXP_EXIT_INPUT;
+        }
+        spec_text = exp_spec_to_string(&spec, 0);
+    }
+    int rc = EXP_EXIT_INPUT, lock = -1;
+    opt_space *space = NULL;
+    opt_study *opt = NULL;
+    exp_run_hosts hosts = {0};
+    trk_store *s = trk_store_open(exp_db_path(db), spec_path ? TRK_CREATE : 0, err);
+    if (!s) {
+        exp_cli_error(cmd, "%s", err);
+        goto out;
+    }
+    if ((rc = lock_study(cmd, s, study, wait, &lock)) != 0)
+        goto out;
+    rc = EXP_EXIT_INPUT;
+    int64_t sid;
+    int frc = trk_study_find(s, study, &sid, err);
+    if (frc == TRK_ENOTFOUND && spec_text) {
+        frc = trk_study_open(s, study, spec_text, exp_direction_name(spec.search.direction), 0,
+                             &sid, NULL, err);
+    } else if (frc == 0 && !spec_path) {
+        if ((rc = stored_spec(cmd, s, sid, &spec)) != 0)
+            goto out;
+        rc = EXP_EXIT_INPUT;
+    }
+    if (frc) {
+        exp_cli_error(cmd, "%s%s", err, frc == TRK_ENOTFOUND ? " (give --spec to create it)" : "");
+        goto out;
+    }
+    uint64_t seed;
+    opt_trial_params p;
+    int64_t run_id;
+    if (!spec_text)
+        spec_text = exp_spec_to_string(&spec, 0);
+    if (exp_study_setup(&spec, s, sid, &space, &opt, &seed, err) ||
+        opt_ask(opt, &p, err) ||
+        exp_run_hosts_gather(&hosts, 0, 0, 1, &spec, spec_text ? spec_text : "", err)) {
+        exp_cli_error(cmd, "%s", err);
+        rc = EXP_EXIT_FAILED;
+        goto out;
+    }
+    uint64_t tseed = exp_trial_seed(seed, p.number);
+    trk_param_in in[OPT_MAX_PARAMS];
+    char text[OPT_MAX_PARAMS][128];
+    for (int i = 0; i < space->n; i++) {
+        opt_value_format(space, i, p.values[i], text[i], sizeof text[i]);
+        in[i] = (trk_param_in){space->p[i].name, text[i], opt_value_number(space, i, p.values[i])};
+    }
+    if (trk_run_start(s, sid, p.number, 0, (int64_t)tseed, &run_id, err) ||
+        trk_run_log_params(s, run_id, in, space->n, err) ||
+        exp_run_tags_write(s, run_id, 0, tseed, &hosts, err)) {
+        exp_cli_error(cmd, "%s", err);
+        rc = EXP_EXIT_FAILED;
+        goto out;
+    }
+    cJSON *o = cJSON_CreateObject(), *pj;
+    char num[32];
+    cJSON_AddStringToObject(o, "study", study);
+    cJSON_AddNumberToObject(o, "trial", p.number);
+    cJSON_AddNumberToObject(o, "run_id", (double)run_id);
+    snprintf(num, sizeof num, "%" PRIu64, tseed);
+    cJSON_AddItemToObject(o, "seed", cJSON_CreateRaw(num));
+    pj = cJSON_AddObjectToObject(o, "params");
+    for (int i = 0; i < space->n; i++) {
+        const char *str = opt_value_string(space, i, p.values[i]);
+        if (str)
+            cJSON_AddStringToObject(pj, space->p[i].name, str);
+        else
+            cJSON_AddItemToObject(pj, space->p[i].name,
+                                  exp_json_number(opt_value_number(space, i, p.values[i])));
+    }
+    print_json(o);
+    rc = EXP_EXIT_OK;
+out:
+    exp_run_hosts_free(&hosts);
+    opt_study_free(opt);
+    opt_space_free(space);
+    if (lock >= 0)
+        close(lock);
+    trk_store_close(s);
+    free(spec_text);
+    exp_spec_free(&spec);
+    return rc;
+}
+
+/* A finite number from an option; -1 after a message. */
+static int parse_num(const char *cmd, const char *opt, const char *text, double *out)
+{
+    char *end;
+    *out = strtod(text, &end);
+    if (end == text || *end || !isfinite(*out)) {
+        exp_cli_error(cmd, "%s: expected a finite number, got '%s'", opt, text);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_tell(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"study", required_argument, NULL, 's'}, {"trial", required_argument, NULL, 't'},
+        {"value", required_argument, NULL, 'v'}, {"state", required_argument, NULL, 'S'},
+        {"step", required_argument, NULL, 'k'},  {"intermediate", required_argument, NULL, 'i'},
+        {"db", required_argument, NULL, 'd'},    {"wait", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "tell", *study = NULL, *db = NULL;
+    long trial = -1, step = -1;
+    double value = NAN, inter = NAN, wait = 30;
+    int have_value = 0, have_inter = 0, state = -1, c;
+    optind = 1;
+    while ((c = exp_cli_getopt(argc, argv, cmd, "h", lo)) != -1) {
+        switch (c) {
+        case 'h': exp_cli_usage(cmd, stdout); return EXP_EXIT_OK;
+        case 's': study = optarg; break;
+        case 'd': db = optarg; break;
+        case 't':
+            if (exp_parse_long(optarg, 0, 1L << 30, cmd, "--trial", &trial))
+                return EXP_EXIT_USAGE;
+            break;
+        case 'k':
+            if (exp_parse_long(optarg, 0, 1L << 40, cmd, "--step", &step))
+                return EXP_EXIT_USAGE;
+            break;
+        case 'v':
+            if (parse_num(cmd, "--value", optarg, &value))
+                return EXP_EXIT_USAGE;
+            have_value = 1;
+            break;
+        case 'i':
+            if (parse_num(cmd, "--intermediate", optarg, &inter))
+                return EXP_EXIT_USAGE;
+            have_inter = 1;
+            break;
+        case 'w':
+            if (parse_num(cmd, "--wait", optarg, &wait) || wait < 0)
+                return EXP_EXIT_USAGE;
+            break;
+        case 'S':
+            if (strcmp(optarg, "pruned") == 0 || strcmp(optarg, "PRUNED") == 0)
+                state = TRK_PRUNED;
+            else if (strcmp(optarg, "fail") == 0 || strcmp(optarg, "FAIL") == 0)
+                state = TRK_FAIL;
+            else if (strcmp(optarg, "complete") == 0 || strcmp(optarg, "COMPLETE") == 0)
+                state = TRK_COMPLETE;
+            else {
+                exp_cli_error(cmd, "--state: expected pruned or fail, got '%s'", optarg);
+                return EXP_EXIT_USAGE;
+            }
+            break;
+        default:
+            return EXP_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        exp_cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return EXP_EXIT_USAGE;
+    }
+    if (!study || trial < 0) {
+        exp_cli_error(cmd, "--study NAME and --trial N are required (see 'seqtune tell --help')");
+        return EXP_EXIT_USAGE;
+    }
+    if ((step >= 0) != have_inter) {
+        exp_cli_error(cmd, "--step and --intermediate go together");
+        return EXP_EXIT_USAGE;
+    }
+    if (have_value && state < 0)
+        state = TRK_COMPLETE;
+    if (state == TRK_COMPLETE && !have_value) {
+        exp_cli_error(cmd, "a complete trial needs --value V");
+        return EXP_EXIT_USAGE;
+    }
+    if (state < 0 && !have_inter) {
+        exp_cli_error(cmd, "nothing to tell: give --value, --state or --step with --intermediate");
+        return EXP_EXIT_USAGE;
+    }
+    char err[256], filter[48];
+    int rc = EXP_EXIT_INPUT, lock = -1;
+    exp_spec spec;
+    memset(&spec, 0, sizeof spec);
+    opt_space *space = NULL;
+    opt_study *opt = NULL;
+    trk_run_list l = {0};
+    trk_store *s = trk_store_open(exp_db_path(db), 0, err);
+    int64_t sid;
+    if (!s || trk_study_find(s, study, &sid, err)) {
+        exp_cli_error(cmd, "%s", err);
+        goto out;
+    }
+    if ((rc = lock_study(cmd, s, study, wait, &lock)) != 0)
+        goto out;
+    rc = EXP_EXIT_INPUT;
+    snprintf(filter, sizeof filter, "trial_number = %ld", trial);
+    trk_query q = {filter, NULL, 0, 0};
+    if (trk_runs_query(s, sid, &q, &l, err) || l.n != 1) {
+        exp_cli_error(cmd, "%s", l.n == 0 && !err[0] ? "" : err);
+        if (l.n == 0)
+            exp_cli_error(cmd, "study '%s' has no trial %ld", study, trial);
+        goto out;
+    }
+    const trk_run *r = &l.runs[0];
+    if (r->state != TRK_RUNNING) {
+        exp_cli_error(cmd, "trial %ld is %s already; only a RUNNING trial takes reports", trial,
+                      trk_state_name(r->state));
+        goto out;
+    }
+    if (have_inter) {
+        trk_metric_in m = {TRK_INTERMEDIATE_KEY, step, inter, 0};
+        if (trk_run_log_metrics(s, r->id, &m, 1, err)) {
+            exp_cli_error(cmd, "%s", err);
+            rc = EXP_EXIT_FAILED;
+            goto out;
+        }
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "study", study);
+    cJSON_AddNumberToObject(o, "trial", (double)trial);
+    if (state < 0) { /* an intermediate alone: would the pruner stop here? */
+        uint64_t seed;
+        if (stored_spec(cmd, s, sid, &spec) != 0 ||
+            exp_study_setup(&spec, s, sid, &space, &opt, &seed, err)) {
+            if (err[0])
+                exp_cli_error(cmd, "%s", err);
+            cJSON_Delete(o);
+            rc = EXP_EXIT_FAILED;
+            goto out;
+        }
+        cJSON_AddNumberToObject(o, "step", (double)step);
+        cJSON_AddBoolToObject(o, "prune", opt_should_prune(opt, (int)trial, (int)step) == 1);
+    } else {
+        if (state == TRK_PRUNED && !have_value && have_inter)
+            value = inter;
+        if (trk_run_finish(s, r->id, (trk_state)state, have_value || state == TRK_PRUNED ? value : NAN,
+                           state == TRK_FAIL ? "reported failed by seqtune tell" : NULL, err)) {
+            exp_cli_error(cmd, "%s", err);
+            cJSON_Delete(o);
+            rc = EXP_EXIT_FAILED;
+            goto out;
+        }
+        cJSON_AddStringToObject(o, "state", trk_state_name((trk_state)state));
+        cJSON_AddItemToObject(o, "value", exp_json_number(value));
+    }
+    print_json(o);
+    rc = EXP_EXIT_OK;
+out:
+    trk_run_list_free(&l);
+    opt_study_free(opt);
+    opt_space_free(space);
+    exp_spec_free(&spec);
+    if (lock >= 0)
+        close(lock);
+    trk_store_close(s);
+    return rc;
+}
