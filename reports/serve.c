@@ -6,9 +6,9 @@
  *
  * The path is not unescaped by libmicrohttpd (its unescape callback is a no-op
  * here): it is split at '/' first and each segment decoded on its own, so an
- * encoded "%2F" or "%2e%2e" cannot change which route a request takes; a
- * segment that decodes to "." or "..", or holds '/', '\' or a control byte is
- * refused with 400.
+ * encoded "%2F" or "%2e%2e" cannot change which route a request takes (a study
+ * name may hold a '/'); a segment that decodes to "." or "..", has a ".." part
+ * between slashes, or holds a control byte is refused with 400.
  */
 #include "reports/serve.h"
 #include "reports/serve_int.h"
@@ -279,6 +279,23 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* 1 when a decoded segment is "." or "..", or has ".." between slashes or
+ * backslashes (an encoded "..%2F"): never a study name worth serving. */
+static int has_dot_part(const char *seg)
+{
+    if (strcmp(seg, ".") == 0)
+        return 1;
+    for (const char *p = seg; *p;) {
+        size_t n = strcspn(p, "/\\");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 1;
+        p += n;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
 /* Splits and decodes the path into r (segments point into buf). 0, or -1 with
  * the reason in why. */
 static int parse_path(const char *url, char *buf, size_t cap, sv_req *r, const char **why)
@@ -309,13 +326,13 @@ static int parse_path(const char *url, char *buf, size_t cap, sv_req *r, const c
                 *why = "the path has a bad percent escape";
                 return -1;
             }
-            if (strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+            if (has_dot_part(p)) {
                 *why = "'.' and '..' are not allowed in paths";
                 return -1;
             }
             for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-                if (*c < 0x20 || *c == 0x7f || *c == '/' || *c == '\\') {
-                    *why = "the path holds a slash, backslash or control character";
+                if (*c < 0x20 || *c == 0x7f) {
+                    *why = "the path holds a control character";
                     return -1;
                 }
             r->seg[r->n_seg++] = p;

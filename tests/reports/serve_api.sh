@@ -154,7 +154,7 @@ for path in ["/api/studies/nosuch", "/api/studies/nosuch/trials", "/api/studies/
 # Security: traversal, Host, methods
 for path in ["/static/../../../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd",
              "/studies/..%2f..%2fetc%2fpasswd", "/studies/%2e%2e", "/api/studies/..",
-             "/studies/a%5cb"]:
+             "/studies/a%5c..%5cb", "/studies/%2e"]:
     st, _, data = req(path)
     if st != 400 or b"root:" in data:
         fails.append(f"traversal {path}: status {st}, expected 400")
