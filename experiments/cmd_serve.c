@@ -97,7 +97,7 @@ int cmd_serve(int argc, char **argv)
     rep_server *sv = rep_serve_start(&o, err);
     if (!sv) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        exp_cli_error(strstr(err, "--host") == err ? "serve" : path, "%s", err);
+        exp_cli_error("serve", "%s", err);
         return EXP_EXIT_INPUT;
     }
     char url[300];

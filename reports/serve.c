@@ -21,6 +21,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,17 @@ struct rep_server {
     char hostname[256];          /* gethostname(), accepted in Host */
     char **allow;
     int n_allow;
+    pthread_t warm;              /* loads the studies ahead of the first request */
+    int warm_started;
+    atomic_int stop;
 };
+
+static void *warm_main(void *p)
+{
+    rep_server *sv = p;
+    sv_warm(&sv->ctx, &sv->stop);
+    return NULL;
+}
 
 double sv_now(void)
 {
@@ -525,6 +536,7 @@ rep_server *rep_serve_start(const rep_serve_opts *o, char err[256])
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT);
     sv->port = di ? di->port : o->port;
     freeaddrinfo(ai);
+    sv->warm_started = pthread_create(&sv->warm, NULL, warm_main, sv) == 0;
     return sv;
 fail:
     freeaddrinfo(ai);
@@ -550,6 +562,9 @@ void rep_serve_stop(rep_server *sv)
 {
     if (!sv)
         return;
+    sv->stop = 1;
+    if (sv->warm_started)
+        pthread_join(sv->warm, NULL);
     MHD_stop_daemon(sv->d);
     ctx_free(&sv->ctx);
     for (int i = 0; i < sv->n_allow; i++)

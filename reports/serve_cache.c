@@ -6,7 +6,8 @@
  * what changed: the runs whose `finished` time is later than the latest one
  * already seen (the cursor, on the store's clock) and the runs still RUNNING,
  * both asked through the tracker's filter compiler ("finished > T",
- * "state = 'RUNNING'"). A change of the study's status (its result appears when
+ * "state = 'RUNNING'"); when the counts per state have not moved only the
+ * running ones are read, and for a study with none running nothing is. A change of the study's status (its result appears when
  * it completes) or fewer runs than cached (a deletion) reloads it in full.
  * Every change bumps the study's generation, which keys the rendered page.
  */
@@ -211,16 +212,20 @@ static int refresh(sv_study *cs, trk_store *s, int *status, char err[256])
     }
     int full = !cs->loaded || !cs->status || strcmp(info.status, cs->status) != 0 ||
                info.n_runs < cs->st.n_trials;
+    /* A trial cannot start or finish without changing the counts per state, so
+     * equal counts leave only the running trials' new intermediate values. */
+    int counts[5] = {info.n_runs, info.n_running, info.n_complete, info.n_pruned, info.n_fail};
+    int same = memcmp(counts, cs->counts, sizeof counts) == 0;
     if (full) {
         rc = full_load(cs, s, info.status, err);
-    } else {
+    } else if (!same || info.n_running > 0) {
         char f[64];
         snprintf(f, sizeof f, "finished > %.17g", cs->cursor);
-        trk_query q1 = {f, "finished", 0, 0}, q2 = {"state = 'RUNNING'", NULL, 0, 0};
+        trk_query q1 = {f, NULL, 0, 0}, q2 = {"state = 'RUNNING'", NULL, 0, 0};
         trk_run_list done = {0}, running = {0};
         int c1 = 0, c2 = 0;
-        rc = trk_runs_query(s, info.id, &q1, &done, err) || trk_runs_query(s, info.id, &q2,
-                                                                           &running, err);
+        rc = (!same && trk_runs_query(s, info.id, &q1, &done, err)) ||
+             trk_runs_query(s, info.id, &q2, &running, err);
         if (rc == 0 && ((c1 = apply_runs(cs, s, &done, err)) < 0 ||
                         (c2 = apply_runs(cs, s, &running, err)) < 0))
             rc = -1;
@@ -231,6 +236,8 @@ static int refresh(sv_study *cs, trk_store *s, int *status, char err[256])
         if (rc != 0)
             cs->loaded = 0; /* half applied: the next request reloads */
     }
+    if (rc == 0)
+        memcpy(cs->counts, counts, sizeof counts);
     trk_study_info_clear(&info);
     if (rc != 0)
         *status = 500;

@@ -15,6 +15,7 @@
 #include "tracker/query.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define SV_MAX_ARGS 16
 #define SV_MAX_SEGS 8
@@ -47,6 +48,7 @@ typedef struct sv_study {
     int index_cap;
     double cursor;               /* latest `finished` seen (store clock), 0 none */
     char *status;                /* study status at the last refresh */
+    int counts[5];               /* runs, running, complete, pruned, fail then */
     unsigned long gen;           /* bumped whenever st changes */
     double refreshed;            /* monotonic time of the last refresh */
     rep_buf page;                /* rendered study page of generation page_gen */
@@ -107,6 +109,9 @@ int sv_find_trial(trk_store *s, const char *study, const char *number_text, int 
 /* Endpoints (serve_api.c: JSON; serve_pages.c: HTML). */
 void sv_api(sv_ctx *c, const sv_req *r, sv_reply *out);
 void sv_page(sv_ctx *c, const sv_req *r, sv_reply *out);
+/* Loads the newest 16 studies and renders their pages ahead of the first
+ * request (the server's start-up thread); returns early once *stop is set. */
+void sv_warm(sv_ctx *c, const atomic_int *stop);
 /* The pages' script (report table sorting + live updates). */
 const char *sv_script(void);
 

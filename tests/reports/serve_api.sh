@@ -188,6 +188,14 @@ PY
 rc=$?
 serve_stop || rc=1
 sum_after=$(sha256sum "$tmp/s.db" | cut -d' ' -f1)
+# Bad command lines: a missing store (2), a bad port (1), an address not of this machine (2).
+"$SEQTUNE_BIN" serve --db "$tmp/missing.db" --port 0 2>"$tmp/e1"; c1=$?
+"$SEQTUNE_BIN" serve --db "$tmp/s.db" --port 70000 2>"$tmp/e2"; c2=$?
+"$SEQTUNE_BIN" serve --db "$tmp/s.db" --host 192.0.2.1 --port 0 2>"$tmp/e3"; c3=$?
+[ $c1 -eq 2 ] && grep -q "seqtune: .*missing.db" "$tmp/e1" || { echo "FAIL: missing store: exit $c1: $(cat "$tmp/e1")"; rc=1; }
+[ $c2 -eq 1 ] && grep -q -- "--port" "$tmp/e2" || { echo "FAIL: --port 70000: exit $c2: $(cat "$tmp/e2")"; rc=1; }
+[ $c3 -eq 2 ] && grep -q -- "--host" "$tmp/e3" || { echo "FAIL: --host 192.0.2.1: exit $c3: $(cat "$tmp/e3")"; rc=1; }
+[ ! -e "$tmp/missing.db" ] || { echo "FAIL: serve created a store"; rc=1; }
 [ "$sum_before" = "$sum_after" ] || { echo "FAIL: the store file changed while served"; rc=1; }
 [ $rc -eq 0 ] && echo "serve api: ok"
 exit $rc
