@@ -16,6 +16,7 @@
 #include "tracker/store.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -115,16 +116,14 @@ void sv_error(sv_reply *out, int status, int json, const char *fmt, ...)
     out->status = status;
     if (json) {
         out->type = "application/json";
-        rep_buf_put(&out->body, "{\"error\": \"");
-        for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                rep_buf_printf(&out->body, "\\%c", *p);
-            else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
-                rep_buf_printf(&out->body, "\\u%04x", *p);
-            else
-                rep_buf_putn(&out->body, (const char *)p, 1);
-        }
-        rep_buf_printf(&out->body, "\", \"status\": %d}\n", status);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", msg);
+        cJSON_AddNumberToObject(o, "status", status);
+        char *text = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        rep_buf_put(&out->body, text ? text : "{\"error\": \"out of memory\"}");
+        rep_buf_put(&out->body, "\n");
+        cJSON_free(text);
     } else {
         out->type = "text/html; charset=utf-8";
         rep_buf_printf(&out->body, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -401,7 +400,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         sv_error(&rep, 400, json, "path: %s", why);
     } else {
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
-        req.head = strcmp(method, "HEAD") == 0;
         if (args.bad == 1)
             sv_error(&rep, 400, json, "query: more than %d parameters", SV_MAX_ARGS);
         else if (args.bad)
@@ -419,18 +417,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         sv_error(&rep, 500, json, "out of memory");
     }
     size_t len = rep.body.len;
-    struct MHD_Response *resp;
-    if (req.head) {
-        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        rep_buf_free(&rep.body);
-    } else {
-        resp = MHD_create_response_from_buffer(len, rep.body.data ? rep.body.data : (void *)"",
-                                               rep.body.data ? MHD_RESPMEM_MUST_FREE
-                                                             : MHD_RESPMEM_PERSISTENT);
-    }
+    /* For HEAD libmicrohttpd sends the headers (with this length) and no body. */
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, rep.body.data ? rep.body.data : (void *)"",
+                                        rep.body.data ? MHD_RESPMEM_MUST_FREE
+                                                      : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
-        if (!req.head)
-            rep_buf_free(&rep.body);
+        rep_buf_free(&rep.body);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", rep.type);

@@ -27,7 +27,6 @@ typedef struct sv_req {
     int n_seg;
     const char *key[SV_MAX_ARGS], *val[SV_MAX_ARGS];
     int n_args;
-    int head;                    /* HEAD: headers only */
 } sv_req;
 
 typedef struct sv_reply {

@@ -166,6 +166,9 @@ for host in [f"localhost:{port}", f"127.0.0.1:{port}", "localhost"]:
     st, _, _ = req("/api/studies", host=host)
     if st != 200:
         fails.append(f"Host {host!r}: status {st}, expected 200")
+st, h, data = req("/api/studies", method="HEAD")
+if st != 200 or data or int(h.get("content-length", "0")) < 100:
+    fails.append(f"HEAD /api/studies: status {st}, {len(data)} body bytes, length {h.get('content-length')}")
 for m in ["POST", "PUT", "DELETE"]:
     st, h, _ = req("/api/studies/api-study", method=m, body=b"{}")
     if st != 405 or "GET" not in h.get("allow", ""):
