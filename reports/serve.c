@@ -54,10 +54,20 @@ struct rep_server {
     atomic_int stop;
 };
 
+/* The background thread: loads the studies ahead of the first request, then
+ * keeps the ones in use fresh (serve_cache.c), until the server stops. */
 static void *warm_main(void *p)
 {
     rep_server *sv = p;
     sv_warm(&sv->ctx, &sv->stop);
+    while (!sv->stop) {
+        for (int i = 0; i < 10 && !sv->stop; i++) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (!sv->stop)
+            sv_cache_tick(&sv->ctx, sv_study_page_refresh);
+    }
     return NULL;
 }
 

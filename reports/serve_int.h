@@ -50,6 +50,7 @@ typedef struct sv_study {
     int counts[5];               /* runs, running, complete, pruned, fail then */
     unsigned long gen;           /* bumped whenever st changes */
     double refreshed;            /* monotonic time of the last refresh */
+    double accessed;             /* monotonic time of the last request for it */
     rep_buf page;                /* rendered study page of generation page_gen */
     unsigned long page_gen;
     double page_time;            /* monotonic time it was rendered */
@@ -92,12 +93,19 @@ double sv_now(void);
 sv_study *sv_study_acquire(sv_ctx *c, trk_store *s, const char *name, double max_age_s,
                            int *status, char err[256]);
 void sv_cache_free(sv_ctx *c);
+/* One round of the background refresh: every study asked for recently and not
+ * refreshed within a second is brought up to date, then `after` (may be NULL)
+ * is called on it, still locked. */
+void sv_cache_tick(sv_ctx *c, void (*after)(sv_study *cs));
+/* Renders the locked study's page again if it changed (serve_pages.c). */
+void sv_study_page_refresh(sv_study *cs);
 
 /* One page of a study's trials: trk_runs_query with filter and order (the
  * tracker's compiler), rows [offset, offset+limit); *more = 1 when rows follow.
  * TRK_EINVAL carries the compiler's message. Caller frees with trk_run_list_free. */
-int sv_trials_page(trk_store *s, int64_t study_id, const char *filter, const char *order_by,
-                   long limit, long offset, trk_run_list *out, int *more, char err[256]);
+int sv_trials_page(sv_ctx *c, trk_store *s, const char *name, int64_t study_id,
+                   const char *filter, const char *order_by, long limit, long offset,
+                   trk_run_list *out, int *more, char err[256]);
 
 /* The run of trial `number_text` (decimal) of `study`, found through the filter
  * compiler ("trial_number = N"): 0 with *si and *one (one run) filled, which the

@@ -330,11 +330,18 @@ static int study_page_update(sv_study *cs, char err[256])
     return 0;
 }
 
+void sv_study_page_refresh(sv_study *cs)
+{
+    char err[256];
+    if (cs->has_page)
+        study_page_update(cs, err);
+}
+
 static void page_study(sv_ctx *c, trk_store *s, const char *name, sv_reply *out)
 {
     int status = 500;
     char err[256];
-    sv_study *cs = sv_study_acquire(c, s, name, 1.0, &status, err);
+    sv_study *cs = sv_study_acquire(c, s, name, 5.0, &status, err);
     if (!cs) {
         sv_error(out, status, 0, "%s", status == 404 ? "no such study in this store" : err);
         return;
@@ -383,7 +390,8 @@ static void trials_link(rep_buf *b, const char *study, const char *filter, const
     rep_buf_printf(b, "limit=%ld&amp;offset=%ld", limit, offset);
 }
 
-static void page_trials(trk_store *s, const sv_req *r, const char *name, sv_reply *out)
+static void page_trials(sv_ctx *c, trk_store *s, const sv_req *r, const char *name,
+                        sv_reply *out)
 {
     static const char *const known[] = {"filter", "order_by", "limit", "offset", NULL};
     long limit, offset;
@@ -409,7 +417,7 @@ static void page_trials(trk_store *s, const sv_req *r, const char *name, sv_repl
     }
     trk_run_list l = {0};
     int more = 0;
-    rc = sv_trials_page(s, si.id, filter, order, limit, offset, &l, &more, err);
+    rc = sv_trials_page(c, s, name, si.id, filter, order, limit, offset, &l, &more, err);
     if (rc != 0 && rc != TRK_EINVAL) {
         sv_error(out, 500, 0, "%s", err);
         trk_study_info_clear(&si);
@@ -725,7 +733,7 @@ void sv_page(sv_ctx *c, const sv_req *r, sv_reply *out)
             page_study(c, s, r->seg[1], out);
     } else if (r->n_seg == 3 && strcmp(r->seg[0], "studies") == 0 &&
                strcmp(r->seg[2], "trials") == 0) {
-        page_trials(s, r, r->seg[1], out);
+        page_trials(c, s, r, r->seg[1], out);
     } else if (r->n_seg == 4 && strcmp(r->seg[0], "studies") == 0 &&
                strcmp(r->seg[2], "trials") == 0) {
         if (sv_args_check(r, NONE, out, 0) == 0)
