@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,16 +37,17 @@ const char exp_usage_serve[] =
     "  --open             open the dashboard in the desktop's browser (xdg-open)\n"
     "  --help             show this text\n";
 
-/* Starts xdg-open on url in the background; a missing opener is only a note. */
+/* Starts xdg-open on url in the background (posix_spawnp: the server's threads
+ * are running); a missing opener is only a note. */
 static void open_browser(const char *url)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        execlp("xdg-open", "xdg-open", url, (char *)NULL);
-        _exit(127);
-    }
-    if (pid < 0)
-        fprintf(stderr, "seqtune: serve: --open: cannot start xdg-open: %s\n", strerror(errno));
+    extern char **environ;
+    pid_t pid;
+    char *const args[] = {"xdg-open", (char *)url, NULL};
+    int rc = posix_spawnp(&pid, "xdg-open", NULL, NULL, args, environ);
+    if (rc != 0)
+        fprintf(stderr, "seqtune: serve: --open: cannot start xdg-open (%s); open %s yourself\n",
+                strerror(rc), url);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -97,7 +99,7 @@ int cmd_serve(int argc, char **argv)
     rep_server *sv = rep_serve_start(&o, err);
     if (!sv) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        exp_cli_error(strstr(err, "--host") == err ? "serve" : path, "%s", err);
+        exp_cli_error("serve", "%s", err);
         return EXP_EXIT_INPUT;
     }
     char url[300];

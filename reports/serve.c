@@ -6,9 +6,9 @@
  *
  * The path is not unescaped by libmicrohttpd (its unescape callback is a no-op
  * here): it is split at '/' first and each segment decoded on its own, so an
- * encoded "%2F" or "%2e%2e" cannot change which route a request takes; a
- * segment that decodes to "." or "..", or holds '/', '\' or a control byte is
- * refused with 400.
+ * encoded "%2F" or "%2e%2e" cannot change which route a request takes (a study
+ * name may hold a '/'); a segment that decodes to "." or "..", has a ".." part
+ * between slashes, or holds a control byte is refused with 400.
  */
 #include "reports/serve.h"
 #include "reports/serve_int.h"
@@ -16,11 +16,13 @@
 #include "tracker/store.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,27 @@ struct rep_server {
     char hostname[256];          /* gethostname(), accepted in Host */
     char **allow;
     int n_allow;
+    pthread_t warm;              /* loads the studies ahead of the first request */
+    int warm_started;
+    atomic_int stop;
 };
+
+/* The background thread: loads the studies ahead of the first request, then
+ * keeps the ones in use fresh (serve_cache.c), until the server stops. */
+static void *warm_main(void *p)
+{
+    rep_server *sv = p;
+    sv_warm(&sv->ctx, &sv->stop);
+    while (!sv->stop) {
+        for (int i = 0; i < 10 && !sv->stop; i++) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (!sv->stop)
+            sv_cache_tick(&sv->ctx, sv_study_page_refresh);
+    }
+    return NULL;
+}
 
 double sv_now(void)
 {
@@ -104,16 +126,14 @@ void sv_error(sv_reply *out, int status, int json, const char *fmt, ...)
     out->status = status;
     if (json) {
         out->type = "application/json";
-        rep_buf_put(&out->body, "{\"error\": \"");
-        for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                rep_buf_printf(&out->body, "\\%c", *p);
-            else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
-                rep_buf_printf(&out->body, "\\u%04x", *p);
-            else
-                rep_buf_putn(&out->body, (const char *)p, 1);
-        }
-        rep_buf_printf(&out->body, "\", \"status\": %d}\n", status);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", msg);
+        cJSON_AddNumberToObject(o, "status", status);
+        char *text = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        rep_buf_put(&out->body, text ? text : "{\"error\": \"out of memory\"}");
+        rep_buf_put(&out->body, "\n");
+        cJSON_free(text);
     } else {
         out->type = "text/html; charset=utf-8";
         rep_buf_printf(&out->body, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -279,6 +299,23 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* 1 when a decoded segment is "." or "..", or has ".." between slashes or
+ * backslashes (an encoded "..%2F"): never a study name worth serving. */
+static int has_dot_part(const char *seg)
+{
+    if (strcmp(seg, ".") == 0)
+        return 1;
+    for (const char *p = seg; *p;) {
+        size_t n = strcspn(p, "/\\");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 1;
+        p += n;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
 /* Splits and decodes the path into r (segments point into buf). 0, or -1 with
  * the reason in why. */
 static int parse_path(const char *url, char *buf, size_t cap, sv_req *r, const char **why)
@@ -309,13 +346,13 @@ static int parse_path(const char *url, char *buf, size_t cap, sv_req *r, const c
                 *why = "the path has a bad percent escape";
                 return -1;
             }
-            if (strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+            if (has_dot_part(p)) {
                 *why = "'.' and '..' are not allowed in paths";
                 return -1;
             }
             for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-                if (*c < 0x20 || *c == 0x7f || *c == '/' || *c == '\\') {
-                    *why = "the path holds a slash, backslash or control character";
+                if (*c < 0x20 || *c == 0x7f) {
+                    *why = "the path holds a control character";
                     return -1;
                 }
             r->seg[r->n_seg++] = p;
@@ -373,7 +410,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         sv_error(&rep, 400, json, "path: %s", why);
     } else {
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
-        req.head = strcmp(method, "HEAD") == 0;
         if (args.bad == 1)
             sv_error(&rep, 400, json, "query: more than %d parameters", SV_MAX_ARGS);
         else if (args.bad)
@@ -391,18 +427,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         sv_error(&rep, 500, json, "out of memory");
     }
     size_t len = rep.body.len;
-    struct MHD_Response *resp;
-    if (req.head) {
-        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        rep_buf_free(&rep.body);
-    } else {
-        resp = MHD_create_response_from_buffer(len, rep.body.data ? rep.body.data : (void *)"",
-                                               rep.body.data ? MHD_RESPMEM_MUST_FREE
-                                                             : MHD_RESPMEM_PERSISTENT);
-    }
+    /* For HEAD libmicrohttpd sends the headers (with this length) and no body. */
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, rep.body.data ? rep.body.data : (void *)"",
+                                        rep.body.data ? MHD_RESPMEM_MUST_FREE
+                                                      : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
-        if (!req.head)
-            rep_buf_free(&rep.body);
+        rep_buf_free(&rep.body);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", rep.type);
@@ -508,6 +539,7 @@ rep_server *rep_serve_start(const rep_serve_opts *o, char err[256])
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT);
     sv->port = di ? di->port : o->port;
     freeaddrinfo(ai);
+    sv->warm_started = pthread_create(&sv->warm, NULL, warm_main, sv) == 0;
     return sv;
 fail:
     freeaddrinfo(ai);
@@ -533,6 +565,9 @@ void rep_serve_stop(rep_server *sv)
 {
     if (!sv)
         return;
+    sv->stop = 1;
+    if (sv->warm_started)
+        pthread_join(sv->warm, NULL);
     MHD_stop_daemon(sv->d);
     ctx_free(&sv->ctx);
     for (int i = 0; i < sv->n_allow; i++)

@@ -125,9 +125,41 @@ static cJSON *sv_trial_json(const trk_run *r)
     return o;
 }
 
-int sv_trials_page(trk_store *s, int64_t study_id, const char *filter, const char *order_by,
-                   long limit, long offset, trk_run_list *out, int *more, char err[256])
+/* The trial number at position `offset` in trial-number order, from the cached
+ * study: -1 when it is not known (numbers outside the cache's index). */
+static long number_at(sv_ctx *c, trk_store *s, const char *name, long offset)
 {
+    int status;
+    char err[256];
+    sv_study *cs = sv_study_acquire(c, s, name, 1.0, &status, err);
+    if (!cs)
+        return -1;
+    long k = -1, seen = 0, indexed = 0;
+    for (int n = 0; n < cs->index_cap; n++)
+        indexed += cs->index[n] >= 0;
+    if (indexed == cs->st.n_trials)
+        for (int n = 0; n < cs->index_cap && k < 0; n++)
+            if (cs->index[n] >= 0 && seen++ == offset)
+                k = n;
+    pthread_mutex_unlock(&cs->lock);
+    return k;
+}
+
+int sv_trials_page(sv_ctx *c, trk_store *s, const char *name, int64_t study_id,
+                   const char *filter, const char *order_by, long limit, long offset,
+                   trk_run_list *out, int *more, char err[256])
+{
+    /* A deep page of the unfiltered trial-number order starts at a known trial
+     * number: ask for "trial_number >= K" instead of reading and dropping the
+     * offset rows before it (at 100,000 trials the difference is seconds). */
+    char from[64];
+    long k = -1;
+    if ((!filter || !*filter) && (!order_by || !*order_by) && offset > 0 &&
+        (k = number_at(c, s, name, offset)) >= 0) {
+        snprintf(from, sizeof from, "trial_number >= %ld", k);
+        filter = from;
+        offset = 0;
+    }
     trk_query q = {filter, order_by, 0, offset + limit + 1};
     int rc = trk_runs_query(s, study_id, &q, out, err);
     *more = 0;
@@ -221,7 +253,8 @@ done:
 
 static const char *const TRIAL_ARGS[] = {"filter", "order_by", "limit", "offset", NULL};
 
-static void api_trials(trk_store *s, const sv_req *r, const char *name, sv_reply *out)
+static void api_trials(sv_ctx *c, trk_store *s, const sv_req *r, const char *name,
+                       sv_reply *out)
 {
     long limit, offset;
     const char *filter = sv_arg(r, "filter"), *order = sv_arg(r, "order_by");
@@ -242,7 +275,7 @@ static void api_trials(trk_store *s, const sv_req *r, const char *name, sv_reply
     }
     trk_run_list l = {0};
     int more = 0;
-    rc = sv_trials_page(s, id, filter, order, limit, offset, &l, &more, err);
+    rc = sv_trials_page(c, s, name, id, filter, order, limit, offset, &l, &more, err);
     if (rc != 0) {
         sv_error(out, rc == TRK_EINVAL ? 400 : 500, 1, "%s", err);
     } else {
@@ -452,7 +485,7 @@ void sv_api(sv_ctx *c, const sv_req *r, sv_reply *out)
             api_study(s, r->seg[2], out);
     } else if (r->n_seg == 4 && strcmp(r->seg[1], "studies") == 0 &&
                strcmp(r->seg[3], "trials") == 0) {
-        api_trials(s, r, r->seg[2], out);
+        api_trials(c, s, r, r->seg[2], out);
     } else if (r->n_seg == 5 && strcmp(r->seg[1], "studies") == 0 &&
                strcmp(r->seg[3], "trials") == 0) {
         if (sv_args_check(r, NONE, out, 1) == 0)

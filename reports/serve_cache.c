@@ -6,9 +6,13 @@
  * what changed: the runs whose `finished` time is later than the latest one
  * already seen (the cursor, on the store's clock) and the runs still RUNNING,
  * both asked through the tracker's filter compiler ("finished > T",
- * "state = 'RUNNING'"). A change of the study's status (its result appears when
+ * "state = 'RUNNING'"); when the counts per state have not moved only the
+ * running ones are read, and for a study with none running nothing is. A change of the study's status (its result appears when
  * it completes) or fewer runs than cached (a deletion) reloads it in full.
  * Every change bumps the study's generation, which keys the rendered page.
+ * A background thread (sv_cache_tick, every second) keeps the studies that were
+ * asked for in the last two minutes fresh, so that a request seldom waits for a
+ * refresh itself.
  */
 #include "reports/serve_int.h"
 
@@ -20,6 +24,8 @@
 #include <string.h>
 
 #define SV_INDEX_MAX (1 << 24)
+#define SV_FRESH_S 1.0        /* the background refresh runs this often */
+#define SV_KEEP_FRESH_S 120.0 /* ...for studies asked for within this time */
 
 static void trial_clear(rep_trial *t)
 {
@@ -201,26 +207,28 @@ static int apply_runs(sv_study *cs, trk_store *s, const trk_run_list *l, char er
     return changed;
 }
 
-static int refresh(sv_study *cs, trk_store *s, int *status, char err[256])
+/* Brings the locked study up to date with `info` (read just before). */
+static int refresh_with(sv_study *cs, trk_store *s, trk_study_info *info, int *status,
+                        char err[256])
 {
-    trk_study_info info;
-    int rc = trk_study_get(s, cs->name, &info, err);
-    if (rc != 0) {
-        *status = rc == TRK_ENOTFOUND ? 404 : 500;
-        return -1;
-    }
-    int full = !cs->loaded || !cs->status || strcmp(info.status, cs->status) != 0 ||
-               info.n_runs < cs->st.n_trials;
+    int rc = 0;
+    int full = !cs->loaded || !cs->status || strcmp(info->status, cs->status) != 0 ||
+               info->n_runs < cs->st.n_trials;
+    /* A trial cannot start or finish without changing the counts per state, so
+     * equal counts leave only the running trials' new intermediate values. */
+    int counts[5] = {info->n_runs, info->n_running, info->n_complete, info->n_pruned,
+                     info->n_fail};
+    int same = memcmp(counts, cs->counts, sizeof counts) == 0;
     if (full) {
-        rc = full_load(cs, s, info.status, err);
-    } else {
+        rc = full_load(cs, s, info->status, err);
+    } else if (!same || info->n_running > 0) {
         char f[64];
         snprintf(f, sizeof f, "finished > %.17g", cs->cursor);
-        trk_query q1 = {f, "finished", 0, 0}, q2 = {"state = 'RUNNING'", NULL, 0, 0};
+        trk_query q1 = {f, NULL, 0, 0}, q2 = {"state = 'RUNNING'", NULL, 0, 0};
         trk_run_list done = {0}, running = {0};
         int c1 = 0, c2 = 0;
-        rc = trk_runs_query(s, info.id, &q1, &done, err) || trk_runs_query(s, info.id, &q2,
-                                                                           &running, err);
+        rc = (!same && trk_runs_query(s, info->id, &q1, &done, err)) ||
+             trk_runs_query(s, info->id, &q2, &running, err);
         if (rc == 0 && ((c1 = apply_runs(cs, s, &done, err)) < 0 ||
                         (c2 = apply_runs(cs, s, &running, err)) < 0))
             rc = -1;
@@ -231,11 +239,54 @@ static int refresh(sv_study *cs, trk_store *s, int *status, char err[256])
         if (rc != 0)
             cs->loaded = 0; /* half applied: the next request reloads */
     }
-    trk_study_info_clear(&info);
+    if (rc == 0)
+        memcpy(cs->counts, counts, sizeof counts);
     if (rc != 0)
         *status = 500;
     cs->refreshed = sv_now();
     return rc ? -1 : 0;
+}
+
+static int refresh(sv_study *cs, trk_store *s, int *status, char err[256])
+{
+    trk_study_info info;
+    int rc = trk_study_get(s, cs->name, &info, err);
+    if (rc != 0) {
+        *status = rc == TRK_ENOTFOUND ? 404 : 500;
+        return -1;
+    }
+    rc = refresh_with(cs, s, &info, status, err);
+    trk_study_info_clear(&info);
+    return rc;
+}
+
+void sv_cache_tick(sv_ctx *c, void (*after)(sv_study *cs))
+{
+    trk_store *s = sv_store_get(c);
+    pthread_mutex_lock(&c->cache_lock);
+    sv_study *first = c->studies; /* entries live until shutdown: safe to walk */
+    pthread_mutex_unlock(&c->cache_lock);
+    for (sv_study *cs = first; cs; cs = cs->next) {
+        pthread_mutex_lock(&cs->lock);
+        int wanted = cs->loaded && sv_now() - cs->accessed < SV_KEEP_FRESH_S &&
+                     sv_now() - cs->refreshed >= SV_FRESH_S;
+        pthread_mutex_unlock(&cs->lock);
+        if (!wanted)
+            continue;
+        /* The store's counts are read without the study's lock, so that pages
+         * are served meanwhile; only a change is applied under it. */
+        trk_study_info info;
+        char err[256];
+        int status;
+        if (trk_study_get(s, cs->name, &info, err) != 0)
+            continue;
+        pthread_mutex_lock(&cs->lock);
+        if (refresh_with(cs, s, &info, &status, err) == 0 && after)
+            after(cs);
+        pthread_mutex_unlock(&cs->lock);
+        trk_study_info_clear(&info);
+    }
+    sv_store_put(c, s);
 }
 
 sv_study *sv_study_acquire(sv_ctx *c, trk_store *s, const char *name, double max_age_s,
@@ -270,6 +321,7 @@ sv_study *sv_study_acquire(sv_ctx *c, trk_store *s, const char *name, double max
     }
     pthread_mutex_unlock(&c->cache_lock);
     pthread_mutex_lock(&cs->lock);
+    cs->accessed = sv_now();
     if (!cs->loaded || sv_now() - cs->refreshed >= max_age_s) {
         if (refresh(cs, s, status, err) != 0) {
             pthread_mutex_unlock(&cs->lock);

@@ -15,6 +15,7 @@
 #include "tracker/query.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define SV_MAX_ARGS 16
 #define SV_MAX_SEGS 8
@@ -26,7 +27,6 @@ typedef struct sv_req {
     int n_seg;
     const char *key[SV_MAX_ARGS], *val[SV_MAX_ARGS];
     int n_args;
-    int head;                    /* HEAD: headers only */
 } sv_req;
 
 typedef struct sv_reply {
@@ -47,8 +47,10 @@ typedef struct sv_study {
     int index_cap;
     double cursor;               /* latest `finished` seen (store clock), 0 none */
     char *status;                /* study status at the last refresh */
+    int counts[5];               /* runs, running, complete, pruned, fail then */
     unsigned long gen;           /* bumped whenever st changes */
     double refreshed;            /* monotonic time of the last refresh */
+    double accessed;             /* monotonic time of the last request for it */
     rep_buf page;                /* rendered study page of generation page_gen */
     unsigned long page_gen;
     double page_time;            /* monotonic time it was rendered */
@@ -91,12 +93,19 @@ double sv_now(void);
 sv_study *sv_study_acquire(sv_ctx *c, trk_store *s, const char *name, double max_age_s,
                            int *status, char err[256]);
 void sv_cache_free(sv_ctx *c);
+/* One round of the background refresh: every study asked for recently and not
+ * refreshed within a second is brought up to date, then `after` (may be NULL)
+ * is called on it, still locked. */
+void sv_cache_tick(sv_ctx *c, void (*after)(sv_study *cs));
+/* Renders the locked study's page again if it changed (serve_pages.c). */
+void sv_study_page_refresh(sv_study *cs);
 
 /* One page of a study's trials: trk_runs_query with filter and order (the
  * tracker's compiler), rows [offset, offset+limit); *more = 1 when rows follow.
  * TRK_EINVAL carries the compiler's message. Caller frees with trk_run_list_free. */
-int sv_trials_page(trk_store *s, int64_t study_id, const char *filter, const char *order_by,
-                   long limit, long offset, trk_run_list *out, int *more, char err[256]);
+int sv_trials_page(sv_ctx *c, trk_store *s, const char *name, int64_t study_id,
+                   const char *filter, const char *order_by, long limit, long offset,
+                   trk_run_list *out, int *more, char err[256]);
 
 /* The run of trial `number_text` (decimal) of `study`, found through the filter
  * compiler ("trial_number = N"): 0 with *si and *one (one run) filled, which the
@@ -107,6 +116,9 @@ int sv_find_trial(trk_store *s, const char *study, const char *number_text, int 
 /* Endpoints (serve_api.c: JSON; serve_pages.c: HTML). */
 void sv_api(sv_ctx *c, const sv_req *r, sv_reply *out);
 void sv_page(sv_ctx *c, const sv_req *r, sv_reply *out);
+/* Loads the newest 16 studies and renders their pages ahead of the first
+ * request (the server's start-up thread); returns early once *stop is set. */
+void sv_warm(sv_ctx *c, const atomic_int *stop);
 /* The pages' script (report table sorting + live updates). */
 const char *sv_script(void);
 

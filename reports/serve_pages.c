@@ -24,6 +24,7 @@
 
 #define SV_MAX_COMPARE 8
 #define SV_MAX_CURVES 24
+#define SV_WARM_STUDIES 16
 
 static const char EXTRA_CSS[] =
     "form.q input[name=filter]{width:460px}form.q input{padding:3px 6px;margin-right:6px}"
@@ -304,15 +305,10 @@ static int render_study_page(sv_study *cs, rep_buf *b, char err[256])
     return b->oom ? -1 : 0;
 }
 
-static void page_study(sv_ctx *c, trk_store *s, const char *name, sv_reply *out)
+/* Renders the locked study's page again when it changed (see the top of the
+ * file for how often). 0, or -1 with err set. */
+static int study_page_update(sv_study *cs, char err[256])
 {
-    int status = 500;
-    char err[256];
-    sv_study *cs = sv_study_acquire(c, s, name, 1.0, &status, err);
-    if (!cs) {
-        sv_error(out, status, 0, "%s", status == 404 ? "no such study in this store" : err);
-        return;
-    }
     double now = sv_now();
     int stale = !cs->has_page || cs->page_gen != cs->gen;
     double age = now - cs->page_time, cost = cs->page_time > 0 ? cs->page_cost : 0;
@@ -322,9 +318,7 @@ static void page_study(sv_ctx *c, trk_store *s, const char *name, sv_reply *out)
         double t0 = sv_now();
         if (render_study_page(cs, &nb, err) != 0) {
             rep_buf_free(&nb);
-            pthread_mutex_unlock(&cs->lock);
-            sv_error(out, 500, 0, "%s", err);
-            return;
+            return -1;
         }
         rep_buf_free(&cs->page);
         cs->page = nb;
@@ -333,8 +327,48 @@ static void page_study(sv_ctx *c, trk_store *s, const char *name, sv_reply *out)
         cs->page_cost = cs->page_time - t0;
         cs->has_page = 1;
     }
-    rep_buf_putn(&out->body, cs->page.data, cs->page.len);
+    return 0;
+}
+
+void sv_study_page_refresh(sv_study *cs)
+{
+    char err[256];
+    if (cs->has_page)
+        study_page_update(cs, err);
+}
+
+static void page_study(sv_ctx *c, trk_store *s, const char *name, sv_reply *out)
+{
+    int status = 500;
+    char err[256];
+    sv_study *cs = sv_study_acquire(c, s, name, 5.0, &status, err);
+    if (!cs) {
+        sv_error(out, status, 0, "%s", status == 404 ? "no such study in this store" : err);
+        return;
+    }
+    if (study_page_update(cs, err) != 0)
+        sv_error(out, 500, 0, "%s", err);
+    else
+        rep_buf_putn(&out->body, cs->page.data, cs->page.len);
     pthread_mutex_unlock(&cs->lock);
+}
+
+void sv_warm(sv_ctx *c, const atomic_int *stop)
+{
+    trk_store *s = sv_store_get(c);
+    trk_study_info *l = NULL;
+    int n = 0, status;
+    char err[256];
+    if (trk_studies_list(s, &l, &n, err) == 0)
+        for (int i = n - 1; i >= 0 && i >= n - SV_WARM_STUDIES && !*stop; i--) {
+            sv_study *cs = sv_study_acquire(c, s, l[i].name, 1.0, &status, err);
+            if (!cs)
+                continue;
+            study_page_update(cs, err);
+            pthread_mutex_unlock(&cs->lock);
+        }
+    trk_studies_free(l, n);
+    sv_store_put(c, s);
 }
 
 /* ---- the trials table ------------------------------------------------------------ */
@@ -356,7 +390,8 @@ static void trials_link(rep_buf *b, const char *study, const char *filter, const
     rep_buf_printf(b, "limit=%ld&amp;offset=%ld", limit, offset);
 }
 
-static void page_trials(trk_store *s, const sv_req *r, const char *name, sv_reply *out)
+static void page_trials(sv_ctx *c, trk_store *s, const sv_req *r, const char *name,
+                        sv_reply *out)
 {
     static const char *const known[] = {"filter", "order_by", "limit", "offset", NULL};
     long limit, offset;
@@ -382,7 +417,7 @@ static void page_trials(trk_store *s, const sv_req *r, const char *name, sv_repl
     }
     trk_run_list l = {0};
     int more = 0;
-    rc = sv_trials_page(s, si.id, filter, order, limit, offset, &l, &more, err);
+    rc = sv_trials_page(c, s, name, si.id, filter, order, limit, offset, &l, &more, err);
     if (rc != 0 && rc != TRK_EINVAL) {
         sv_error(out, 500, 0, "%s", err);
         trk_study_info_clear(&si);
@@ -698,7 +733,7 @@ void sv_page(sv_ctx *c, const sv_req *r, sv_reply *out)
             page_study(c, s, r->seg[1], out);
     } else if (r->n_seg == 3 && strcmp(r->seg[0], "studies") == 0 &&
                strcmp(r->seg[2], "trials") == 0) {
-        page_trials(s, r, r->seg[1], out);
+        page_trials(c, s, r, r->seg[1], out);
     } else if (r->n_seg == 4 && strcmp(r->seg[0], "studies") == 0 &&
                strcmp(r->seg[2], "trials") == 0) {
         if (sv_args_check(r, NONE, out, 0) == 0)

@@ -154,7 +154,7 @@ for path in ["/api/studies/nosuch", "/api/studies/nosuch/trials", "/api/studies/
 # Security: traversal, Host, methods
 for path in ["/static/../../../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd",
              "/studies/..%2f..%2fetc%2fpasswd", "/studies/%2e%2e", "/api/studies/..",
-             "/studies/a%5cb"]:
+             "/studies/a%5c..%5cb", "/studies/%2e"]:
     st, _, data = req(path)
     if st != 400 or b"root:" in data:
         fails.append(f"traversal {path}: status {st}, expected 400")
@@ -166,6 +166,9 @@ for host in [f"localhost:{port}", f"127.0.0.1:{port}", "localhost"]:
     st, _, _ = req("/api/studies", host=host)
     if st != 200:
         fails.append(f"Host {host!r}: status {st}, expected 200")
+st, h, data = req("/api/studies", method="HEAD")
+if st != 200 or data or int(h.get("content-length", "0")) < 100:
+    fails.append(f"HEAD /api/studies: status {st}, {len(data)} body bytes, length {h.get('content-length')}")
 for m in ["POST", "PUT", "DELETE"]:
     st, h, _ = req("/api/studies/api-study", method=m, body=b"{}")
     if st != 405 or "GET" not in h.get("allow", ""):
@@ -188,6 +191,14 @@ PY
 rc=$?
 serve_stop || rc=1
 sum_after=$(sha256sum "$tmp/s.db" | cut -d' ' -f1)
+# Bad command lines: a missing store (2), a bad port (1), an address not of this machine (2).
+"$SEQTUNE_BIN" serve --db "$tmp/missing.db" --port 0 2>"$tmp/e1"; c1=$?
+"$SEQTUNE_BIN" serve --db "$tmp/s.db" --port 70000 2>"$tmp/e2"; c2=$?
+"$SEQTUNE_BIN" serve --db "$tmp/s.db" --host 192.0.2.1 --port 0 2>"$tmp/e3"; c3=$?
+[ $c1 -eq 2 ] && grep -q "seqtune: .*missing.db" "$tmp/e1" || { echo "FAIL: missing store: exit $c1: $(cat "$tmp/e1")"; rc=1; }
+[ $c2 -eq 1 ] && grep -q -- "--port" "$tmp/e2" || { echo "FAIL: --port 70000: exit $c2: $(cat "$tmp/e2")"; rc=1; }
+[ $c3 -eq 2 ] && grep -q -- "--host" "$tmp/e3" || { echo "FAIL: --host 192.0.2.1: exit $c3: $(cat "$tmp/e3")"; rc=1; }
+[ ! -e "$tmp/missing.db" ] || { echo "FAIL: serve created a store"; rc=1; }
 [ "$sum_before" = "$sum_after" ] || { echo "FAIL: the store file changed while served"; rc=1; }
 [ $rc -eq 0 ] && echo "serve api: ok"
 exit $rc
