@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # job_array.sh - the README's job-array script on a real single-node Slurm
-# cluster (cluster.sh): three small LSTM studies (synthetic candles, 6 trials
+# cluster (cluster.sh): three small LSTM studies (synthetic candles, 4 trials
 # each) that differ in name and sampler seed (0, 1, 2), one array task each
 # (1 coordinator + 2 workers), all into one store, then the README's report
-# line. Asserted: every array task COMPLETED; each study exactly 6 finished
-# trials, numbered 0..5 once each, its own seed in the sampler_seed tag and its
+# line. Asserted: every array task COMPLETED; each study exactly 4 finished
+# trials, numbered 0..3 once each, its own seed in the sampler_seed tag and its
 # own first suggestion; at least two coordinators wrote the store at the same
 # time; the report's comparison table has one row per study with the store's
 # best value (as %.6g), trial count and COMPLETE count.
@@ -15,7 +15,7 @@ src=${SEQTUNE_SRC:?SEQTUNE_SRC is not set}
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
 cluster_start || exit $?
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-n_trials=6
+n_trials=4
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok   $*"; }
@@ -23,12 +23,12 @@ ok() { echo "ok   $*"; }
 d=$CLUSTER_DIR/work/array
 mkdir -p "$d/build" "$d/experiments/specs"
 ln -s "$bin" "$d/build/seqtune"
-"$bin" synth -o "$d/candles.csv" --bars 1500 --seed 5 >/dev/null || { echo "FAIL: synth"; exit 1; }
+"$bin" synth -o "$d/candles.csv" --bars 1000 --seed 5 >/dev/null || { echo "FAIL: synth"; exit 1; }
 for k in 0 1 2; do
     cat >"$d/experiments/specs/btc_1h_seed$k.json" <<JSON
 {"name": "btc-1h-seed$k", "data": {"path": "../../candles.csv"}, "features": ["log_return", "rsi:14"],
  "validation": {"folds": 2, "val_fraction": 0.2, "holdout_fraction": 0.15},
- "training": {"max_epochs": 3, "patience": 2},
+ "training": {"max_epochs": 2, "patience": 2},
  "search": {"n_trials": $n_trials, "sampler": {"name": "tpe", "seed": $k, "n_startup_trials": 3},
   "pruner": {"name": "none"},
   "space": {"units": {"type": "int", "low": 4, "high": 8},

@@ -21,7 +21,7 @@ command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 7
 cluster_start || exit $?
 # Under ASan: full unwinding so that lsan.supp matches Open MPI's own leaks.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-n_trials=6
+n_trials=4
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok   $*"; }
@@ -35,7 +35,7 @@ job_dir() {
     cat >"$d/experiments/specs/btc_1h.json" <<JSON
 {"name": "$1", "data": {"path": "../../candles.csv"}, "features": ["log_return", "rsi:14"],
  "validation": {"folds": 2, "val_fraction": 0.2, "holdout_fraction": 0.15},
- "training": {"max_epochs": 3, "patience": 2},
+ "training": {"max_epochs": 2, "patience": 2},
  "search": {"n_trials": $n_trials, "sampler": {"name": "tpe", "seed": 3, "n_startup_trials": 3},
   "pruner": {"name": "none"},
   "space": {"units": {"type": "int", "low": 4, "high": 8},
@@ -87,7 +87,7 @@ check_study() {
     fi
 }
 
-"$bin" synth -o "$CLUSTER_DIR/work/candles.csv" --bars 1500 --seed 5 >/dev/null || { echo "FAIL: synth"; exit 1; }
+"$bin" synth -o "$CLUSTER_DIR/work/candles.csv" --bars 1000 --seed 5 >/dev/null || { echo "FAIL: synth"; exit 1; }
 script=$(cluster_readme_block "#SBATCH --job-name=seqtune-btc-1h") || exit 1
 grep -q '^srun --mpi=pmix ' <<<"$script" || fail "the README's batch script does not launch with srun --mpi=pmix"
 

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # requeue_resume.sh - pre-emption and cancellation of the README's batch script
-# on a real single-node Slurm cluster (cluster.sh), one study of n_trials = 40
-# (builtin objective, 0.5 s a trial, 1 coordinator + 2 workers):
-#   1. `scontrol requeue` after >= 8 finished trials: Slurm sends SIGTERM, the
+# on a real single-node Slurm cluster (cluster.sh), one study of n_trials = 30
+# (builtin objective, 0.3 s a trial, 1 coordinator + 2 workers):
+#   1. `scontrol requeue` after >= 6 finished trials: Slurm sends SIGTERM, the
 #      coordinator records its running trials as FAIL (interrupted), the job is
 #      requeued (Restarts=1) and, started again, the script resumes the study;
-#   2. `scancel` after >= 18: SIGTERM again, the same record; a new `sbatch` of
+#   2. `scancel` after >= 12: SIGTERM again, the same record; a new `sbatch` of
 #      the same script resumes;
-#   3. SIGKILL to every task of the job step (`scontrol listpids`) after >= 28:
+#   3. SIGKILL to every task of the job step (`scontrol listpids`) after >= 18:
 #      nothing records anything, the trials stay RUNNING; a new `sbatch` marks
 #      them FAIL (lost) and ends the study.
-# Asserted on the store: exactly 40 finished trials and none RUNNING, trial
-# numbers 0..39 once each, each trial's two parameters once; FAIL (interrupted)
+# Asserted on the store: exactly 30 finished trials and none RUNNING, trial
+# numbers 0..29 once each, each trial's two parameters once; FAIL (interrupted)
 # = the running trials the coordinator reported at 1 and 2 (and its message
 # says so), FAIL (lost) = the trials left RUNNING at 3, COMPLETE = the rest.
 set -u
@@ -21,7 +21,7 @@ src=${SEQTUNE_SRC:?SEQTUNE_SRC is not set}
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
 cluster_start || exit $?
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-n_trials=40
+n_trials=30
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok   $*"; }
@@ -30,7 +30,7 @@ d=$CLUSTER_DIR/work/requeue
 mkdir -p "$d/build" "$d/experiments/specs"
 ln -s "$bin" "$d/build/seqtune"
 cat >"$d/experiments/specs/btc_1h.json" <<JSON
-{"name": "requeue", "objective": {"builtin": "branin", "sleep_s": 0.5},
+{"name": "requeue", "objective": {"builtin": "branin", "sleep_s": 0.3},
  "search": {"n_trials": $n_trials, "direction": "minimize",
   "sampler": {"name": "tpe", "seed": 7, "n_startup_trials": 5}, "pruner": {"name": "none"},
   "space": {"x1": {"type": "float", "low": -5, "high": 10},
@@ -51,7 +51,7 @@ state_is() { [ "$(cluster_job_state "$1")" = "$2" ]; }
 t0=$(date +%s)
 # 1. requeue
 j1=$(submit 1) || { echo "FAIL: sbatch"; exit 1; }
-cluster_wait 60 at_least 8 || { fail "job $j1: 8 trials did not finish in 60 s"; cat "$d"/job.*.out; exit 1; }
+cluster_wait 60 at_least 6 || { fail "job $j1: 6 trials did not finish in 60 s"; cat "$d"/job.*.out; exit 1; }
 scontrol requeue "$j1" || fail "scontrol requeue $j1"
 cluster_wait 60 state_is "$j1" PENDING || fail "job $j1 was not requeued: $(cluster_job_state "$j1")"
 i1=$(q "SELECT count(*) FROM runs WHERE state = 'FAIL' AND error = 'interrupted'")
@@ -66,7 +66,7 @@ restarts=$(scontrol show job "$j1" | sed -n 's/.* Restarts=\([0-9]*\).*/\1/p')
 scontrol update JobId="$j1" StartTime=now || fail "scontrol update StartTime=now"
 
 # 2. scancel, then a new sbatch of the same script
-cluster_wait 60 at_least 18 || { fail "the requeued job did not reach 18 finished trials"; cat "$d"/job.*.out; exit 1; }
+cluster_wait 60 at_least 12 || { fail "the requeued job did not reach 12 finished trials"; cat "$d"/job.*.out; exit 1; }
 scancel "$j1"
 cluster_job_wait "$j1" 60 || fail "job $j1 did not end after scancel"
 i2=$(q "SELECT count(*) FROM runs WHERE state = 'FAIL' AND error = 'interrupted'")
@@ -78,7 +78,7 @@ n2=$(reported "$d/job.1.out")
 
 # 3. a new job, killed with SIGKILL: its running trials stay RUNNING
 j2=$(submit 2) || { echo "FAIL: sbatch"; exit 1; }
-cluster_wait 60 at_least 28 || { fail "job $j2 did not reach 28 finished trials"; cat "$d"/job.*.out; exit 1; }
+cluster_wait 60 at_least 18 || { fail "job $j2 did not reach 18 finished trials"; cat "$d"/job.*.out; exit 1; }
 # (Slurm turns `scancel --signal=KILL` into an ordinary cancel with SIGTERM
 # first, so the tasks of step 0 are SIGKILLed by pid, all at once, as a node
 # that dies would lose them.)
