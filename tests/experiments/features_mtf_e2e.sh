@@ -3,8 +3,9 @@
 # LSTM study on synthetic 1h candles with rsi:14@4h, log_return@1d, close_z:20,
 # volume_log and range_z:20@4h ends with exactly 3 finished trials and a model;
 # the exported model names those features, and `predict` on the same candles
-# cut at row 1700 gives, for every bar it has, the same signal line as on all
-# 2000 rows (a forming 4h/1d candle at the cut would change them otherwise),
+# cut after row 1700 (inside a 4h bucket and a day) gives, for every bar it
+# has, the same signal line as on all 2000 rows (a forming 4h/1d candle at the
+# cut would change them otherwise),
 # and one line per bar from the features' warm-up (row 79) and the window on.
 set -u
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
@@ -35,7 +36,7 @@ comp=$(sqlite3 "$tmp/s.db" "SELECT count(*) FROM runs WHERE state = 'COMPLETE'")
 for f in "rsi:14@4h" "log_return@1d" "close_z:20" "volume_log" "range_z:20@4h"; do
     grep -aqF "$f" "$tmp/m.stm" || fail "the model file does not name $f"
 done
-head -n 1701 "$tmp/c.csv" >"$tmp/cut.csv"   # header + rows 0..1699
+head -n 1702 "$tmp/c.csv" >"$tmp/cut.csv"   # header + rows 0..1700: 1700 opens a 4h bucket, 20:00 UTC
 "$bin" predict --model "$tmp/m.stm" --data "$tmp/c.csv" -o "$tmp/full.csv" 2>"$tmp/err" ||
     fail "predict: $(tail -3 "$tmp/err")"
 "$bin" predict --model "$tmp/m.stm" --data "$tmp/cut.csv" -o "$tmp/cut_sig.csv" 2>"$tmp/err" ||
@@ -43,7 +44,7 @@ head -n 1701 "$tmp/c.csv" >"$tmp/cut.csv"   # header + rows 0..1699
 n_cut=$(($(wc -l <"$tmp/cut_sig.csv") - 1))
 n_full=$(($(wc -l <"$tmp/full.csv") - 1))
 same=$(head -n $((n_cut + 1)) "$tmp/full.csv" | cmp -s - "$tmp/cut_sig.csv" && echo yes)
-[ "$same" = yes ] && [ "$n_full" = $((n_cut + 300)) ] &&
+[ "$same" = yes ] && [ "$n_full" = $((n_cut + 299)) ] &&
     ok "predict: the $n_cut signals of the cut candles equal the first $n_cut of all $n_full" ||
     fail "predict: cut $n_cut lines, full $n_full, identical prefix: ${same:-no}"
 # The largest warm-up is range_z:20@4h's: 20 closed 4h candles, the 20th closed by
