@@ -523,10 +523,10 @@ static const tr_feature_info registry[] = {
      f_close_position},
     {"hour_of_day", 0, 0, {0}, "", "sin and cos of the UTC hour (2 columns)", 2, f_hour_of_day},
     {"day_of_week", 0, 0, {0}, "", "sin and cos of the UTC weekday (2 columns)", 2, f_day_of_week},
-    {"close_z", 0, 1, {20}, "WINDOW", "(close - SMA(close, WINDOW)) / std(close, WINDOW)", 1,
+    {"close_z", 0, 1, {20}, "WINDOW", "(close - SMA(close, WINDOW)) / std(close, WINDOW), 0 when flat", 1,
      f_close_z},
     {"volume_log", 0, 0, {0}, "", "log(1 + volume)", 1, f_volume_log},
-    {"range_z", 0, 1, {20}, "WINDOW", "z-score of (high - low) / close over WINDOW bars", 1,
+    {"range_z", 0, 1, {20}, "WINDOW", "z-score of (high - low) / close over WINDOW bars, 0 when flat", 1,
      f_range_z},
 };
 

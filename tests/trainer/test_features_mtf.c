@@ -12,7 +12,8 @@
  *    while the same change seen from the bucket's last bar does change it;
  *  - the warm-up of a higher-timeframe feature is where its first closed
  *    candle past the indicator's own warm-up appears, and bad timeframes are
- *    refused with the reason.
+ *    refused with the reason;
+ *  - the README's feature table lists every registry entry.
  */
 #include "tests/check.h"
 #include "trainer/candles.h"
@@ -277,6 +278,23 @@ int main(void)
         CHECK_INT(m.cols, 3);
         CHECK_STR_CONTAINS(m.col_names[1], "rsi:14@4h");
         tr_features_free(&m);
+    }
+
+    /* The README's feature table has a row for every registry entry. */
+    char readme[4096];
+    snprintf(readme, sizeof readme, "%s/README.md", getenv("SEQTUNE_SRC") ? getenv("SEQTUNE_SRC") : ".");
+    FILE *rf = fopen(readme, "r");
+    CHECK_MSG(rf != NULL, "cannot open %s", readme);
+    if (rf) {
+        static char text[1 << 20];
+        size_t len = fread(text, 1, sizeof text - 1, rf);
+        text[len] = '\0';
+        fclose(rf);
+        for (int i = 0; i < nreg; i++) {
+            char row[96];
+            snprintf(row, sizeof row, "| `%s` |", reg[i].name);
+            CHECK_MSG(strstr(text, row) != NULL, "README.md has no feature row %s", row);
+        }
     }
 
     /* Refusals, with the reason. */
