@@ -849,6 +849,23 @@ static int launched_by_mpi(void)
 }
 
 /*
+ * A launcher that started several tasks of this step while MPI sees a world of
+ * one: `srun` without a PMI plugin (Slurm's default MpiDefault is none) starts
+ * independent copies, each of which would try to coordinate the study alone.
+ * 0, or -1 with err naming the fix.
+ */
+static int launch_check(int world, char err[256])
+{
+    const char *tasks = getenv("SLURM_STEP_NUM_TASKS");
+    long n = tasks ? strtol(tasks, NULL, 10) : 0;
+    if (world > 1 || n <= 1)
+        return 0;
+    snprintf(err, 256, "srun started %ld tasks but MPI sees a world of 1 (no PMI): launch "
+             "with `srun --mpi=pmix` (or `mpirun` inside the allocation)", n);
+    return -1;
+}
+
+/*
  * One coordinator per study: an exclusive flock on <artifact root>/<study name>.lock
  * (the kernel releases it when the process ends, even by SIGKILL). A second
  * `seqtune run --resume` while the first job still runs is refused instead of
@@ -989,6 +1006,15 @@ int exp_run_main(const exp_run_options *opt)
         MPI_Init(NULL, NULL);
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
         MPI_Comm_size(MPI_COMM_WORLD, &world);
+    }
+    char launch_err[256];
+    if (launch_check(world, launch_err)) {
+        const char *procid = getenv("SLURM_PROCID");
+        if (!procid || strcmp(procid, "0") == 0)
+            exp_cli_error("run", "%s", launch_err);
+        if (mpi)
+            MPI_Finalize();
+        return EXP_EXIT_INPUT;
     }
     int code = 0;
     exp_spec spec;

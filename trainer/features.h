@@ -2,8 +2,12 @@
  * features.h - the registry of causal indicators computed from candles.
  *
  * A feature is named in the spec as "name" or "name:arg[:arg...]" ("rsi:14",
- * "macd:12:26:9"). Every indicator at bar t uses bars <= t only; the warm-up
- * bars an indicator needs are reported so the caller drops them.
+ * "macd:12:26:9"), optionally on a higher timeframe: "rsi:14@4h",
+ * "log_return@1d" (minutes m, hours h, days d; timeframe.h). Every indicator
+ * at bar t uses bars <= t only; the warm-up bars an indicator needs are
+ * reported so the caller drops them. On a higher timeframe the indicator is
+ * computed on UTC-aligned resampled candles and bar t sees the value of the
+ * last higher-timeframe candle fully closed at t, never the one still forming.
  *
  * Definitions (all prices are closes unless named; EMA(n) uses alpha 2/(n+1)
  * and is seeded with the SMA of its first n inputs; Wilder smoothing uses
@@ -17,14 +21,23 @@
 
 #include "trainer/candles.h"
 
+/* A feature's computation: fills out (c->n rows x its columns, row-major,
+ * arriving filled with NaN) from its warm-up row on, row t from candle rows
+ * <= t, with the arguments a (defaults filled in). Returns the warm-up (rows
+ * before the first value), or -1 with err. */
+typedef int (*tr_feature_fn)(const tr_candles *c, const int a[3], double *out, char err[256]);
+
 /* One entry of the registry: base name, how many integer arguments it takes
- * (min..max; missing ones take the defaults), and a one-line description. */
+ * (min..max; missing ones take the defaults), a one-line description, its
+ * number of columns and its computation. */
 typedef struct tr_feature_info {
     const char *name;
     int min_args, max_args;
     int defaults[3];
     const char *args;   /* e.g. "PERIOD" or "FAST:SLOW:SIGNAL" */
     const char *help;
+    int columns;        /* 1, or 2 for sin/cos pairs */
+    tr_feature_fn compute;
 } tr_feature_info;
 
 /* The registry; *n receives its length. Static storage, never freed. */
@@ -54,9 +67,10 @@ int tr_feature_columns(const char *text);
 
 /* One feature over all candle rows, in double: out is (c->n, ncols) row-major
  * (ncols = tr_feature_columns(text)), NaN for rows t < *warmup. Causal: row t
- * reads candle rows <= t only. Refuses unknown names, bad arguments and a
+ * reads candle rows <= t only. Refuses unknown names, bad arguments, a
  * cyclic time feature the interval does not allow (hour_of_day needs an
- * intraday interval, day_of_week one shorter than a week). Returns 0 or -1. */
+ * intraday interval, day_of_week one shorter than a week) and a timeframe the
+ * candles cannot be resampled to (tr_candles_resample). Returns 0 or -1. */
 int tr_feature_series(const tr_candles *c, const char *text, double *out, int *warmup,
                       char err[256]);
 

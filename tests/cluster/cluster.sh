@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# cluster.sh - a throwaway single-node Slurm cluster for the cluster tests (issue 22).
+#
+# Everything lives in one temporary folder: munged with a freshly generated key
+# and its own socket, slurmctld and slurmd with a generated slurm.conf (one node
+# described by `slurmd -C`, i.e. this machine's cores and memory;
+# proctrack/linuxproc, task/none, no accounting daemon, state, spool and
+# mpi/pmix's folders inside; two free TCP ports and job ids from a random
+# start, so it never meets a real cluster or a second test cluster). The
+# daemons run in the foreground of background jobs, so their pids are known;
+# cluster_stop cancels the jobs, stops the daemons by pid and then kills, by
+# pid, any process still carrying this cluster's marker variable (the jobs
+# inherit it) or holding a file of its folder open, whatever happened before.
+#
+# In a test:   . "$SEQTUNE_SRC/tests/cluster/cluster.sh"; cluster_start || exit $?
+#   cluster_start returns 77 (meson's SKIP) after printing "SKIP: <reason>" when
+#   the cluster cannot start here (not root, packages missing); it exports
+#   SLURM_CONF and sets CLUSTER_DIR (scratch space: $CLUSTER_DIR/work) and an
+#   EXIT/INT/TERM trap that calls cluster_stop.
+# By hand:     bash tests/cluster/cluster.sh shell
+#   starts a cluster and opens a shell with SLURM_CONF set (sinfo, sbatch, srun
+#   work there); leaving the shell stops the cluster.
+#
+# CLUSTER_KEEP=1 keeps the folder (logs) after the stop.
+
+CLUSTER_DIR=""
+CLUSTER_PIDS=""          # munged slurmctld slurmd, in start order
+CLUSTER_NODE=""
+
+cluster_log_tail() {  # the daemons' logs, for a failure report
+    local f
+    for f in "$CLUSTER_DIR"/log/*.log "$CLUSTER_DIR"/munge/munged.log; do
+        [ -s "$f" ] || continue
+        echo "--- $(basename "$f") (last 15 lines)"
+        tail -n 15 "$f"
+    done
+}
+
+cluster_skip() { echo "SKIP: $*"; return 77; }
+
+# cluster_wait SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds.
+cluster_wait() {
+    local deadline=$(( $(date +%s) + $1 )); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge "$deadline" ] && return 1
+        sleep 0.2
+    done
+}
+
+cluster_free_ports() {  # two TCP ports nobody listens on
+    python3 - <<'PY'
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s:
+    x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))
+PY
+}
+
+cluster_node_idle() {
+    [ "$(sinfo -h -N -n "$CLUSTER_NODE" -o %T 2>/dev/null)" = idle ]
+}
+
+cluster_munge_ok() {
+    munge -n -S "$CLUSTER_DIR/sock/munge.socket" | unmunge -S "$CLUSTER_DIR/sock/munge.socket"
+}
+
+cluster_start() {
+    local c missing=""
+    [ "$(id -u)" -eq 0 ] || { cluster_skip "the Slurm cluster needs root (slurmd runs each job as its user); uid is $(id -u)"; return; }
+    for c in munged mungekey munge unmunge slurmctld slurmd sbatch srun squeue sinfo scontrol scancel python3; do
+        command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+    done
+    [ -z "$missing" ] || { cluster_skip "missing:$missing (packages slurm-wlm and munge; .ci/deps --test installs them)"; return; }
+    # A test run inside a real Slurm job must not talk to that job's cluster.
+    unset $(env | sed -n 's/^\(SLURM_[A-Z0-9_]*\)=.*/\1/p') 2>/dev/null
+
+    CLUSTER_DIR=$(mktemp -d /tmp/seqtune-slurm-XXXXXX) || { echo "FAIL: mktemp"; return 1; }
+    # munged insists: key folder private, socket folder reachable by everyone.
+    chmod 755 "$CLUSTER_DIR"
+    mkdir -p "$CLUSTER_DIR"/{munge,sock,state,spool,log,tmp,work}
+    chmod 700 "$CLUSTER_DIR/munge"; chmod 755 "$CLUSTER_DIR/sock"
+    export SEQTUNE_CLUSTER_DIR=$CLUSTER_DIR   # the marker every process of this cluster inherits
+    trap 'cluster_stop' EXIT
+    trap 'cluster_stop; exit 130' INT TERM
+
+    mungekey --create --keyfile="$CLUSTER_DIR/munge/munge.key" >/dev/null 2>&1 ||
+        { echo "FAIL: mungekey could not create a key"; return 1; }
+    munged -F --socket="$CLUSTER_DIR/sock/munge.socket" --key-file="$CLUSTER_DIR/munge/munge.key" \
+        --log-file="$CLUSTER_DIR/munge/munged.log" --pid-file="$CLUSTER_DIR/munge/munged.pid" \
+        --seed-file="$CLUSTER_DIR/munge/munged.seed" >"$CLUSTER_DIR/log/munged.out" 2>&1 &
+    CLUSTER_PIDS=$!
+    if ! cluster_wait 10 cluster_munge_ok; then
+        echo "FAIL: munged did not start"; cat "$CLUSTER_DIR/log/munged.out"; return 1
+    fi
+
+    local ports node_line first_job
+    first_job=$(( (RANDOM % 9000 + 1000) * 100 ))   # job ids of two test clusters differ
+    ports=$(cluster_free_ports) || { echo "FAIL: no free TCP ports"; return 1; }
+    node_line=$(slurmd -C 2>/dev/null | head -n 1)
+    case $node_line in
+        NodeName=*) ;;
+        *) echo "FAIL: slurmd -C did not describe this node: $node_line"; return 1 ;;
+    esac
+    CLUSTER_NODE=$(echo "$node_line" | sed 's/^NodeName=\([^ ]*\).*/\1/')
+    cat >"$CLUSTER_DIR/slurm.conf" <<EOF
+# generated by tests/cluster/cluster.sh for one test; deleted after it
+ClusterName=seqtunetest
+SlurmctldHost=$CLUSTER_NODE(127.0.0.1)
+SlurmctldPort=${ports% *}
+SlurmdPort=${ports#* }
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$CLUSTER_DIR/sock/munge.socket
+StateSaveLocation=$CLUSTER_DIR/state
+SlurmdSpoolDir=$CLUSTER_DIR/spool
+SlurmctldPidFile=$CLUSTER_DIR/slurmctld.pid
+SlurmdPidFile=$CLUSTER_DIR/slurmd.pid
+SlurmctldLogFile=$CLUSTER_DIR/log/slurmctld.log
+SlurmdLogFile=$CLUSTER_DIR/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SwitchType=switch/none
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MailProg=/bin/true
+ReturnToService=2
+KillWait=5
+MinJobAge=300
+TmpFS=$CLUSTER_DIR/tmp
+FirstJobId=$first_job
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
+$node_line NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=test Nodes=$CLUSTER_NODE Default=YES MaxTime=INFINITE State=UP
+EOF
+    # mpi/pmix names its folders after the job id; keep them in this cluster's folder
+    echo "PMIxCliTmpDirBase=$CLUSTER_DIR/tmp" >"$CLUSTER_DIR/mpi.conf"
+    export SLURM_CONF=$CLUSTER_DIR/slurm.conf
+
+    slurmctld -D -c -f "$SLURM_CONF" >"$CLUSTER_DIR/log/slurmctld.out" 2>&1 &
+    CLUSTER_PIDS="$CLUSTER_PIDS $!"
+    if ! cluster_wait 20 sh -c 'scontrol ping | grep -q UP'; then
+        echo "FAIL: slurmctld did not answer"; cluster_log_tail; return 1
+    fi
+    slurmd -D -f "$SLURM_CONF" >"$CLUSTER_DIR/log/slurmd.out" 2>&1 &
+    CLUSTER_PIDS="$CLUSTER_PIDS $!"
+    if ! cluster_wait 30 cluster_node_idle; then
+        echo "FAIL: node $CLUSTER_NODE did not become idle: $(sinfo -h -N -o '%T %E' 2>&1)"
+        cluster_log_tail; return 1
+    fi
+    if ! srun --mpi=list 2>&1 | grep -q pmix; then
+        cluster_skip "this Slurm has no mpi/pmix plugin ($(srun --mpi=list 2>&1 | tr '\n' ' '))"; return
+    fi
+    echo "cluster: $(sinfo -V), node $CLUSTER_NODE ($(echo "$node_line" | grep -o 'CPUs=[0-9]*')), in $CLUSTER_DIR"
+}
+
+# cluster_leftovers: pids of the processes that carry this cluster's marker in
+# their environment or hold a file of its folder open (slurmstepd does not
+# inherit slurmd's environment but keeps slurmd's log open), except this shell
+# and its ancestors.
+cluster_leftovers() {
+    python3 - "$CLUSTER_DIR" "$BASHPID" <<'PY'
+import os, sys
+folder, me = sys.argv[1], int(sys.argv[2])
+mine, p = {os.getpid()}, me
+while p > 1:
+    mine.add(p)
+    try:
+        p = int(open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        break
+marker = ("SEQTUNE_CLUSTER_DIR=" + folder).encode()
+out = []
+for name in os.listdir("/proc"):
+    if not name.isdigit() or int(name) in mine:
+        continue
+    try:
+        ours = marker in open("/proc/%s/environ" % name, "rb").read().split(b"\0")
+        if not ours:
+            for fd in os.listdir("/proc/%s/fd" % name):
+                if os.readlink("/proc/%s/fd/%s" % (name, fd)).startswith(folder + "/"):
+                    ours = True
+                    break
+    except OSError:
+        continue
+    if ours:
+        out.append(name)
+print(" ".join(out))
+PY
+}
+
+cluster_stop() {
+    trap - EXIT INT TERM
+    trap '' PIPE   # a reader that went away (| head) must not cut the stop short
+    [ -n "$CLUSTER_DIR" ] || return 0
+    local pid left jobs
+    # 1. the jobs, while the controller can still cancel them
+    local ctld
+    ctld=$(echo "$CLUSTER_PIDS" | awk '{print $2}')
+    if [ -n "$ctld" ] && kill -0 "$ctld" 2>/dev/null; then
+        jobs=$(squeue -h -o %A 2>/dev/null)
+        if [ -n "$jobs" ]; then
+            scancel $jobs 2>/dev/null
+            cluster_wait 15 sh -c '[ -z "$(squeue -h -o %A)" ]'
+        fi
+    fi
+    # 2. the daemons, newest first, by pid: TERM, then KILL after 10 s
+    for pid in $(echo "$CLUSTER_PIDS" | awk '{for (i = NF; i > 0; i--) print $i}'); do
+        kill -TERM "$pid" 2>/dev/null || continue
+        cluster_wait 10 sh -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    # 3. anything of this cluster still alive (job steps, tasks), by pid
+    left=$(cluster_leftovers)
+    if [ -n "$left" ]; then
+        echo "cluster: killing leftover processes: $left"
+        kill -KILL $left 2>/dev/null
+    fi
+    if [ "${CLUSTER_KEEP:-0}" = 1 ]; then
+        echo "cluster: kept $CLUSTER_DIR"
+    else
+        rm -rf "$CLUSTER_DIR"
+    fi
+    CLUSTER_DIR=""; CLUSTER_PIDS=""
+}
+
+# cluster_job_state JOBID: the job's state (PENDING, RUNNING, COMPLETED, ...).
+cluster_job_state() {
+    scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -n 1
+}
+
+# cluster_job_done JOBID: the job (every task of an array) has ended.
+cluster_job_done() {
+    [ -z "$(squeue -h -j "$1" -o %A 2>/dev/null)" ] &&
+        ! scontrol show job "$1" 2>/dev/null | grep -qE 'JobState=(PENDING|RUNNING|COMPLETING|CONFIGURING|REQUEUED|SUSPENDED)'
+}
+
+# cluster_job_wait JOBID SECONDS: waits until the job has ended; 1 on timeout.
+cluster_job_wait() {
+    cluster_wait "$2" cluster_job_done "$1"
+}
+
+# cluster_readme_block TEXT: the README's fenced code block that contains TEXT,
+# byte for byte (the scripts the tests submit are the README's own).
+cluster_readme_block() {
+    python3 - "$SEQTUNE_SRC/README.md" "$1" <<'PY'
+import sys
+text, want = open(sys.argv[1]).read(), sys.argv[2]
+blocks = text.split("\n```")
+hits = [b.split("\n", 1)[1] for b in blocks[1::2] if want in b]
+if len(hits) != 1:
+    sys.exit("README.md: %d code blocks contain %r, expected 1" % (len(hits), want))
+sys.stdout.write(hits[0] + "\n")
+PY
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    case "${1:-}" in
+        shell)
+            cluster_start || exit $?
+            echo "SLURM_CONF=$SLURM_CONF; leave the shell to stop the cluster"
+            bash -i
+            ;;
+        *)
+            echo "usage: bash tests/cluster/cluster.sh shell" >&2
+            exit 1
+            ;;
+    esac
+fi
