@@ -5,6 +5,7 @@
  * trial, values used for plotting).
  */
 #include "reports/report.h"
+#include "reports/edge.h"
 
 #include "reports/importance.h"
 #include "reports/svg.h"
@@ -1506,6 +1507,7 @@ int rep_render_html(const rep_study *studies, int n, rep_buf *out, char err[256]
     if (n > 1)
         section_compare(out, vs, n);
     for (int k = 0; k < n; k++) {
+        rep_edge_section(out, studies[k].edge, studies[k].name, k);   /* opens with the verdict */
         section_summary(out, &vs[k]);
         section_best(out, &vs[k]);
         section_history(out, &vs[k]);

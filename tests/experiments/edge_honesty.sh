@@ -7,7 +7,8 @@
 #   every trial stores one out-of-sample series per fold (row-aligned, float32
 #   blobs of 4 bytes a bar), in-process and under mpirun -np 3 (carried over
 #   MPI), and the verdict JSON holds dsr, pbo, dm_pvalue, dm_pvalue_vs_linear.
-# Each study: 6000 hourly bars, 3 folds, 6 random-sampler trials (about 2 s).
+# Each study: 6000 hourly bars, 3 folds, 6 random-sampler trials (about 2 s of CPU).
+# Seeds 1-3 in CI; EDGE_SEEDS="1 2 3 4 5" tries more.
 set -u
 BIN=${SEQTUNE_BIN:?}
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
@@ -81,18 +82,18 @@ PY
   check "$label: one series per trial and fold" \
     [ "$(sqlite3 "$T/s.db" "SELECT count(*) FROM oos_series")" = 18 ]
   check "$label: float32 blobs" \
-    [ "$(sqlite3 "$T/s.db" "SELECT count(*) FROM oos_series WHERE length(ret) = 4 * n AND length(pred) = 4 * n AND n > 100")" = 18 ]
+    [ "$(sqlite3 "$T/s.db" "SELECT count(*) FROM oos_series WHERE length(ret) = 4 * n AND length(pred) = 4 * n AND length(bh) = 4 * n AND n > 100")" = 18 ]
 }
-for seed in 1 2 3 4 5; do
+for seed in ${EDGE_SEEDS:-1 2 3}; do
   study "random walk, seed $seed" false -- --random-walk --seed "$seed"
 done
-for seed in 1 2 3 4 5; do
+for seed in ${EDGE_SEEDS:-1 2 3}; do
   study "edge 0.3, seed $seed" true -- --random-walk --edge 0.3 --seed "$seed"
 done
 if command -v mpirun >/dev/null; then
   # (the trial values themselves differ from in-process until 64-bit seeds cross
   # the wire exactly: issue 14, item 1; the series must all arrive)
-  study "edge 0.3, seed 5, mpirun -np 3" true mpirun -np 3 --oversubscribe -- --random-walk --edge 0.3 --seed 5
+  study "edge 0.3, seed 1, mpirun -np 3" true mpirun -np 3 --oversubscribe -- --random-walk --edge 0.3 --seed 1
   check "mpirun: PBO over all 6 trials" python3 -c "
 import json,sys
 b=json.load(open('$T/best.json'))['verdict']
