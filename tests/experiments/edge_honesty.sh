@@ -78,6 +78,17 @@ PY
     check "$label: --require-edge exits 4" [ $rc -eq 4 ]
     check "$label: the table opens with the verdict" grep -q "^verdict: NO EDGE" "$T/best.txt"
   fi
+  # the report opens with the same verdict, then the OOS diagnostics
+  "$BIN" report --study honesty --db "$T/s.db" -o "$T/report.html" 2>/dev/null
+  local banner="No edge: not significant"
+  [ "$want" = true ] && banner="Edge: significant"
+  check "$label: the report opens with the verdict" python3 -c "
+import sys; h = open('$T/report.html').read()
+v, s = h.find('id=\"verdict\"'), h.find('id=\"summary\"')
+ok = 0 <= v < s and '$banner' in h[v:s]
+ok = ok and all(('id=\"%s\"' % i) in h for i in ('oos-equity', 'oos-drawdown', 'oos-epochs', 'oos-calibration', 'cscv-scatter', 'cscv-logits'))
+sys.exit(0 if ok else 1)"
+  cp "$T/report.html" "$T/last_report.html"
   # 6 trials x 3 folds, each series 4 bytes a bar for returns and for predictions
   check "$label: one series per trial and fold" \
     [ "$(sqlite3 "$T/s.db" "SELECT count(*) FROM oos_series")" = 18 ]
@@ -90,6 +101,12 @@ done
 for seed in ${EDGE_SEEDS:-1 2 3}; do
   study "edge 0.3, seed $seed" true -- --random-walk --edge 0.3 --seed "$seed"
 done
+# the last edge report in the browser: sections present, scripts ran, nothing blank
+if [ -n "${SEQTUNE_SRC:-}" ] && [ -f "$SEQTUNE_SRC/tests/reports/browser_check.sh" ]; then
+  bash "$SEQTUNE_SRC/tests/reports/browser_check.sh" "$T/last_report.html"
+  rc=$?
+  if [ $rc -eq 77 ]; then echo "skip browser check (no chromium)"; else check "the report passes the browser check" [ $rc -eq 0 ]; fi
+fi
 if command -v mpirun >/dev/null; then
   # (the trial values themselves differ from in-process until 64-bit seeds cross
   # the wire exactly: issue 14, item 1; the series must all arrive)
