@@ -7,6 +7,7 @@
 
 #include "tracker/store_int.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,4 +137,35 @@ oom:
     *n = 0;
     snprintf(err, 256, "out of memory reading the out-of-sample series");
     return TRK_ERR;
+}
+
+static cJSON *float_array(const float *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber((double)v[i]) : cJSON_CreateNull());
+    return a;
+}
+
+cJSON *trk_oos_json(trk_store *s, int64_t study_id, int64_t run_id, char err[256])
+{
+    trk_oos *l = NULL;
+    int n = 0;
+    if (trk_oos_query(s, study_id, run_id > 0 ? run_id : -1, &l, &n, err))
+        return NULL;
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "fold", l[i].fold);
+        cJSON_AddNumberToObject(o, "row0", l[i].row0);
+        cJSON_AddNumberToObject(o, "n", l[i].n);
+        cJSON_AddNumberToObject(o, "t0", (double)l[i].t0);
+        cJSON_AddNumberToObject(o, "t1", (double)l[i].t1);
+        cJSON_AddItemToObject(o, "ret", float_array(l[i].ret, l[i].n));
+        cJSON_AddItemToObject(o, "pred", float_array(l[i].pred, l[i].n));
+        cJSON_AddItemToObject(o, "bh", float_array(l[i].bh, l[i].n));
+        cJSON_AddItemToArray(a, o);
+    }
+    trk_oos_free(l, n);
+    return a;
 }

@@ -42,4 +42,9 @@ int trk_oos_query(trk_store *s, int64_t study_id, int64_t run_id, trk_oos **out,
                   char err[256]);
 void trk_oos_free(trk_oos *l, int n);
 
+/* The run's series for exports: an array of {"fold", "row0", "n", "t0", "t1",
+ * "ret": [...], "pred": [...], "bh": [...]} (NaN as null), or NULL with err.
+ * The caller frees it with cJSON_Delete (cJSON as in tracker/export.h). */
+struct cJSON *trk_oos_json(trk_store *s, int64_t study_id, int64_t run_id, char err[256]);
+
 #endif

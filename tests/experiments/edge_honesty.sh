@@ -89,6 +89,19 @@ ok = 0 <= v < s and '$banner' in h[v:s]
 ok = ok and all(('id=\"%s\"' % i) in h for i in ('oos-equity', 'oos-drawdown', 'oos-epochs', 'oos-calibration', 'cscv-scatter', 'cscv-logits'))
 sys.exit(0 if ok else 1)"
   cp "$T/report.html" "$T/last_report.html"
+  # the export carries every trial's series, equal to the stored float32 blobs
+  "$BIN" export --study honesty --db "$T/s.db" --format json -o "$T/export.json" 2>/dev/null
+  check "$label: the JSON export holds the series" python3 -c "
+import json, sqlite3, struct, sys
+t = json.load(open('$T/export.json'))['trials']
+db = sqlite3.connect('$T/s.db')
+ok = len(t) == 6
+for tr in t:
+    ok = ok and len(tr['oos_series']) == 3
+    for f in tr['oos_series']:
+        (blob,) = db.execute('SELECT ret FROM oos_series WHERE run_id = ? AND fold = ?', (tr['run_id'], f['fold'])).fetchone()
+        ok = ok and len(f['ret']) == f['n'] and struct.pack('%df' % f['n'], *f['ret']) == blob
+sys.exit(0 if ok else 1)"
   # 6 trials x 3 folds, each series 4 bytes a bar for returns and for predictions
   check "$label: one series per trial and fold" \
     [ "$(sqlite3 "$T/s.db" "SELECT count(*) FROM oos_series")" = 18 ]
