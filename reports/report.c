@@ -544,7 +544,8 @@ static void section_best(rep_buf *b, const view *v)
     rep_buf_num(b, isfinite(r->dsr) && r->dsr != 0 && fabs(r->dsr) < 1e-3 ? "%.2g" : "%.3f",
                 r->dsr);
     rep_buf_printf(b, "</b> <span class=\"note\">(probability that the holdout Sharpe is "
-                   "above zero after correcting for the %d trials tried)</span></p>",
+                   "above zero after correcting for the %d evaluated trials: complete, pruned and "
+                   "failed after a fold)</span></p>",
                    r->dsr_trials > 0 ? r->dsr_trials : s->n_trials);
     holdout_facts(b, s);
     rep_buf_put(b, "</div></div>");

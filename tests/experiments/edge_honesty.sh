@@ -120,6 +120,29 @@ if [ -n "${SEQTUNE_SRC:-}" ] && [ -f "$SEQTUNE_SRC/tests/reports/browser_check.s
   rc=$?
   if [ $rc -eq 77 ]; then echo "skip browser check (no chromium)"; else check "the report passes the browser check" [ $rc -eq 0 ]; fi
 fi
+# issue 14, item 13: the DSR counts every evaluated trial, pruned ones too
+rm -rf "$T"/s.db*
+python3 - "$T/spec.json" "$T/pruned.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["name"] = "pruned"
+s["search"]["n_trials"] = 10
+s["search"]["pruner"] = {"name": "median", "n_startup_trials": 1, "n_warmup_steps": 0}
+json.dump(s, open(sys.argv[2], "w"))
+PY
+"$BIN" synth -o "$T/candles.csv" --bars 6000 --random-walk --seed 4
+"$BIN" run "$T/pruned.json" --db "$T/s.db" --quiet
+"$BIN" best --study pruned --db "$T/s.db" --format json > "$T/pruned_best.json"
+"$BIN" best --study pruned --db "$T/s.db" > "$T/pruned_best.txt"
+pruned=$(sqlite3 "$T/s.db" "SELECT count(*) FROM runs WHERE state = 'PRUNED'")
+evaluated=$(sqlite3 "$T/s.db" "SELECT count(*) FROM runs WHERE state IN ('COMPLETE', 'PRUNED')")
+echo "pruned study: $pruned pruned, $evaluated evaluated"
+check "some trials were pruned" [ "$pruned" -gt 0 ]
+check "the DSR counts complete and pruned trials" python3 -c "
+import json, sys
+r = json.load(open('$T/pruned_best.json'))
+sys.exit(0 if r['n_trials'] == $evaluated == r['verdict']['dsr_trials'] else 1)"
+check "best names the count" grep -q "over $evaluated evaluated trials" "$T/pruned_best.txt"
 if command -v mpirun >/dev/null; then
   # (the trial values themselves differ from in-process until 64-bit seeds cross
   # the wire exactly: issue 14, item 1; the series must all arrive)
