@@ -27,11 +27,14 @@ cJSON *exp_edge_oos_json(const tr_fold_curves *cv)
     cJSON_AddNumberToObject(o, "t0", (double)cv->t[0]);
     cJSON_AddNumberToObject(o, "t1", (double)cv->t[cv->n]);
     cJSON *r = cJSON_AddArrayToObject(o, "ret"), *p = cJSON_AddArrayToObject(o, "pred");
+    cJSON *bh = cJSON_AddArrayToObject(o, "bh");
     for (int i = 0; i < cv->n; i++) {
         /* float precision is what the store keeps: send no more digits */
         cJSON_AddItemToArray(r, cJSON_CreateNumber((double)(float)cv->bar_returns[i]));
         cJSON_AddItemToArray(p, isfinite(cv->pred[i]) ? cJSON_CreateNumber((double)(float)cv->pred[i])
                                                       : cJSON_CreateNull());
+        double b = cv->bh_equity ? cv->bh_equity[i + 1] / cv->bh_equity[i] - 1 : NAN;
+        cJSON_AddItemToArray(bh, isfinite(b) ? cJSON_CreateNumber((double)(float)b) : cJSON_CreateNull());
     }
     return o;
 }
@@ -44,32 +47,37 @@ int exp_edge_oos_store(trk_store *s, int64_t run_id, int fold, const cJSON *extr
         return 0;
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "ret");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "pred");
+    const cJSON *bh = cJSON_GetObjectItemCaseSensitive(o, "bh");
     const cJSON *row0 = cJSON_GetObjectItemCaseSensitive(o, "row0");
     const cJSON *t0 = cJSON_GetObjectItemCaseSensitive(o, "t0");
     const cJSON *t1 = cJSON_GetObjectItemCaseSensitive(o, "t1");
     int n = cJSON_GetArraySize(r);
     if (!cJSON_IsArray(r) || !cJSON_IsArray(p) || cJSON_GetArraySize(p) != n ||
+        !cJSON_IsArray(bh) || cJSON_GetArraySize(bh) != n ||
         !cJSON_IsNumber(row0) || !cJSON_IsNumber(t0) || !cJSON_IsNumber(t1)) {
         snprintf(err, 256, "run %lld, fold %d: malformed out-of-sample series", (long long)run_id,
                  fold);
         return TRK_EINVAL;
     }
-    float *fr = malloc(sizeof *fr * (size_t)(n ? n : 1)), *fp = malloc(sizeof *fp * (size_t)(n ? n : 1));
+    size_t bytes = sizeof(float) * (size_t)(n ? n : 1);
+    float *fr = malloc(bytes), *fp = malloc(bytes), *fb = malloc(bytes);
     int rc = TRK_ERR;
-    if (fr && fp) {
+    if (fr && fp && fb) {
         int i = 0;
-        const cJSON *a = r->child, *b = p->child;
-        for (; a && b; a = a->next, b = b->next, i++) {
+        const cJSON *a = r->child, *b = p->child, *c = bh->child;
+        for (; a && b && c; a = a->next, b = b->next, c = c->next, i++) {
             fr[i] = cJSON_IsNumber(a) ? (float)a->valuedouble : NAN;
             fp[i] = cJSON_IsNumber(b) ? (float)b->valuedouble : NAN;
+            fb[i] = cJSON_IsNumber(c) ? (float)c->valuedouble : NAN;
         }
         rc = trk_oos_put(s, run_id, fold, row0->valueint, (int64_t)t0->valuedouble,
-                         (int64_t)t1->valuedouble, n, fr, fp, err);
+                         (int64_t)t1->valuedouble, n, fr, fp, fb, err);
     } else {
         snprintf(err, 256, "out of memory");
     }
     free(fr);
     free(fp);
+    free(fb);
     return rc;
 }
 

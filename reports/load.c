@@ -11,6 +11,7 @@
  * of trials the DSR corrects for (n_trials).
  */
 #include "reports/load.h"
+#include "reports/edge.h"
 
 #include "tracker/query.h"
 
@@ -207,6 +208,8 @@ int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[
             out->result.n_fold_values = t->n_steps;
         }
     }
+    if (rep_edge_load(store, info.id, best_run, result, &out->edge, err))   /* issue 15 */
+        goto done;
     if (rep_study_fill_from_spec(out, err))
         goto done;
     rc = 0;

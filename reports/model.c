@@ -4,6 +4,7 @@
  * store).
  */
 #include "reports/model.h"
+#include "reports/edge.h"
 
 #include <cjson/cJSON.h>
 #include <gsl/gsl_randist.h>
@@ -69,6 +70,7 @@ void rep_study_free(rep_study *s)
     free(s->result.curve_t);
     free(s->result.curve_model);
     free(s->result.curve_bh);
+    rep_edge_free(s->edge);
     rep_study_init(s);
 }
 

@@ -106,6 +106,7 @@ typedef struct {
     rep_trial *trials;
     int n_trials;
     rep_result result;
+    struct rep_edge *edge;   /* verdict and OOS diagnostics (reports/edge.h); NULL: none */
 } rep_study;
 
 /* Sets every field to empty/unknown (NaN times, best_trial -1). */

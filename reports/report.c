@@ -5,6 +5,7 @@
  * trial, values used for plotting).
  */
 #include "reports/report.h"
+#include "reports/edge.h"
 
 #include "base/stats.h"
 #include "reports/importance.h"
@@ -550,7 +551,8 @@ static void section_best(rep_buf *b, const view *v)
     rep_buf_num(b, isfinite(r->dsr) && r->dsr != 0 && fabs(r->dsr) < 1e-3 ? "%.2g" : "%.3f",
                 r->dsr);
     rep_buf_printf(b, "</b> <span class=\"note\">(probability that the holdout Sharpe is "
-                   "above zero after correcting for the %d trials tried)</span></p>",
+                   "above zero after correcting for the %d evaluated trials: complete, pruned and "
+                   "failed after a fold)</span></p>",
                    r->dsr_trials > 0 ? r->dsr_trials : s->n_trials);
     holdout_facts(b, s);
     rep_buf_put(b, "</div></div>");
@@ -1475,6 +1477,7 @@ int rep_render_body(const rep_study *studies, int n, int flags, rep_buf *out, ch
     if (n > 1)
         section_compare(out, vs, n);
     for (int k = 0; k < n; k++) {
+        rep_edge_section(out, studies[k].edge, studies[k].name, k);   /* opens with the verdict */
         section_summary(out, &vs[k]);
         section_best(out, &vs[k]);
         section_history(out, &vs[k]);

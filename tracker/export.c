@@ -12,6 +12,7 @@
  */
 #include "tracker/export.h"
 #include "tracker/json_int.h"
+#include "tracker/oos.h"
 #include "tracker/query.h"
 #include "tracker/store_int.h"
 
@@ -190,6 +191,10 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
             cJSON_AddItemToArray(arts, o);
         }
         trk_artifacts_free(a, na);
+        cJSON *oos = trk_oos_json(s, si.id, r->id, err);   /* per-fold OOS series (oos.h) */
+        if (!oos)
+            goto fail;
+        cJSON_AddItemToObject(t, "oos_series", oos);
     }
     goto done;
 fail:

@@ -241,7 +241,7 @@ static void test_spec_unknown_keys(void)
             "search.samplr: expected one of the keys n_trials, timeout_s, sampler, pruner, metric, direction, space, "
             "got unknown key \"samplr\" (did you mean \"sampler\"?)");
     SET_ERR("nmae", "\"x\"", "nmae: expected one of the keys name, data, features, target, validation, training, "
-            "search, backtest, objective, got unknown key \"nmae\" (did you mean \"name\"?)");
+            "search, backtest, objective, selection, got unknown key \"nmae\" (did you mean \"name\"?)");
     SET_ERR("training.lr_plateau.facter", "0.5", "training.lr_plateau.facter: expected one of the keys factor, patience, got unknown key \"facter\" (did you mean \"factor\"?)");
     SET_ERR("search.space.units.stepp", "2", "search.space.units.stepp: expected one of the keys type, low, high, step, log, choices");
     SET_ERR("search.space.units.units", "2", "search.space.units.units: expected one of the keys");
@@ -473,6 +473,27 @@ static void test_spec_fuzz_never_crashes(void)
     gsl_rng_free(r);
 }
 
+/* selection (issue 15): the verdict's thresholds, their defaults and bounds */
+static void test_spec_selection_thresholds(void)
+{
+    exp_spec s;
+    exp_errors e = {0};
+    CHECK_INT(exp_spec_parse(base_spec, tmp_dir, 1, &s, &e), 0);
+    CHECK_NEAR(s.selection.dsr_min, 0.95, 0);
+    CHECK_NEAR(s.selection.dm_alpha, 0.05, 0);
+    CHECK_INT(s.selection.pbo_blocks, 16);
+    char *json = spec_set(base_spec, "selection.pbo_blocks", "8");
+    CHECK_INT(exp_spec_parse(json, tmp_dir, 1, &s, &e), 0);
+    CHECK_INT(s.selection.pbo_blocks, 8);
+    free(json);
+    exp_errors_free(&e);
+    SET_ERR("selection.pbo_blocks", "7", "selection.pbo_blocks: expected an even integer in [2, 24], got 7");
+    SET_ERR("selection.pbo_blocks", "26", "selection.pbo_blocks: expected an integer in [2, 24], got 26");
+    SET_ERR("selection.dsr_min", "1", "selection.dsr_min: expected a number in (0, 1), got 1");
+    SET_ERR("selection.dm_alpha", "0.7", "selection.dm_alpha: expected a number in (0, 0.5], got 0.7");
+    SET_ERR("selection.dsr", "0.9", "selection.dsr: expected one of the keys dsr_min, dm_alpha, pbo_max");
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -496,6 +517,7 @@ int main(void)
     test_spec_unknown_names();
     test_spec_empty_choices();
     test_spec_unknown_keys();
+    test_spec_selection_thresholds();
     test_spec_data_path();
     test_spec_all_errors_at_once();
     test_spec_sampler_pruner_kinds();
