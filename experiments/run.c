@@ -47,6 +47,10 @@
 
 static volatile sig_atomic_t stop_signal = 0;
 
+/* Seconds a worker gets past a trial's limit (plus a tenth of the limit) before
+ * the coordinator gives up on it, and after a signal to answer. */
+#define EXP_WORKER_GRACE_S 5.0
+
 static void on_signal(int sig)
 {
     stop_signal = sig;
@@ -103,6 +107,9 @@ typedef struct coord {
     int n_run, cap_run;
     double t0, deadline;
     int quiet, tty, progress_shown;
+    int *lost;                /* MPI: per rank, 1 once it stopped answering */
+    int n_lost;
+    int drained;              /* MPI, after a signal: every live worker answered */
     char err[256];
 } coord;
 
@@ -464,7 +471,8 @@ static int coord_on_message(coord *c, const MPI_Status *st, int *busy)
         result_from_json(m, &r);
         rc = coord_on_result(c, number, &r);
         exp_trial_result_clear(&r);
-        busy[st->MPI_SOURCE] = 0;
+        if (!c->lost[st->MPI_SOURCE])
+            busy[st->MPI_SOURCE] = 0;   /* a lost rank that wakes up gets nothing new */
     }
     cJSON_Delete(m);
     return rc;
@@ -477,12 +485,91 @@ typedef struct pending_send {
     cJSON *params;
 } pending_send;
 
+/* The coordinator's own deadline for a trial on a worker: the trial's limit plus
+ * a grace period for the worker to notice it and answer (0: no limit). */
+static double trial_deadline(const coord *c, const running_trial *t)
+{
+    double limit = c->spec->training.trial_timeout_s;
+    return limit > 0 ? t->started + limit + EXP_WORKER_GRACE_S + 0.1 * limit : 0;
+}
+
+/* The earliest deadline of the running trials (0: none). */
+static double next_deadline(const coord *c)
+{
+    double d = 0;
+    for (int i = 0; i < c->n_run; i++) {
+        double t = trial_deadline(c, &c->run[i]);
+        if (t > 0 && (d == 0 || t < d))
+            d = t;
+    }
+    return d;
+}
+
+/* Trials whose worker did not answer by their deadline: FAIL, and that rank gets
+ * no more work (a stopped process or a dead node may never answer again). */
+static int coord_expire(coord *c, int *busy)
+{
+    double now = exp_now();
+    for (int i = 0; i < c->n_run;) {
+        running_trial *t = &c->run[i];
+        double d = trial_deadline(c, t);
+        if (d == 0 || now < d) {
+            i++;
+            continue;
+        }
+        int w = t->worker;
+        exp_trial_result r;
+        memset(&r, 0, sizeof r);
+        r.state = TRK_FAIL;
+        r.value = NAN;
+        r.last_step = -1;
+        snprintf(r.error, sizeof r.error, "worker %d stopped answering (no result %.0f s after "
+                 "the trial's limit of %g s)", w, d - t->started -
+                 c->spec->training.trial_timeout_s, c->spec->training.trial_timeout_s);
+        fprintf(stderr, "seqtune: %s: trial %d: %s; rank %d gets no more trials\n",
+                c->spec->name, t->number, r.error, w);
+        if (coord_on_result(c, t->number, &r))   /* removes run[i] */
+            return -1;
+        c->lost[w] = 1;
+        c->n_lost++;
+        busy[w] = 1;
+    }
+    return 0;
+}
+
+/* After a signal: the workers that have a trial were signalled too (mpirun
+ * forwards SIGINT/SIGTERM) and answer soon; their results are recorded, then
+ * every live worker is told to stop, so that all ranks end normally with 130.
+ * Returns 0 when every live worker answered, -1 when one did not in time. */
+static int coord_drain(coord *c, int *busy, int world)
+{
+    double until = exp_now() + EXP_WORKER_GRACE_S;
+    int rc = 0;
+    for (;;) {
+        int waiting = 0;
+        for (int w = 1; w < world; w++)
+            waiting += busy[w] && !c->lost[w];
+        if (!waiting)
+            break;
+        MPI_Status st;
+        if (exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st, NULL, until))
+            return -1;
+        if (coord_batch_begin(c))
+            return -1;
+        rc = coord_on_message(c, &st, busy);
+        if (coord_batch_end(c, rc))
+            return -1;
+    }
+    return 0;
+}
+
 static int coord_loop_mpi(coord *c, int world)
 {
     int *busy = calloc((size_t)world, sizeof *busy);  /* 1 while a worker has a trial */
     pending_send *out = calloc((size_t)world, sizeof *out);
+    c->lost = calloc((size_t)world, sizeof *c->lost);
     int rc = 0;
-    if (!busy || !out || coord_batch_begin(c)) {
+    if (!busy || !out || !c->lost || coord_batch_begin(c)) {
         free(busy);
         free(out);
         return -1;
@@ -511,11 +598,19 @@ static int coord_loop_mpi(coord *c, int world)
         if (rc || c->n_run == 0 || stop_signal)
             break;
         MPI_Status st;
-        if (exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st, &stop_signal, 0))
-            break;
+        int timed_out = exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st,
+                                      &stop_signal, next_deadline(c));
         if (coord_batch_begin(c)) {
             rc = -1;
             break;
+        }
+        if (timed_out) {
+            if (stop_signal) {
+                rc = coord_batch_end(c, 0);
+                break;
+            }
+            rc = coord_expire(c, busy);
+            continue;
         }
         /* Every message already here joins the batch. */
         int more = 1;
@@ -524,6 +619,8 @@ static int coord_loop_mpi(coord *c, int world)
             MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &more, &st);
         }
     }
+    if (stop_signal && rc == 0 && coord_drain(c, busy, world) == 0)
+        c->drained = 1;
     free(busy);
     free(out);
     return rc;
@@ -982,6 +1079,7 @@ static void coord_close(coord *c)
     opt_space_free(c->space);
     trk_store_close(c->store);
     free(c->run);
+    free(c->lost);
 }
 
 /* Records the trials that were running when a signal came, and the study state. */
@@ -1041,6 +1139,7 @@ int exp_run_main(const exp_run_options *opt)
         MPI_Status st;
         exp_wire_wait(0, EXP_TAG_FINISH, MPI_COMM_WORLD, &st, NULL, 0);
         cJSON_Delete(exp_wire_recv(&st, MPI_COMM_WORLD));
+        code = stop_signal ? EXP_EXIT_INTERRUPTED : EXP_EXIT_OK;
         goto out;
     }
 
@@ -1059,15 +1158,22 @@ int exp_run_main(const exp_run_options *opt)
     double wall = exp_now() - c.t0, cpu = cpu_seconds() - cpu0;
     if (c.progress_shown && !stop_signal)
         fputc('\n', stderr);
-    if (stop_signal) {
+    if (stop_signal && rc == 0) {
         coord_interrupted(&c);
         code = EXP_EXIT_INTERRUPTED;
-        if (mpi)
+        if (mpi && world > 1 && (!c.drained || c.n_lost)) {
+            coord_close(&c);
             MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_INTERRUPTED);
+        }
+        /* every rank ends normally with 130 (mpirun passes that on) */
+        for (int w = 1; mpi && w < world; w++) {
+            send_empty(w, EXP_TAG_STOP);
+            send_empty(w, EXP_TAG_FINISH);
+        }
         goto out;
     }
-    if (mpi)
-        for (int w = 1; w < world; w++)
+    for (int w = 1; mpi && w < world; w++)
+        if (!c.lost || !c.lost[w])
             send_empty(w, EXP_TAG_STOP);
     if (rc) {
         exp_cli_error(spec.name, "%s", c.err);
@@ -1081,12 +1187,24 @@ int exp_run_main(const exp_run_options *opt)
         snprintf(share, sizeof share, "%.4f", wall > 0 ? cpu / wall : 0);
         trk_study_set_tag(c.store, c.study_id, "coordinator_cpu_share", share, err);
         exp_finish_params fp = {&spec, c.store, c.study_id, c.opt, obj, opt->quiet,
-                                mpi ? world - 1 : 1, wall, cpu};
+                                mpi ? world - 1 : 1, wall, cpu, &stop_signal};
+        exp_objective_set_stop(obj, &stop_signal);
         code = exp_finish_study(&fp);
+        if (code == EXP_EXIT_OK && stop_signal)
+            code = EXP_EXIT_INTERRUPTED;   /* the result is stored; the signal is still news */
     }
-    if (mpi)
-        for (int w = 1; w < world; w++)
-            send_empty(w, EXP_TAG_FINISH);
+    if (c.n_lost) {
+        exp_cli_error(spec.name, "%d worker(s) stopped answering; their trials are FAIL and "
+                      "the study finished on the others (exit %d)", c.n_lost, EXP_EXIT_FAILED);
+        if (code == EXP_EXIT_OK)
+            code = EXP_EXIT_FAILED;
+        /* MPI_Finalize waits for every rank, the lost ones too: end the job here. */
+        coord_close(&c);
+        fflush(NULL);
+        MPI_Abort(MPI_COMM_WORLD, code);
+    }
+    for (int w = 1; mpi && w < world; w++)
+        send_empty(w, EXP_TAG_FINISH);
 out:
     exp_objective_free(obj);
     exp_data_free(data);
