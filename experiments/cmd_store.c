@@ -8,6 +8,7 @@
  */
 #include "experiments/cli.h"
 #include "experiments/commands.h"
+#include "experiments/outpath.h"
 #include "tracker/export.h"
 #include "tracker/json_int.h"
 #include "tracker/query.h"
@@ -771,6 +772,11 @@ int cmd_export(int argc, char **argv)
     if (!s)
         return EXP_EXIT_INPUT;
     char err[256];
+    if (exp_output_not_store(out, trk_store_path(s), trk_store_artifact_root(s), err)) {
+        exp_cli_error(out, "%s", err);
+        trk_store_close(s);
+        return EXP_EXIT_INPUT;
+    }
     int rc = trk_export_study(s, study, (trk_export_format)fmt, out, err);
     trk_store_close(s);
     if (rc != 0) {
