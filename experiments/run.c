@@ -1007,7 +1007,7 @@ static int study_lock(coord *c, const char *name, char err[256])
 /* Loads the spec and its data, then opens the store and the study: bad data is
  * refused before the store is created or a study row is written. */
 static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
-                      exp_data **data)
+                      exp_data **data, exp_objective **obj)
 {
     exp_errors errs = {0};
     if (exp_spec_load(opt->spec_path, spec, &errs)) {
@@ -1029,6 +1029,30 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error("data", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
+    /* Everything that can refuse the run is checked before the store is opened:
+     * a refused run leaves no study behind (no RUNNING study with no trials
+     * that blocks the name). */
+    *obj = exp_objective_new(spec, *data, c->err);
+    if (!*obj) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    if (spec->objective_kind == EXP_OBJECTIVE_LSTM) {
+        /* The folds must fit with the largest seq_len the space allows (as
+         * `validate` checks), or every trial would fail. */
+        char *layout = exp_objective_layout(*obj, c->err);
+        if (!layout) {
+            exp_cli_error(opt->spec_path, "%s", c->err);
+            return EXP_EXIT_INPUT;
+        }
+        free(layout);
+    }
+    opt_study *probe = NULL;
+    if (build_study(spec, c->space, 1, &probe, c->err)) {
+        exp_cli_error(opt->spec_path, "search: %s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    opt_study_free(probe);
     c->store = trk_store_open(opt->db_path, TRK_CREATE, c->err);
     if (!c->store) {
         exp_cli_error(opt->db_path, "%s", c->err);
@@ -1118,7 +1142,7 @@ int exp_run_main(const exp_run_options *opt)
     char err[256] = "";
 
     if (rank == 0) {
-        code = coord_open(&c, opt, &spec, &spec_text, &data);
+        code = coord_open(&c, opt, &spec, &spec_text, &data, &obj);
     }
     if (mpi && exp_data_share(&code, &spec_text, &data, &spec, rank, err)) {
         if (rank == 0)
@@ -1127,7 +1151,8 @@ int exp_run_main(const exp_run_options *opt)
     }
     if (code)
         goto out;
-    obj = exp_objective_new(&spec, data, err);
+    if (rank != 0)
+        obj = exp_objective_new(&spec, data, err);
     if (!obj) {
         if (rank == 0)
             exp_cli_error(spec.name, "%s", err);
