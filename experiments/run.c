@@ -28,6 +28,7 @@
 #include "experiments/wire.h"
 #include "optimizer/study.h"
 #include "tracker/query.h"
+#include "tracker/sha256.h"
 #include "tracker/store.h"
 
 #include <errno.h>
@@ -1002,6 +1003,76 @@ static int study_lock(coord *c, const char *name, char err[256])
     return 0;
 }
 
+/*
+ * The candles' fingerprint: "rows <n> (<first>..<last>), <bytes> bytes, sha256 <hex>".
+ * A resumed study must train on the candles it started with. 0, or -1 with err.
+ */
+static int data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
+                            char err[256])
+{
+    FILE *f = fopen(spec->data.path, "rb");
+    if (!f) {
+        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
+        return -1;
+    }
+    trk_sha256 h;
+    trk_sha256_init(&h);
+    unsigned char buf[1 << 16];
+    size_t n;
+    long long bytes = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        trk_sha256_update(&h, buf, n);
+        bytes += (long long)n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, 256, "%.200s: read error", spec->data.path);
+        return -1;
+    }
+    uint8_t digest[32];
+    char hex[65];
+    trk_sha256_final(&h, digest);
+    trk_sha256_to_hex(digest, hex);
+    double first, last;
+    int rows;
+    exp_data_range(data, &first, &last, &rows);
+    snprintf(out, 256, "rows %d (%.0f..%.0f), %lld bytes, sha256 %s", rows, first, last, bytes,
+             hex);
+    return 0;
+}
+
+/* Records the data fingerprint with a new study; on resume, refuses candles
+ * that differ from the recorded ones (studies from before the fingerprint get
+ * it recorded now). 0, or -1 with err. */
+static int data_check(coord *c, const exp_spec *spec, const exp_data *data, int existed,
+                      char err[256])
+{
+    if (spec->objective_kind != EXP_OBJECTIVE_LSTM)
+        return 0;
+    char now[256];
+    if (data_fingerprint(spec, data, now, err))
+        return -1;
+    trk_kv *tags = NULL;
+    int n = 0;
+    const char *then = NULL;
+    if (existed && trk_study_tags(c->store, c->study_id, &tags, &n, err))
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(tags[i].key, "data_fingerprint") == 0)
+            then = tags[i].value;
+    int rc = 0;
+    if (then && strcmp(then, now) != 0) {
+        snprintf(err, 256, "--resume: %.50s differs from the data the study started on "
+                 "(then %.64s...; now %.64s...)", spec->data.path, then, now);
+        rc = -1;
+    } else if (!then) {
+        rc = trk_study_set_tag(c->store, c->study_id, "data_fingerprint", now, err) ? -1 : 0;
+    }
+    trk_kv_free(tags, n);
+    return rc;
+}
+
 /* Rank 0 (or the only process): everything up to the first trial. Exit code on
  * failure, 0 when the coordinator is ready. */
 /* Loads the spec and its data, then opens the store and the study: bad data is
@@ -1068,6 +1139,10 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
                             opt->resume ? TRK_RESUME : 0, &c->study_id, &existed, c->err);
     if (rc) {
         exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    if (data_check(c, spec, *data, existed, c->err)) {
+        exp_cli_error("data.path", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
     if (existed) {
