@@ -30,6 +30,7 @@
 #include "tracker/query.h"
 #include "tracker/sha256.h"
 #include "tracker/store.h"
+#include "tracker/verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1308,7 +1309,17 @@ int exp_run_main(const exp_run_options *opt)
 out:
     exp_objective_free(obj);
     exp_data_free(data);
+    int wrote = rank == 0 && c.store && c.study_id > 0 && code != EXP_EXIT_INPUT;
     coord_close(&c);
+    if (wrote && trk_store_verify(opt->db_path, err)) {
+        /* The close checkpointed the WAL into the database: what is on disk now
+         * is all there is. */
+        exp_cli_error(opt->db_path, "the store cannot be read back after the study (%s): its "
+                      "-wal file was truncated or removed, or the disk lost writes, while the "
+                      "study ran. Recover from a backup copy of the store (with its -wal "
+                      "file), or run the study again into a new store", err);
+        code = EXP_EXIT_FAILED;
+    }
     exp_spec_free(&spec);
     free(spec_text);
     if (mpi)
