@@ -1074,6 +1074,24 @@ static int data_check(coord *c, const exp_spec *spec, const exp_data *data, int 
     return rc;
 }
 
+/* How long `run` waits for a store locked by another program: $SEQTUNE_LOCK_WAIT_S
+ * seconds (a positive number), else TRK_WAIT_DEFAULT_S. */
+static double lock_wait_s(void)
+{
+    const char *e = getenv("SEQTUNE_LOCK_WAIT_S");
+    char *end;
+    double v = e ? strtod(e, &end) : 0;
+    return e && end != e && *end == '\0' && v > 0 && v < 1e7 ? v : TRK_WAIT_DEFAULT_S;
+}
+
+static void lock_notice(void *ctx, const char *path, double limit_s)
+{
+    (void)ctx;
+    fprintf(stderr, "seqtune: %s: waiting for a lock held by another program (another "
+            "writer of the store); giving up after %g s (SEQTUNE_LOCK_WAIT_S), Ctrl-C stops\n",
+            path, limit_s);
+}
+
 /* Rank 0 (or the only process): everything up to the first trial. Exit code on
  * failure, 0 when the coordinator is ready. */
 /* Loads the spec and its data, then opens the store and the study: bad data is
@@ -1125,10 +1143,11 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         return EXP_EXIT_INPUT;
     }
     opt_study_free(probe);
-    c->store = trk_store_open(opt->db_path, TRK_CREATE, c->err);
+    trk_wait_opts wait = {lock_wait_s(), &stop_signal, lock_notice, NULL};
+    c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
         exp_cli_error(opt->db_path, "%s", c->err);
-        return EXP_EXIT_INPUT;
+        return stop_signal ? EXP_EXIT_INTERRUPTED : EXP_EXIT_INPUT;
     }
     if (study_lock(c, spec->name, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);

@@ -28,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 10000
 
 static const char *const schema_steps[TRK_SCHEMA_VERSION] = {
     /* 1 */
@@ -223,8 +222,54 @@ static double now_s(void)
 
 int trk_sql_fail(trk_store *s, const char *what, char err[256])
 {
-    snprintf(err, 256, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "no database");
+    if (s && s->gave_up == 1)
+        snprintf(err, 256, "%.120s: the store is locked by another program; gave up after "
+                 "waiting %g s", what, s->wait.limit_s);
+    else if (s && s->gave_up == 2)
+        snprintf(err, 256, "%.120s: interrupted while waiting for a lock held by another "
+                 "program", what);
+    else
+        snprintf(err, 256, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "no database");
     return TRK_ERR;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* SQLite's busy handler: waits in 10 ms sleeps (a signal cuts one short, and
+ * `stop` is looked at every time), tells once after a second that it waits,
+ * and gives up at the limit. Once given up, the store fails fast from then on. */
+static int store_busy(void *ctx, int n)
+{
+    trk_store *s = ctx;
+    double now = mono_now();
+    if (n == 0 || s->busy_since == 0) {
+        s->busy_since = now;
+        s->noticed = 0;
+    }
+    if (s->gave_up)
+        return 0;
+    if (s->wait.stop && *s->wait.stop) {
+        s->gave_up = 2;
+        return 0;
+    }
+    double waited = now - s->busy_since;
+    if (waited >= s->wait.limit_s) {
+        s->gave_up = 1;
+        return 0;
+    }
+    if (!s->noticed && waited >= 1.0) {
+        s->noticed = 1;
+        if (s->wait.notice)
+            s->wait.notice(s->wait.ctx, s->path, s->wait.limit_s);
+    }
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 /* "INSERT INTO metrics(...) VALUES(?,?,?,?,?),..." with TRK_METRIC_ROWS rows. */
@@ -379,6 +424,9 @@ int trk_store_batch_end(trk_store *s, char err[256])
 
 /* Runs fixed SQL, retrying while another process holds a lock (schema set-up
  * races between processes that open a new file at once). */
+/* Runs `sql`, retrying (for 10 s at most) the BUSY answers that SQLite gives
+ * without asking the busy handler (WAL recovery); a wait the busy handler gave
+ * up on is final. */
 static int exec_retry(sqlite3 *db, const char *sql)
 {
     int rc;
@@ -386,6 +434,8 @@ static int exec_retry(sqlite3 *db, const char *sql)
         rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
         if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
             return rc;
+        if (sqlite3_extended_errcode(db) == SQLITE_BUSY)
+            return rc;   /* the busy handler already waited its limit */
         usleep(10000);
     }
     return rc;
@@ -466,6 +516,12 @@ static int sniff_sqlite(const char *path, char err[256])
 
 trk_store *trk_store_open(const char *path, int flags, char err[256])
 {
+    return trk_store_open_wait(path, flags, NULL, err);
+}
+
+trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts *wait,
+                               char err[256])
+{
     trk_store *s = NULL;
     if (!path || !*path) {
         snprintf(err, 256, "store path is empty");
@@ -505,7 +561,24 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* The artifact folder (and the per-study lock in it) belongs to the real
+     * file: a store reached through a symlink is the same store. */
+    char *real = realpath(path, NULL);
+    if (real) {
+        size_t rn = strlen(real) + sizeof ".artifacts";
+        char *root = malloc(rn);
+        if (root) {
+            snprintf(root, rn, "%s.artifacts", real);
+            free(s->artifact_root);
+            s->artifact_root = root;
+        }
+        free(real);
+    }
+    if (wait)
+        s->wait = *wait;
+    if (!(s->wait.limit_s > 0))
+        s->wait.limit_s = TRK_WAIT_DEFAULT_S;
+    sqlite3_busy_handler(s->db, store_busy, s);
     /* 64 MiB page cache and memory-mapped reads: queries over 100,000 runs stay
      * in memory instead of going through read() page by page. */
     if (sqlite3_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
@@ -563,6 +636,8 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
 oom:
     snprintf(err, 256, "%s: out of memory", path);
 fail:
+    if (s && s->gave_up)   /* say why: the lock, not SQLite's "database is locked" */
+        trk_sql_fail(s, path, err);
     trk_store_close(s);
     return NULL;
 }
