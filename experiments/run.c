@@ -1127,16 +1127,6 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
     }
-    if (spec->objective_kind == EXP_OBJECTIVE_LSTM) {
-        /* The folds must fit with the largest seq_len the space allows (as
-         * `validate` checks), or every trial would fail. */
-        char *layout = exp_objective_layout(*obj, c->err);
-        if (!layout) {
-            exp_cli_error(opt->spec_path, "%s", c->err);
-            return EXP_EXIT_INPUT;
-        }
-        free(layout);
-    }
     opt_study *probe = NULL;
     if (build_study(spec, c->space, 1, &probe, c->err)) {
         exp_cli_error(opt->spec_path, "search: %s", c->err);

@@ -514,6 +514,51 @@ static int sniff_sqlite(const char *path, char err[256])
     return 1;
 }
 
+/*
+ * A WAL store on a read-only folder or medium: SQLite cannot create the -shm
+ * file a reader needs, so the store is opened as immutable (no locks, no -shm)
+ * when nothing is pending in a -wal file (an absent or empty one): then the
+ * database file alone is the whole store and nobody can be writing it. 0 when
+ * reopened that way, -1 (the first error stands) otherwise.
+ */
+static int reopen_immutable(trk_store *s)
+{
+    char wal[4096];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", s->path);
+    if (stat(wal, &st) == 0 && st.st_size > 0)
+        return -1;
+    /* file: URI with everything but unreserved characters and '/' escaped */
+    size_t n = strlen(s->path);
+    char *uri = malloc(3 * n + 32);
+    if (!uri)
+        return -1;
+    size_t k = (size_t)sprintf(uri, "file:");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s->path[i];
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '/' || ch == '.' || ch == '-' || ch == '_' || ch == '~')
+            uri[k++] = (char)ch;
+        else
+            k += (size_t)sprintf(uri + k, "%%%02X", ch);
+    }
+    sprintf(uri + k, "?immutable=1");
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_close(s->db);
+    s->db = db;
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_handler(s->db, store_busy, s);
+    sqlite3_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+                 " PRAGMA temp_store=MEMORY;", NULL, NULL, NULL);
+    return 0;
+}
+
 trk_store *trk_store_open(const char *path, int flags, char err[256])
 {
     return trk_store_open_wait(path, flags, NULL, err);
@@ -556,7 +601,8 @@ trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts 
     s->nosync = (flags & TRK_NOSYNC) != 0;
     int oflags = s->readonly ? SQLITE_OPEN_READONLY
                              : SQLITE_OPEN_READWRITE | ((flags & TRK_CREATE) ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK &&
+        !(s->readonly && reopen_immutable(s) == 0)) {
         trk_sql_fail(s, path, err);
         goto fail;
     }
@@ -583,7 +629,9 @@ trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts 
      * in memory instead of going through read() page by page. */
     if (sqlite3_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
                      " PRAGMA temp_store=MEMORY;",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+                     NULL, NULL, NULL) != SQLITE_OK &&
+        !(s->readonly && (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN &&
+          reopen_immutable(s) == 0)) {
         trk_sql_fail(s, path, err);
         goto fail;
     }
@@ -599,6 +647,17 @@ trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts 
         prc = SQLITE_OK;
     }
     sqlite3_finalize(probe);
+    if (prc != SQLITE_OK && s->readonly && (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN &&
+        reopen_immutable(s) == 0) {
+        prc = sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                 " (SELECT count(*) FROM sqlite_master)", -1, &probe, NULL);
+        if (prc == SQLITE_OK && (prc = sqlite3_step(probe)) == SQLITE_ROW) {
+            version = sqlite3_column_int(probe, 0);
+            tables = sqlite3_column_int(probe, 1);
+            prc = SQLITE_OK;
+        }
+        sqlite3_finalize(probe);
+    }
     if (prc != SQLITE_OK) {
         if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
             snprintf(err, 256, "%s: not an SQLite database (not a seqtune store)", path);

@@ -11,9 +11,13 @@ int trk_store_verify(const char *path, char err[256])
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    /* Read-write (without create) but query-only: as the last connection it
+     * checkpoints and removes the -wal and -shm files on close, as a reader
+     * could not. */
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK)
         goto fail;
+    sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL);
     sqlite3_busy_timeout(db, 5000);
     rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
     if (rc != SQLITE_OK)

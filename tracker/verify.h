@@ -4,7 +4,7 @@
  * A study that wrote its trials must not report success over a file that is no
  * longer a database (its -wal file truncated or removed while it ran, a disk
  * that lost writes). After the coordinator closed the store (the checkpoint
- * moved the WAL into the database), a fresh read-only connection runs SQLite's
+ * moved the WAL into the database), a fresh query-only connection runs SQLite's
  * quick_check and reads the studies table.
  */
 #ifndef TRK_VERIFY_H
