@@ -12,6 +12,7 @@
 #include "experiments/edge.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
+#include "experiments/outpath.h"
 #include "tracker/query.h"
 #include "tracker/sha256.h"
 #include "trainer/candles.h"
@@ -71,6 +72,12 @@ int cmd_best(int argc, char **argv)
     trk_store *s = trk_store_open(path, TRK_READONLY, err);
     if (!s) {
         exp_cli_error(path, "%s", err);
+        return EXP_EXIT_INPUT;
+    }
+    if (export_path &&
+        exp_output_not_store(export_path, path, trk_store_artifact_root(s), err)) {
+        exp_cli_error(export_path, "%s", err);
+        trk_store_close(s);
         return EXP_EXIT_INPUT;
     }
     int code = EXP_EXIT_INPUT;
@@ -233,6 +240,11 @@ int cmd_predict(int argc, char **argv)
         return EXP_EXIT_USAGE;
     }
     char err[256];
+    if (out_path && (exp_output_not_input(out_path, model_path, "model file", err) ||
+                     exp_output_not_input(out_path, data_path, "candle file", err))) {
+        exp_cli_error(out_path, "%s", err);
+        return EXP_EXIT_INPUT;
+    }
     int code = EXP_EXIT_INPUT;
     tr_lstm *m = NULL;
     tr_model_meta meta;

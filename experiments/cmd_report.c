@@ -4,6 +4,7 @@
  * comparison of several.
  */
 #include "experiments/cli.h"
+#include "experiments/outpath.h"
 #include "experiments/commands.h"
 #include "reports/load.h"
 #include "reports/report.h"
@@ -56,6 +57,11 @@ int cmd_report(int argc, char **argv)
     }
     rep_study studies[MAX_STUDIES];
     int loaded = 0, code = EXP_EXIT_INPUT;
+    if (exp_output_not_store(out, path, trk_store_artifact_root(s), err)) {
+        exp_cli_error(out, "%s", err);
+        trk_store_close(s);
+        return EXP_EXIT_INPUT;
+    }
     for (; loaded < n; loaded++) {
         if (rep_study_load(s, names[loaded], &studies[loaded], err)) {
             exp_cli_error(names[loaded], "%s", err);

@@ -80,6 +80,16 @@ int cmd_validate(int argc, char **argv)
         free(layout);
         exp_lstm_objective_free(o);
         exp_data_free(data);
+    } else {
+        /* A builtin function searches exactly its own parameters: what `run`
+         * checks before it creates the study. */
+        char err[256];
+        exp_objective *o = exp_objective_new(&spec, NULL, err);
+        if (!o) {
+            exp_cli_error(path, "%s", err);
+            code = EXP_EXIT_INPUT;
+        }
+        exp_objective_free(o);
     }
     char *text = code ? NULL : exp_spec_to_string(&spec, !compact);
     exp_spec_free(&spec);

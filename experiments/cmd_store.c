@@ -10,6 +10,7 @@
 #include "experiments/commands.h"
 #include "tracker/admin.h"
 #include "experiments/trials_view.h"
+#include "experiments/outpath.h"
 #include "tracker/export.h"
 #include "tracker/json_int.h"
 #include "tracker/query.h"
@@ -799,6 +800,11 @@ int cmd_export(int argc, char **argv)
     if (!s)
         return EXP_EXIT_INPUT;
     char err[256];
+    if (exp_output_not_store(out, trk_store_path(s), trk_store_artifact_root(s), err)) {
+        exp_cli_error(out, "%s", err);
+        trk_store_close(s);
+        return EXP_EXIT_INPUT;
+    }
     int rc = trk_export_study(s, study, (trk_export_format)fmt, out, err);
     trk_store_close(s);
     if (rc != 0) {

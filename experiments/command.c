@@ -19,33 +19,86 @@
 #include <unistd.h>
 
 #define TAIL_MAX 160
-#define LINE_MAX_LEN 4096
+#define LINE_MAX_LEN 4096        /* a longer stdout line fails the trial */
+#define STEPS_MAX 100000         /* more step lines fail the trial */
 #define GRACE_S 2.0
 
-/* Parses "STEP VALUE" (returns 2), a lone number (returns 1), anything else 0. */
-static int parse_line(const char *line, int *step, double *value)
+/* Length of a decimal number at `p` ([+-] digits [. digits] [e[+-]digits], at
+ * least one digit before the exponent), 0 when there is none. */
+static size_t decimal_len(const char *p)
 {
-    char *end;
-    errno = 0;
-    double a = strtod(line, &end);
-    if (end == line || errno)
+    size_t i = 0, digits = 0;
+    if (p[i] == '+' || p[i] == '-')
+        i++;
+    while (p[i] >= '0' && p[i] <= '9')
+        i++, digits++;
+    if (p[i] == '.') {
+        i++;
+        while (p[i] >= '0' && p[i] <= '9')
+            i++, digits++;
+    }
+    if (!digits)
         return 0;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end == '\0' || *end == '\r') {
-        *value = a;
+    if (p[i] == 'e' || p[i] == 'E') {
+        size_t j = i + 1;
+        if (p[j] == '+' || p[j] == '-')
+            j++;
+        if (p[j] < '0' || p[j] > '9')
+            return i;
+        while (p[j] >= '0' && p[j] <= '9')
+            j++;
+        i = j;
+    }
+    return i;
+}
+
+/* A line that starts like a number: a digit, or a sign or point before one. Other
+ * lines are the program's own log text and are ignored. */
+static int looks_numeric(const char *p)
+{
+    if (*p == '+' || *p == '-')
+        p++;
+    if (*p == '.')
+        p++;
+    return *p >= '0' && *p <= '9';
+}
+
+/*
+ * Parses "STEP VALUE" (returns 2), a lone number (returns 1), log text (0), or a
+ * line that starts like a number but is not one or two decimal numbers (-1 with
+ * `why`): "0x10", "1.5abc" and "3 4 5" are errors, not text to skip.
+ */
+static int parse_line(const char *line, int *step, double *value, char why[96])
+{
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (!looks_numeric(p))
+        return 0;
+    size_t n1 = decimal_len(p);
+    const char *q = p + n1;
+    const char *after = q;
+    while (*q == ' ' || *q == '\t' || *q == '\r')
+        q++;
+    if (n1 && *q == '\0') {
+        *value = strtod(p, NULL);
         return 1;
     }
-    char *end2;
-    double b = strtod(end, &end2);
-    if (end2 == end)
-        return 0;
-    while (*end2 == ' ' || *end2 == '\t' || *end2 == '\r')
-        end2++;
-    if (*end2 != '\0' || a != floor(a) || a < 0 || a > 1e9)
-        return 0;
-    *step = (int)a;
-    *value = b;
+    size_t n2 = n1 && q > after ? decimal_len(q) : 0;
+    const char *r = q + n2;
+    while (*r == ' ' || *r == '\t' || *r == '\r')
+        r++;
+    if (!n2 || *r != '\0') {
+        snprintf(why, 96, "'%.40s' is not a decimal number or 'STEP VALUE'", p);
+        return -1;
+    }
+    for (size_t i = 0; i < n1; i++)
+        if (p[i] < '0' || p[i] > '9' || n1 > 9) {
+            snprintf(why, 96, "step '%.*s' is not a whole number 0-999999999", (int)(n1 < 20 ? n1 : 20), p);
+            return -1;
+        }
+    *step = atoi(p);
+    *value = strtod(q, NULL);
     return 2;
 }
 
@@ -77,18 +130,34 @@ static void tail_clean(char *tail)
             *p = ' ';
 }
 
+/* 1 once the child has ended; it stays a zombie (WNOWAIT), so its pid and
+ * process group id cannot be reused before reap_group. */
+static int child_ended(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+/* Kills what is left of the child's process group, then reaps the child. */
+static void reap_group(pid_t pid, int *status)
+{
+    kill(-pid, SIGKILL);
+    waitpid(pid, status, 0);
+}
+
+/* Ends the program and everything it started: it leads its own process group
+ * (set up on both sides of the fork), so SIGTERM goes to the group, and SIGKILL
+ * once the program has ended or after GRACE_S. Reaps the child. */
 static void kill_child(pid_t pid)
 {
-    kill(pid, SIGTERM);
+    kill(-pid, SIGTERM);
     double t0 = exp_now();
-    while (exp_now() - t0 < GRACE_S) {
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return;
+    while (exp_now() - t0 < GRACE_S && !child_ended(pid)) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    reap_group(pid, NULL);
 }
 
 int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s,
@@ -100,6 +169,7 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
     size_t line_len = 0, tail_len = 0, in_off = 0, in_len = strlen(stdin_text);
     int have_final = 0, rc = EXP_CMD_FAIL, pruned = 0, step = -1;
     double final_value = NAN, last_value = NAN;
+    long n_lines = 0, n_steps = 0;
     pid_t pid = -1;
     *last_step = -1;
 
@@ -114,6 +184,7 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
         goto done;
     }
     if (pid == 0) {
+        setpgid(0, 0);   /* its own group: the time limit ends grandchildren too */
         dup2(in_p[0], 0);
         dup2(out_p[1], 1);
         dup2(err_p[1], 2);
@@ -130,6 +201,7 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
             _exit(127);
         _exit(127);
     }
+    setpgid(pid, pid);   /* both sides, so that no kill can come before it */
     close(in_p[0]); in_p[0] = -1;
     close(out_p[1]); out_p[1] = -1;
     close(err_p[1]); err_p[1] = -1;
@@ -197,15 +269,33 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
             }
             for (ssize_t k = 0; k < r; k++) {
                 if (buf[k] != '\n') {
-                    if (line_len < LINE_MAX_LEN)
-                        line[line_len++] = buf[k];
+                    if (line_len == LINE_MAX_LEN) {
+                        kill_child(pid);
+                        pid = -1;
+                        snprintf(err, 256, "objective.command: stdout line %ld is longer than "
+                                 "%d bytes", n_lines + 1, LINE_MAX_LEN);
+                        goto done;
+                    }
+                    line[line_len++] = buf[k];
                     continue;
                 }
                 line[line_len] = '\0';
                 line_len = 0;
+                n_lines++;
                 int s;
                 double v;
-                int kind = parse_line(line, &s, &v);
+                char why[96];
+                int kind = parse_line(line, &s, &v, why);
+                if (kind < 0 || (kind == 2 && ++n_steps > STEPS_MAX)) {
+                    kill_child(pid);
+                    pid = -1;
+                    if (kind < 0)
+                        snprintf(err, 256, "objective.command: stdout line %ld: %s", n_lines, why);
+                    else
+                        snprintf(err, 256, "objective.command: more than %d step lines",
+                                 STEPS_MAX);
+                    goto done;
+                }
                 if (kind == 1) {
                     final_value = v;
                     have_final = 1;
@@ -229,8 +319,28 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
             }
         }
     }
+    /* Both pipes are closed, but the program may still run (a daemonised child,
+     * or one that closed them and sleeps): the time limit and stop still hold. */
     int status = 0;
-    waitpid(pid, &status, 0);
+    for (;;) {
+        if (child_ended(pid))
+            break;
+        if (stop && *stop) {
+            kill_child(pid);
+            pid = -1;
+            snprintf(err, 256, "interrupted");
+            goto done;
+        }
+        if (timeout_s > 0 && exp_now() - t0 > timeout_s) {
+            kill_child(pid);
+            pid = -1;
+            snprintf(err, 256, "time limit of %g s exceeded", timeout_s);
+            goto done;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    reap_group(pid, &status);   /* what it left running in its group ends with it */
     pid = -1;
     tail_clean(tail);
     if (WIFSIGNALED(status)) {

@@ -4,10 +4,15 @@
  * The worker runs the spec's `objective.command` once per trial: the trial's
  * parameters go to its stdin as one JSON object; every stdout line of the form
  * `STEP VALUE` is an intermediate value (reported for pruning), and the last line
- * that is a single number is the final value. A prune decision, the per-trial
- * time limit or a stop request terminates the program (SIGTERM, then SIGKILL
- * after a grace period). A non-zero exit or a missing final value is a failure
- * whose message carries the tail of the program's stderr.
+ * that is a single number is the final value. Numbers are decimals (exponents
+ * allowed); a line that starts like a number but is not one ("0x10", "1.5abc")
+ * fails the trial, other lines are log text. A stdout line over 4096 bytes or
+ * more than 100000 step lines fail it too. The program leads its own process
+ * group: a prune decision, the per-trial time limit (which holds after it
+ * closed its pipes) or a stop request ends the whole group (SIGTERM, then
+ * SIGKILL after a grace period), and what is left of the group when the program
+ * exits is killed. A non-zero exit or a missing final value is a failure whose
+ * message carries the tail of the program's stderr.
  */
 #ifndef EXP_COMMAND_H
 #define EXP_COMMAND_H

@@ -102,6 +102,29 @@ static void print_holdout(FILE *out, const cJSON *result)
                     ? cJSON_GetObjectItemCaseSensitive(result, "n_trials")->valueint : 0);
 }
 
+/* 1 (after saying so) when the study has finished trials and every one of them
+ * is FAIL: a study that evaluated nothing did not succeed. */
+static int all_failed(trk_store *store, int64_t study_id, const char *name)
+{
+    char err[256];
+    trk_query q = {"state != 'FAIL' and state != 'RUNNING'", NULL, 0, 1};
+    trk_run_list ok = {0};
+    if (trk_runs_query(store, study_id, &q, &ok, err))
+        return 0;
+    int n_ok = ok.n;
+    trk_run_list_free(&ok);
+    trk_query qf = {"state = 'FAIL'", "trial_number", 1, 1};
+    trk_run_list f = {0};
+    if (n_ok || trk_runs_query(store, study_id, &qf, &f, err) || f.n == 0) {
+        trk_run_list_free(&f);
+        return 0;
+    }
+    exp_cli_error(name, "every trial failed; the last (trial %d): %s", f.runs[0].trial_number,
+                  f.runs[0].error ? f.runs[0].error : "no reason recorded");
+    trk_run_list_free(&f);
+    return 1;
+}
+
 int exp_finish_study(const exp_finish_params *p)
 {
     char err[256] = "";
@@ -126,7 +149,12 @@ int exp_finish_study(const exp_finish_params *p)
             fprintf(stderr, "seqtune: %s: refitting trial %d on all data before the holdout\n",
                     spec->name, best);
         if (exp_objective_holdout(p->obj, params, (uint64_t)best_run.seed, sh, n_sh, &result,
-                                  &model, &model_len, err)) {
+                                  &model, &model_len, err) && p->stop && *p->stop) {
+            exp_cli_error(spec->name, "interrupted by signal %d during the refit of trial %d; "
+                          "every trial is kept; --resume refits", (int)*p->stop, best);
+            trk_study_set_status(p->store, p->study_id, TRK_STUDY_INTERRUPTED, err);
+            code = EXP_EXIT_INTERRUPTED;
+        } else if (!result) {
             exp_cli_error(spec->name, "holdout evaluation of trial %d: %s", best, err);
             code = EXP_EXIT_FAILED;
         } else if (trk_artifact_put(p->store, p->study_id, 0, "model", "model.stm", model,
@@ -141,6 +169,11 @@ int exp_finish_study(const exp_finish_params *p)
         free(model);
         free(sh);
         cJSON_Delete(params);
+    }
+    if (code == EXP_EXIT_INTERRUPTED) {
+        cJSON_Delete(result);
+        trk_run_clear(&best_run);
+        return code;
     }
     if (!result)
         result = cJSON_CreateObject();
@@ -181,5 +214,7 @@ int exp_finish_study(const exp_finish_params *p)
     }
     cJSON_Delete(result);
     trk_run_clear(&best_run);
+    if (code == EXP_EXIT_OK && all_failed(p->store, p->study_id, spec->name))
+        code = EXP_EXIT_FAILED;
     return code;
 }

@@ -11,6 +11,7 @@
 #include "optimizer/study.h"
 #include "tracker/store.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 typedef struct exp_finish_params {
@@ -23,10 +24,13 @@ typedef struct exp_finish_params {
     int workers;
     double wall_s;        /* the search's wall time */
     double coord_cpu_s;   /* the coordinator's CPU time during the search */
+    volatile sig_atomic_t *stop;   /* non-zero: a signal came (may be NULL) */
 } exp_finish_params;
 
 /* Runs the final holdout check (when the objective has one), stores the result,
- * marks the study COMPLETE and prints the summary. Returns an exit code. */
+ * marks the study COMPLETE and prints the summary. Returns an exit code: 0; 130
+ * when `stop` became non-zero during the refit (the study stays INTERRUPTED and
+ * --resume refits); 3 when every finished trial failed (nothing to choose). */
 int exp_finish_study(const exp_finish_params *p);
 
 /* Prints the top `k` COMPLETE trials of a study as a table to `out`. */

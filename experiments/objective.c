@@ -79,6 +79,12 @@ void exp_objective_free(exp_objective *o)
     free(o);
 }
 
+void exp_objective_set_stop(exp_objective *o, volatile sig_atomic_t *stop)
+{
+    if (o->lstm)
+        exp_lstm_objective_set_stop(o->lstm, stop);
+}
+
 static void sleep_s(double s, volatile sig_atomic_t *stop)
 {
     while (s > 0 && !(stop && *stop)) {

@@ -59,6 +59,10 @@ void exp_data_free(exp_data *d);
 exp_objective *exp_objective_new(const exp_spec *spec, const exp_data *data, char err[256]);
 void exp_objective_free(exp_objective *o);
 
+/* `stop` (borrowed, may be NULL): once non-zero, exp_objective_holdout stops at
+ * the next epoch and fails with "interrupted". */
+void exp_objective_set_stop(exp_objective *o, volatile sig_atomic_t *stop);
+
 /*
  * Evaluates trial `number` with `params` (a JSON object name -> number|string)
  * and `seed`. `stop` (may be NULL) interrupts. Always fills `out` (FAIL with a

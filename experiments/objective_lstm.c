@@ -33,7 +33,22 @@ struct exp_lstm_objective {
     tr_trial_config cfg;
     tr_trial_data data;
     int have_data;
+    volatile sig_atomic_t *stop;   /* interrupts the refit (may be NULL) */
 };
+
+void exp_lstm_objective_set_stop(exp_lstm_objective *o, volatile sig_atomic_t *stop)
+{
+    o->stop = stop;
+}
+
+/* The refit's epoch callback: a signal stops the fit at the next epoch. */
+static int holdout_epoch(void *user, int fold, const tr_epoch_report *r)
+{
+    volatile sig_atomic_t *stop = user;
+    (void)fold;
+    (void)r;
+    return stop && *stop;
+}
 
 /* ---- the data ------------------------------------------------------------------ */
 
@@ -454,6 +469,8 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     exp_spec_trial_params(o->spec, params, &p);
     tr_trial_config cfg = o->cfg;
     cfg.seed = (unsigned long)seed;
+    cfg.on_epoch = holdout_epoch;
+    cfg.epoch_user = (void *)o->stop;
     tr_fold_result fr;
     tr_lstm *m = NULL;
     tr_scaler sc;
@@ -466,6 +483,10 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     int rc = -1;
     if (tr_trial_final(&o->data, &cfg, &p, &fr, &m, &sc, err))
         goto done;
+    if (o->stop && *o->stop) {
+        snprintf(err, 256, "interrupted");
+        goto done;
+    }
     cJSON *r = cJSON_CreateObject();
     cJSON *h = cJSON_AddObjectToObject(r, "holdout");
     cJSON *bh = cJSON_AddObjectToObject(r, "buy_and_hold");

@@ -17,6 +17,9 @@ exp_lstm_objective *exp_lstm_objective_new(const exp_spec *spec, const exp_data 
                                            char err[256]);
 void exp_lstm_objective_free(exp_lstm_objective *o);
 
+/* `stop` (borrowed, may be NULL) interrupts the holdout refit once non-zero. */
+void exp_lstm_objective_set_stop(exp_lstm_objective *o, volatile sig_atomic_t *stop);
+
 /* The walk-forward layout with the largest seq_len the spec allows, after a
  * line on the candles (rows, interval, gaps); caller frees. NULL with err when
  * the split is impossible. */

@@ -32,7 +32,9 @@
 #include "experiments/run_tags.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
+#include "tracker/sha256.h"
 #include "tracker/store.h"
+#include "tracker/verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +52,10 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_signal = 0;
+
+/* Seconds a worker gets past a trial's limit (plus a tenth of the limit) before
+ * the coordinator gives up on it, and after a signal to answer. */
+#define EXP_WORKER_GRACE_S 5.0
 
 static void on_signal(int sig)
 {
@@ -108,6 +114,9 @@ typedef struct coord {
     double t0, deadline;
     int quiet, tty, progress_shown;
     exp_run_hosts hosts;      /* for the per-trial tags (run_tags.h) */
+    int *lost;                /* MPI: per rank, 1 once it stopped answering */
+    int n_lost;
+    int drained;              /* MPI, after a signal: every live worker answered */
     char err[256];
 } coord;
 
@@ -472,7 +481,8 @@ static int coord_on_message(coord *c, const MPI_Status *st, int *busy)
         result_from_json(m, &r);
         rc = coord_on_result(c, number, &r);
         exp_trial_result_clear(&r);
-        busy[st->MPI_SOURCE] = 0;
+        if (!c->lost[st->MPI_SOURCE])
+            busy[st->MPI_SOURCE] = 0;   /* a lost rank that wakes up gets nothing new */
     }
     cJSON_Delete(m);
     return rc;
@@ -485,12 +495,91 @@ typedef struct pending_send {
     cJSON *params;
 } pending_send;
 
+/* The coordinator's own deadline for a trial on a worker: the trial's limit plus
+ * a grace period for the worker to notice it and answer (0: no limit). */
+static double trial_deadline(const coord *c, const running_trial *t)
+{
+    double limit = c->spec->trial_timeout_s;
+    return limit > 0 ? t->started + limit + EXP_WORKER_GRACE_S + 0.1 * limit : 0;
+}
+
+/* The earliest deadline of the running trials (0: none). */
+static double next_deadline(const coord *c)
+{
+    double d = 0;
+    for (int i = 0; i < c->n_run; i++) {
+        double t = trial_deadline(c, &c->run[i]);
+        if (t > 0 && (d == 0 || t < d))
+            d = t;
+    }
+    return d;
+}
+
+/* Trials whose worker did not answer by their deadline: FAIL, and that rank gets
+ * no more work (a stopped process or a dead node may never answer again). */
+static int coord_expire(coord *c, int *busy)
+{
+    double now = exp_now();
+    for (int i = 0; i < c->n_run;) {
+        running_trial *t = &c->run[i];
+        double d = trial_deadline(c, t);
+        if (d == 0 || now < d) {
+            i++;
+            continue;
+        }
+        int w = t->worker;
+        exp_trial_result r;
+        memset(&r, 0, sizeof r);
+        r.state = TRK_FAIL;
+        r.value = NAN;
+        r.last_step = -1;
+        snprintf(r.error, sizeof r.error, "worker %d stopped answering (no result %.0f s after "
+                 "the trial's limit of %g s)", w, d - t->started -
+                 c->spec->trial_timeout_s, c->spec->trial_timeout_s);
+        fprintf(stderr, "seqtune: %s: trial %d: %s; rank %d gets no more trials\n",
+                c->spec->name, t->number, r.error, w);
+        if (coord_on_result(c, t->number, &r))   /* removes run[i] */
+            return -1;
+        c->lost[w] = 1;
+        c->n_lost++;
+        busy[w] = 1;
+    }
+    return 0;
+}
+
+/* After a signal: the workers that have a trial were signalled too (mpirun
+ * forwards SIGINT/SIGTERM) and answer soon; their results are recorded, then
+ * every live worker is told to stop, so that all ranks end normally with 130.
+ * Returns 0 when every live worker answered, -1 when one did not in time. */
+static int coord_drain(coord *c, int *busy, int world)
+{
+    double until = exp_now() + EXP_WORKER_GRACE_S;
+    int rc = 0;
+    for (;;) {
+        int waiting = 0;
+        for (int w = 1; w < world; w++)
+            waiting += busy[w] && !c->lost[w];
+        if (!waiting)
+            break;
+        MPI_Status st;
+        if (exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st, NULL, until))
+            return -1;
+        if (coord_batch_begin(c))
+            return -1;
+        rc = coord_on_message(c, &st, busy);
+        if (coord_batch_end(c, rc))
+            return -1;
+    }
+    return 0;
+}
+
 static int coord_loop_mpi(coord *c, int world)
 {
     int *busy = calloc((size_t)world, sizeof *busy);  /* 1 while a worker has a trial */
     pending_send *out = calloc((size_t)world, sizeof *out);
+    c->lost = calloc((size_t)world, sizeof *c->lost);
     int rc = 0;
-    if (!busy || !out || coord_batch_begin(c)) {
+    if (!busy || !out || !c->lost || coord_batch_begin(c)) {
         free(busy);
         free(out);
         return -1;
@@ -519,11 +608,19 @@ static int coord_loop_mpi(coord *c, int world)
         if (rc || c->n_run == 0 || stop_signal)
             break;
         MPI_Status st;
-        if (exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st, &stop_signal, 0))
-            break;
+        int timed_out = exp_wire_wait(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st,
+                                      &stop_signal, next_deadline(c));
         if (coord_batch_begin(c)) {
             rc = -1;
             break;
+        }
+        if (timed_out) {
+            if (stop_signal) {
+                rc = coord_batch_end(c, 0);
+                break;
+            }
+            rc = coord_expire(c, busy);
+            continue;
         }
         /* Every message already here joins the batch. */
         int more = 1;
@@ -532,6 +629,8 @@ static int coord_loop_mpi(coord *c, int world)
             MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &more, &st);
         }
     }
+    if (stop_signal && rc == 0 && coord_drain(c, busy, world) == 0)
+        c->drained = 1;
     free(busy);
     free(out);
     return rc;
@@ -903,12 +1002,100 @@ static int study_lock(coord *c, const char *name, char err[256])
     return 0;
 }
 
+/*
+ * The candles' fingerprint: "rows <n> (<first>..<last>), <bytes> bytes, sha256 <hex>".
+ * A resumed study must train on the candles it started with. 0, or -1 with err.
+ */
+static int data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
+                            char err[256])
+{
+    FILE *f = fopen(spec->data.path, "rb");
+    if (!f) {
+        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
+        return -1;
+    }
+    trk_sha256 h;
+    trk_sha256_init(&h);
+    unsigned char buf[1 << 16];
+    size_t n;
+    long long bytes = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        trk_sha256_update(&h, buf, n);
+        bytes += (long long)n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, 256, "%.200s: read error", spec->data.path);
+        return -1;
+    }
+    uint8_t digest[32];
+    char hex[65];
+    trk_sha256_final(&h, digest);
+    trk_sha256_to_hex(digest, hex);
+    double first, last;
+    int rows;
+    exp_data_range(data, &first, &last, &rows);
+    snprintf(out, 256, "rows %d (%.0f..%.0f), %lld bytes, sha256 %s", rows, first, last, bytes,
+             hex);
+    return 0;
+}
+
+/* Records the data fingerprint with a new study; on resume, refuses candles
+ * that differ from the recorded ones (studies from before the fingerprint get
+ * it recorded now). 0, or -1 with err. */
+static int data_check(coord *c, const exp_spec *spec, const exp_data *data, int existed,
+                      char err[256])
+{
+    if (spec->objective_kind != EXP_OBJECTIVE_LSTM)
+        return 0;
+    char now[256];
+    if (data_fingerprint(spec, data, now, err))
+        return -1;
+    trk_kv *tags = NULL;
+    int n = 0;
+    const char *then = NULL;
+    if (existed && trk_study_tags(c->store, c->study_id, &tags, &n, err))
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(tags[i].key, "data_fingerprint") == 0)
+            then = tags[i].value;
+    int rc = 0;
+    if (then && strcmp(then, now) != 0) {
+        snprintf(err, 256, "--resume: %.50s differs from the data the study started on "
+                 "(then %.64s...; now %.64s...)", spec->data.path, then, now);
+        rc = -1;
+    } else if (!then) {
+        rc = trk_study_set_tag(c->store, c->study_id, "data_fingerprint", now, err) ? -1 : 0;
+    }
+    trk_kv_free(tags, n);
+    return rc;
+}
+
+/* How long `run` waits for a store locked by another program: $SEQTUNE_LOCK_WAIT_S
+ * seconds (a positive number), else TRK_WAIT_DEFAULT_S. */
+static double lock_wait_s(void)
+{
+    const char *e = getenv("SEQTUNE_LOCK_WAIT_S");
+    char *end;
+    double v = e ? strtod(e, &end) : 0;
+    return e && end != e && *end == '\0' && v > 0 && v < 1e7 ? v : TRK_WAIT_DEFAULT_S;
+}
+
+static void lock_notice(void *ctx, const char *path, double limit_s)
+{
+    (void)ctx;
+    fprintf(stderr, "seqtune: %s: waiting for a lock held by another program (another "
+            "writer of the store); giving up after %g s (SEQTUNE_LOCK_WAIT_S), Ctrl-C stops\n",
+            path, limit_s);
+}
+
 /* Rank 0 (or the only process): everything up to the first trial. Exit code on
  * failure, 0 when the coordinator is ready. */
 /* Loads the spec and its data, then opens the store and the study: bad data is
  * refused before the store is created or a study row is written. */
 static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
-                      exp_data **data)
+                      exp_data **data, exp_objective **obj)
 {
     exp_errors errs = {0};
     if (exp_spec_load(opt->spec_path, spec, &errs)) {
@@ -930,10 +1117,25 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error("data", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
-    c->store = trk_store_open(opt->db_path, TRK_CREATE, c->err);
+    /* Everything that can refuse the run is checked before the store is opened:
+     * a refused run leaves no study behind (no RUNNING study with no trials
+     * that blocks the name). */
+    *obj = exp_objective_new(spec, *data, c->err);
+    if (!*obj) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    opt_study *probe = NULL;
+    if (build_study(spec, c->space, 1, &probe, c->err)) {
+        exp_cli_error(opt->spec_path, "search: %s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    opt_study_free(probe);
+    trk_wait_opts wait = {lock_wait_s(), &stop_signal, lock_notice, NULL};
+    c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
         exp_cli_error(opt->db_path, "%s", c->err);
-        return EXP_EXIT_INPUT;
+        return stop_signal ? EXP_EXIT_INTERRUPTED : EXP_EXIT_INPUT;
     }
     if (study_lock(c, spec->name, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
@@ -945,6 +1147,10 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
                             opt->resume ? TRK_RESUME : 0, &c->study_id, &existed, c->err);
     if (rc) {
         exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    if (data_check(c, spec, *data, existed, c->err)) {
+        exp_cli_error("data.path", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
     if (existed) {
@@ -981,6 +1187,7 @@ static void coord_close(coord *c)
     opt_space_free(c->space);
     trk_store_close(c->store);
     free(c->run);
+    free(c->lost);
 }
 
 /* Records the trials that were running when a signal came, and the study state. */
@@ -1028,7 +1235,7 @@ int exp_run_main(const exp_run_options *opt)
     char err[256] = "";
 
     if (rank == 0) {
-        code = coord_open(&c, opt, &spec, &spec_text, &data);
+        code = coord_open(&c, opt, &spec, &spec_text, &data, &obj);
     }
     if (mpi && exp_data_share(&code, &spec_text, &data, &spec, rank, err)) {
         if (rank == 0)
@@ -1042,7 +1249,8 @@ int exp_run_main(const exp_run_options *opt)
         code = EXP_EXIT_FAILED;
         goto out;
     }
-    obj = exp_objective_new(&spec, data, err);
+    if (rank != 0)
+        obj = exp_objective_new(&spec, data, err);
     if (!obj) {
         if (rank == 0)
             exp_cli_error(spec.name, "%s", err);
@@ -1054,6 +1262,7 @@ int exp_run_main(const exp_run_options *opt)
         MPI_Status st;
         exp_wire_wait(0, EXP_TAG_FINISH, MPI_COMM_WORLD, &st, NULL, 0);
         cJSON_Delete(exp_wire_recv(&st, MPI_COMM_WORLD));
+        code = stop_signal ? EXP_EXIT_INTERRUPTED : EXP_EXIT_OK;
         goto out;
     }
 
@@ -1072,15 +1281,22 @@ int exp_run_main(const exp_run_options *opt)
     double wall = exp_now() - c.t0, cpu = cpu_seconds() - cpu0;
     if (c.progress_shown && !stop_signal)
         fputc('\n', stderr);
-    if (stop_signal) {
+    if (stop_signal && rc == 0) {
         coord_interrupted(&c);
         code = EXP_EXIT_INTERRUPTED;
-        if (mpi)
+        if (mpi && world > 1 && (!c.drained || c.n_lost)) {
+            coord_close(&c);
             MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_INTERRUPTED);
+        }
+        /* every rank ends normally with 130 (mpirun passes that on) */
+        for (int w = 1; mpi && w < world; w++) {
+            send_empty(w, EXP_TAG_STOP);
+            send_empty(w, EXP_TAG_FINISH);
+        }
         goto out;
     }
-    if (mpi)
-        for (int w = 1; w < world; w++)
+    for (int w = 1; mpi && w < world; w++)
+        if (!c.lost || !c.lost[w])
             send_empty(w, EXP_TAG_STOP);
     if (rc) {
         exp_cli_error(spec.name, "%s", c.err);
@@ -1094,16 +1310,38 @@ int exp_run_main(const exp_run_options *opt)
         snprintf(share, sizeof share, "%.4f", wall > 0 ? cpu / wall : 0);
         trk_study_set_tag(c.store, c.study_id, "coordinator_cpu_share", share, err);
         exp_finish_params fp = {&spec, c.store, c.study_id, c.opt, obj, opt->quiet,
-                                mpi ? world - 1 : 1, wall, cpu};
+                                mpi ? world - 1 : 1, wall, cpu, &stop_signal};
+        exp_objective_set_stop(obj, &stop_signal);
         code = exp_finish_study(&fp);
+        if (code == EXP_EXIT_OK && stop_signal)
+            code = EXP_EXIT_INTERRUPTED;   /* the result is stored; the signal is still news */
     }
-    if (mpi)
-        for (int w = 1; w < world; w++)
-            send_empty(w, EXP_TAG_FINISH);
+    if (c.n_lost) {
+        exp_cli_error(spec.name, "%d worker(s) stopped answering; their trials are FAIL and "
+                      "the study finished on the others (exit %d)", c.n_lost, EXP_EXIT_FAILED);
+        if (code == EXP_EXIT_OK)
+            code = EXP_EXIT_FAILED;
+        /* MPI_Finalize waits for every rank, the lost ones too: end the job here. */
+        coord_close(&c);
+        fflush(NULL);
+        MPI_Abort(MPI_COMM_WORLD, code);
+    }
+    for (int w = 1; mpi && w < world; w++)
+        send_empty(w, EXP_TAG_FINISH);
 out:
     exp_objective_free(obj);
     exp_data_free(data);
+    int wrote = rank == 0 && c.store && c.study_id > 0 && code != EXP_EXIT_INPUT;
     coord_close(&c);
+    if (wrote && trk_store_verify(opt->db_path, err)) {
+        /* The close checkpointed the WAL into the database: what is on disk now
+         * is all there is. */
+        exp_cli_error(opt->db_path, "the store cannot be read back after the study (%s): its "
+                      "-wal file was truncated or removed, or the disk lost writes, while the "
+                      "study ran. Recover from a backup copy of the store (with its -wal "
+                      "file), or run the study again into a new store", err);
+        code = EXP_EXIT_FAILED;
+    }
     exp_spec_free(&spec);
     free(spec_text);
     if (mpi)

@@ -28,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 10000
 
 static const char *const schema_steps[TRK_SCHEMA_VERSION] = {
     /* 1 */
@@ -186,8 +185,54 @@ static double now_s(void)
 
 int trk_sql_fail(trk_store *s, const char *what, char err[256])
 {
-    snprintf(err, 256, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "no database");
+    if (s && s->gave_up == 1)
+        snprintf(err, 256, "%.120s: the store is locked by another program; gave up after "
+                 "waiting %g s", what, s->wait.limit_s);
+    else if (s && s->gave_up == 2)
+        snprintf(err, 256, "%.120s: interrupted while waiting for a lock held by another "
+                 "program", what);
+    else
+        snprintf(err, 256, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "no database");
     return TRK_ERR;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* SQLite's busy handler: waits in 10 ms sleeps (a signal cuts one short, and
+ * `stop` is looked at every time), tells once after a second that it waits,
+ * and gives up at the limit. Once given up, the store fails fast from then on. */
+static int store_busy(void *ctx, int n)
+{
+    trk_store *s = ctx;
+    double now = mono_now();
+    if (n == 0 || s->busy_since == 0) {
+        s->busy_since = now;
+        s->noticed = 0;
+    }
+    if (s->gave_up)
+        return 0;
+    if (s->wait.stop && *s->wait.stop) {
+        s->gave_up = 2;
+        return 0;
+    }
+    double waited = now - s->busy_since;
+    if (waited >= s->wait.limit_s) {
+        s->gave_up = 1;
+        return 0;
+    }
+    if (!s->noticed && waited >= 1.0) {
+        s->noticed = 1;
+        if (s->wait.notice)
+            s->wait.notice(s->wait.ctx, s->path, s->wait.limit_s);
+    }
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 /* "INSERT INTO metrics(...) VALUES(?,?,?,?,?),..." with TRK_METRIC_ROWS rows. */
@@ -338,6 +383,9 @@ int trk_store_batch_end(trk_store *s, char err[256])
 
 /* Runs fixed SQL, retrying while another process holds a lock (schema set-up
  * races between processes that open a new file at once). */
+/* Runs `sql`, retrying (for 10 s at most) the BUSY answers that SQLite gives
+ * without asking the busy handler (WAL recovery); a wait the busy handler gave
+ * up on is final. */
 static int exec_retry(sqlite3 *db, const char *sql)
 {
     int rc;
@@ -345,6 +393,8 @@ static int exec_retry(sqlite3 *db, const char *sql)
         rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
         if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
             return rc;
+        if (sqlite3_extended_errcode(db) == SQLITE_BUSY)
+            return rc;   /* the busy handler already waited its limit */
         usleep(10000);
     }
     return rc;
@@ -423,7 +473,58 @@ static int sniff_sqlite(const char *path, char err[256])
     return 1;
 }
 
+/*
+ * A WAL store on a read-only folder or medium: SQLite cannot create the -shm
+ * file a reader needs, so the store is opened as immutable (no locks, no -shm)
+ * when nothing is pending in a -wal file (an absent or empty one): then the
+ * database file alone is the whole store and nobody can be writing it. 0 when
+ * reopened that way, -1 (the first error stands) otherwise.
+ */
+static int reopen_immutable(trk_store *s)
+{
+    char wal[4096];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", s->path);
+    if (stat(wal, &st) == 0 && st.st_size > 0)
+        return -1;
+    /* file: URI with everything but unreserved characters and '/' escaped */
+    size_t n = strlen(s->path);
+    char *uri = malloc(3 * n + 32);
+    if (!uri)
+        return -1;
+    size_t k = (size_t)sprintf(uri, "file:");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s->path[i];
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '/' || ch == '.' || ch == '-' || ch == '_' || ch == '~')
+            uri[k++] = (char)ch;
+        else
+            k += (size_t)sprintf(uri + k, "%%%02X", ch);
+    }
+    sprintf(uri + k, "?immutable=1");
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_close(s->db);
+    s->db = db;
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_handler(s->db, store_busy, s);
+    sqlite3_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+                 " PRAGMA temp_store=MEMORY;", NULL, NULL, NULL);
+    return 0;
+}
+
 trk_store *trk_store_open(const char *path, int flags, char err[256])
+{
+    return trk_store_open_wait(path, flags, NULL, err);
+}
+
+trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts *wait,
+                               char err[256])
 {
     trk_store *s = NULL;
     if (!path || !*path) {
@@ -459,17 +560,37 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
     s->nosync = (flags & TRK_NOSYNC) != 0;
     int oflags = s->readonly ? SQLITE_OPEN_READONLY
                              : SQLITE_OPEN_READWRITE | ((flags & TRK_CREATE) ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK &&
+        !(s->readonly && reopen_immutable(s) == 0)) {
         trk_sql_fail(s, path, err);
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* The artifact folder (and the per-study lock in it) belongs to the real
+     * file: a store reached through a symlink is the same store. */
+    char *real = realpath(path, NULL);
+    if (real) {
+        size_t rn = strlen(real) + sizeof ".artifacts";
+        char *root = malloc(rn);
+        if (root) {
+            snprintf(root, rn, "%s.artifacts", real);
+            free(s->artifact_root);
+            s->artifact_root = root;
+        }
+        free(real);
+    }
+    if (wait)
+        s->wait = *wait;
+    if (!(s->wait.limit_s > 0))
+        s->wait.limit_s = TRK_WAIT_DEFAULT_S;
+    sqlite3_busy_handler(s->db, store_busy, s);
     /* 64 MiB page cache and memory-mapped reads: queries over 100,000 runs stay
      * in memory instead of going through read() page by page. */
     if (sqlite3_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
                      " PRAGMA temp_store=MEMORY;",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+                     NULL, NULL, NULL) != SQLITE_OK &&
+        !(s->readonly && (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN &&
+          reopen_immutable(s) == 0)) {
         trk_sql_fail(s, path, err);
         goto fail;
     }
@@ -485,6 +606,17 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
         prc = SQLITE_OK;
     }
     sqlite3_finalize(probe);
+    if (prc != SQLITE_OK && s->readonly && (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN &&
+        reopen_immutable(s) == 0) {
+        prc = sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                 " (SELECT count(*) FROM sqlite_master)", -1, &probe, NULL);
+        if (prc == SQLITE_OK && (prc = sqlite3_step(probe)) == SQLITE_ROW) {
+            version = sqlite3_column_int(probe, 0);
+            tables = sqlite3_column_int(probe, 1);
+            prc = SQLITE_OK;
+        }
+        sqlite3_finalize(probe);
+    }
     if (prc != SQLITE_OK) {
         if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
             snprintf(err, 256, "%s: not an SQLite database (not a seqtune store)", path);
@@ -522,6 +654,8 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
 oom:
     snprintf(err, 256, "%s: out of memory", path);
 fail:
+    if (s && s->gave_up)   /* say why: the lock, not SQLite's "database is locked" */
+        trk_sql_fail(s, path, err);
     trk_store_close(s);
     return NULL;
 }

@@ -30,6 +30,7 @@
 #include "base/trial_state.h"
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 typedef struct trk_store trk_store;
@@ -71,12 +72,30 @@ const char *trk_study_status_name(trk_study_status s);
 
 /*
  * Opens (flags & TRK_CREATE: creates when missing) the store at `path`, applies
- * forward schema migrations (not with TRK_READONLY), turns on WAL, foreign keys and
- * a 10 s busy timeout. A file that is not an SQLite database, or an SQLite file
+ * forward schema migrations (not with TRK_READONLY), turns on WAL and foreign keys;
+ * a lock held by another program is waited for up to TRK_WAIT_DEFAULT_S. A file that is not an SQLite database, or an SQLite file
  * that is not a seqtune store, is refused without being touched. Returns NULL on
  * failure with `err` filled. The caller closes with trk_store_close.
  */
 trk_store *trk_store_open(const char *path, int flags, char err[256]);
+
+/* How a store locked by another program is waited for (every wait, the open's
+ * included): the limit (0: TRK_WAIT_DEFAULT_S), `stop` (may be NULL: once
+ * non-zero, the wait gives up at once, so a signal handler that sets it is
+ * honoured) and `notice` (may be NULL), called once per wait after one second
+ * with the store path and what it waits for. A wait that gives up fails the
+ * operation with "locked by another program for N s" or "interrupted". */
+#define TRK_WAIT_DEFAULT_S 60.0
+typedef struct trk_wait_opts {
+    double limit_s;
+    volatile sig_atomic_t *stop;
+    void (*notice)(void *ctx, const char *path, double limit_s);
+    void *ctx;
+} trk_wait_opts;
+
+/* trk_store_open with `wait` (copied; NULL: the defaults, no notice). */
+trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts *wait,
+                               char err[256]);
 void trk_store_close(trk_store *s);
 
 /* The database path and the artifact folder (`<db>.artifacts`); owned by the store. */

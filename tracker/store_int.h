@@ -34,6 +34,10 @@ struct trk_store {
     int batch;           /* inside trk_store_batch_begin/end */
     sqlite3_stmt **stmts[TRK_STMTS_COUNT]; /* per table, allocated on first use */
     int n_stmts[TRK_STMTS_COUNT];
+    trk_wait_opts wait;  /* how a locked store is waited for */
+    double busy_since;   /* CLOCK_MONOTONIC start of the current wait, 0 none */
+    int noticed;         /* the wait's notice went out */
+    int gave_up;         /* 1 the wait passed its limit, 2 a stop request */
 };
 
 /* The cached statement `id` of table t, reset and unbound; NULL with `err` filled

@@ -10,6 +10,9 @@
 # trials (none left RUNNING), no duplicate trial numbers, every COMPLETE trial
 # has its value and parameters (LSTM: every fold's metrics), and every artifact
 # file exists with the recorded size and SHA-256 (LSTM: at least the model).
+# Phase 3: the -wal file truncated (to 0 and to half) or removed under a running
+# study: exit 0 only over a store that reads back whole, else exit 3 saying how
+# to recover.
 # Needs: $SEQTUNE_BIN with `run`, sqlite3, sha256sum.
 # Seeded (CRASH_SEED, default 9) so a failure replays with the same kill times.
 set -u
@@ -110,5 +113,38 @@ folds_missing=$(q "SELECT count(*) FROM runs r WHERE r.state = 'COMPLETE' AND
   (SELECT count(DISTINCT step) FROM metrics m WHERE m.run_id = r.id AND m.key = 'fold.n_test') != 2")
 [ "$folds_missing" = 0 ] || fail "lstm: $folds_missing COMPLETE trial(s) without both folds' metrics"
 [ "$n_art" -ge 1 ] || fail "lstm: no artifact recorded (expected the model)"
+# phase 3 (issue 14, item 3): the -wal file truncated or removed under a running
+# study. The run must not report success over a store it cannot read back:
+# either it exits 0 and the store passes integrity_check with every trial, or it
+# exits 3 saying that the store cannot be read back and how to recover.
+cat >"$tmp/wal.json" <<JSON
+{"name": "wal", "objective": {"builtin": "branin", "sleep_s": 0.03},
+ "search": {"n_trials": 60, "sampler": {"name": "random", "seed": 1}, "pruner": {"name": "none"},
+  "space": {"x1": {"type": "float", "low": -5, "high": 10}, "x2": {"type": "float", "low": 0, "high": 15}}}}
+JSON
+for how in truncate remove truncate-half; do
+  wdb=$tmp/wal-$how.db
+  "$bin" run "$tmp/wal.json" --db "$wdb" --quiet >/dev/null 2>"$tmp/wal.err" &
+  pid=$!
+  for ((i = 0; i < 100; i++)); do [ -s "$wdb-wal" ] && break; sleep 0.02; done
+  sleep 0.5
+  case $how in
+    truncate) truncate -s 0 "$wdb-wal" ;;
+    remove) rm -f "$wdb-wal" ;;
+    truncate-half) truncate -s $(( $(stat -c %s "$wdb-wal") / 2 )) "$wdb-wal" ;;
+  esac
+  wait "$pid"; rc=$?
+  ic=$(sqlite3 -batch "$wdb" 'PRAGMA integrity_check' 2>&1)
+  nf=$(sqlite3 -batch "$wdb" "SELECT count(*) FROM runs WHERE state != 'RUNNING'" 2>&1)
+  echo "wal $how: exit $rc, integrity_check '$ic', finished '$nf'"
+  if [ "$rc" -eq 0 ]; then
+    [ "$ic" = ok ] && [ "$nf" = 60 ] || fail "wal $how: exit 0 over a store that does not read back ($ic, $nf trials)"
+  elif [ "$rc" -eq 3 ]; then
+    grep -q "cannot be read back.*Recover from a backup" "$tmp/wal.err" ||
+      fail "wal $how: exit 3 without saying what happened and how to recover: $(head -c 300 "$tmp/wal.err")"
+  else
+    fail "wal $how: exit $rc (expected 0 with an intact store, or 3)"
+  fi
+done
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed (CRASH_SEED=$seed)"; exit 1; }
 echo "crash consistency ok"
