@@ -162,9 +162,10 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     /* Only rows up to the end of the test span are scaled: nothing later is read. */
     tr_scaler_apply(&sc, d->m.x, xs, f->test_end);
 
-    tr_lstm_config lc = {cols, p->units, p->layers, T, p->batch_size, (float)p->dropout,
-                         dir ? TR_HEAD_DIRECTION : TR_HEAD_RETURN, cfg->blas_threads,
-                         p->bidirectional};
+    tr_lstm_config lc = {.n_features = cols, .units = p->units, .layers = p->layers,
+                         .seq_len = T, .max_batch = p->batch_size, .dropout = (float)p->dropout,
+                         .head = dir ? TR_HEAD_DIRECTION : TR_HEAD_RETURN,
+                         .blas_threads = cfg->blas_threads, .bidirectional = p->bidirectional};
     m = tr_lstm_new(&lc, why);
     if (!m)
         goto fail;
