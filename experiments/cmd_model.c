@@ -262,24 +262,35 @@ int cmd_predict(int argc, char **argv)
     }
     int nw = pr.n;
     int direction = strcmp(meta.target_kind, "return") != 0;
+    int multi = pr.n_out > 1;   /* class probabilities: down, flat, up */
     if (isnan(long_th))
-        long_th = direction ? 0.55 : 0.0;
+        long_th = multi ? 0.1 : direction ? 0.55 : 0.0;
     if (isnan(short_th))
-        short_th = direction ? 0.45 : 0.0;
+        short_th = multi ? -0.1 : direction ? 0.45 : 0.0;
     if (short_th > long_th) {
         exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
         code = EXP_EXIT_USAGE;
         goto done;
     }
-    size_t cap = 64 + (size_t)nw * 80, off = 0;
+    size_t cap = 64 + (size_t)nw * 120, off = 0;
     buf = malloc(cap);
     if (!buf) {
         exp_cli_error("predict", "out of memory");
         goto done;
     }
     off += (size_t)snprintf(buf, cap, "timestamp,%s,signal,confidence\n",
-                            direction ? "probability" : "predicted_return");
-    for (int i = 0; i < nw; i++) {
+                            multi ? "p_down,p_flat,p_up"
+                            : direction ? "probability" : "predicted_return");
+    for (int i = 0; i < nw && multi; i++) {
+        /* long on up, short on down: P(up) - P(down) against the thresholds;
+         * the confidence is the most likely class's probability */
+        const float *q = pr.value + (size_t)i * pr.n_out;
+        double s = (double)q[2] - q[0], conf = fmax(q[0], fmax(q[1], q[2]));
+        const char *sig = s > long_th ? "long" : s < short_th ? "short" : "flat";
+        off += (size_t)snprintf(buf + off, cap - off, "%lld,%.6f,%.6f,%.6f,%s,%.6f\n",
+                                (long long)pr.ts[i], q[0], q[1], q[2], sig, conf);
+    }
+    for (int i = 0; i < nw && !multi; i++) {
         double p = pr.value[i];
         const char *sig = p > long_th ? "long" : p < short_th ? "short" : "flat";
         double conf = direction ? fabs(2 * p - 1) : fabs(p);

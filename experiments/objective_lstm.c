@@ -115,8 +115,11 @@ static void config_from_spec(const exp_spec *s, tr_trial_config *cfg)
     tr_trial_config_default(cfg);
     cfg->features = (const char *const *)s->features;
     cfg->n_features = s->n_features;
-    cfg->target.kind = s->target.kind == EXP_TARGET_RETURN ? TR_TARGET_RETURN
-                                                           : TR_TARGET_DIRECTION;
+    cfg->target.kind = s->target.kind == EXP_TARGET_RETURN       ? TR_TARGET_RETURN
+                       : s->target.kind == EXP_TARGET_MULTICLASS ? TR_TARGET_MULTICLASS
+                                                                 : TR_TARGET_DIRECTION;
+    for (int k = 0; s->target.has_class_weights && k < TR_MULTICLASS_K; k++)
+        cfg->class_weight[k] = (float)s->target.class_weights[k];
     cfg->target.horizon = s->target.horizon;
     cfg->target.deadband = s->target.deadband;
     cfg->target.keep_deadband = s->target.neutral == EXP_NEUTRAL_KEEP;
@@ -304,6 +307,17 @@ static cJSON *fold_metrics_json(const tr_fold_result *r)
         if (isfinite(r->logistic.log_loss))
             cJSON_AddNumberToObject(m, "baseline_logistic_log_loss", r->logistic.log_loss);
     }
+    if (r->kind == TR_TARGET_MULTICLASS) {   /* issue 17 */
+        const struct { const char *k; double v; } b[] = {
+            {"baseline_majority_accuracy", r->mc_majority.accuracy},
+            {"baseline_logistic_accuracy", r->mc_logistic.accuracy},
+            {"baseline_majority_log_loss", r->mc_majority.log_loss},
+            {"baseline_logistic_log_loss", r->mc_logistic.log_loss},
+            {"baseline_logistic_balanced_accuracy", r->mc_logistic.balanced_accuracy}};
+        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+            if (isfinite(b[i].v))
+                cJSON_AddNumberToObject(m, b[i].k, b[i].v);
+    }
     if (isfinite(r->buy_hold.sharpe))
         cJSON_AddNumberToObject(m, "buy_hold_sharpe", r->buy_hold.sharpe);
     if (isfinite(r->buy_hold.total_return))
@@ -428,6 +442,20 @@ static void add_class(cJSON *o, const tr_class_metrics *m)
             cJSON_AddNumberToObject(o, f[i].k, f[i].v);
 }
 
+/* issue 17: the three-class scores; the confusion matrix goes beside, as
+ * [label][predicted] counts (down, flat, up), when conf != NULL. */
+static void add_multiclass(cJSON *o, const tr_multiclass_metrics *m, cJSON *conf)
+{
+    const struct { const char *k; double v; } f[] = {
+        {"accuracy", m->accuracy}, {"balanced_accuracy", m->balanced_accuracy},
+        {"macro_f1", m->macro_f1}, {"log_loss", m->log_loss}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (isfinite(f[i].v))
+            cJSON_AddNumberToObject(o, f[i].k, f[i].v);
+    for (int i = 0; conf && i < m->k; i++)
+        cJSON_AddItemToArray(conf, cJSON_CreateIntArray(m->confusion[i], m->k));
+}
+
 static void add_trading(cJSON *o, const tr_trading_metrics *m)
 {
     const struct { const char *k; double v; } f[] = {
@@ -529,7 +557,11 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     cJSON *r = cJSON_CreateObject();
     cJSON *h = cJSON_AddObjectToObject(r, "holdout");
     cJSON *bh = cJSON_AddObjectToObject(r, "buy_and_hold");
-    if (fr.kind == TR_TARGET_DIRECTION) {
+    if (fr.kind == TR_TARGET_MULTICLASS) {
+        add_multiclass(h, &fr.mc, cJSON_AddArrayToObject(r, "holdout_confusion"));
+        add_multiclass(cJSON_AddObjectToObject(r, "baseline_majority"), &fr.mc_majority, NULL);
+        add_multiclass(cJSON_AddObjectToObject(r, "baseline_logistic"), &fr.mc_logistic, NULL);
+    } else if (fr.kind == TR_TARGET_DIRECTION) {
         add_class(h, &fr.test);
         add_class(cJSON_AddObjectToObject(r, "baseline_majority"), &fr.majority);
         add_class(cJSON_AddObjectToObject(r, "baseline_logistic"), &fr.logistic);

@@ -66,18 +66,21 @@ static const char *const pruner_names[] = {"none", "median", "percentile", "succ
 static const char *const direction_names[] = {"minimize", "maximize", NULL};
 static const char *const param_type_names[] = {"int", "float", "categorical", NULL};
 static const char *const gaps_names[] = {"drop", "keep", NULL};
-static const char *const target_names[] = {"direction", "return", NULL};
+static const char *const target_names[] = {"direction", "return",
+                                           "multiclass", /* issue 17 */ NULL};
 static const char *const neutral_names[] = {"drop", "keep", NULL};
 static const char *const window_names[] = {"expanding", "rolling", NULL};
 static const char *const scaler_names[] = {"standard", "minmax", "robust", NULL};
 
 const char *const exp_metric_names[] = {
     "val_log_loss", "val_accuracy", "val_balanced_accuracy", "val_auc", "val_brier", "val_mcc",
-    "val_mse", "val_mae", "sharpe", "sortino", "total_return", "max_drawdown", NULL};
+    "val_mse", "val_mae", "sharpe", "sortino", "total_return", "max_drawdown",
+    "val_macro_f1", /* issue 17 */ NULL};
 /* 1 = higher is better, parallel to exp_metric_names. */
-static const int metric_maximize[] = {0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0};
-/* 1 = needs target.kind "direction", 2 = needs "return", 0 = either. */
-static const int metric_target[] = {1, 1, 1, 1, 1, 1, 2, 2, 0, 0, 0, 0};
+static const int metric_maximize[] = {0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1};
+/* The targets a metric applies to, a mask over exp_target_kind (1 direction,
+ * 2 return, 4 multiclass); 0 = any. */
+static const int metric_target[] = {5, 5, 5, 1, 1, 1, 2, 2, 0, 0, 0, 0, 4};
 
 /* The builtin objectives are the optimizer benchmark's test functions
  * (optimizer/testfuncs.h); this NULL-terminated view of their names is built
@@ -490,9 +493,46 @@ static void parse_features(ctx *c, const cJSON *f, exp_spec *s)
     free(names);
 }
 
+/* issue 17: the multiclass target's deadband (> 0) and optional class weights. */
+static void parse_target_multiclass(ctx *c, const cJSON *t, exp_spec *s)
+{
+    const cJSON *db = cJSON_GetObjectItemCaseSensitive(t, "deadband");
+    if (s->target.kind == EXP_TARGET_MULTICLASS && !(s->target.deadband > 0))
+        expect(c, "target.deadband", db ? "a number > 0 for target.kind \"multiclass\" "
+               "(the flat class's band)" : "a number > 0 for target.kind \"multiclass\" "
+               "(required: the flat class's band)", db);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "class_weights");
+    if (!w)
+        return;
+    if (s->target.kind != EXP_TARGET_MULTICLASS) {
+        expect(c, "target.class_weights", "no such key unless target.kind is \"multiclass\"", w);
+        return;
+    }
+    if (!cJSON_IsArray(w) || cJSON_GetArraySize(w) != 3) {
+        expect(c, "target.class_weights", "an array of 3 numbers >= 0 (down, flat, up)", w);
+        return;
+    }
+    double sum = 0;
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetArrayItem(w, i);
+        char p[64];
+        snprintf(p, sizeof p, "target.class_weights[%d]", i);
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0) {
+            expect(c, p, "a number >= 0", v);
+            return;
+        }
+        s->target.class_weights[i] = v->valuedouble;
+        sum += v->valuedouble;
+    }
+    if (!(sum > 0))
+        expect(c, "target.class_weights", "at least one weight > 0", w);
+    s->target.has_class_weights = 1;
+}
+
 static void parse_target(ctx *c, const cJSON *t, exp_spec *s)
 {
-    static const char *const keys[] = {"kind", "horizon", "deadband", "neutral", NULL};
+    static const char *const keys[] = {"kind", "horizon", "deadband", "neutral",
+                                       "class_weights", /* issue 17 */ NULL};
     check_keys(c, t, "target", keys);
     int k = (int)s->target.kind, nt = (int)s->target.neutral;
     get_enum(c, t, "target", "kind", target_names, &k);
@@ -501,6 +541,7 @@ static void parse_target(ctx *c, const cJSON *t, exp_spec *s)
     get_enum(c, t, "target", "neutral", neutral_names, &nt);
     s->target.kind = (exp_target_kind)k;
     s->target.neutral = (exp_neutral)nt;
+    parse_target_multiclass(c, t, s);
 }
 
 static void parse_validation(ctx *c, const cJSON *v, exp_spec *s)
@@ -557,6 +598,8 @@ static void parse_backtest(ctx *c, const cJSON *b, exp_spec *s)
     get_num(c, b, "backtest", "fee_bps", 0, 0, 10000, 0, &s->backtest.fee_bps);
     int prob = s->target.kind == EXP_TARGET_DIRECTION;
     double lo = prob ? 0 : -INFINITY, hi = prob ? 1 : INFINITY;
+    if (s->target.kind == EXP_TARGET_MULTICLASS)   /* on P(up) - P(down) (issue 17) */
+        lo = -1, hi = 1;
     get_num(c, b, "backtest", "long_threshold", lo, 0, hi, 0, &s->backtest.long_threshold);
     get_num(c, b, "backtest", "short_threshold", lo, 0, hi, 0, &s->backtest.short_threshold);
     if (s->backtest.short_threshold > s->backtest.long_threshold) {
@@ -932,7 +975,7 @@ static void parse_search(ctx *c, const cJSON *sr, exp_spec *s)
         if (i >= 0) {
             metric = exp_metric_names[i];
             int need = metric_target[i];
-            if (need && need != (s->target.kind == EXP_TARGET_DIRECTION ? 1 : 2)) {
+            if (need && !(need & (1 << s->target.kind))) {
                 char e[128];
                 snprintf(e, sizeof e, "a metric for target.kind \"%s\"",
                          target_names[s->target.kind]);
@@ -1077,6 +1120,10 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
     if (out->target.kind == EXP_TARGET_RETURN) {
         out->backtest.long_threshold = 0;
         out->backtest.short_threshold = 0;
+    }
+    if (out->target.kind == EXP_TARGET_MULTICLASS) {   /* issue 17: P(up) - P(down) */
+        out->backtest.long_threshold = 0.1;
+        out->backtest.short_threshold = -0.1;
     }
     const cJSON *v = get_object(&c, root, "", "validation", 0);
     if (v) {
@@ -1254,6 +1301,9 @@ cJSON *exp_spec_to_json(const exp_spec *s)
         cJSON_AddNumberToObject(t, "horizon", s->target.horizon);
         cJSON_AddNumberToObject(t, "deadband", s->target.deadband);
         cJSON_AddStringToObject(t, "neutral", neutral_names[s->target.neutral]);
+        if (s->target.has_class_weights)   /* issue 17 */
+            cJSON_AddItemToObject(t, "class_weights",
+                                  cJSON_CreateDoubleArray(s->target.class_weights, 3));
     }
     if (pr & (1u << EXP_SECTION_VALIDATION)) {
         cJSON *v = cJSON_AddObjectToObject(r, "validation");

@@ -39,7 +39,7 @@ void exp_errors_free(exp_errors *e);
 /* ---- enums (the spec's string values; *_names() give the spellings) ------- */
 
 typedef enum { EXP_GAPS_DROP, EXP_GAPS_KEEP } exp_gaps;
-typedef enum { EXP_TARGET_DIRECTION, EXP_TARGET_RETURN } exp_target_kind;
+typedef enum { EXP_TARGET_DIRECTION, EXP_TARGET_RETURN, EXP_TARGET_MULTICLASS } exp_target_kind;
 typedef enum { EXP_NEUTRAL_DROP, EXP_NEUTRAL_KEEP } exp_neutral;
 typedef enum { EXP_WINDOW_EXPANDING, EXP_WINDOW_ROLLING } exp_window;
 typedef enum { EXP_SCALER_STANDARD, EXP_SCALER_MINMAX, EXP_SCALER_ROBUST } exp_scaler;
@@ -118,6 +118,9 @@ typedef struct exp_spec {
         int horizon;                  /* >= 1, default 1 */
         double deadband;              /* >= 0, default 0 */
         exp_neutral neutral;          /* "drop" (default) | "keep" (as class 0) */
+        /* issue 17: "multiclass" (down/flat/up, deadband > 0 is the flat band) */
+        int has_class_weights;        /* class_weights given (multiclass only) */
+        double class_weights[3];      /* >= 0 each, not all 0: down, flat, up */
     } target;
 
     struct {

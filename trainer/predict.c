@@ -96,7 +96,7 @@ int tr_predict_candles(tr_lstm *m, const tr_model_meta *meta, const tr_candles *
         goto fail;
     }
     out->n = nw;
-    out->n_out = 1;
+    out->n_out = tr_lstm_n_out(&m->cfg);
     out->row = malloc(sizeof *out->row * (size_t)nw);
     out->ts = malloc(sizeof *out->ts * (size_t)nw);
     out->value = malloc(sizeof *out->value * (size_t)nw * (size_t)out->n_out);

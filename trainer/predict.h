@@ -24,7 +24,8 @@
 /* The predictions of one series; every array is owned by the struct. */
 typedef struct tr_predictions {
     int n;              /* windows predicted */
-    int n_out;          /* values per window (1: probability or predicted value) */
+    int n_out;          /* values per window: 1 (probability of up, or predicted
+                           value), or the class probabilities (multiclass: 3) */
     int *row;           /* (n) candle row of each window's last bar */
     int64_t *ts;        /* (n) the open time of that bar */
     float *value;       /* (n, n_out) the head's output for the window */

@@ -80,11 +80,14 @@ void tr_trial_result_free(tr_trial_result *res)
 
 int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, char err[256])
 {
-    /* need: 1 = direction target only, 2 = return target only, 0 = either */
+    /* need: a mask of the targets a metric applies to (1 direction, 2 return,
+     * 4 multiclass), 0 = any */
+    const int mc = r->kind == TR_TARGET_MULTICLASS;
     const struct { const char *name; double v; int need; } t[] = {
-        {"val_log_loss", r->test.log_loss, 1},
-        {"val_accuracy", r->test.accuracy, 1},
-        {"val_balanced_accuracy", r->test.balanced_accuracy, 1},
+        {"val_log_loss", mc ? r->mc.log_loss : r->test.log_loss, 5},
+        {"val_accuracy", mc ? r->mc.accuracy : r->test.accuracy, 5},
+        {"val_balanced_accuracy", mc ? r->mc.balanced_accuracy : r->test.balanced_accuracy, 5},
+        {"val_macro_f1", r->mc.macro_f1, 4},
         {"val_auc", r->test.roc_auc, 1},
         {"val_brier", r->test.brier, 1},
         {"val_mcc", r->test.mcc, 1},
@@ -95,13 +98,14 @@ int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, cha
         {"total_return", r->trading.total_return, 0},
         {"max_drawdown", r->trading.max_drawdown, 0},
     };
-    int have = r->kind == TR_TARGET_DIRECTION ? 1 : 2;
+    int have = r->kind == TR_TARGET_DIRECTION ? 1 : r->kind == TR_TARGET_RETURN ? 2 : 4;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (strcmp(name, t[i].name) != 0)
             continue;
-        if (t[i].need && t[i].need != have) {
+        if (t[i].need && !(t[i].need & have)) {
             snprintf(err, 256, "metric '%s' needs target.kind %s", name,
-                     t[i].need == 1 ? "direction" : "return");
+                     t[i].need == 1 ? "direction" : t[i].need == 2 ? "return"
+                     : t[i].need == 4 ? "multiclass" : "direction or multiclass");
             return -1;
         }
         *value = t[i].v;
@@ -137,6 +141,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     const tr_candles *c = d->candles;
     const int cols = d->m.cols, first = d->m.first, T = p->seq_len;
     const int dir = cfg->target.kind == TR_TARGET_DIRECTION;
+    const int mc = cfg->target.kind == TR_TARGET_MULTICLASS, K = mc ? TR_MULTICLASS_K : 1;
     tr_scaler sc = {0};
     tr_lstm *m = NULL;
     float *pred = NULL;
@@ -155,6 +160,9 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     nan_class(&r->test);
     nan_class(&r->majority);
     nan_class(&r->logistic);
+    tr_multiclass_metrics_nan(&r->mc);
+    tr_multiclass_metrics_nan(&r->mc_majority);
+    tr_multiclass_metrics_nan(&r->mc_logistic);
     r->mse = r->mae = NAN;
 
     if (tr_scaler_fit(&sc, cfg->scaler, d->m.x, cols, f->train_begin, f->train_end, why) < 0)
@@ -164,8 +172,12 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
 
     tr_lstm_config lc = {.n_features = cols, .units = p->units, .layers = p->layers,
                          .seq_len = T, .max_batch = p->batch_size, .dropout = (float)p->dropout,
-                         .head = dir ? TR_HEAD_DIRECTION : TR_HEAD_RETURN,
-                         .blas_threads = cfg->blas_threads, .bidirectional = p->bidirectional};
+                         .head = dir ? TR_HEAD_DIRECTION : mc ? TR_HEAD_MULTICLASS
+                                                              : TR_HEAD_RETURN,
+                         .blas_threads = cfg->blas_threads, .bidirectional = p->bidirectional,
+                         .n_classes = K};
+    for (int j = 0; mc && j < K; j++)
+        lc.class_weight[j] = cfg->class_weight[j];
     m = tr_lstm_new(&lc, why);
     if (!m)
         goto fail;
@@ -196,8 +208,8 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
 
     /* Test windows: predictions against labels. */
     int nt = f->n_test;
-    pred = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pred);
-    pd = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pd);
+    pred = malloc((size_t)(f->test_end - f->test_begin + 1) * K * sizeof *pred);
+    pd = malloc((size_t)(f->test_end - f->test_begin + 1) * K * sizeof *pd);
     yd = malloc((size_t)(nt + 1) * sizeof *yd);
     ytr = malloc((size_t)(f->n_train + 1) * sizeof *ytr);
     if (!pred || !pd || !yd || !ytr) {
@@ -207,10 +219,19 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     if (tr_lstm_predict(m, &te, pred, why) < 0)
         goto fail;
     for (int i = 0; i < nt; i++) {
-        pd[i] = pred[i];
+        for (int j = 0; j < K; j++)
+            pd[(size_t)i * K + j] = pred[(size_t)i * K + j];
         yd[i] = d->y[f->test[i]];
     }
-    if (dir) {
+    if (mc) {
+        if (tr_metrics_multiclass(pd, yd, nt, K, &r->mc, why) < 0)
+            goto fail;
+        for (int i = 0; i < f->n_train; i++)
+            ytr[i] = d->y[f->train[i]];
+        if (tr_baseline_majority_multi(ytr, f->n_train, yd, nt, K, &r->mc_majority, why) < 0 ||
+            tr_baseline_softmax(&tw, &te, K, &r->mc_logistic, NULL, why) < 0)
+            goto fail;
+    } else if (dir) {
         if (tr_metrics_classify(pd, yd, nt, &r->test, why) < 0)
             goto fail;
         for (int i = 0; i < f->n_train; i++)
@@ -251,7 +272,9 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
         for (int i = 0, j = 0; i < nb; i++) {
             if (pos[i] == 0)
                 continue;
-            double q = pred[j++];
+            /* multiclass: the signal P(up) - P(down) in [-1, 1] */
+            double q = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K] : pred[j];
+            j++;
             pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
         }
         tr_fold_curves *cv = &r->curves;
@@ -401,13 +424,16 @@ int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int 
         meta->scaler_center[j] = (float)scaler->center[j];
         meta->scaler_scale[j] = (float)scaler->scale[j];
     }
-    bad |= tr_model_meta_set_string(&meta->target_kind, cfg->target.kind == TR_TARGET_DIRECTION
-                                                            ? "direction" : "return");
+    bad |= tr_model_meta_set_string(&meta->target_kind,
+                                    cfg->target.kind == TR_TARGET_DIRECTION    ? "direction"
+                                    : cfg->target.kind == TR_TARGET_MULTICLASS ? "multiclass"
+                                                                               : "return");
     bad |= tr_model_meta_set_string(&meta->scaler_kind, tr_scaler_name(scaler->kind));
     meta->horizon = cfg->target.horizon;
     meta->deadband = (float)cfg->target.deadband;
     meta->seq_len = seq_len;
-    meta->n_classes = cfg->target.kind == TR_TARGET_DIRECTION ? 2 : 0;
+    meta->n_classes = cfg->target.kind == TR_TARGET_DIRECTION    ? 2
+                      : cfg->target.kind == TR_TARGET_MULTICLASS ? TR_MULTICLASS_K : 0;
     if (bad) {
         tr_model_meta_free(meta);
         snprintf(err, 256, "out of memory for the model metadata");

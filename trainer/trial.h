@@ -27,6 +27,7 @@
 #include "trainer/labels.h"
 #include "trainer/lstm.h"
 #include "trainer/metrics.h"
+#include "trainer/metrics_multi.h"
 #include "trainer/model_file.h"
 #include "trainer/scaler.h"
 #include "trainer/split.h"
@@ -56,6 +57,8 @@ typedef struct tr_trial_config {
     /* optional: after every epoch of every fold; non-zero stops that fit */
     int (*on_epoch)(void *user, int fold, const tr_epoch_report *r);
     void *epoch_user;
+    /* multiclass: nn.CrossEntropyLoss class weights (down, flat, up); all 0 = none */
+    float class_weight[TR_MULTICLASS_K];
 } tr_trial_config;
 
 /* Fills the spec's defaults (DESIGN.md): direction horizon 1, 5 expanding folds,
@@ -98,6 +101,8 @@ typedef struct tr_fold_result {
     tr_class_metrics majority, logistic;    /* baselines on the same test windows */
     double value;                   /* the objective metric on this fold */
     tr_fold_curves curves;          /* final fold only; free with tr_fold_result_free */
+    /* multiclass target only (NaN otherwise): the LSTM and the two baselines */
+    tr_multiclass_metrics mc, mc_majority, mc_logistic;
 } tr_fold_result;
 
 /* Frees what a fold result owns (its curves); safe on a zeroed struct. */
