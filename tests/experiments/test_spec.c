@@ -218,6 +218,23 @@ static void test_spec_unknown_names(void)
             "search.space.bidirectional.choices[1]: expected a number, got \"yes\"");
     SET_ERR("search.space.bidirectional", "{\"type\": \"float\", \"low\": 0, \"high\": 1}",
             "search.space.bidirectional.type: expected \"int\" or \"categorical\" for bidirectional");
+    /* issue 17: the multiclass target */
+    SET_ERR("target", "{\"kind\": \"multiclas\", \"deadband\": 0.001}",
+            "target.kind: expected one of direction, return, multiclass, got \"multiclas\" (did you mean \"multiclass\"?)");
+    SET_ERR("target", "{\"kind\": \"multiclass\"}",
+            "target.deadband: expected a number > 0 for target.kind \"multiclass\" (required: the flat class's band)");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0}",
+            "target.deadband: expected a number > 0 for target.kind \"multiclass\" (the flat class's band), got 0");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0.001, \"class_weights\": [1, 2]}",
+            "target.class_weights: expected an array of 3 numbers >= 0 (down, flat, up)");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0.001, \"class_weights\": [1, -2, 1]}",
+            "target.class_weights[1]: expected a number >= 0, got -2");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0.001, \"class_weights\": [0, 0, 0]}",
+            "target.class_weights: expected at least one weight > 0");
+    SET_ERR("target", "{\"kind\": \"direction\", \"class_weights\": [1, 1, 1]}",
+            "target.class_weights: expected no such key unless target.kind is \"multiclass\"");
+    SET_ERR("search.metric", "\"val_macro_f1\"",
+            "search.metric: expected a metric for target.kind \"direction\", got \"val_macro_f1\"");
     SET_ERR("validation.window", "\"rolling_\"", "validation.window: expected one of expanding, rolling, got \"rolling_\" (did you mean \"rolling\"?)");
     SET_ERR("search.direction", "\"maximise\"", "search.direction: expected one of minimize, maximize, got \"maximise\" (did you mean \"maximize\"?)");
     SET_ERR("search.metric", "\"val_accuracy\"",
