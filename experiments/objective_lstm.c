@@ -117,6 +117,7 @@ static void config_from_spec(const exp_spec *s, tr_trial_config *cfg)
     cfg->n_features = s->n_features;
     cfg->target.kind = s->target.kind == EXP_TARGET_RETURN       ? TR_TARGET_RETURN
                        : s->target.kind == EXP_TARGET_MULTICLASS ? TR_TARGET_MULTICLASS
+                       : s->target.kind == EXP_TARGET_PRICE      ? TR_TARGET_PRICE
                                                                  : TR_TARGET_DIRECTION;
     for (int k = 0; s->target.has_class_weights && k < TR_MULTICLASS_K; k++)
         cfg->class_weight[k] = (float)s->target.class_weights[k];
@@ -287,6 +288,8 @@ static cJSON *number_array(const double *v, int n)
     return a;
 }
 
+static void add_price(cJSON *o, const char *prefix, const tr_price_metrics *m);
+
 /* Every metric of the spec's list that applies to this fold, plus baselines. */
 static cJSON *fold_metrics_json(const tr_fold_result *r)
 {
@@ -317,6 +320,10 @@ static cJSON *fold_metrics_json(const tr_fold_result *r)
         for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
             if (isfinite(b[i].v))
                 cJSON_AddNumberToObject(m, b[i].k, b[i].v);
+    }
+    if (r->kind == TR_TARGET_PRICE) {   /* issue 17 */
+        add_price(m, "persistence_", &r->persistence);
+        add_price(m, "baseline_linear_", &r->linear);
     }
     if (isfinite(r->buy_hold.sharpe))
         cJSON_AddNumberToObject(m, "buy_hold_sharpe", r->buy_hold.sharpe);
@@ -456,6 +463,20 @@ static void add_multiclass(cJSON *o, const tr_multiclass_metrics *m, cJSON *conf
         cJSON_AddItemToArray(conf, cJSON_CreateIntArray(m->confusion[i], m->k));
 }
 
+/* issue 17: price-unit scores under prefix ("" for the model). */
+static void add_price(cJSON *o, const char *prefix, const tr_price_metrics *m)
+{
+    const struct { const char *k; double v; } f[] = {
+        {"rmse", m->rmse}, {"mae", m->mae}, {"mape", m->mape},
+        {"directional_accuracy", m->directional_accuracy}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (isfinite(f[i].v)) {
+            char k[96];
+            snprintf(k, sizeof k, "%s%s", prefix, f[i].k);
+            cJSON_AddNumberToObject(o, k, f[i].v);
+        }
+}
+
 static void add_trading(cJSON *o, const tr_trading_metrics *m)
 {
     const struct { const char *k; double v; } f[] = {
@@ -557,7 +578,12 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     cJSON *r = cJSON_CreateObject();
     cJSON *h = cJSON_AddObjectToObject(r, "holdout");
     cJSON *bh = cJSON_AddObjectToObject(r, "buy_and_hold");
-    if (fr.kind == TR_TARGET_MULTICLASS) {
+    if (fr.kind == TR_TARGET_PRICE) {
+        add_price(h, "", &fr.price);
+        add_price(h, "persistence_", &fr.persistence);
+        add_price(cJSON_AddObjectToObject(r, "baseline_linear"), "", &fr.linear);
+        add_price(cJSON_AddObjectToObject(r, "baseline_persistence"), "", &fr.persistence);
+    } else if (fr.kind == TR_TARGET_MULTICLASS) {
         add_multiclass(h, &fr.mc, cJSON_AddArrayToObject(r, "holdout_confusion"));
         add_multiclass(cJSON_AddObjectToObject(r, "baseline_majority"), &fr.mc_majority, NULL);
         add_multiclass(cJSON_AddObjectToObject(r, "baseline_logistic"), &fr.mc_logistic, NULL);
@@ -582,6 +608,7 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     exp_lstm_holdout_curves(o, &fr, trial_sharpes, n_sharpes, r);
     *result = r;
     if (tr_trial_model_meta(&o->data, &cfg, p.seq_len, &sc, &meta, err) ||
+        (tr_trial_model_meta_target(&fr, &meta), 0) ||
         model_bytes(m, &meta, model, model_len, err))
         goto done;
     rc = 0;

@@ -67,7 +67,7 @@ static const char *const direction_names[] = {"minimize", "maximize", NULL};
 static const char *const param_type_names[] = {"int", "float", "categorical", NULL};
 static const char *const gaps_names[] = {"drop", "keep", NULL};
 static const char *const target_names[] = {"direction", "return",
-                                           "multiclass", /* issue 17 */ NULL};
+                                           "multiclass", "price", /* issue 17 */ NULL};
 static const char *const neutral_names[] = {"drop", "keep", NULL};
 static const char *const window_names[] = {"expanding", "rolling", NULL};
 static const char *const scaler_names[] = {"standard", "minmax", "robust", NULL};
@@ -75,12 +75,12 @@ static const char *const scaler_names[] = {"standard", "minmax", "robust", NULL}
 const char *const exp_metric_names[] = {
     "val_log_loss", "val_accuracy", "val_balanced_accuracy", "val_auc", "val_brier", "val_mcc",
     "val_mse", "val_mae", "sharpe", "sortino", "total_return", "max_drawdown",
-    "val_macro_f1", /* issue 17 */ NULL};
+    "val_macro_f1", "val_rmse", "val_mape", "val_directional_accuracy", /* issue 17 */ NULL};
 /* 1 = higher is better, parallel to exp_metric_names. */
-static const int metric_maximize[] = {0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1};
+static const int metric_maximize[] = {0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1};
 /* The targets a metric applies to, a mask over exp_target_kind (1 direction,
- * 2 return, 4 multiclass); 0 = any. */
-static const int metric_target[] = {5, 5, 5, 1, 1, 1, 2, 2, 0, 0, 0, 0, 4};
+ * 2 return, 4 multiclass, 8 price); 0 = any. */
+static const int metric_target[] = {5, 5, 5, 1, 1, 1, 2, 10, 0, 0, 0, 0, 4, 8, 8, 8};
 
 /* The builtin objectives are the optimizer benchmark's test functions
  * (optimizer/testfuncs.h); this NULL-terminated view of their names is built
@@ -965,7 +965,9 @@ static void parse_search(ctx *c, const cJSON *sr, exp_spec *s)
     if (v)
         parse_pruner(c, v, s);
     int lstm = c->lstm;
-    const char *metric = lstm ? (s->target.kind == EXP_TARGET_RETURN ? "val_mse" : "val_log_loss")
+    const char *metric = lstm ? (s->target.kind == EXP_TARGET_RETURN  ? "val_mse"
+                                 : s->target.kind == EXP_TARGET_PRICE ? "val_rmse"
+                                                                      : "val_log_loss")
                               : "value";
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(sr, "metric");
     int metric_ok = 1;
@@ -1117,7 +1119,7 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
         out->present |= 1u << EXP_SECTION_TARGET;
         parse_target(&c, t, out);
     }
-    if (out->target.kind == EXP_TARGET_RETURN) {
+    if (out->target.kind == EXP_TARGET_RETURN || out->target.kind == EXP_TARGET_PRICE) {
         out->backtest.long_threshold = 0;
         out->backtest.short_threshold = 0;
     }

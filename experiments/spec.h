@@ -39,7 +39,9 @@ void exp_errors_free(exp_errors *e);
 /* ---- enums (the spec's string values; *_names() give the spellings) ------- */
 
 typedef enum { EXP_GAPS_DROP, EXP_GAPS_KEEP } exp_gaps;
-typedef enum { EXP_TARGET_DIRECTION, EXP_TARGET_RETURN, EXP_TARGET_MULTICLASS } exp_target_kind;
+typedef enum {
+    EXP_TARGET_DIRECTION, EXP_TARGET_RETURN, EXP_TARGET_MULTICLASS, EXP_TARGET_PRICE
+} exp_target_kind;
 typedef enum { EXP_NEUTRAL_DROP, EXP_NEUTRAL_KEEP } exp_neutral;
 typedef enum { EXP_WINDOW_EXPANDING, EXP_WINDOW_ROLLING } exp_window;
 typedef enum { EXP_SCALER_STANDARD, EXP_SCALER_MINMAX, EXP_SCALER_ROBUST } exp_scaler;

@@ -15,9 +15,11 @@ int tr_target_parse(const char *name, tr_target_kind *kind, char err[256])
         *kind = TR_TARGET_RETURN;
     else if (!strcmp(name, "multiclass"))
         *kind = TR_TARGET_MULTICLASS;
+    else if (!strcmp(name, "price"))
+        *kind = TR_TARGET_PRICE;
     else {
-        snprintf(err, 256, "target kind '%.100s' is not one of: direction, return, multiclass",
-                 name);
+        snprintf(err, 256, "target kind '%.100s' is not one of: direction, return, multiclass, "
+                 "price", name);
         return -1;
     }
     return 0;
@@ -51,7 +53,7 @@ int tr_labels_make(const tr_candles *c, int first, int rows, const tr_label_spec
         double ret = log(c->close[t + s->horizon] / c->close[t]);
         if (!isfinite(ret))
             continue;
-        if (s->kind == TR_TARGET_RETURN)
+        if (s->kind == TR_TARGET_RETURN || s->kind == TR_TARGET_PRICE)
             y[r] = (float)ret;
         else if (s->kind == TR_TARGET_MULTICLASS)
             y[r] = ret > s->deadband ? 2.0f : ret < -s->deadband ? 0.0f : 1.0f;

@@ -19,7 +19,9 @@
 #include "trainer/candles.h"
 
 typedef enum tr_target_kind {
-    TR_TARGET_DIRECTION = 0, TR_TARGET_RETURN = 1, TR_TARGET_MULTICLASS = 2
+    TR_TARGET_DIRECTION = 0, TR_TARGET_RETURN = 1, TR_TARGET_MULTICLASS = 2,
+    TR_TARGET_PRICE = 3     /* the label is r_t as for return; the trainer learns it
+                               scaled and reports close[t] exp(r_hat) (price.h) */
 } tr_target_kind;
 
 #define TR_MULTICLASS_K 3   /* down, flat, up */
@@ -31,7 +33,7 @@ typedef struct tr_label_spec {
     int keep_deadband;    /* direction only: 0 = drop (default), 1 = label 0 */
 } tr_label_spec;
 
-/* Parses "direction" / "return" / "multiclass" into *kind; -1 with err otherwise. */
+/* Parses "direction" / "return" / "multiclass" / "price" into *kind; -1 + err otherwise. */
 int tr_target_parse(const char *name, tr_target_kind *kind, char err[256]);
 
 /* Fills y[0..rows) with the labels of candle rows first..first+rows-1 (the

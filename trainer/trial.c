@@ -81,7 +81,7 @@ void tr_trial_result_free(tr_trial_result *res)
 int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, char err[256])
 {
     /* need: a mask of the targets a metric applies to (1 direction, 2 return,
-     * 4 multiclass), 0 = any */
+     * 4 multiclass, 8 price), 0 = any */
     const int mc = r->kind == TR_TARGET_MULTICLASS;
     const struct { const char *name; double v; int need; } t[] = {
         {"val_log_loss", mc ? r->mc.log_loss : r->test.log_loss, 5},
@@ -92,20 +92,24 @@ int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, cha
         {"val_brier", r->test.brier, 1},
         {"val_mcc", r->test.mcc, 1},
         {"val_mse", r->mse, 2},
-        {"val_mae", r->mae, 2},
+        {"val_mae", r->kind == TR_TARGET_PRICE ? r->price.mae : r->mae, 10},
+        {"val_rmse", r->price.rmse, 8},
+        {"val_mape", r->price.mape, 8},
+        {"val_directional_accuracy", r->price.directional_accuracy, 8},
         {"sharpe", r->trading.sharpe, 0},
         {"sortino", r->trading.sortino, 0},
         {"total_return", r->trading.total_return, 0},
         {"max_drawdown", r->trading.max_drawdown, 0},
     };
-    int have = r->kind == TR_TARGET_DIRECTION ? 1 : r->kind == TR_TARGET_RETURN ? 2 : 4;
+    int have = 1 << r->kind;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (strcmp(name, t[i].name) != 0)
             continue;
         if (t[i].need && !(t[i].need & have)) {
             snprintf(err, 256, "metric '%s' needs target.kind %s", name,
                      t[i].need == 1 ? "direction" : t[i].need == 2 ? "return"
-                     : t[i].need == 4 ? "multiclass" : "direction or multiclass");
+                     : t[i].need == 4 ? "multiclass" : t[i].need == 8 ? "price"
+                     : t[i].need == 10 ? "return or price" : "direction or multiclass");
             return -1;
         }
         *value = t[i].v;
@@ -142,9 +146,11 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     const int cols = d->m.cols, first = d->m.first, T = p->seq_len;
     const int dir = cfg->target.kind == TR_TARGET_DIRECTION;
     const int mc = cfg->target.kind == TR_TARGET_MULTICLASS, K = mc ? TR_MULTICLASS_K : 1;
+    const int price = cfg->target.kind == TR_TARGET_PRICE, h = cfg->target.horizon;
     tr_scaler sc = {0};
     tr_lstm *m = NULL;
-    float *pred = NULL;
+    float *pred = NULL, *ys = NULL;
+    double *pa = NULL;
     double *pd = NULL, *yd = NULL, *ytr = NULL, *pos = NULL, *ret = NULL;
     int *trade = NULL, rc = -1;
     char why[256];
@@ -163,6 +169,10 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     tr_multiclass_metrics_nan(&r->mc);
     tr_multiclass_metrics_nan(&r->mc_majority);
     tr_multiclass_metrics_nan(&r->mc_logistic);
+    tr_price_metrics_nan(&r->price);
+    tr_price_metrics_nan(&r->persistence);
+    tr_price_metrics_nan(&r->linear);
+    r->target_center = r->target_scale = NAN;
     r->mse = r->mae = NAN;
 
     if (tr_scaler_fit(&sc, cfg->scaler, d->m.x, cols, f->train_begin, f->train_end, why) < 0)
@@ -184,6 +194,24 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     tr_windows tw = {xs, d->y, f->train, f->n_train, T, cols};
     tr_windows vw = {xs, d->y, f->val, f->n_val, T, cols};
     tr_windows te = {xs, d->y, f->test, f->n_test, T, cols};
+    tr_windows tw0 = tw;   /* unscaled labels, for the linear baseline */
+    if (price) {
+        /* The network learns z = (y - center) / scale, center and scale from this
+         * fold's training labels only; labels elsewhere are scaled with them. */
+        double tc, ts;
+        if (tr_target_scaler_fit(&tw, &tc, &ts, why) < 0)
+            goto fail;
+        r->target_center = tc;
+        r->target_scale = ts;
+        ys = malloc(sizeof *ys * (size_t)d->m.rows + 1);
+        if (!ys) {
+            snprintf(why, sizeof why, "out of memory");
+            goto fail;
+        }
+        for (int i = 0; i < d->m.rows; i++)
+            ys[i] = (float)((d->y[i] - tc) / ts);
+        tw.y = vw.y = te.y = ys;
+    }
     tr_fit_options fo;
     tr_fit_options_default(&fo);
     fo.batch_size = p->batch_size;
@@ -239,6 +267,28 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
         if (tr_baseline_majority(ytr, f->n_train, yd, nt, &r->majority, why) < 0 ||
             tr_baseline_logistic(&tw, &te, &r->logistic, NULL, why) < 0)
             goto fail;
+    } else if (price) {
+        /* forecast close[t+h] = close[t] exp(z_hat scale + center), t the window end */
+        pa = malloc(sizeof *pa * (size_t)(4 * nt + 1));
+        if (!pa) {
+            snprintf(why, sizeof why, "out of memory");
+            goto fail;
+        }
+        double *fc = pa, *act = pa + nt, *base = pa + 2 * nt, *lin = pa + 3 * nt;
+        for (int i = 0; i < nt; i++) {
+            int t = first + f->test[i];
+            base[i] = c->close[t];
+            act[i] = c->close[t + h];
+            fc[i] = base[i] * exp(pd[i] * r->target_scale + r->target_center);
+        }
+        if (tr_price_score(fc, act, base, nt, &r->price, why) < 0 ||
+            tr_price_score(base, act, base, nt, &r->persistence, why) < 0 ||
+            tr_baseline_linear(&tw0, &te, lin, why) < 0)
+            goto fail;
+        for (int i = 0; i < nt; i++)
+            fc[i] = base[i] * exp(lin[i]);
+        if (tr_price_score(fc, act, base, nt, &r->linear, why) < 0)
+            goto fail;
     } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
         goto fail;
     }
@@ -273,7 +323,8 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             if (pos[i] == 0)
                 continue;
             /* multiclass: the signal P(up) - P(down) in [-1, 1] */
-            double q = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K] : pred[j];
+            double q = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K]
+                       : price ? pred[j] * r->target_scale + r->target_center : pred[j];
             j++;
             pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
         }
@@ -328,6 +379,8 @@ done:
     free(pos);
     free(ret);
     free(trade);
+    free(ys);
+    free(pa);
     return rc;
 }
 
@@ -427,6 +480,7 @@ int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int 
     bad |= tr_model_meta_set_string(&meta->target_kind,
                                     cfg->target.kind == TR_TARGET_DIRECTION    ? "direction"
                                     : cfg->target.kind == TR_TARGET_MULTICLASS ? "multiclass"
+                                    : cfg->target.kind == TR_TARGET_PRICE      ? "price"
                                                                                : "return");
     bad |= tr_model_meta_set_string(&meta->scaler_kind, tr_scaler_name(scaler->kind));
     meta->horizon = cfg->target.horizon;
@@ -440,6 +494,15 @@ int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int 
         return -1;
     }
     return 0;
+}
+
+void tr_trial_model_meta_target(const tr_fold_result *final, tr_model_meta *meta)
+{
+    if (final->kind != TR_TARGET_PRICE)
+        return;
+    meta->has_target_scaler = 1;
+    meta->target_center = (float)final->target_center;
+    meta->target_scale = (float)final->target_scale;
 }
 
 char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,

@@ -29,6 +29,7 @@
 #include "trainer/metrics.h"
 #include "trainer/metrics_multi.h"
 #include "trainer/model_file.h"
+#include "trainer/price.h"
 #include "trainer/scaler.h"
 #include "trainer/split.h"
 
@@ -103,6 +104,11 @@ typedef struct tr_fold_result {
     tr_fold_curves curves;          /* final fold only; free with tr_fold_result_free */
     /* multiclass target only (NaN otherwise): the LSTM and the two baselines */
     tr_multiclass_metrics mc, mc_majority, mc_logistic;
+    /* price target only (NaN otherwise): the LSTM's forecasts in price units,
+     * persistence (tomorrow = today) and the linear-regression baseline on the
+     * same test windows; the target scaler fit on this fold's training labels */
+    tr_price_metrics price, persistence, linear;
+    double target_center, target_scale;
 } tr_fold_result;
 
 /* Frees what a fold result owns (its curves); safe on a zeroed struct. */
@@ -164,5 +170,9 @@ char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int se
  * Returns 0 or -1 with err. */
 int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
                         const tr_scaler *scaler, tr_model_meta *meta, char err[256]);
+
+/* Price target: records the final fold's target scaler (the inverse transform)
+ * in meta; nothing for the other targets. */
+void tr_trial_model_meta_target(const tr_fold_result *final, tr_model_meta *meta);
 
 #endif
