@@ -8,6 +8,8 @@
 #   balanced accuracy and log loss from them gives the stored figures;
 #   world size 1: a 2-layer bidirectional direction study with L1 round-trips
 #   through best --export + predict to the stored holdout log loss.
+#   world size 1: a price study; predict's forecast closes give back the stored
+#   holdout RMSE and MAE, and its last `horizon` rows are the bars past the end.
 set -u
 BIN=${SEQTUNE_BIN:?}
 DATA=${SEQTUNE_DATA:-}
@@ -155,5 +157,64 @@ check "bidirectional: predict scores the stored holdout samples" test "$n" = "$n
 check "bidirectional: predict's holdout log loss equals the stored one" \
   python3 -c "import sys; sys.exit(abs($ll - $ll_s) > 1e-4 * abs($ll_s))"
 check "the model file says bidirectional" test "$bidir" = 1
+
+# --- 3. the price target, world size 1 ---------------------------------------------
+cat > "$T/px.json" <<SPEC
+{"name": "px",
+ "data": {"path": "$CSV"},
+ "features": ["log_return", "rsi:14"],
+ "target": {"kind": "price", "horizon": 2},
+ "validation": {"folds": 2, "val_fraction": 0.15, "holdout_fraction": 0.15},
+ "training": {"max_epochs": 2, "patience": 2},
+ "search": {"n_trials": 2, "sampler": {"name": "random", "seed": 5}, "metric": "val_rmse",
+   "space": {"seq_len": {"type": "int", "low": 8, "high": 16, "step": 8},
+             "units": {"type": "int", "low": 4, "high": 6}}}}
+SPEC
+"$BIN" run "$T/px.json" --db "$DB" --quiet 2> "$T/px.err"
+rc=$?
+check "price study exits 0 (got $rc)" test $rc -eq 0
+[ $rc -eq 0 ] || cat "$T/px.err"
+"$BIN" best --study px --db "$DB" > "$T/pbest.txt"
+check "best shows the RMSE against persistence" grep -q persistence_rmse "$T/pbest.txt"
+"$BIN" best --study px --db "$DB" --format json > "$T/pbest.json"
+"$BIN" best --study px --db "$DB" --export "$T/px.model" > /dev/null
+"$BIN" predict --model "$T/px.model" --data "$CSV" -o "$T/px.csv" 2> /dev/null
+check "predict writes timestamp,close,predicted_close" grep -q '^timestamp,close,predicted_close,origin,predicted_return,signal$' "$T/px.csv"
+python3 - "$CSV" "$T/px.csv" "$T/pbest.json" > "$T/px.txt" <<'PY'
+import csv, json, math, sys
+candles = list(csv.reader(open(sys.argv[1])))[1:]
+ts = [int(r[0]) for r in candles]
+close = [float(r[4]) for r in candles]
+idx = {t: i for i, t in enumerate(ts)}
+rows = list(csv.reader(open(sys.argv[2])))[1:]
+res = json.load(open(sys.argv[3]))
+first, last, h = res["holdout_first"], res["holdout_last"], 2
+fc = {int(r[3]): float(r[2]) for r in rows}     # origin -> forecast close
+se = ae = 0.0
+n = 0
+for t in ts:
+    if t < first or t > last:
+        continue
+    i = idx[t]
+    if i + h >= len(close) or ts[i + h] > last:
+        continue
+    e = fc[t] - close[i + h]
+    se += e * e
+    ae += abs(e)
+    n += 1
+past = [r for r in rows if r[1] == ""]
+step = ts[-1] - ts[-2]
+ok_past = len(past) == h and [int(r[0]) for r in past] == [ts[-1] + step * (k + 1) for k in range(h)]
+hd = res["holdout"]
+print(n, res["n_test"], math.sqrt(se / n), hd["rmse"], ae / n, hd["mae"], int(ok_past))
+PY
+read -r n ntest rmse rmse_s mae mae_s ok_past < "$T/px.txt"
+echo "price holdout from predict: n=$n rmse=$rmse mae=$mae; stored: n=$ntest rmse=$rmse_s mae=$mae_s"
+check "price: predict forecasts every stored holdout sample" test "$n" = "$ntest"
+check "price: predict's holdout RMSE equals the stored one (1e-5 rel)" \
+  python3 -c "import sys; sys.exit(abs($rmse - $rmse_s) > 1e-5 * abs($rmse_s))"
+check "price: predict's holdout MAE equals the stored one (1e-5 rel)" \
+  python3 -c "import sys; sys.exit(abs($mae - $mae_s) > 1e-5 * abs($mae_s))"
+check "price: the last 2 rows forecast the bars past the end" test "$ok_past" = 1
 check "store integrity" test "$(q "$DB" 'PRAGMA integrity_check')" = ok
 exit $fail
