@@ -495,6 +495,14 @@ static void exp_lstm_holdout_curves(const exp_lstm_objective *o, const tr_fold_r
                                     const double *trial_sharpes, int n_sharpes, cJSON *r)
 {
     const tr_fold_curves *cv = &fr->curves;
+    if (cv->n_fc > 0) {   /* issue 17: price forecasts against the actual closes */
+        cJSON *f = cJSON_AddObjectToObject(r, "forecast");
+        cJSON *ft = cJSON_AddArrayToObject(f, "t");
+        for (int i = 0; i < cv->n_fc; i++)
+            cJSON_AddItemToArray(ft, cJSON_CreateNumber((double)cv->fc_t[i]));
+        cJSON_AddItemToObject(f, "actual", number_array(cv->fc_actual, cv->n_fc));
+        cJSON_AddItemToObject(f, "forecast", number_array(cv->fc_pred, cv->n_fc));
+    }
     if (cv->n < 1)
         return;
     cJSON *c = cJSON_AddObjectToObject(r, "curves");

@@ -67,6 +67,9 @@ void tr_fold_result_free(tr_fold_result *r)
     free(r->curves.equity);
     free(r->curves.bh_equity);
     free(r->curves.bar_returns);
+    free(r->curves.fc_t);
+    free(r->curves.fc_actual);
+    free(r->curves.fc_pred);
     memset(&r->curves, 0, sizeof r->curves);
 }
 
@@ -280,6 +283,22 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             base[i] = c->close[t];
             act[i] = c->close[t + h];
             fc[i] = base[i] * exp(pd[i] * r->target_scale + r->target_center);
+        }
+        tr_fold_curves *fcv = &r->curves;
+        if (k < 0) {   /* the final holdout fold keeps its forecasts for the report */
+            fcv->fc_t = malloc(sizeof *fcv->fc_t * (size_t)nt + 1);
+            fcv->fc_actual = malloc(sizeof *fcv->fc_actual * (size_t)nt + 1);
+            fcv->fc_pred = malloc(sizeof *fcv->fc_pred * (size_t)nt + 1);
+            if (!fcv->fc_t || !fcv->fc_actual || !fcv->fc_pred) {
+                snprintf(why, sizeof why, "out of memory");
+                goto fail;
+            }
+            fcv->n_fc = nt;
+            for (int i = 0; i < nt; i++) {
+                fcv->fc_t[i] = c->ts[first + f->test[i] + h];
+                fcv->fc_actual[i] = act[i];
+                fcv->fc_pred[i] = fc[i];
+            }
         }
         if (tr_price_score(fc, act, base, nt, &r->price, why) < 0 ||
             tr_price_score(base, act, base, nt, &r->persistence, why) < 0 ||

@@ -86,6 +86,12 @@ typedef struct tr_fold_curves {
     double *equity;        /* (n+1) the model's equity, net of fees, from 1 */
     double *bh_equity;     /* (n+1) buy-and-hold equity from 1 */
     double *bar_returns;   /* (n) the model's net return of each bar */
+    /* price target (issue 17): the forecast of each test window against the
+     * actual close, at the forecast bar's open time */
+    int n_fc;
+    int64_t *fc_t;         /* (n_fc) the bar forecast (window end + horizon) */
+    double *fc_actual;     /* (n_fc) its close */
+    double *fc_pred;       /* (n_fc) the forecast close */
 } tr_fold_curves;
 
 /* Everything measured on one fold. Classification fields and baselines are

@@ -9,7 +9,8 @@
 #   world size 1: a 2-layer bidirectional direction study with L1 round-trips
 #   through best --export + predict to the stored holdout log loss.
 #   world size 1: a price study; predict's forecast closes give back the stored
-#   holdout RMSE and MAE, and its last `horizon` rows are the bars past the end.
+#   holdout RMSE and MAE, and its last `horizon` rows are the bars past the end;
+#   the report draws the holdout forecast against the actual close and its error.
 set -u
 BIN=${SEQTUNE_BIN:?}
 DATA=${SEQTUNE_DATA:-}
@@ -216,5 +217,12 @@ check "price: predict's holdout RMSE equals the stored one (1e-5 rel)" \
 check "price: predict's holdout MAE equals the stored one (1e-5 rel)" \
   python3 -c "import sys; sys.exit(abs($mae - $mae_s) > 1e-5 * abs($mae_s))"
 check "price: the last 2 rows forecast the bars past the end" test "$ok_past" = 1
+"$BIN" report --study px --db "$DB" -o "$T/px.html" 2> /dev/null
+check "the price report draws forecast vs actual" grep -q 'Holdout forecast vs actual close' "$T/px.html"
+check "the price report draws the error over time" grep -q 'Holdout forecast error over time' "$T/px.html"
+nfc=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['forecast']['t']))" "$T/pbest.json")
+check "the stored forecast curve covers the holdout samples ($nfc)" test "$nfc" = "$ntest"
+"$BIN" report --study mc --db "$DB" -o "$T/mc.html" 2> /dev/null
+check "the multiclass report names its objective" grep -q 'macro_f1' "$T/mc.html"
 check "store integrity" test "$(q "$DB" 'PRAGMA integrity_check')" = ok
 exit $fail
