@@ -194,6 +194,60 @@ done:
 
 /* ---- predict --------------------------------------------------------------------- */
 
+/* The signals CSV of predictions pr on candles cd (the caller frees it; NULL on
+ * out of memory; *len gets its length). Direction: probability of up; return:
+ * the predicted return; multiclass (issue 17): the three class probabilities,
+ * signal on P(up) - P(down); price (issue 17): one row per forecast bar (its
+ * time, actual close when known, forecast close, the forecast's origin bar,
+ * predicted log return), including the bars past the end of the candles. */
+static char *predict_csv(const tr_predictions *pr, const tr_candles *cd, int direction,
+                         double long_th, double short_th, size_t *len)
+{
+    int multi = pr->n_out > 1;
+    size_t cap = 128 + (size_t)pr->n * 128, off = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    if (pr->price)
+        off += (size_t)snprintf(buf, cap, "timestamp,close,predicted_close,origin,"
+                                "predicted_return,signal\n");
+    else
+        off += (size_t)snprintf(buf, cap, "timestamp,%s,signal,confidence\n",
+                                multi ? "p_down,p_flat,p_up"
+                                : direction ? "probability" : "predicted_return");
+    for (int i = 0; i < pr->n; i++) {
+        if (pr->price) {
+            int ti = pr->row[i] + pr->horizon;
+            long long tt = ti < cd->n ? (long long)cd->ts[ti]
+                           : (long long)(cd->ts[cd->n - 1] +
+                                         (int64_t)(ti - (cd->n - 1)) * cd->interval);
+            char act[40] = "";
+            if (ti < cd->n)
+                snprintf(act, sizeof act, "%.10g", cd->close[ti]);
+            double r = pr->value[i];
+            const char *sig = r > long_th ? "long" : r < short_th ? "short" : "flat";
+            off += (size_t)snprintf(buf + off, cap - off, "%lld,%s,%.10g,%lld,%.8f,%s\n", tt,
+                                    act, pr->price[i], (long long)pr->ts[i], r, sig);
+        } else if (multi) {
+            /* long on up, short on down: P(up) - P(down) against the thresholds;
+             * the confidence is the most likely class's probability */
+            const float *q = pr->value + (size_t)i * pr->n_out;
+            double sd = (double)q[2] - q[0], conf = fmax(q[0], fmax(q[1], q[2]));
+            const char *sig = sd > long_th ? "long" : sd < short_th ? "short" : "flat";
+            off += (size_t)snprintf(buf + off, cap - off, "%lld,%.6f,%.6f,%.6f,%s,%.6f\n",
+                                    (long long)pr->ts[i], q[0], q[1], q[2], sig, conf);
+        } else {
+            double p = pr->value[i];
+            const char *sig = p > long_th ? "long" : p < short_th ? "short" : "flat";
+            double conf = direction ? fabs(2 * p - 1) : fabs(p);
+            off += (size_t)snprintf(buf + off, cap - off, "%lld,%.6f,%s,%.6f\n",
+                                    (long long)pr->ts[i], p, sig, conf);
+        }
+    }
+    *len = off;
+    return buf;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -269,30 +323,22 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     int nw = pr.n;
-    int direction = strcmp(meta.target_kind, "return") != 0;
+    int multi = pr.n_out > 1;   /* class probabilities: down, flat, up */
+    int direction = !multi && !pr.price && strcmp(meta.target_kind, "return") != 0;
     if (isnan(long_th))
-        long_th = direction ? 0.55 : 0.0;
+        long_th = multi ? 0.1 : direction ? 0.55 : 0.0;   /* price, return: 0 */
     if (isnan(short_th))
-        short_th = direction ? 0.45 : 0.0;
+        short_th = multi ? -0.1 : direction ? 0.45 : 0.0;
     if (short_th > long_th) {
         exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
         code = EXP_EXIT_USAGE;
         goto done;
     }
-    size_t cap = 64 + (size_t)nw * 80, off = 0;
-    buf = malloc(cap);
+    size_t off = 0;
+    buf = predict_csv(&pr, &cd, direction, long_th, short_th, &off);
     if (!buf) {
         exp_cli_error("predict", "out of memory");
         goto done;
-    }
-    off += (size_t)snprintf(buf, cap, "timestamp,%s,signal,confidence\n",
-                            direction ? "probability" : "predicted_return");
-    for (int i = 0; i < nw; i++) {
-        double p = pr.value[i];
-        const char *sig = p > long_th ? "long" : p < short_th ? "short" : "flat";
-        double conf = direction ? fabs(2 * p - 1) : fabs(p);
-        off += (size_t)snprintf(buf + off, cap - off, "%lld,%.6f,%s,%.6f\n",
-                                (long long)pr.ts[i], p, sig, conf);
     }
     if (out_path) {
         if (trk_file_write_durable(out_path, buf, off, err)) {

@@ -247,6 +247,8 @@ static cJSON *number_array(const double *v, int n)
     return a;
 }
 
+static void add_price(cJSON *o, const char *prefix, const tr_price_metrics *m);
+
 /* Every metric of the spec's list that applies to this fold, plus baselines. */
 static cJSON *fold_metrics_json(const tr_fold_result *r)
 {
@@ -266,6 +268,21 @@ static cJSON *fold_metrics_json(const tr_fold_result *r)
             cJSON_AddNumberToObject(m, "baseline_majority_log_loss", r->majority.log_loss);
         if (isfinite(r->logistic.log_loss))
             cJSON_AddNumberToObject(m, "baseline_logistic_log_loss", r->logistic.log_loss);
+    }
+    if (r->kind == TR_TARGET_MULTICLASS) {   /* issue 17 */
+        const struct { const char *k; double v; } b[] = {
+            {"baseline_majority_accuracy", r->mc_majority.accuracy},
+            {"baseline_logistic_accuracy", r->mc_logistic.accuracy},
+            {"baseline_majority_log_loss", r->mc_majority.log_loss},
+            {"baseline_logistic_log_loss", r->mc_logistic.log_loss},
+            {"baseline_logistic_balanced_accuracy", r->mc_logistic.balanced_accuracy}};
+        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+            if (isfinite(b[i].v))
+                cJSON_AddNumberToObject(m, b[i].k, b[i].v);
+    }
+    if (r->kind == TR_TARGET_PRICE) {   /* issue 17 */
+        add_price(m, "persistence_", &r->persistence);
+        add_price(m, "baseline_linear_", &r->linear);
     }
     if (isfinite(r->buy_hold.sharpe))
         cJSON_AddNumberToObject(m, "buy_hold_sharpe", r->buy_hold.sharpe);
@@ -394,6 +411,34 @@ static void add_class(cJSON *o, const tr_class_metrics *m)
             cJSON_AddNumberToObject(o, f[i].k, f[i].v);
 }
 
+/* issue 17: the three-class scores; the confusion matrix goes beside, as
+ * [label][predicted] counts (down, flat, up), when conf != NULL. */
+static void add_multiclass(cJSON *o, const tr_multiclass_metrics *m, cJSON *conf)
+{
+    const struct { const char *k; double v; } f[] = {
+        {"accuracy", m->accuracy}, {"balanced_accuracy", m->balanced_accuracy},
+        {"macro_f1", m->macro_f1}, {"log_loss", m->log_loss}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (isfinite(f[i].v))
+            cJSON_AddNumberToObject(o, f[i].k, f[i].v);
+    for (int i = 0; conf && i < m->k; i++)
+        cJSON_AddItemToArray(conf, cJSON_CreateIntArray(m->confusion[i], m->k));
+}
+
+/* issue 17: price-unit scores under prefix ("" for the model). */
+static void add_price(cJSON *o, const char *prefix, const tr_price_metrics *m)
+{
+    const struct { const char *k; double v; } f[] = {
+        {"rmse", m->rmse}, {"mae", m->mae}, {"mape", m->mape},
+        {"directional_accuracy", m->directional_accuracy}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (isfinite(f[i].v)) {
+            char k[96];
+            snprintf(k, sizeof k, "%s%s", prefix, f[i].k);
+            cJSON_AddNumberToObject(o, k, f[i].v);
+        }
+}
+
 static void add_trading(cJSON *o, const tr_trading_metrics *m)
 {
     const struct { const char *k; double v; } f[] = {
@@ -412,6 +457,14 @@ static void exp_lstm_holdout_curves(const exp_lstm_objective *o, const tr_fold_r
                                     const double *trial_sharpes, int n_sharpes, cJSON *r)
 {
     const tr_fold_curves *cv = &fr->curves;
+    if (cv->n_fc > 0) {   /* issue 17: price forecasts against the actual closes */
+        cJSON *f = cJSON_AddObjectToObject(r, "forecast");
+        cJSON *ft = cJSON_AddArrayToObject(f, "t");
+        for (int i = 0; i < cv->n_fc; i++)
+            cJSON_AddItemToArray(ft, cJSON_CreateNumber((double)cv->fc_t[i]));
+        cJSON_AddItemToObject(f, "actual", number_array(cv->fc_actual, cv->n_fc));
+        cJSON_AddItemToObject(f, "forecast", number_array(cv->fc_pred, cv->n_fc));
+    }
     if (cv->n < 1)
         return;
     cJSON *c = cJSON_AddObjectToObject(r, "curves");
@@ -490,7 +543,16 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     cJSON *r = cJSON_CreateObject();
     cJSON *h = cJSON_AddObjectToObject(r, "holdout");
     cJSON *bh = cJSON_AddObjectToObject(r, "buy_and_hold");
-    if (fr.kind == TR_TARGET_DIRECTION) {
+    if (fr.kind == TR_TARGET_PRICE) {
+        add_price(h, "", &fr.price);
+        add_price(h, "persistence_", &fr.persistence);
+        add_price(cJSON_AddObjectToObject(r, "baseline_linear"), "", &fr.linear);
+        add_price(cJSON_AddObjectToObject(r, "baseline_persistence"), "", &fr.persistence);
+    } else if (fr.kind == TR_TARGET_MULTICLASS) {
+        add_multiclass(h, &fr.mc, cJSON_AddArrayToObject(r, "holdout_confusion"));
+        add_multiclass(cJSON_AddObjectToObject(r, "baseline_majority"), &fr.mc_majority, NULL);
+        add_multiclass(cJSON_AddObjectToObject(r, "baseline_logistic"), &fr.mc_logistic, NULL);
+    } else if (fr.kind == TR_TARGET_DIRECTION) {
         add_class(h, &fr.test);
         add_class(cJSON_AddObjectToObject(r, "baseline_majority"), &fr.majority);
         add_class(cJSON_AddObjectToObject(r, "baseline_logistic"), &fr.logistic);
@@ -512,6 +574,7 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     exp_edge_holdout_tests(&fr.curves, fr.kind == TR_TARGET_DIRECTION, r);
     *result = r;
     if (tr_trial_model_meta(&o->data, &cfg, p.seq_len, &sc, &meta, err) ||
+        (tr_trial_model_meta_target(&fr, &meta), 0) ||
         model_bytes(m, &meta, model, model_len, err))
         goto done;
     rc = 0;

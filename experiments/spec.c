@@ -259,9 +259,19 @@ static int parse_text(const char *json, const char *origin, const char *base_dir
         out->present |= 1u << EXP_SECTION_TARGET;
         exp_rd_read_section(&c, t, &exp_rd_sec_target, -1, out);
     }
-    if (out->trial.target.kind == TR_TARGET_RETURN) {   /* no probabilities to threshold */
+    if (out->trial.target.kind == TR_TARGET_RETURN ||
+        out->trial.target.kind == TR_TARGET_PRICE) {   /* no probabilities to threshold */
         out->trial.long_threshold = 0;
         out->trial.short_threshold = 0;
+    }
+    if (out->trial.target.kind == TR_TARGET_MULTICLASS) {   /* on P(up) - P(down) */
+        out->trial.long_threshold = 0.1;
+        out->trial.short_threshold = -0.1;
+        const cJSON *db = t ? cJSON_GetObjectItemCaseSensitive(t, "deadband") : NULL;
+        if (!(out->trial.target.deadband > 0))
+            exp_rd_expect(&c, "target.deadband", db ? "a number > 0 for target.kind "
+                          "\"multiclass\" (the flat class's band)" : "a number > 0 for "
+                          "target.kind \"multiclass\" (required: the flat class's band)", db);
     }
     const cJSON *v = exp_rd_get_object(&c, root, "", "validation", 0);
     if (v) {

@@ -27,7 +27,8 @@ static const char *const sampler_names[] = {"random", "sobol", "tpe", "gp", "gri
 static const char *const pruner_names[] = {"none", "median", "percentile", "successive_halving", NULL};
 static const char *const direction_names[] = {"minimize", "maximize", NULL};
 static const char *const gaps_names[] = {"drop", "keep", NULL};        /* tr_gap_policy */
-static const char *const target_names[] = {"direction", "return", NULL}; /* tr_target_kind */
+static const char *const target_names[] = {"direction", "return", "multiclass", "price",
+                                           NULL}; /* tr_target_kind, in its order */
 static const char *const neutral_names[] = {"drop", "keep", NULL};     /* keep_deadband 0/1 */
 static const char *const window_names[] = {"expanding", "rolling", NULL}; /* rolling 0/1 */
 static const char *const scaler_names[] = {"standard", "minmax", "robust", NULL}; /* tr_scaler_kind */
@@ -38,11 +39,13 @@ _Static_assert(sizeof(tr_gap_policy) == sizeof(int) && sizeof(tr_target_kind) ==
 
 const char *const exp_metric_names[] = {
     "val_log_loss", "val_accuracy", "val_balanced_accuracy", "val_auc", "val_brier", "val_mcc",
-    "val_mse", "val_mae", "sharpe", "sortino", "total_return", "max_drawdown", NULL};
+    "val_mse", "val_mae", "sharpe", "sortino", "total_return", "max_drawdown",
+    "val_macro_f1", "val_rmse", "val_mape", "val_directional_accuracy", NULL};
 /* 1 = higher is better, parallel to exp_metric_names. */
-static const int metric_maximize[] = {0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0};
-/* 1 = needs target.kind "direction", 2 = needs "return", 0 = either. */
-static const int metric_target[] = {1, 1, 1, 1, 1, 1, 2, 2, 0, 0, 0, 0};
+static const int metric_maximize[] = {0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1};
+/* The targets a metric applies to, a mask over tr_target_kind (1 direction,
+ * 2 return, 4 multiclass, 8 price); 0 = any. */
+static const int metric_target[] = {5, 5, 5, 1, 1, 1, 2, 10, 0, 0, 0, 0, 4, 8, 8, 8};
 
 /* The builtin objectives are the optimizer benchmark's test functions
  * (optimizer/testfuncs.h); this NULL-terminated view of their names is built
@@ -131,6 +134,10 @@ static void read_kind_name(ctx *c, const cJSON *sec, const char *path, const fie
                            exp_spec *s);
 static void print_kind_name(cJSON *obj, const field *f, const exp_spec *s);
 
+static void read_class_weights(ctx *c, const cJSON *sec, const char *path, const field *f,
+                               exp_spec *s);
+static void print_class_weights(cJSON *obj, const field *f, const exp_spec *s);
+
 static const field data_fields[] = {
     {"path", FT_CUSTOM, 0, .read = read_path, .print = print_path,
      .doc = "candle file; relative to the spec's folder"},
@@ -146,6 +153,9 @@ static const field target_fields[] = {
      .doc = "direction: |return| <= deadband is neutral"},
     {"neutral", FT_ENUM, SPEC_AT(trial.target.keep_deadband), .names = neutral_names,
      .doc = "neutral rows are dropped, or kept as class 0"},
+    {"class_weights", FT_CUSTOM, SPEC_AT(trial.class_weight), .read = read_class_weights,
+     .print = print_class_weights,
+     .doc = "multiclass: nn.CrossEntropyLoss weights of down, flat, up"},
 };
 
 static const field validation_fields[] = {
@@ -395,7 +405,57 @@ static void read_threshold(ctx *c, const cJSON *b, const char *path, const field
 {
     int prob = s->trial.target.kind == TR_TARGET_DIRECTION;
     double lo = prob ? 0 : -INFINITY, hi = prob ? 1 : INFINITY;
+    if (s->trial.target.kind == TR_TARGET_MULTICLASS)   /* on P(up) - P(down) */
+        lo = -1, hi = 1;
     exp_rd_get_num(c, b, path, f->key, lo, 0, hi, 0, (double *)((char *)s + f->offset));
+}
+
+/* target.class_weights: three weights >= 0, not all 0, for the multiclass target
+ * only; all 0 (the default) is no weighting and is not printed. */
+static void read_class_weights(ctx *c, const cJSON *t, const char *path, const field *f,
+                               exp_spec *s)
+{
+    (void)path;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, f->key);
+    if (!w)
+        return;
+    if (s->trial.target.kind != TR_TARGET_MULTICLASS) {
+        exp_rd_expect(c, "target.class_weights",
+                      "no such key unless target.kind is \"multiclass\"", w);
+        return;
+    }
+    if (!cJSON_IsArray(w) || cJSON_GetArraySize(w) != TR_MULTICLASS_K) {
+        exp_rd_expect(c, "target.class_weights", "an array of 3 numbers >= 0 (down, flat, up)", w);
+        return;
+    }
+    double v[TR_MULTICLASS_K], sum = 0;
+    for (int i = 0; i < TR_MULTICLASS_K; i++) {
+        const cJSON *x = cJSON_GetArrayItem(w, i);
+        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || x->valuedouble < 0) {
+            char p[64];
+            snprintf(p, sizeof p, "target.class_weights[%d]", i);
+            exp_rd_expect(c, p, "a number >= 0", x);
+            return;
+        }
+        v[i] = x->valuedouble;
+        sum += v[i];
+    }
+    if (!(sum > 0)) {
+        exp_rd_expect(c, "target.class_weights", "at least one weight > 0", w);
+        return;
+    }
+    for (int i = 0; i < TR_MULTICLASS_K; i++)
+        s->trial.class_weight[i] = (float)v[i];
+}
+
+static void print_class_weights(cJSON *o, const field *f, const exp_spec *s)
+{
+    double v[TR_MULTICLASS_K];
+    int any = 0;
+    for (int i = 0; i < TR_MULTICLASS_K; i++)
+        v[i] = s->trial.class_weight[i], any |= v[i] != 0;
+    if (any)
+        cJSON_AddItemToObject(o, f->key, cJSON_CreateDoubleArray(v, TR_MULTICLASS_K));
 }
 
 /* The sampler's and pruner's "name" rows are read by read_sampler / read_pruner,
@@ -526,15 +586,18 @@ static void print_pruner(cJSON *o, const field *f, const exp_spec *s)
 static void read_metric(ctx *c, const cJSON *sr, const char *path, const field *f, exp_spec *s)
 {
     (void)path;
-    int ret = s->trial.target.kind == TR_TARGET_RETURN;
-    const char *metric = c->lstm ? (ret ? "val_mse" : "val_log_loss") : "value";
+    tr_target_kind kind = s->trial.target.kind;
+    const char *metric = !c->lstm                    ? "value"
+                         : kind == TR_TARGET_RETURN ? "val_mse"
+                         : kind == TR_TARGET_PRICE  ? "val_rmse"
+                                                    : "val_log_loss";
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(sr, f->key);
     if (m && c->lstm) {
         int i = exp_rd_check_enum(c, m, "search.metric", exp_metric_names);
         if (i >= 0) {
             metric = exp_metric_names[i];
             int need = metric_target[i];
-            if (need && need != (ret ? 2 : 1)) {
+            if (need && !(need & (1 << kind))) {
                 char e[128];
                 snprintf(e, sizeof e, "a metric for target.kind \"%s\"",
                          target_names[s->trial.target.kind]);

@@ -97,6 +97,12 @@ static void result_from_json(rep_study *s, const char *text)
     res->curve_model = number_array(cJSON_GetObjectItemCaseSensitive(curves, "model"), &nm);
     res->curve_bh = number_array(cJSON_GetObjectItemCaseSensitive(curves, "buy_and_hold"), &nb);
     res->n_curve = nt == nm && nm == nb ? nt : 0;
+    const cJSON *fc = cJSON_GetObjectItemCaseSensitive(r, "forecast");   /* issue 17 */
+    int nft = 0, nfa = 0, nfp = 0;
+    res->fc_t = number_array(cJSON_GetObjectItemCaseSensitive(fc, "t"), &nft);
+    res->fc_actual = number_array(cJSON_GetObjectItemCaseSensitive(fc, "actual"), &nfa);
+    res->fc_pred = number_array(cJSON_GetObjectItemCaseSensitive(fc, "forecast"), &nfp);
+    res->n_fc = nft == nfa && nfa == nfp ? nft : 0;
     cJSON_Delete(r);
 }
 

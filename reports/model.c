@@ -71,6 +71,9 @@ void rep_study_free(rep_study *s)
     free(s->result.curve_model);
     free(s->result.curve_bh);
     rep_edge_free(s->edge);
+    free(s->result.fc_t);
+    free(s->result.fc_actual);
+    free(s->result.fc_pred);
     rep_study_init(s);
 }
 

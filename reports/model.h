@@ -78,6 +78,10 @@ typedef struct {
     double *curve_model;   /* equity of the model's strategy (starts at 1) */
     double *curve_bh;      /* equity of buy-and-hold (starts at 1) */
     int n_curve;
+    double *fc_t;          /* price target (issue 17): holdout forecast bars (Unix s) */
+    double *fc_actual;     /* their actual closes */
+    double *fc_pred;       /* the forecast closes */
+    int n_fc;
     int dsr_trials;        /* trials the DSR corrects for (0 unknown: use n_trials) */
     double holdout_first;  /* first and last holdout bar (Unix s); NaN unknown */
     double holdout_last;

@@ -455,6 +455,41 @@ static void param_esc(rep_buf *b, const rep_param *pa)
         rep_buf_esc(b, txt);
 }
 
+/* Price target (issue 17): the holdout forecast against the actual close, and
+ * the forecast error (forecast - actual) over time. */
+static void forecast_charts(rep_buf *b, const view *v)
+{
+    const rep_result *r = &v->s->result;
+    if (r->n_fc < 2 || !r->fc_t || !r->fc_actual || !r->fc_pred)
+        return;
+    double *err = malloc(sizeof *err * (size_t)r->n_fc);
+    if (!err)
+        return;
+    for (int i = 0; i < r->n_fc; i++)
+        err[i] = r->fc_pred[i] - r->fc_actual[i];
+    rep_chart c;
+    char id[32];
+    make_id(id, sizeof id, "forecast", v->k);
+    rep_chart_init(&c, b, id, 0, 0, REP_AXIS_TIME, REP_AXIS_LINEAR);
+    rep_chart_fit(&c, r->fc_t, r->fc_actual, r->n_fc);
+    rep_chart_fit(&c, r->fc_t, r->fc_pred, r->n_fc);
+    rep_chart_begin(&c, "Holdout forecast vs actual close", "time (UTC)", "price");
+    rep_chart_line(&c, r->fc_t, r->fc_actual, r->n_fc, rep_palette(1), 1.5, 1, "actual");
+    rep_chart_line(&c, r->fc_t, r->fc_pred, r->n_fc, rep_palette(5), 1.5, 1, "forecast");
+    const char *names[2] = {"actual", "forecast"};
+    const char *cols[2] = {rep_palette(1), rep_palette(5)};
+    rep_chart_legend(&c, names, cols, 2);
+    rep_chart_end(&c);
+    make_id(id, sizeof id, "fcerror", v->k);
+    rep_chart_init(&c, b, id, 0, 0, REP_AXIS_TIME, REP_AXIS_LINEAR);
+    rep_chart_fit(&c, r->fc_t, err, r->n_fc);
+    rep_chart_begin(&c, "Holdout forecast error over time", "time (UTC)",
+                    "forecast - actual (price)");
+    rep_chart_line(&c, r->fc_t, err, r->n_fc, rep_palette(3), 1.0, 1, "error");
+    rep_chart_end(&c);
+    free(err);
+}
+
 /* One line on what the holdout numbers rest on: span, samples, refit, objective. */
 static void holdout_facts(rep_buf *b, const rep_study *s)
 {
@@ -574,6 +609,7 @@ static void section_best(rep_buf *b, const view *v)
         rep_chart_legend(&c, names, cols, 2);
         rep_chart_end(&c);
     }
+    forecast_charts(b, v);
     rep_buf_put(b, "</section>\n");
 }
 

@@ -17,23 +17,28 @@ import os
 
 import torch
 
-CASES = [  # features, units, layers, seq_len, batch, head, bidirectional, l1
-    (5, 6, 2, 7, 4, "direction", True, 0.0),
-    (3, 8, 1, 5, 3, "return", True, 0.01),
-    (4, 10, 2, 6, 3, "direction", False, 0.02),
-    (3, 5, 3, 4, 2, "return", True, 0.005),
+CASES = [  # features, units, layers, seq_len, batch, head, bidirectional, l1, class weights
+    (5, 6, 2, 7, 4, "direction", True, 0.0, None),
+    (3, 8, 1, 5, 3, "return", True, 0.01, None),
+    (4, 10, 2, 6, 3, "direction", False, 0.02, None),
+    (3, 5, 3, 4, 2, "return", True, 0.005, None),
+    # the three-class head: nn.CrossEntropyLoss, with and without class weights
+    (4, 6, 2, 5, 6, "multiclass", True, 0.0, [1.0, 2.0, 0.5]),
+    (3, 7, 1, 6, 5, "multiclass", False, 0.01, None),
+    (5, 9, 2, 4, 7, "multiclass", False, 0.0, [0.25, 1.0, 3.0]),
 ]
+K = 3  # classes of the multiclass head
 
 
 def flat(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 
-def case(F, H, L, T, B, head, bidir, l1, seed):
+def case(F, H, L, T, B, head, bidir, l1, class_weight, seed):
     torch.manual_seed(seed)
     D = 2 if bidir else 1
     lstm = torch.nn.LSTM(F, H, L, batch_first=True, bidirectional=bidir)
-    lin = torch.nn.Linear(D * H, 1)
+    lin = torch.nn.Linear(D * H, K if head == "multiclass" else 1)
     with torch.no_grad():  # scale weights up so the gates leave their linear range
         for p in list(lstm.parameters()) + list(lin.parameters()):
             p.mul_(2.0)
@@ -50,12 +55,20 @@ def case(F, H, L, T, B, head, bidir, l1, seed):
     x = (torch.rand(B, T, F) * 2 - 1).double().requires_grad_(True)
     if head == "direction":
         y = (torch.rand(B) > 0.5).double()
+    elif head == "multiclass":
+        y = torch.randint(0, K, (B,))
     else:
         y = torch.randn(B).float().double()
     _, (h_n, _) = lstm(x)
     last = torch.cat([h_n[-2], h_n[-1]], dim=1) if bidir else h_n[-1]
-    z = lin(last).reshape(-1)
-    if head == "direction":
+    z = lin(last)
+    if head != "multiclass":
+        z = z.reshape(-1)
+    if head == "multiclass":
+        w = torch.tensor(class_weight).double() if class_weight else None
+        loss = torch.nn.functional.cross_entropy(z, y, weight=w)
+        pred = torch.softmax(z, dim=1)
+    elif head == "direction":
         loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
         pred = torch.sigmoid(z)
     else:
@@ -65,7 +78,8 @@ def case(F, H, L, T, B, head, bidir, l1, seed):
     (loss + penalty).backward()
     rec = {
         "n_features": F, "units": H, "layers": L, "seq_len": T, "batch": B, "head": head,
-        "bidirectional": bidir, "l1": l1,
+        "bidirectional": bidir, "l1": l1, "n_classes": K if head == "multiclass" else 0,
+        "class_weight": class_weight or [],
         "params": sum((flat(p) for p in params), []),
         "x": flat(x), "y": flat(y), "out": flat(pred), "loss": float(loss),
         "l1_penalty": float(penalty),

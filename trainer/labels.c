@@ -13,8 +13,13 @@ int tr_target_parse(const char *name, tr_target_kind *kind, char err[256])
         *kind = TR_TARGET_DIRECTION;
     else if (!strcmp(name, "return"))
         *kind = TR_TARGET_RETURN;
+    else if (!strcmp(name, "multiclass"))
+        *kind = TR_TARGET_MULTICLASS;
+    else if (!strcmp(name, "price"))
+        *kind = TR_TARGET_PRICE;
     else {
-        snprintf(err, 256, "target kind '%.100s' is not one of: direction, return", name);
+        snprintf(err, 256, "target kind '%.100s' is not one of: direction, return, multiclass, "
+                 "price", name);
         return -1;
     }
     return 0;
@@ -31,6 +36,11 @@ int tr_labels_make(const tr_candles *c, int first, int rows, const tr_label_spec
         snprintf(err, 256, "target deadband %g must be a finite number >= 0", s->deadband);
         return -1;
     }
+    if (s->kind == TR_TARGET_MULTICLASS && !(s->deadband > 0)) {
+        snprintf(err, 256, "target deadband %g must be > 0 for multiclass (it is the flat "
+                 "class's band)", s->deadband);
+        return -1;
+    }
     if (first < 0 || rows < 0 || first + rows > c->n) {
         snprintf(err, 256, "label rows %d..%d outside the %d candles", first, first + rows, c->n);
         return -1;
@@ -43,8 +53,10 @@ int tr_labels_make(const tr_candles *c, int first, int rows, const tr_label_spec
         double ret = log(c->close[t + s->horizon] / c->close[t]);
         if (!isfinite(ret))
             continue;
-        if (s->kind == TR_TARGET_RETURN)
+        if (s->kind == TR_TARGET_RETURN || s->kind == TR_TARGET_PRICE)
             y[r] = (float)ret;
+        else if (s->kind == TR_TARGET_MULTICLASS)
+            y[r] = ret > s->deadband ? 2.0f : ret < -s->deadband ? 0.0f : 1.0f;
         else if (ret > s->deadband)
             y[r] = 1.0f;
         else if (ret < -s->deadband || s->keep_deadband)

@@ -213,6 +213,11 @@ static int ndir(const tr_lstm_config *c)
     return c->bidirectional ? 2 : 1;
 }
 
+int tr_lstm_n_out(const tr_lstm_config *c)
+{
+    return c->head == TR_HEAD_MULTICLASS ? c->n_classes : 1;
+}
+
 static int layer_in(const tr_lstm_config *c, int l)
 {
     return l == 0 ? c->n_features : ndir(c) * c->units;
@@ -236,7 +241,7 @@ static void map_tensors(const tr_lstm_config *c, float *s, tr_lstm_tensors *t)
             t->b_hh_r[l] = s; s += 4 * H;
         }
     }
-    t->w_head = s; s += (size_t)ndir(c) * H;
+    t->w_head = s; s += (size_t)tr_lstm_n_out(c) * ndir(c) * H;
     t->b_head = s;
 }
 
@@ -245,7 +250,8 @@ static size_t count_params(const tr_lstm_config *c)
     size_t H = (size_t)c->units, n = 0, D = (size_t)ndir(c);
     for (int l = 0; l < c->layers; l++)
         n += D * 4 * H * ((size_t)layer_in(c, l) + H + 2);
-    return n + D * H + 1;
+    size_t K = (size_t)tr_lstm_n_out(c);
+    return n + K * (D * H + 1);
 }
 
 /* Rounds a float count up to 64 bytes so every buffer stays cache-line aligned. */
@@ -273,7 +279,19 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
         snprintf(err, 256, "lstm config: bidirectional must be 0 or 1, got %d", c->bidirectional);
         return NULL;
     }
-    if (c->head != TR_HEAD_DIRECTION && c->head != TR_HEAD_RETURN) {
+    if (c->head == TR_HEAD_MULTICLASS &&
+        (c->n_classes < 2 || c->n_classes > TR_LSTM_MAX_CLASSES)) {
+        snprintf(err, 256, "lstm config: n_classes must be in 2..%d, got %d",
+                 TR_LSTM_MAX_CLASSES, c->n_classes);
+        return NULL;
+    }
+    for (int k = 0; c->head == TR_HEAD_MULTICLASS && k < c->n_classes; k++)
+        if (!(c->class_weight[k] >= 0.0f) || !isfinite(c->class_weight[k])) {
+            snprintf(err, 256, "lstm config: class weight %d must be finite and >= 0", k);
+            return NULL;
+        }
+    if (c->head != TR_HEAD_DIRECTION && c->head != TR_HEAD_RETURN &&
+        c->head != TR_HEAD_MULTICLASS) {
         snprintf(err, 256, "lstm config: unknown head kind %d", (int)c->head);
         return NULL;
     }
@@ -333,8 +351,8 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
             TAKE(m->head_cat, B * 2 * H);
             TAKE(m->dh_r, T * B * H);
         }
-        TAKE(m->logits, B);
-        TAKE(m->dz, B);
+        TAKE(m->logits, B * (size_t)tr_lstm_n_out(c));
+        TAKE(m->dz, B * (size_t)tr_lstm_n_out(c));
         TAKE(m->dh, T * B * W);
         TAKE(m->dx, T * B * W);
         TAKE(m->dh_next, B * H);
@@ -412,7 +430,7 @@ double tr_lstm_l1(tr_lstm *m, double lambda)
             sum += l1_tensor(m->p.w_hh_r[l], m->g.w_hh_r[l], G4 * H, lam);
         }
     }
-    sum += l1_tensor(m->p.w_head, m->g.w_head, (size_t)ndir(c) * H, lam);
+    sum += l1_tensor(m->p.w_head, m->g.w_head, (size_t)tr_lstm_n_out(c) * ndir(c) * H, lam);
     return lambda * sum;
 }
 
@@ -466,6 +484,51 @@ static void dir_forward(tr_lstm *m, int l, int d, int B)
         cell_forward(Gt, m->bias_sum, s > 0 ? A->c + po : NULL, A->c + o, A->tc + o,
                      A->h + o, B, H);
     }
+}
+
+/* The multiclass head on m->head_src (B, HD): logits (B, K) = head_src w_head^T
+ * + b_head; p = softmax(logits); with targets y (class indices) the loss of
+ * nn.CrossEntropyLoss(weight=w): sum_b w[y_b] (-log p_b[y_b]) / sum_b w[y_b],
+ * and dz (B, K) = w[y_b] (p_b - onehot(y_b)) / sum_b w[y_b]. */
+static float multiclass_head(tr_lstm *m, const float *y, int B, int HD, float *out)
+{
+    const tr_lstm_config *c = &m->cfg;
+    int K = c->n_classes, weighted = 0;
+    for (int k = 0; k < K; k++)
+        weighted |= c->class_weight[k] != 0.0f;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, K, HD, 1.0f, m->head_src, HD,
+                m->p.w_head, HD, 0.0f, m->logits, K);
+    double loss = 0.0, wsum = 0.0;
+    for (int b = 0; b < B; b++) {
+        float *z = m->logits + (size_t)b * K;
+        double mx = -INFINITY, se = 0.0, p[TR_LSTM_MAX_CLASSES];
+        for (int k = 0; k < K; k++) {
+            z[k] += m->p.b_head[k];
+            mx = z[k] > mx ? z[k] : mx;
+        }
+        for (int k = 0; k < K; k++)
+            se += (p[k] = exp((double)z[k] - mx));
+        for (int k = 0; k < K; k++)
+            p[k] /= se;
+        if (out)
+            for (int k = 0; k < K; k++)
+                out[(size_t)b * K + k] = (float)p[k];
+        if (!y)
+            continue;
+        int t = (int)y[b];
+        if (!(y[b] >= 0) || t >= K)   /* NaN or out of range: the loss is NaN */
+            return NAN;
+        double w = weighted ? c->class_weight[t] : 1.0;
+        loss += w * -((double)z[t] - mx - log(se));
+        wsum += w;
+        for (int k = 0; k < K; k++)
+            m->dz[(size_t)b * K + k] = (float)(w * (p[k] - (k == t)));
+    }
+    if (!y)
+        return 0.0f;
+    for (size_t i = 0; i < (size_t)B * K; i++)
+        m->dz[i] = wsum > 0 ? (float)(m->dz[i] / wsum) : 0.0f;
+    return wsum > 0 ? (float)(loss / wsum) : NAN;
 }
 
 float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
@@ -533,6 +596,8 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
     } else {
         m->head_src = hl;
     }
+    if (c->head == TR_HEAD_MULTICLASS)
+        return multiclass_head(m, y, B, HD, out);
     cblas_sgemv(CblasRowMajor, CblasNoTrans, B, HD, 1.0f, m->head_src, HD, m->p.w_head, 1,
                 0.0f, m->logits, 1);
     double loss = 0.0;
@@ -612,17 +677,27 @@ void tr_lstm_backward(tr_lstm *m, float *dx_out)
     assert(B >= 1 && B <= c->max_batch && T >= 1 && F >= 1 && H >= 1);
 
     /* head: dw_head += head_in^T dz; db_head += sum dz */
-    cblas_sgemv(CblasRowMajor, CblasTrans, B, HD, 1.0f, m->head_src, HD, m->dz, 1, 1.0f,
-                m->g.w_head, 1);
-    float db = 0.0f;
-    for (int b = 0; b < B; b++)
-        db += m->dz[b];
-    m->g.b_head[0] += db;
+    int K = tr_lstm_n_out(c);
+    if (c->head == TR_HEAD_MULTICLASS) {
+        /* dW_head (K, HD) += dz^T (K, B) head_src (B, HD); dhead (B, HD) = dz W_head */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, HD, B, 1.0f, m->dz, K,
+                    m->head_src, HD, 1.0f, m->g.w_head, HD);
+        for (int b = 0; b < B; b++)
+            for (int k = 0; k < K; k++)
+                m->g.b_head[k] += m->dz[(size_t)b * K + k];
+    } else {
+        cblas_sgemv(CblasRowMajor, CblasTrans, B, HD, 1.0f, m->head_src, HD, m->dz, 1, 1.0f,
+                    m->g.w_head, 1);
+        float db = 0.0f;
+        for (int b = 0; b < B; b++)
+            db += m->dz[b];
+        m->g.b_head[0] += db;
+    }
     if (!bi) {
         /* dh_{T-1} = dz w_head^T */
         memset(dh, 0, (size_t)(T - 1) * BH * sizeof(float));
         float *dlast = dh + (size_t)(T - 1) * BH;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 1, 1.0f, m->dz, 1,
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, K, 1.0f, m->dz, K,
                     m->p.w_head, H, 0.0f, dlast, H);
         if (m->training)
             for (size_t k = 0; k < BH; k++)
@@ -631,7 +706,7 @@ void tr_lstm_backward(tr_lstm *m, float *dx_out)
         /* dhead (B, 2H) = dz w_head^T, into head_cat (its forward use is over):
          * the first half reaches h_fwd at t = T-1, the second h_bwd at t = 0 */
         float *dhead = m->head_cat;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, HD, 1, 1.0f, m->dz, 1,
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, HD, K, 1.0f, m->dz, K,
                     m->p.w_head, HD, 0.0f, dhead, HD);
         if (m->training)
             for (size_t k = 0; k < (size_t)B * HD; k++)
@@ -706,7 +781,7 @@ int tr_lstm_predict(tr_lstm *m, const tr_windows *w, float *out, char err[256])
     for (int s = 0; s < w->n; s += m->cfg.max_batch) {
         int B = w->n - s < m->cfg.max_batch ? w->n - s : m->cfg.max_batch;
         tr_lstm_gather(w, NULL, s, B, m->xb, NULL);
-        tr_lstm_forward(m, m->xb, NULL, B, 0, 0, out + s);
+        tr_lstm_forward(m, m->xb, NULL, B, 0, 0, out + (size_t)s * tr_lstm_n_out(&m->cfg));
     }
     return 0;
 }
@@ -740,8 +815,8 @@ void tr_lstm_flops(const tr_lstm_config *c, int B, double *fwd, double *bwd)
     }
     f *= D;                                     /* each direction of each layer */
     g *= D;
-    f += 2.0 * B * D * H;                       /* head */
-    g += 4.0 * B * D * H;
+    f += 2.0 * B * D * H * tr_lstm_n_out(c);    /* head */
+    g += 4.0 * B * D * H * tr_lstm_n_out(c);
     *fwd = f;
     *bwd = g;
 }

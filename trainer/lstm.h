@@ -30,7 +30,7 @@
  * zeroing, clipping, Adam and saving are single loops over one buffer. The order
  * in the slab is, per layer: w_ih (4H, in), w_hh (4H, H), b_ih (4H), b_hh (4H),
  * then (bidirectional only) the reverse direction's four in the same order; then
- * w_head (D*H), b_head (1), D = 2 when bidirectional, else 1. A layer's input
+ * w_head (n_out, D*H), b_head (n_out), D = 2 when bidirectional, else 1. A layer's input
  * size `in` is n_features for layer 0, D*H above (PyTorch's state_dict order). Activations for `max_batch` windows are allocated
  * once in tr_lstm_new; forward/backward never allocate.
  *
@@ -48,10 +48,14 @@
 #include "trainer/windows.h"
 
 #define TR_LSTM_MAX_LAYERS 4
+#define TR_LSTM_MAX_CLASSES 8
 
 typedef enum tr_head {
     TR_HEAD_DIRECTION = 0,  /* sigmoid + binary cross-entropy, targets 0/1 */
-    TR_HEAD_RETURN = 1      /* linear + mean squared error */
+    TR_HEAD_RETURN = 1,     /* linear + mean squared error */
+    TR_HEAD_MULTICLASS = 2  /* n_classes logits, softmax + categorical cross-entropy
+                               (nn.CrossEntropyLoss: targets are class indices 0..K-1,
+                               optional class weights, weighted mean over the batch) */
 } tr_head;
 
 typedef struct tr_lstm_config {
@@ -64,7 +68,13 @@ typedef struct tr_lstm_config {
     tr_head head;
     int blas_threads;   /* OpenBLAS threads; 0 means 1 (one trial per process) */
     int bidirectional;  /* 0: forward only; 1: forward + reverse per layer (D = 2) */
+    int n_classes;      /* multiclass head: K in 2..TR_LSTM_MAX_CLASSES; else ignored */
+    float class_weight[TR_LSTM_MAX_CLASSES];  /* multiclass: nn.CrossEntropyLoss's
+                               weight; all 0 = unweighted (every class 1) */
 } tr_lstm_config;
+
+/* Values the head gives per window: n_classes for the multiclass head, else 1. */
+int tr_lstm_n_out(const tr_lstm_config *cfg);
 
 /* Pointers into a slab; the same layout for parameters and gradients. */
 typedef struct tr_lstm_tensors {
@@ -72,8 +82,8 @@ typedef struct tr_lstm_tensors {
     float *w_hh[TR_LSTM_MAX_LAYERS];    /* (4H, H) */
     float *b_ih[TR_LSTM_MAX_LAYERS];    /* (4H) */
     float *b_hh[TR_LSTM_MAX_LAYERS];    /* (4H) */
-    float *w_head;                      /* (D*H) */
-    float *b_head;                      /* (1) */
+    float *w_head;                      /* (n_out, D*H) */
+    float *b_head;                      /* (n_out) */
     /* the reverse direction of each layer; NULL unless bidirectional */
     float *w_ih_r[TR_LSTM_MAX_LAYERS];  /* (4H, in_l) */
     float *w_hh_r[TR_LSTM_MAX_LAYERS];  /* (4H, H) */
@@ -111,8 +121,8 @@ typedef struct tr_lstm {
     float *head_mask;       /* (B, D*H) */
     float *head_cat;        /* (B, 2H) [h_fwd_{T-1}, h_bwd_0] (bidirectional) */
     float *dh_r;            /* (T, B, H) reverse direction's output gradient (bidir.) */
-    float *logits;          /* (B) */
-    float *dz;              /* (B) dloss/dz */
+    float *logits;          /* (B, n_out) */
+    float *dz;              /* (B, n_out) dloss/dz */
     float *dh;              /* (T, B, max(D*H, F)) gradient w.r.t. a layer's output */
     float *dx;              /* (T, B, max(D*H, F)) gradient w.r.t. a layer's input */
     float *dh_next;         /* (B, H) */
@@ -141,8 +151,9 @@ void tr_lstm_init(tr_lstm *m, gsl_rng *rng);
  * y (B) targets, or NULL (then the loss is not computed and 0 is returned).
  * training != 0 applies dropout with masks drawn from a generator seeded by
  * `dropout_seed` (ignored when training == 0 or dropout == 0).
- * Writes the head outputs to out (B) when out != NULL: probabilities for the
- * direction head, predicted values for the return head. Returns the mean loss
+ * Writes the head outputs to out (B, n_out) when out != NULL: probabilities for
+ * the direction head, predicted values for the return head, the K class
+ * probabilities (softmax) for the multiclass head. Returns the mean loss
  * (NaN when an input is NaN, or when B is out of range). */
 float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                       int training, unsigned long dropout_seed, float *out);
@@ -165,8 +176,9 @@ double tr_lstm_l1(tr_lstm *m, double lambda);
 void tr_lstm_gather(const tr_windows *w, const int *idx, int first, int B,
                     float *x, float *y);
 
-/* Predicts every window of w in batches of cfg.max_batch (no dropout): out (w->n)
- * gets probabilities (direction) or values (return). Returns 0, or -1 with err
+/* Predicts every window of w in batches of cfg.max_batch (no dropout): out
+ * (w->n, n_out) gets probabilities (direction), values (return) or the class
+ * probabilities (multiclass). Returns 0, or -1 with err
  * filled when w's seq_len/n_features do not match the model. */
 int tr_lstm_predict(tr_lstm *m, const tr_windows *w, float *out, char err[256]);
 

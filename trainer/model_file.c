@@ -163,7 +163,7 @@ int tr_model_save(const char *path, const tr_lstm *m, const tr_model_meta *meta,
     put_u32(&b, (uint32_t)c->seq_len);
     put_u32(&b, (uint32_t)c->head);
     put_u32(&b, (uint32_t)c->bidirectional);
-    put_u32(&b, 0);
+    put_u32(&b, (uint32_t)(c->head == TR_HEAD_MULTICLASS ? c->n_classes : 0));
     put_f32(&b, c->dropout);
     int nf = meta ? meta->n_features : 0;
     put_u32(&b, (uint32_t)nf);
@@ -307,7 +307,11 @@ static int arch_matches(const tr_lstm_config *c, uint64_t np)
         c->seq_len < 1 || c->seq_len > MAX_SEQ_LEN || (c->bidirectional != 0 &&
         c->bidirectional != 1))
         return 0;
-    double H = c->units, D = c->bidirectional ? 2 : 1, want = D * H + 1;
+    if (c->head == TR_HEAD_MULTICLASS &&
+        (c->n_classes < 2 || c->n_classes > TR_LSTM_MAX_CLASSES))
+        return 0;
+    double H = c->units, D = c->bidirectional ? 2 : 1, K = tr_lstm_n_out(c),
+           want = K * (D * H + 1);
     for (int l = 0; l < c->layers; l++)
         want += D * 4 * H * ((l ? D * H : (double)c->n_features) + H + 2);
     return want == (double)np;
@@ -359,9 +363,9 @@ int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **o
     c.seq_len = (int)get_u32(&r);
     c.head = (tr_head)get_u32(&r);
     c.bidirectional = (int)get_u32(&r);   /* reserved, 0, in version 1 */
+    c.n_classes = (int)get_u32(&r);       /* multiclass head only; 0 in version 1 */
     if (version < 2)
-        c.bidirectional = 0;
-    get_u32(&r);
+        c.bidirectional = c.n_classes = 0;
     c.dropout = get_f32(&r);
     c.max_batch = max_batch > 0 ? max_batch : 1;
     c.blas_threads = blas_threads;

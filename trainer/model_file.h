@@ -5,8 +5,9 @@
  * Layout (all integers little-endian, floats IEEE-754 binary32 little-endian):
  *   magic     8 bytes  "SQTLSTM\0"
  *   version   u32      TR_MODEL_FILE_VERSION (a newer version is refused)
- *   arch      u32 x 7  n_features, units, layers, seq_len, head, bidirectional
- *                      (version >= 2; 0 in version 1), 0 (reserved)
+ *   arch      u32 x 7  n_features, units, layers, seq_len, head, bidirectional,
+ *                      n_classes of a multiclass head (the last two version >= 2;
+ *                      0 in version 1)
  *             f32      dropout
  *   meta      u32 n_features, then per feature: u32 length + bytes (no NUL);
  *             string target_kind, i32 horizon, f32 deadband, i32 seq_len,

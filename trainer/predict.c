@@ -6,6 +6,7 @@
 #include "trainer/features.h"
 #include "trainer/scaler.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ void tr_predictions_free(tr_predictions *p)
     free(p->row);
     free(p->ts);
     free(p->value);
+    free(p->price);
     memset(p, 0, sizeof *p);
 }
 
@@ -96,7 +98,7 @@ int tr_predict_candles(tr_lstm *m, const tr_model_meta *meta, const tr_candles *
         goto fail;
     }
     out->n = nw;
-    out->n_out = 1;
+    out->n_out = tr_lstm_n_out(&m->cfg);
     out->row = malloc(sizeof *out->row * (size_t)nw);
     out->ts = malloc(sizeof *out->ts * (size_t)nw);
     out->value = malloc(sizeof *out->value * (size_t)nw * (size_t)out->n_out);
@@ -108,6 +110,16 @@ int tr_predict_candles(tr_lstm *m, const tr_model_meta *meta, const tr_candles *
     for (int i = 0; i < nw; i++) {
         out->row[i] = fm.first + ends[i];
         out->ts[i] = c->ts[out->row[i]];
+    }
+    out->horizon = meta->horizon;
+    if (meta->has_target_scaler) {   /* the inverse transform of the price target */
+        if (!(out->price = malloc(sizeof *out->price * (size_t)nw)))
+            goto oom;
+        for (int i = 0; i < nw; i++) {
+            double r = (double)out->value[i] * meta->target_scale + meta->target_center;
+            out->value[i] = (float)r;
+            out->price[i] = c->close[out->row[i]] * exp(r);
+        }
     }
     rc = 0;
     goto done;

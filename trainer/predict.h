@@ -9,7 +9,11 @@
  *   2. the scaler statistics stored in the model file are applied (never refit
  *      on the new candles);
  *   3. every window of seq_len rows that ends at a matrix row and does not span
- *      a candle gap is predicted (no dropout), in row order.
+ *      a candle gap is predicted (no dropout), in row order;
+ *   4. a model with a target scaler (the price target) has its output inverted
+ *      back: value = z * scale + center is the predicted log return over the
+ *      horizon, and price = close[row] * exp(value) the forecast close of the bar
+ *      `horizon` rows later (which may lie past the end of the candles).
  * Each prediction reads candle rows <= its window end only (causal).
  */
 #ifndef TR_PREDICT_H
@@ -24,10 +28,15 @@
 /* The predictions of one series; every array is owned by the struct. */
 typedef struct tr_predictions {
     int n;              /* windows predicted */
-    int n_out;          /* values per window (1: probability or predicted value) */
+    int n_out;          /* values per window: 1 (probability of up, or predicted
+                           value), or the class probabilities (multiclass: 3) */
     int *row;           /* (n) candle row of each window's last bar */
     int64_t *ts;        /* (n) the open time of that bar */
-    float *value;       /* (n, n_out) the head's output for the window */
+    float *value;       /* (n, n_out) the head's output for the window (inverted when
+                           the model has a target scaler) */
+    double *price;      /* (n) forecast close horizon bars after row; NULL unless the
+                           model has a target scaler (price target) */
+    int horizon;        /* the model's horizon in bars */
 } tr_predictions;
 
 #define TR_PREDICT_EMODEL (-1)  /* the model (or its metadata) is at fault */

@@ -90,6 +90,9 @@ void tr_fold_result_free(tr_fold_result *r)
     free(r->curves.p_model);
     free(r->curves.p_noskill);
     free(r->curves.p_linear);
+    free(r->curves.fc_t);
+    free(r->curves.fc_actual);
+    free(r->curves.fc_pred);
     memset(&r->curves, 0, sizeof r->curves);
 }
 
@@ -103,28 +106,36 @@ void tr_trial_result_free(tr_trial_result *res)
 
 int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, char err[256])
 {
-    /* need: 1 = direction target only, 2 = return target only, 0 = either */
+    /* need: a mask of the targets a metric applies to (1 direction, 2 return,
+     * 4 multiclass, 8 price), 0 = any */
+    const int mc = r->kind == TR_TARGET_MULTICLASS;
     const struct { const char *name; double v; int need; } t[] = {
-        {"val_log_loss", r->test.log_loss, 1},
-        {"val_accuracy", r->test.accuracy, 1},
-        {"val_balanced_accuracy", r->test.balanced_accuracy, 1},
+        {"val_log_loss", mc ? r->mc.log_loss : r->test.log_loss, 5},
+        {"val_accuracy", mc ? r->mc.accuracy : r->test.accuracy, 5},
+        {"val_balanced_accuracy", mc ? r->mc.balanced_accuracy : r->test.balanced_accuracy, 5},
+        {"val_macro_f1", r->mc.macro_f1, 4},
         {"val_auc", r->test.roc_auc, 1},
         {"val_brier", r->test.brier, 1},
         {"val_mcc", r->test.mcc, 1},
         {"val_mse", r->mse, 2},
-        {"val_mae", r->mae, 2},
+        {"val_mae", r->kind == TR_TARGET_PRICE ? r->price.mae : r->mae, 10},
+        {"val_rmse", r->price.rmse, 8},
+        {"val_mape", r->price.mape, 8},
+        {"val_directional_accuracy", r->price.directional_accuracy, 8},
         {"sharpe", r->trading.sharpe, 0},
         {"sortino", r->trading.sortino, 0},
         {"total_return", r->trading.total_return, 0},
         {"max_drawdown", r->trading.max_drawdown, 0},
     };
-    int have = r->kind == TR_TARGET_DIRECTION ? 1 : 2;
+    int have = 1 << r->kind;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (strcmp(name, t[i].name) != 0)
             continue;
-        if (t[i].need && t[i].need != have) {
+        if (t[i].need && !(t[i].need & have)) {
             snprintf(err, 256, "metric '%s' needs target.kind %s", name,
-                     t[i].need == 1 ? "direction" : "return");
+                     t[i].need == 1 ? "direction" : t[i].need == 2 ? "return"
+                     : t[i].need == 4 ? "multiclass" : t[i].need == 8 ? "price"
+                     : t[i].need == 10 ? "return or price" : "direction or multiclass");
             return -1;
         }
         *value = t[i].v;
@@ -173,9 +184,12 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     const tr_candles *c = d->candles;
     const int cols = d->m.cols, first = d->m.first, T = p->seq_len;
     const int dir = cfg->target.kind == TR_TARGET_DIRECTION;
+    const int mc = cfg->target.kind == TR_TARGET_MULTICLASS, K = mc ? TR_MULTICLASS_K : 1;
+    const int price = cfg->target.kind == TR_TARGET_PRICE, h = cfg->target.horizon;
     tr_scaler sc = {0};
     tr_lstm *m = NULL;
-    float *pred = NULL;
+    float *pred = NULL, *ys = NULL;
+    double *pa = NULL;
     double *pd = NULL, *yd = NULL, *ytr = NULL, *pos = NULL, *ret = NULL;
     int *trade = NULL, rc = -1;
     unsigned char *pos_window = NULL;
@@ -192,6 +206,13 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     nan_class(&r->test);
     nan_class(&r->majority);
     nan_class(&r->logistic);
+    tr_multiclass_metrics_nan(&r->mc);
+    tr_multiclass_metrics_nan(&r->mc_majority);
+    tr_multiclass_metrics_nan(&r->mc_logistic);
+    tr_price_metrics_nan(&r->price);
+    tr_price_metrics_nan(&r->persistence);
+    tr_price_metrics_nan(&r->linear);
+    r->target_center = r->target_scale = NAN;
     r->mse = r->mae = NAN;
 
     if (tr_scaler_fit(&sc, cfg->scaler, d->m.x, cols, f->train_begin, f->train_end, why) < 0)
@@ -199,15 +220,38 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     /* Only rows up to the end of the test span are scaled: nothing later is read. */
     tr_scaler_apply(&sc, d->m.x, xs, f->test_end);
 
-    tr_lstm_config lc = {cols, p->units, p->layers, T, p->batch_size, (float)p->dropout,
-                         dir ? TR_HEAD_DIRECTION : TR_HEAD_RETURN, cfg->blas_threads,
-                         p->bidirectional};
+    tr_lstm_config lc = {.n_features = cols, .units = p->units, .layers = p->layers,
+                         .seq_len = T, .max_batch = p->batch_size, .dropout = (float)p->dropout,
+                         .head = dir ? TR_HEAD_DIRECTION : mc ? TR_HEAD_MULTICLASS
+                                                              : TR_HEAD_RETURN,
+                         .blas_threads = cfg->blas_threads, .bidirectional = p->bidirectional,
+                         .n_classes = K};
+    for (int j = 0; mc && j < K; j++)
+        lc.class_weight[j] = cfg->class_weight[j];
     m = tr_lstm_new(&lc, why);
     if (!m)
         goto fail;
     tr_windows tw = {xs, d->y, f->train, f->n_train, T, cols};
     tr_windows vw = {xs, d->y, f->val, f->n_val, T, cols};
     tr_windows te = {xs, d->y, f->test, f->n_test, T, cols};
+    tr_windows tw0 = tw;   /* unscaled labels, for the linear baseline */
+    if (price) {
+        /* The network learns z = (y - center) / scale, center and scale from this
+         * fold's training labels only; labels elsewhere are scaled with them. */
+        double tc, ts;
+        if (tr_target_scaler_fit(&tw, &tc, &ts, why) < 0)
+            goto fail;
+        r->target_center = tc;
+        r->target_scale = ts;
+        ys = malloc(sizeof *ys * (size_t)d->m.rows + 1);
+        if (!ys) {
+            snprintf(why, sizeof why, "out of memory");
+            goto fail;
+        }
+        for (int i = 0; i < d->m.rows; i++)
+            ys[i] = (float)((d->y[i] - tc) / ts);
+        tw.y = vw.y = te.y = ys;
+    }
     tr_fit_options fo;
     tr_fit_options_default(&fo);
     fo.batch_size = p->batch_size;
@@ -232,8 +276,8 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
 
     /* Test windows: predictions against labels. */
     int nt = f->n_test;
-    pred = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pred);
-    pd = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pd);
+    pred = malloc((size_t)(f->test_end - f->test_begin + 1) * K * sizeof *pred);
+    pd = malloc((size_t)(f->test_end - f->test_begin + 1) * K * sizeof *pd);
     yd = malloc((size_t)(nt + 1) * sizeof *yd);
     ytr = malloc((size_t)(f->n_train + 1) * sizeof *ytr);
     if (!pred || !pd || !yd || !ytr) {
@@ -243,10 +287,19 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     if (tr_lstm_predict(m, &te, pred, why) < 0)
         goto fail;
     for (int i = 0; i < nt; i++) {
-        pd[i] = pred[i];
+        for (int j = 0; j < K; j++)
+            pd[(size_t)i * K + j] = pred[(size_t)i * K + j];
         yd[i] = d->y[f->test[i]];
     }
-    if (dir) {
+    if (mc) {
+        if (tr_metrics_multiclass(pd, yd, nt, K, &r->mc, why) < 0)
+            goto fail;
+        for (int i = 0; i < f->n_train; i++)
+            ytr[i] = d->y[f->train[i]];
+        if (tr_baseline_majority_multi(ytr, f->n_train, yd, nt, K, &r->mc_majority, why) < 0 ||
+            tr_baseline_softmax(&tw, &te, K, &r->mc_logistic, NULL, why) < 0)
+            goto fail;
+    } else if (dir) {
         if (tr_metrics_classify(pd, yd, nt, &r->test, why) < 0)
             goto fail;
         for (int i = 0; i < f->n_train; i++)
@@ -265,6 +318,44 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             for (int i = 0; i < nt; i++)
                 r->curves.p_noskill[i] = rate;
         }
+    } else if (price) {
+        /* forecast close[t+h] = close[t] exp(z_hat scale + center), t the window end */
+        pa = malloc(sizeof *pa * (size_t)(4 * nt + 1));
+        if (!pa) {
+            snprintf(why, sizeof why, "out of memory");
+            goto fail;
+        }
+        double *fc = pa, *act = pa + nt, *base = pa + 2 * nt, *lin = pa + 3 * nt;
+        for (int i = 0; i < nt; i++) {
+            int t = first + f->test[i];
+            base[i] = c->close[t];
+            act[i] = c->close[t + h];
+            fc[i] = base[i] * exp(pd[i] * r->target_scale + r->target_center);
+        }
+        tr_fold_curves *fcv = &r->curves;
+        if (k < 0) {   /* the final holdout fold keeps its forecasts for the report */
+            fcv->fc_t = malloc(sizeof *fcv->fc_t * (size_t)nt + 1);
+            fcv->fc_actual = malloc(sizeof *fcv->fc_actual * (size_t)nt + 1);
+            fcv->fc_pred = malloc(sizeof *fcv->fc_pred * (size_t)nt + 1);
+            if (!fcv->fc_t || !fcv->fc_actual || !fcv->fc_pred) {
+                snprintf(why, sizeof why, "out of memory");
+                goto fail;
+            }
+            fcv->n_fc = nt;
+            for (int i = 0; i < nt; i++) {
+                fcv->fc_t[i] = c->ts[first + f->test[i] + h];
+                fcv->fc_actual[i] = act[i];
+                fcv->fc_pred[i] = fc[i];
+            }
+        }
+        if (tr_price_score(fc, act, base, nt, &r->price, why) < 0 ||
+            tr_price_score(base, act, base, nt, &r->persistence, why) < 0 ||
+            tr_baseline_linear(&tw0, &te, lin, why) < 0)
+            goto fail;
+        for (int i = 0; i < nt; i++)
+            fc[i] = base[i] * exp(lin[i]);
+        if (tr_price_score(fc, act, base, nt, &r->linear, why) < 0)
+            goto fail;
     } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
         goto fail;
     } else if (k < 0) {
@@ -278,7 +369,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             r->curves.p_noskill[i] = e >= 0 && isfinite(d->y[e]) ? d->y[e] : 0;
         }
     }
-    if (k < 0)
+    if (k < 0 && r->curves.y)   /* direction and return: the paired test's samples */
         for (int i = 0; i < nt; i++)
             r->curves.y[i] = yd[i], r->curves.p_model[i] = pd[i];
 
@@ -314,7 +405,10 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
         for (int i = 0, j = 0; i < nb; i++) {
             if (pos[i] == 0)
                 continue;
-            double q = pred[j++];
+            /* multiclass: the signal P(up) - P(down) in [-1, 1] */
+            double q = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K]
+                       : price ? pred[j] * r->target_scale + r->target_center : pred[j];
+            j++;
             pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
         }
         tr_fold_curves *cv = &r->curves;
@@ -373,6 +467,8 @@ done:
     free(ret);
     free(trade);
     free(pos_window);
+    free(ys);
+    free(pa);
     return rc;
 }
 
@@ -469,19 +565,32 @@ int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int 
         meta->scaler_center[j] = (float)scaler->center[j];
         meta->scaler_scale[j] = (float)scaler->scale[j];
     }
-    bad |= tr_model_meta_set_string(&meta->target_kind, cfg->target.kind == TR_TARGET_DIRECTION
-                                                            ? "direction" : "return");
+    bad |= tr_model_meta_set_string(&meta->target_kind,
+                                    cfg->target.kind == TR_TARGET_DIRECTION    ? "direction"
+                                    : cfg->target.kind == TR_TARGET_MULTICLASS ? "multiclass"
+                                    : cfg->target.kind == TR_TARGET_PRICE      ? "price"
+                                                                               : "return");
     bad |= tr_model_meta_set_string(&meta->scaler_kind, tr_scaler_name(scaler->kind));
     meta->horizon = cfg->target.horizon;
     meta->deadband = (float)cfg->target.deadband;
     meta->seq_len = seq_len;
-    meta->n_classes = cfg->target.kind == TR_TARGET_DIRECTION ? 2 : 0;
+    meta->n_classes = cfg->target.kind == TR_TARGET_DIRECTION    ? 2
+                      : cfg->target.kind == TR_TARGET_MULTICLASS ? TR_MULTICLASS_K : 0;
     if (bad) {
         tr_model_meta_free(meta);
         snprintf(err, 256, "out of memory for the model metadata");
         return -1;
     }
     return 0;
+}
+
+void tr_trial_model_meta_target(const tr_fold_result *final, tr_model_meta *meta)
+{
+    if (final->kind != TR_TARGET_PRICE)
+        return;
+    meta->has_target_scaler = 1;
+    meta->target_center = (float)final->target_center;
+    meta->target_scale = (float)final->target_scale;
 }
 
 char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,

@@ -27,7 +27,9 @@
 #include "trainer/labels.h"
 #include "trainer/lstm.h"
 #include "trainer/metrics.h"
+#include "trainer/metrics_multi.h"
 #include "trainer/model_file.h"
+#include "trainer/price.h"
 #include "trainer/scaler.h"
 #include "trainer/split.h"
 
@@ -56,6 +58,8 @@ typedef struct tr_trial_config {
     /* optional: after every epoch of every fold; non-zero stops that fit */
     int (*on_epoch)(void *user, int fold, const tr_epoch_report *r);
     void *epoch_user;
+    /* multiclass: nn.CrossEntropyLoss class weights (down, flat, up); all 0 = none */
+    float class_weight[TR_MULTICLASS_K];
 } tr_trial_config;
 
 /* Fills the defaults, which are the spec's (DESIGN.md): direction horizon 1, 5
@@ -98,6 +102,12 @@ typedef struct tr_fold_curves {
      * linear baseline (logistic; NULL for the return target), for the paired test. */
     int n_samples;
     double *y, *p_model, *p_noskill, *p_linear;
+    /* price target (issue 17): the forecast of each test window against the
+     * actual close, at the forecast bar's open time */
+    int n_fc;
+    int64_t *fc_t;         /* (n_fc) the bar forecast (window end + horizon) */
+    double *fc_actual;     /* (n_fc) its close */
+    double *fc_pred;       /* (n_fc) the forecast close */
 } tr_fold_curves;
 
 /* Everything measured on one fold. Classification fields and baselines are
@@ -114,6 +124,13 @@ typedef struct tr_fold_result {
     tr_class_metrics majority, logistic;    /* baselines on the same test windows */
     double value;                   /* the objective metric on this fold */
     tr_fold_curves curves;          /* final fold only; free with tr_fold_result_free */
+    /* multiclass target only (NaN otherwise): the LSTM and the two baselines */
+    tr_multiclass_metrics mc, mc_majority, mc_logistic;
+    /* price target only (NaN otherwise): the LSTM's forecasts in price units,
+     * persistence (tomorrow = today) and the linear-regression baseline on the
+     * same test windows; the target scaler fit on this fold's training labels */
+    tr_price_metrics price, persistence, linear;
+    double target_center, target_scale;
 } tr_fold_result;
 
 /* Frees what a fold result owns (its curves); safe on a zeroed struct. */
@@ -175,5 +192,9 @@ char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int se
  * Returns 0 or -1 with err. */
 int tr_trial_model_meta(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
                         const tr_scaler *scaler, tr_model_meta *meta, char err[256]);
+
+/* Price target: records the final fold's target scaler (the inverse transform)
+ * in meta; nothing for the other targets. */
+void tr_trial_model_meta_target(const tr_fold_result *final, tr_model_meta *meta);
 
 #endif

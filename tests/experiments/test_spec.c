@@ -218,6 +218,38 @@ static void test_spec_unknown_names(void)
             "search.space.bidirectional.choices[1]: expected a number, got \"yes\"");
     SET_ERR("search.space.bidirectional", "{\"type\": \"float\", \"low\": 0, \"high\": 1}",
             "search.space.bidirectional.type: expected \"int\" or \"categorical\" for bidirectional");
+    /* issue 17: the multiclass target */
+    SET_ERR("target", "{\"kind\": \"multiclas\", \"deadband\": 0.001}",
+            "target.kind: expected one of direction, return, multiclass, price, got \"multiclas\" (did you mean \"multiclass\"?)");
+    SET_ERR("target", "{\"kind\": \"multiclass\"}",
+            "target.deadband: expected a number > 0 for target.kind \"multiclass\" (required: the flat class's band)");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0}",
+            "target.deadband: expected a number > 0 for target.kind \"multiclass\" (the flat class's band), got 0");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0.001, \"class_weights\": [1, 2]}",
+            "target.class_weights: expected an array of 3 numbers >= 0 (down, flat, up)");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0.001, \"class_weights\": [1, -2, 1]}",
+            "target.class_weights[1]: expected a number >= 0, got -2");
+    SET_ERR("target", "{\"kind\": \"multiclass\", \"deadband\": 0.001, \"class_weights\": [0, 0, 0]}",
+            "target.class_weights: expected at least one weight > 0");
+    SET_ERR("target", "{\"kind\": \"direction\", \"class_weights\": [1, 1, 1]}",
+            "target.class_weights: expected no such key unless target.kind is \"multiclass\"");
+    SET_ERR("search.metric", "\"val_macro_f1\"",
+            "search.metric: expected a metric for target.kind \"direction\", got \"val_macro_f1\"");
+    /* issue 17: the price target */
+    SET_ERR("target", "{\"kind\": \"prices\"}",
+            "target.kind: expected one of direction, return, multiclass, price, got \"prices\" (did you mean \"price\"?)");
+    SET_ERR("search.metric", "\"val_rmse\"",
+            "search.metric: expected a metric for target.kind \"direction\", got \"val_rmse\"");
+    {
+        char *t = spec_set(base_spec, "target", "{\"kind\": \"price\", \"horizon\": 2}");
+        char *u = spec_set(t, "search.metric", "\"val_log_loss\"");
+        expect_error(__LINE__, u, "search.metric: expected a metric for target.kind \"price\", got \"val_log_loss\"");
+        free(u);
+        u = spec_set(t, "search.metric", "\"val_directional_accuracy\"");
+        expect_error(__LINE__, u, "search.direction: expected \"maximize\" for metric val_directional_accuracy");
+        free(u);
+        free(t);
+    }
     SET_ERR("validation.window", "\"rolling_\"", "validation.window: expected one of expanding, rolling, got \"rolling_\" (did you mean \"rolling\"?)");
     SET_ERR("search.direction", "\"maximise\"", "search.direction: expected one of minimize, maximize, got \"maximise\" (did you mean \"maximize\"?)");
     SET_ERR("search.metric", "\"val_accuracy\"",

@@ -43,8 +43,25 @@ int main(void)
     CHECK_STR_CONTAINS(err, "deadband");
     tr_target_kind k;
     CHECK(tr_target_parse("return", &k, err) == 0 && k == TR_TARGET_RETURN);
-    CHECK(tr_target_parse("price", &k, err) < 0);
+    CHECK(tr_target_parse("prices", &k, err) < 0);
     CHECK_STR_CONTAINS(err, "direction, return");
+    /* multiclass (issue 17): closes 100 101 100 100 103 102, deadband 0.015:
+     * +0.00995 flat, -0.00995 flat, 0 flat, +0.0296 up, -0.0098 flat, none */
+    s = (tr_label_spec){TR_TARGET_MULTICLASS, 1, 0.015, 0};
+    CHECK(tr_labels_make(&c, 0, 6, &s, y, err) == 0);
+    CHECK(y[0] == 1 && y[1] == 1 && y[2] == 1 && y[3] == 2 && y[4] == 1 && isnan(y[5]));
+    s.deadband = 0.005;   /* now 101->100 is down, 100->101 up, 103->102 down */
+    CHECK(tr_labels_make(&c, 0, 6, &s, y, err) == 0);
+    CHECK(y[0] == 2 && y[1] == 0 && y[2] == 1 && y[3] == 2 && y[4] == 0);
+    s.deadband = 0;       /* the flat class needs a band */
+    CHECK(tr_labels_make(&c, 0, 6, &s, y, err) < 0);
+    CHECK_STR_CONTAINS(err, "multiclass");
+    CHECK(tr_target_parse("multiclass", &k, err) == 0 && k == TR_TARGET_MULTICLASS);
+    CHECK(tr_target_parse("price", &k, err) == 0 && k == TR_TARGET_PRICE);
+    /* price: the label is the log return over the horizon, as for return */
+    s = (tr_label_spec){TR_TARGET_PRICE, 2, 0.0, 0};
+    CHECK(tr_labels_make(&c, 1, 5, &s, y, err) == 0);
+    CHECK_NEAR(y[1], log(103.0 / 100.0), 1e-7);
     tr_candles_free(&c);
     return check_done();
 }

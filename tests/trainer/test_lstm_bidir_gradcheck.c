@@ -11,7 +11,8 @@
  * float32 gradient of tr_lstm_backward + tr_lstm_l1 must match per tensor:
  * max_i |analytic_i - numeric_i| <= 1e-4 * max_i |numeric_i| + 1e-6.
  * Configurations: 1 layer BCE with L1; 2 layers MSE with dropout (the C pass's
- * masks are replayed) and L1; 3 layers BCE without L1, units not a multiple of 16.
+ * masks are replayed) and L1; 3 layers BCE without L1, units not a multiple of 16;
+ * 2 layers with the three-class head (class-weighted cross-entropy), dropout, L1.
  */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -61,7 +62,7 @@ static double ref_loss(const tr_lstm *m, const double *P, const double *x, const
     const tr_lstm_config *c = &m->cfg;
     int T = c->seq_len, F = c->n_features, H = c->units, W = 2 * H > F ? 2 * H : F;
     double *in = malloc(sizeof(double) * T * W), *out = malloc(sizeof(double) * T * 2 * H);
-    double loss = 0.0;
+    double loss = 0.0, wsum = 0.0;
 #define OFF(ptr) (P + ((ptr) - m->params))
     for (int b = 0; b < B; b++) {
         int K = F;
@@ -81,19 +82,32 @@ static double ref_loss(const tr_lstm *m, const double *P, const double *x, const
                     in[(size_t)t * K + k] = v;
                 }
         }
-        double z = *OFF(m->p.b_head);
-        for (int k = 0; k < 2 * H; k++) {
-            double v = k < H ? out[(size_t)(T - 1) * 2 * H + k] : out[k];
-            if (use_masks)
-                v *= m->head_mask[(size_t)b * 2 * H + k];
-            z += OFF(m->p.w_head)[k] * v;
+        int NO = tr_lstm_n_out(c);
+        double zs[TR_LSTM_MAX_CLASSES] = {0};
+        for (int o = 0; o < NO; o++) {
+            zs[o] = OFF(m->p.b_head)[o];
+            for (int k = 0; k < 2 * H; k++) {
+                double v = k < H ? out[(size_t)(T - 1) * 2 * H + k] : out[k];
+                if (use_masks)
+                    v *= m->head_mask[(size_t)b * 2 * H + k];
+                zs[o] += OFF(m->p.w_head)[(size_t)o * 2 * H + k] * v;
+            }
         }
-        if (c->head == TR_HEAD_DIRECTION)
+        double z = zs[0];
+        if (c->head == TR_HEAD_MULTICLASS) {   /* weighted CE; weights summed in wsum */
+            double se = 0;
+            for (int o = 0; o < NO; o++)
+                se += exp(zs[o]);
+            int t = (int)y[b];
+            double w = c->class_weight[0] != 0 ? c->class_weight[t] : 1.0;
+            loss += w * -(zs[t] - log(se));
+            wsum += w;
+        } else if (c->head == TR_HEAD_DIRECTION)
             loss += -(y[b] * log(sigm(z)) + (1 - y[b]) * log(1 - sigm(z)));
         else
             loss += (z - y[b]) * (z - y[b]);
     }
-    loss /= B;
+    loss /= c->head == TR_HEAD_MULTICLASS ? wsum : B;
     double pen = 0.0;
     for (int l = 0; l < c->layers; l++) {
         size_t K = l == 0 ? (size_t)F : 2 * (size_t)H, G = 4 * (size_t)H;
@@ -103,7 +117,7 @@ static double ref_loss(const tr_lstm *m, const double *P, const double *x, const
             for (size_t i = 0; i < ns[q]; i++)
                 pen += fabs(OFF(ws[q])[i]);
     }
-    for (int k = 0; k < 2 * H; k++)
+    for (int k = 0; k < 2 * H * tr_lstm_n_out(c); k++)
         pen += fabs(OFF(m->p.w_head)[k]);
 #undef OFF
     free(in);
@@ -136,7 +150,8 @@ static void run(int layers, int units, tr_head head, float dropout, double l1,
     int B = 3, T = 5, F = 3;
     tr_lstm_config cfg = {.n_features = F, .units = units, .layers = layers, .seq_len = T,
                           .max_batch = B, .dropout = dropout, .head = head,
-                          .bidirectional = 1};
+                          .bidirectional = 1, .n_classes = 3,
+                          .class_weight = {0.5f, 2.0f, 1.25f}};
     tr_lstm *m = tr_lstm_new(&cfg, err);
     CHECK_MSG(m != NULL, "%s", err);
     if (!m)
@@ -151,7 +166,9 @@ static void run(int layers, int units, tr_head head, float dropout, double l1,
     for (int i = 0; i < B * T * F; i++)
         x[i] = (float)(2.0 * gsl_rng_uniform(rng) - 1.0);
     for (int b = 0; b < B; b++)
-        y[b] = head == TR_HEAD_DIRECTION ? (float)(b % 2) : (float)gsl_ran_gaussian(rng, 1.0);
+        y[b] = head == TR_HEAD_DIRECTION    ? (float)(b % 2)
+               : head == TR_HEAD_MULTICLASS ? (float)(b % 3)
+                                            : (float)gsl_ran_gaussian(rng, 1.0);
     int training = dropout > 0;
     float lf = tr_lstm_forward(m, x, y, B, training, 99, NULL);
     tr_lstm_zero_grad(m);
@@ -190,8 +207,8 @@ static void run(int layers, int units, tr_head head, float dropout, double l1,
         CMP("b_ih_reverse", l, b_ih_r[l], G);
         CMP("b_hh_reverse", l, b_hh_r[l], G);
     }
-    CMP("w_head", -1, w_head, 2 * (size_t)units);
-    CMP("b_head", -1, b_head, 1);
+    CMP("w_head", -1, w_head, 2 * (size_t)units * tr_lstm_n_out(&m->cfg));
+    CMP("b_head", -1, b_head, tr_lstm_n_out(&m->cfg));
     for (size_t i = 0; i < nx; i++) {
         double keep = xd[i];
         xd[i] = keep + h;
@@ -215,5 +232,6 @@ int main(void)
     run(1, 4, TR_HEAD_DIRECTION, 0.0f, 0.01, 1);
     run(2, 5, TR_HEAD_RETURN, 0.3f, 0.003, 2);
     run(3, 17, TR_HEAD_DIRECTION, 0.0f, 0.0, 3);
+    run(2, 4, TR_HEAD_MULTICLASS, 0.25f, 0.002, 4);   /* weighted 3-class CE */
     return check_done();
 }

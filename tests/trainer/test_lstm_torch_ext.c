@@ -3,8 +3,9 @@
  *
  * tests/fixtures/lstm_torch_ext.json (tests/make_lstm_ext_fixture.py, PyTorch 1.13
  * in float64 on float32-exact values) holds nn.LSTM(bidirectional=True) with 1-3
- * layers whose head reads h_n (forward final state, backward final state), and L1
- * penalties on the weight matrices. For each case the C model must match every
+ * layers whose head reads h_n (forward final state, backward final state), L1
+ * penalties on the weight matrices, and the three-class head (softmax +
+ * nn.CrossEntropyLoss, with and without class weights). For each case the C model must match every
  * tensor to max |c - torch| <= 1e-5 * max |torch|: head outputs, data loss, the L1
  * penalty, each parameter gradient of loss + penalty (named, per direction), the
  * input gradient, and the parameters after clip_grad_norm_(0.5) + Adam(lr 0.01,
@@ -84,21 +85,28 @@ static void run_case(int ci, const cJSON *c)
     int bi = cJSON_IsTrue(cJSON_GetObjectItem(c, "bidirectional"));
     double l1 = cJSON_GetObjectItem(c, "l1")->valuedouble;
     const char *head = cJSON_GetObjectItem(c, "head")->valuestring;
+    int K = cJSON_GetObjectItem(c, "n_classes")->valueint;
     tr_lstm_config cfg = {.n_features = F, .units = H, .layers = L, .seq_len = T,
-                          .max_batch = B, .bidirectional = bi,
-                          .head = strcmp(head, "direction") == 0 ? TR_HEAD_DIRECTION
-                                                                 : TR_HEAD_RETURN};
+                          .max_batch = B, .bidirectional = bi, .n_classes = K,
+                          .head = strcmp(head, "direction") == 0    ? TR_HEAD_DIRECTION
+                                  : strcmp(head, "multiclass") == 0 ? TR_HEAD_MULTICLASS
+                                                                    : TR_HEAD_RETURN};
+    const cJSON *cw = cJSON_GetObjectItem(c, "class_weight");
+    int nw = cJSON_GetArraySize(cw);
+    for (int k = 0; k < nw && k < TR_LSTM_MAX_CLASSES; k++)
+        cfg.class_weight[k] = (float)cJSON_GetArrayItem(cw, k)->valuedouble;
+    int NO = K > 0 ? K : 1;
     tr_lstm *m = tr_lstm_new(&cfg, err);
     CHECK_MSG(m != NULL, "%s", err);
     if (!m)
         return;
     size_t n = m->n_params, nx = (size_t)B * T * F;
     float *x = malloc(nx * sizeof(float)), *y = malloc(B * sizeof(float));
-    float *out = malloc(B * sizeof(float)), *want_out = malloc(B * sizeof(float));
+    float *out = malloc(B * NO * sizeof(float)), *want_out = malloc(B * NO * sizeof(float));
     float *gp = malloc(n * sizeof(float)), *gx = malloc(nx * sizeof(float));
     float *dx = malloc(nx * sizeof(float)), *after = malloc(n * sizeof(float));
     int bad = get_array(c, "params", m->params, n) || get_array(c, "x", x, nx) ||
-              get_array(c, "y", y, B) || get_array(c, "out", want_out, B) ||
+              get_array(c, "y", y, B) || get_array(c, "out", want_out, (size_t)B * NO) ||
               get_array(c, "grad_params", gp, n) || get_array(c, "grad_x", gx, nx) ||
               get_array(c, "params_after_step", after, n);
     CHECK_MSG(!bad, "case %d: fixture arrays do not match the architecture (%zu params)",
@@ -106,7 +114,7 @@ static void run_case(int ci, const cJSON *c)
     if (!bad) {
         float loss = tr_lstm_forward(m, x, y, B, 0, 0, out);
         float want_loss = (float)cJSON_GetObjectItem(c, "loss")->valuedouble;
-        compare(ci, "out", -1, out, want_out, B);
+        compare(ci, "out", -1, out, want_out, (size_t)B * NO);
         compare(ci, "loss", -1, &loss, &want_loss, 1);
         tr_lstm_zero_grad(m);
         tr_lstm_backward(m, dx);
@@ -129,8 +137,8 @@ static void run_case(int ci, const cJSON *c)
                 CMP("grad b_hh_reverse", l, b_hh_r[l], G);
             }
         }
-        CMP("grad w_head", -1, w_head, (size_t)(bi ? 2 : 1) * H);
-        CMP("grad b_head", -1, b_head, 1);
+        CMP("grad w_head", -1, w_head, (size_t)NO * (bi ? 2 : 1) * H);
+        CMP("grad b_head", -1, b_head, NO);
         compare(ci, "grad input", -1, dx, gx, nx);
         compare(ci, "all grads", -1, m->grads, gp, n);
 
@@ -163,14 +171,16 @@ int main(void)
     const cJSON *cases = cJSON_GetObjectItem(doc, "cases");
     CHECK_MSG(cJSON_IsArray(cases) && cJSON_GetArraySize(cases) >= 4,
               "fixture %s: expected at least 4 cases", path);
-    int ci = 0, n_bi = 0;
+    int ci = 0, n_bi = 0, n_mc = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, cases) {
         n_bi += cJSON_IsTrue(cJSON_GetObjectItem(c, "bidirectional")) &&
                 cJSON_GetObjectItem(c, "layers")->valueint >= 2;
+        n_mc += strcmp(cJSON_GetObjectItem(c, "head")->valuestring, "multiclass") == 0;
         run_case(ci++, c);
     }
     CHECK_MSG(n_bi >= 1, "the fixture has no bidirectional case with 2+ layers");
+    CHECK_MSG(n_mc >= 2, "the fixture has fewer than 2 multiclass cases");
     printf("%d cases compared with PyTorch\n", ci);
     cJSON_Delete(doc);
     return check_done();
