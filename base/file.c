@@ -15,18 +15,30 @@ void base_file_temp_name(const char *path, char out[BASE_TEMP_NAME_MAX])
     snprintf(out, BASE_TEMP_NAME_MAX, "%.4200s.tmp.%ld", path, (long)getpid());
 }
 
-int base_file_sync_dir(const char *path)
+char *base_file_dir(const char *path)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+    size_t n = strlen(path);
+    char *dir = malloc(n + 2);
+    if (!dir)
+        return NULL;
+    memcpy(dir, path, n + 1);
     char *slash = strrchr(dir, '/');
     if (slash == dir)
         dir[1] = '\0';
     else if (slash)
         *slash = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
+        strcpy(dir, ".");
+    return dir;
+}
+
+int base_file_sync_dir(const char *path)
+{
+    char *dir = base_file_dir(path);
+    if (!dir)
+        return -1;
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    free(dir);
     if (fd < 0)
         return -1;
     int rc = fsync(fd);

@@ -22,6 +22,10 @@
 /* The temporary name beside `path` used by the durable writers ("PATH.tmp.PID"). */
 void base_file_temp_name(const char *path, char out[BASE_TEMP_NAME_MAX]);
 
+/* The folder that holds `path` ("." for a bare name, "/" for a file in the root),
+ * as a new string the caller frees with free(); NULL when out of memory. */
+char *base_file_dir(const char *path);
+
 /* fsyncs the folder that holds `path` (best effort: 0, or -1 when it could not). */
 int base_file_sync_dir(const char *path);
 

@@ -335,16 +335,9 @@ int exp_spec_load(const char *path, exp_spec *out, exp_errors *errs)
                            errno ? strerror(errno) : "a read error");
         goto fail;
     }
-    dir = strdup(path);
+    dir = base_file_dir(path);
     if (!dir)
         goto fail;
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
     rc = parse_text(text, path, dir, 1, out, errs);
 fail:
     free(text);
