@@ -182,7 +182,7 @@ int main(int argc, char **argv)
     double t0 = now_ms();
     build_store(path, n);
     printf("store: %d trials built in %.1f s (%s)\n", n, (now_ms() - t0) / 1e3, path);
-    rep_serve_opts o = {path, "127.0.0.1", 0, 0, NULL, 0};
+    rep_serve_opts o = {.db_path = path, .host = "127.0.0.1", .port = 0};
     rep_server *sv = rep_serve_start(&o, err);
     if (!sv)
         DIE("%s", err);

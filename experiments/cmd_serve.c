@@ -94,7 +94,8 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     signal(SIGPIPE, SIG_IGN);
-    rep_serve_opts o = {path, host, (int)port, 0, allow, n_allow};
+    rep_serve_opts o = {.db_path = path, .host = host, .port = (int)port,
+                        .allow_hosts = allow, .n_allow_hosts = n_allow};
     char err[256];
     rep_server *sv = rep_serve_start(&o, err);
     if (!sv) {

@@ -160,7 +160,7 @@ int sv_trials_page(sv_ctx *c, trk_store *s, const char *name, int64_t study_id,
         filter = from;
         offset = 0;
     }
-    trk_query q = {filter, order_by, 0, offset + limit + 1};
+    trk_query q = {.filter = filter, .order_by = order_by, .limit = offset + limit + 1};
     int rc = trk_runs_query(s, study_id, &q, out, err);
     *more = 0;
     if (rc != 0)
@@ -316,7 +316,7 @@ int sv_find_trial(trk_store *s, const char *study, const char *number_text, int 
     }
     char f[64];
     snprintf(f, sizeof f, "trial_number = %ld", n);
-    trk_query q = {f, NULL, 0, 1};
+    trk_query q = {.filter = f, .limit = 1};
     if ((rc = trk_runs_query(s, si->id, &q, one, err)) != 0 || one->n == 0) {
         if (rc)
             sv_error(out, 500, json, "%s", err);
@@ -417,7 +417,8 @@ static void api_updates(sv_ctx *c, const sv_req *r, const char *name, sv_reply *
         trk_store *s = sv_store_get(c);
         trk_study_info si;
         trk_run_list done = {0}, running = {0};
-        trk_query q1 = {f, "finished", 0, SV_UPDATE_ROWS}, q2 = {"state = 'RUNNING'", NULL, 0, 0};
+        trk_query q1 = {.filter = f, .order_by = "finished", .limit = SV_UPDATE_ROWS};
+        trk_query q2 = {.filter = "state = 'RUNNING'"};
         int rc = get_study(s, name, &si, out);
         if (rc != 0) {
             sv_store_put(c, s);

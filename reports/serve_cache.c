@@ -224,7 +224,7 @@ static int refresh_with(sv_study *cs, trk_store *s, trk_study_info *info, int *s
     } else if (!same || info->n_running > 0) {
         char f[64];
         snprintf(f, sizeof f, "finished > %.17g", cs->cursor);
-        trk_query q1 = {f, NULL, 0, 0}, q2 = {"state = 'RUNNING'", NULL, 0, 0};
+        trk_query q1 = {.filter = f}, q2 = {.filter = "state = 'RUNNING'"};
         trk_run_list done = {0}, running = {0};
         int c1 = 0, c2 = 0;
         rc = (!same && trk_runs_query(s, info->id, &q1, &done, err)) ||

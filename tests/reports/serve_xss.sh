@@ -5,9 +5,10 @@
 # (so it lands in error texts); test_xss_store adds a study whose name, params,
 # tags, fold layout and error texts carry <script>alert(1)</script> and
 # "><img src=x onerror=alert(1)>. Headless Chromium loads each page (study
-# list, both study pages, trial tables, trial pages with those error texts,
-# the comparison) and its DOM is checked: the hostile strings are there as
-# text, no element or handler came from them, the one script is the server's.
+# list, the hostile study's page and trial table, trial pages with those error
+# texts, the comparison of both studies) and its DOM is checked: the hostile
+# strings are there as text, no element or handler came from them, the one
+# script is the server's.
 # Usage: serve_xss.sh PATH/TO/test_xss_store
 set -u
 writer=$1
@@ -44,8 +45,8 @@ failed=$("$SEQTUNE_BIN" trials --study xss-run --db "$tmp/x.db" --format json --
     { echo "FAIL: xss-run has no failed trial"; exit 1; }
 serve_start "$tmp/x.db" "$tmp/serve.log" || exit 1
 E=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("<script>alert(1)</script>", safe=""))')
-pages="/ /studies/$E /studies/$E/trials /studies/$E/trials/2 /studies/xss-run
-/studies/xss-run/trials?order_by=value /studies/xss-run/trials/$failed /compare?study=xss-run&study=$E"
+pages="/ /studies/$E /studies/$E/trials?order_by=value /studies/$E/trials/2
+/studies/xss-run/trials/$failed /compare?study=xss-run&study=$E"
 i=0
 fail=0
 for p in $pages; do
