@@ -113,6 +113,19 @@ s = json.load(open("out.txt"))[0]
 assert s["note"] == sys.argv[1], s
 assert s["tags"].get("k") == "a=b" and "owner" not in s["tags"], s["tags"]
 PY
+expect_rc 0 "export json with note" "$S" export --study "$H1" --db s.db --format json -o e2.json
+$PY - "$NOTE" <<'PY' || fail "export json: note, tags, exact seeds"
+import json, sqlite3, sys
+j = json.load(open("e2.json"))
+assert j["study"]["note"] == sys.argv[1], j["study"].get("note")
+assert j["study"]["tags"]["k"] == "a=b", j["study"]["tags"]
+db = sqlite3.connect("s.db")
+for t in j["trials"]:
+    seed = db.execute("SELECT seed FROM runs WHERE id = ?", (t["run_id"],)).fetchone()[0]
+    assert t["seed"] == seed and isinstance(t["seed"], int), (t["seed"], seed)
+    assert t["tags"]["seed"] == str(seed), t["tags"]
+assert any(t["seed"] > 2 ** 53 for t in j["trials"]), "no seed above 2^53"
+PY
 run1=$("$S" trials --study "$H1" --db s.db --format csv | sed -n 2p | cut -d, -f1)
 expect_rc 0 "tag run" "$S" tag "$run1" "reviewed=yes" --db s.db
 expect_rc 0 "filter on the run tag" "$S" trials --study "$H1" --db s.db --format csv --filter "tags.reviewed = 'yes'"
