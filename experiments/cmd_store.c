@@ -551,12 +551,13 @@ out:
 
 /* ---- compare ------------------------------------------------------------------- */
 
-/* The comparison as rows of one label and one cell per run, printed afterwards in
- * blocks of as many runs as fit 80 columns. */
+/* The comparison as rows of one label (kept whole: long metric names show in
+ * full) and one cell per run, printed afterwards in blocks of as many runs as fit
+ * 80 columns beside the labels. */
 typedef struct cmp_table {
     int n;             /* runs */
     int rows, cap;
-    char (*label)[64];
+    char **label;
     char (*cells)[32]; /* rows x n */
 } cmp_table;
 
@@ -571,7 +572,7 @@ static int cmp_add(cmp_table *t, const char *label, char cells[][32], int only_d
         return 0;
     if (t->rows == t->cap) {
         int cap = t->cap ? 2 * t->cap : 32;
-        char (*l)[64] = realloc(t->label, sizeof *l * (size_t)cap);
+        char **l = realloc(t->label, sizeof *l * (size_t)cap);
         if (!l)
             return -1;
         t->label = l;
@@ -581,20 +582,27 @@ static int cmp_add(cmp_table *t, const char *label, char cells[][32], int only_d
         t->cells = c;
         t->cap = cap;
     }
-    snprintf(t->label[t->rows], 64, "%s", label);
+    if (!(t->label[t->rows] = strdup(label)))
+        return -1;
     memcpy(t->cells[(size_t)t->rows * (size_t)t->n], cells, sizeof cells[0] * (size_t)t->n);
     t->rows++;
     return 0;
 }
 
-static void cmp_print(const cmp_table *t, const long *ids)
+static void cmp_print(const cmp_table *t, const long *ids, const trk_run *runs,
+                      char *const *names)
 {
+    for (int i = 0; i < t->n; i++) /* which trial of which study each column is, in full */
+        printf("run %ld: trial %d of study %s\n", ids[i], runs[i].trial_number, names[i]);
+    putchar('\n');
     int lw = 8;
-    for (int r = 0; r < t->rows; r++)
-        if ((int)strlen(t->label[r]) > lw)
-            lw = (int)strlen(t->label[r]);
-    if (lw > 30)
-        lw = 30;
+    for (int r = 0; r < t->rows; r++) {
+        int chars = 0;
+        for (const unsigned char *p = (const unsigned char *)t->label[r]; *p; p++)
+            chars += (*p & 0xC0) != 0x80;
+        if (chars > lw)
+            lw = chars;
+    }
     int w = 10;
     for (int r = 0; r < t->rows * t->n; r++)
         if ((int)strlen(t->cells[r]) > w)
@@ -611,7 +619,7 @@ static void cmp_print(const cmp_table *t, const long *ids)
         cell("", lw, 0);
         for (int i = b; i < e; i++) {
             char h[32];
-            snprintf(h, sizeof h, "run %ld", ids[i]);
+            snprintf(h, sizeof h, "run %ld #%d", ids[i], runs[i].trial_number);
             putchar(' ');
             cell(h, w, 1);
         }
@@ -671,9 +679,16 @@ int cmd_compare(int argc, char **argv)
     trk_metric_summary **ms = calloc((size_t)n, sizeof *ms);
     int *nms = calloc((size_t)n, sizeof *nms), got = 0, rc = EXP_EXIT_INPUT;
     cmp_table t = {n, 0, 0, NULL, NULL};
+    trk_study_info *studies = NULL;
+    int n_studies = 0;
+    char *names[64];
     const char **keys = NULL;
     if (!cells || !runs || !ms || !nms) {
         exp_cli_error("compare", "out of memory");
+        goto out;
+    }
+    if (trk_studies_list(s, &studies, &n_studies, err) != 0) {
+        exp_cli_error("compare", "%s", err);
         goto out;
     }
     for (; got < n; got++) {
@@ -683,11 +698,17 @@ int cmd_compare(int argc, char **argv)
             got++;
             goto out;
         }
+        names[got] = "?";
+        for (int k = 0; k < n_studies; k++)
+            if (studies[k].id == runs[got].study_id)
+                names[got] = studies[k].name;
     }
     int oom = 0;
 #define ROW(label, ...) do { for (int i_ = 0; i_ < n; i_++) snprintf(cells[i_], 32, __VA_ARGS__); \
     oom |= cmp_add(&t, label, cells, only_diff); } while (0)
-    ROW("study id", "%lld", (long long)runs[i_].study_id);
+    for (int i = 0; i < n; i++)
+        snprintf(cells[i], 32, "%s", names[i]);
+    oom |= cmp_add(&t, "study", cells, only_diff);
     ROW("trial", "%d", runs[i_].trial_number);
     ROW("state", "%s", trk_state_name(runs[i_].state));
     for (int i = 0; i < n; i++)
@@ -701,7 +722,7 @@ int cmd_compare(int argc, char **argv)
     int nk = 0;
     keys = param_keys(&all, &nk);
     for (int k = 0; k < nk; k++) {
-        char label[64];
+        char label[600];
         snprintf(label, sizeof label, "params.%s", keys[k]);
         for (int i = 0; i < n; i++) {
             const char *v = param_of(&runs[i], keys[k]);
@@ -721,7 +742,7 @@ int cmd_compare(int argc, char **argv)
                 continue;
             static const char *const what[] = {"last", "min", "max"};
             for (int stat = 0; stat < 3; stat++) {
-                char label[64];
+                char label[600];
                 snprintf(label, sizeof label, "metrics.%s %s", key, what[stat]);
                 for (int j = 0; j < n; j++) {
                     snprintf(cells[j], 32, "-");
@@ -738,7 +759,7 @@ int cmd_compare(int argc, char **argv)
         exp_cli_error("compare", "out of memory");
         goto out;
     }
-    cmp_print(&t, ids);
+    cmp_print(&t, ids, runs, names);
     rc = EXP_EXIT_OK;
 out:
     for (int i = 0; i < got; i++) {
@@ -746,6 +767,9 @@ out:
         trk_metric_summaries_free(ms[i], nms[i]);
     }
     free(keys);
+    for (int r = 0; r < t.rows; r++)
+        free(t.label[r]);
+    trk_studies_free(studies, n_studies);
     free(t.label);
     free(t.cells);
     free(cells);

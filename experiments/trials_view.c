@@ -6,6 +6,7 @@
  */
 #include "experiments/trials_view.h"
 #include "experiments/cli.h"
+#include "tracker/export.h"
 
 #include <cjson/cJSON.h>
 #include <fnmatch.h>
@@ -70,15 +71,7 @@ int exp_cell(const char *text, int w, int right)
 
 struct cJSON *exp_json_number(double v)
 {
-    if (!isfinite(v))
-        return cJSON_CreateNull();
-    char buf[40];
-    for (int p = 15; p <= 17; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return cJSON_CreateRaw(buf);
+    return trk_json_number(v);
 }
 
 /* ---- columns ------------------------------------------------------------------------ */

@@ -56,15 +56,28 @@ static void fmt_time(double t, char sep, char out[64])
              tm.tm_mday, sep, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
 }
 
+cJSON *trk_json_number(double v)
+{
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    char buf[40];
+    for (int p = 15; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
 static cJSON *num_or_null(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    return trk_json_number(v);
 }
 
 /* A param as JSON: its number when it has one, else its text. */
 static cJSON *param_json(const trk_param *p)
 {
-    return isnan(p->num) ? cJSON_CreateString(p->value) : cJSON_CreateNumber(p->num);
+    return isnan(p->num) ? cJSON_CreateString(p->value) : trk_json_number(p->num);
 }
 
 /* Collects the runs of a study with everything: caller frees with trk_run_list_free. */
@@ -104,8 +117,13 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
     cJSON *spec_j = spec ? cJSON_Parse(spec) : NULL;
     cJSON_AddItemToObject(study, "spec", spec_j ? spec_j : cJSON_CreateNull());
     cJSON *tags = cJSON_AddObjectToObject(study, "tags");
-    for (int i = 0; i < nkv; i++)
+    const char *note = NULL;
+    for (int i = 0; i < nkv; i++) {
         cJSON_AddStringToObject(tags, kv[i].key, kv[i].value);
+        if (strcmp(kv[i].key, "seqtune.note") == 0) /* TRK_NOTE_TAG, `seqtune study note` */
+            note = kv[i].value;
+    }
+    cJSON_AddItemToObject(study, "note", note ? cJSON_CreateString(note) : cJSON_CreateNull());
     cJSON *res = result ? cJSON_Parse(result) : NULL;
     cJSON_AddItemToObject(study, "result", res ? res : cJSON_CreateNull());
     cJSON_AddItemToObject(study, "result_best_run_id", best > 0 ? trk_json_int64(best) : cJSON_CreateNull());
@@ -629,6 +647,23 @@ static int export_optuna(trk_store *s, const char *name, const char *path, char 
                 goto fail;
             }
         }
+        /* every metric's last value as user attribute "metrics.KEY" */
+        trk_metric_summary *ms = NULL;
+        int nms = 0;
+        if (trk_metric_summaries(s, r->id, &ms, &nms, err))
+            goto fail;
+        for (int k = 0; k < nms; k++) {
+            char key[600];
+            snprintf(key, sizeof key, "metrics.%s", ms[k].key);
+            sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
+            sqlite3_bind_text(st[OQ_TATTR], 2, key, -1, SQLITE_TRANSIENT);
+            bind_json_text(st[OQ_TATTR], 3, trk_json_number(ms[k].last));
+            if (oq_step(db, st[OQ_TATTR], err)) {
+                trk_metric_summaries_free(ms, nms);
+                goto fail;
+            }
+        }
+        trk_metric_summaries_free(ms, nms);
         if (has_value) {
             sqlite3_bind_int64(st[OQ_VALUE], 1, tid);
             if (isfinite(r->value))

@@ -5,7 +5,10 @@
  * values, tags, artifacts) or an Optuna 3.1 RDB SQLite file that
  * `optuna.load_study(study_name=NAME, storage="sqlite:///FILE")` opens with every
  * trial's state, params (distributions from the spec's search.space), value and
- * intermediate values (TRK_INTERMEDIATE_KEY).
+ * intermediate values (TRK_INTERMEDIATE_KEY), and as user attributes the run id,
+ * worker, seed (an exact integer), error and every metric's last value
+ * ("metrics.KEY"). JSON numbers are exact (shortest round-trip text), seeds exact
+ * integers; the JSON study carries its tags and note.
  *
  * Files are written durably: a temp file beside the target, fsync, rename().
  */
@@ -23,6 +26,11 @@ int trk_export_format_parse(const char *name);
  * unknown study; the target is untouched on any failure. */
 int trk_export_study(trk_store *s, const char *name, trk_export_format fmt,
                      const char *out_path, char err[256]);
+
+/* A JSON number that reads back as exactly `v` (the shortest %.15g..%.17g text
+ * that round-trips, as a raw cJSON item; cJSON's own printing keeps 15 digits);
+ * null for NaN and infinities. The caller owns the item. */
+struct cJSON *trk_json_number(double v);
 
 /* The JSON document of the study (as written by TRK_EXPORT_JSON).
  * Caller frees with cJSON_Delete. NULL on failure with err filled. */

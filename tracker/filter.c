@@ -498,6 +498,9 @@ static int parse_chain(parser *p, node **out, int depth, int is_or)
         if (!word_at(p, word))
             return 0;
         p->pos += strlen(word);
+        skip_ws(p);
+        if (!p->src[p->pos])
+            return syntax_error(p, p->pos, is_or ? "a clause after 'or'" : "a clause after 'and'");
         node *n = node_new(p, is_or ? N_OR : N_AND);
         if (!n)
             return TRK_ERR;

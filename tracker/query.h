@@ -108,7 +108,8 @@ typedef struct trk_query {
 /*
  * Runs of a study matching `q`, ordered (default: trial_number). A malformed filter
  * or order key is TRK_EINVAL with `err` = "filter: position P: unexpected 'TOKEN'
- * (expected ...)". Caller frees with trk_run_list_free.
+ * (expected ...)", an unknown key "filter: position P: unknown key 'params.x'
+ * (known: ...)". Caller frees with trk_run_list_free.
  */
 int trk_runs_query(trk_store *s, int64_t study_id, const trk_query *q, trk_run_list *out,
                    char err[256]);
@@ -118,7 +119,8 @@ void trk_run_list_free(trk_run_list *l);
 int trk_run_get(trk_store *s, int64_t run_id, trk_run *out, char err[256]);
 void trk_run_clear(trk_run *r);
 
-/* Checks a filter without running it (same errors as trk_runs_query). */
+/* Checks a filter's syntax without a store (the errors of trk_runs_query except
+ * the unknown-key check, which needs the study's runs). */
 int trk_filter_check(const char *filter, char err[256]);
 
 typedef struct trk_metric_point {

@@ -106,7 +106,7 @@ def main():
             check(tag and tag[0] == str(t["seed"]), "trial %d: tags.seed %r" % (num, tag))
             steps = db.execute("SELECT step, value FROM metrics WHERE run_id = ? AND key = 'objective'"
                                " ORDER BY step", (rid,)).fetchall()
-            want = [(0, t["value"] + 1), (1, t["value"])] if t["steps"] else []
+            want = [(0, t["value"] + 1 - 0), (1, t["value"] + 1 - 1)] if t["steps"] else []
             check(steps == want, "trial %d: intermediates %s != %s" % (num, steps, want))
         check(any(t["seed"] > 2 ** 53 for t in told), "no seed above 2^53 to test exactness")
         check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity_check")

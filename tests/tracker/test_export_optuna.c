@@ -67,7 +67,9 @@ int main(void)
         snprintf(quant, sizeof quant, "%.17g", q);
         snprintf(batch, sizeof batch, "%d", b);
         const char *act = t % 2 ? "tanh" : "relu";
-        TU_OK(trk_run_start(s, sid, t, 1 + t % 2, 1000 + t, &rid, err));
+        /* seeds above 2^53 (a double cannot hold them): the export must keep them exact */
+        const int64_t seed = (int64_t)0x7FFFFFFFFFFFF001LL - 2 * t;
+        TU_OK(trk_run_start(s, sid, t, 1 + t % 2, seed, &rid, err));
         trk_param_in p[8] = {{"units", units, u}, {"seq_len", seq, sq}, {"dropout", drop, d},
                              {"lr", lr, l}, {"quant", quant, q}, {"batch_size", batch, b},
                              {"act", act, NAN}, {"note", "hello", NAN}};
@@ -92,6 +94,9 @@ int main(void)
             cJSON_AddStringToObject(wd, dn[k], dn[k + 1]);
         cJSON *ua = cJSON_AddObjectToObject(w, "user_attrs");
         cJSON_AddNumberToObject(ua, "seqtune_run_id", (double)rid);
+        char seed_text[32];
+        snprintf(seed_text, sizeof seed_text, "%lld", (long long)seed);
+        cJSON_AddItemToObject(ua, "seed", cJSON_CreateRaw(seed_text));
         if (t == 6)
             cJSON_AddStringToObject(ua, "note", "hello");
         if (defs[t].error)
@@ -112,6 +117,15 @@ int main(void)
                                        : isinf(v) ? cJSON_CreateString(v > 0 ? "inf" : "-inf")
                                                   : cJSON_CreateNumber(v));
             cJSON_AddItemToArray(wi, pair);
+            if (f == folds - 1) { /* every metric's last value is a user attribute */
+                char a[40], b[40];
+                snprintf(a, sizeof a, "%.17g", v);
+                snprintf(b, sizeof b, "%.17g", v + 1);
+                cJSON_AddItemToObject(ua, "metrics.objective",
+                                      isfinite(v) ? cJSON_CreateRaw(a) : cJSON_CreateNull());
+                cJSON_AddItemToObject(ua, "metrics.val_loss",
+                                      isfinite(v) ? cJSON_CreateRaw(b) : cJSON_CreateNull());
+            }
         }
         double ev = defs[t].value;
         int has = (defs[t].st == TRK_COMPLETE || defs[t].st == TRK_PRUNED) && !isnan(ev);

@@ -102,6 +102,14 @@ st = optuna.load_study(study_name=sys.argv[1], storage="sqlite:///o.db")
 assert len(st.trials) == 6, len(st.trials)
 PY
 
+# compare names each run's study in full and its trial number
+r2=$("$S" trials --study "$H2" --db s.db --format csv | sed -n 3p | cut -d, -f1)
+ra=$("$S" trials --study "$H1" --db s.db --format csv | sed -n 2p | cut -d, -f1)
+expect_rc 0 "compare across studies" "$S" compare "$ra" "$r2" --db s.db
+grep -qF "run $ra: trial 0 of study $H1" out.txt || fail "compare legend 1: $(head -3 out.txt)"
+grep -qF "run $r2: trial 1 of study $H2" out.txt || fail "compare legend 2"
+grep -q "run $r2 #1" out.txt || fail "compare header trial number"
+
 # tag, note, rename
 expect_rc 0 "study tag" "$S" study tag "$H1" "owner=<b>me</b>" "k=a=b" --db s.db
 expect_rc 0 "study tag unset" "$S" study tag "$H1" --unset owner --db s.db
@@ -112,6 +120,19 @@ import json, sys
 s = json.load(open("out.txt"))[0]
 assert s["note"] == sys.argv[1], s
 assert s["tags"].get("k") == "a=b" and "owner" not in s["tags"], s["tags"]
+PY
+expect_rc 0 "export json with note" "$S" export --study "$H1" --db s.db --format json -o e2.json
+$PY - "$NOTE" <<'PY' || fail "export json: note, tags, exact seeds"
+import json, sqlite3, sys
+j = json.load(open("e2.json"))
+assert j["study"]["note"] == sys.argv[1], j["study"].get("note")
+assert j["study"]["tags"]["k"] == "a=b", j["study"]["tags"]
+db = sqlite3.connect("s.db")
+for t in j["trials"]:
+    seed = db.execute("SELECT seed FROM runs WHERE id = ?", (t["run_id"],)).fetchone()[0]
+    assert t["seed"] == seed and isinstance(t["seed"], int), (t["seed"], seed)
+    assert t["tags"]["seed"] == str(seed), t["tags"]
+assert any(t["seed"] > 2 ** 53 for t in j["trials"]), "no seed above 2^53"
 PY
 run1=$("$S" trials --study "$H1" --db s.db --format csv | sed -n 2p | cut -d, -f1)
 expect_rc 0 "tag run" "$S" tag "$run1" "reviewed=yes" --db s.db
