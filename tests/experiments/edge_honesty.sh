@@ -100,7 +100,9 @@ for tr in t:
     ok = ok and len(tr['oos_series']) == 3
     for f in tr['oos_series']:
         (blob,) = db.execute('SELECT ret FROM oos_series WHERE run_id = ? AND fold = ?', (tr['run_id'], f['fold'])).fetchone()
-        ok = ok and len(f['ret']) == f['n'] and struct.pack('%df' % f['n'], *f['ret']) == blob
+        # as float32 values (JSON keeps no sign of zero: -0.0 reads back as 0)
+        got = struct.unpack('%df' % f['n'], struct.pack('%df' % f['n'], *f['ret']))
+        ok = ok and len(f['ret']) == f['n'] and got == struct.unpack('%df' % f['n'], blob)
 sys.exit(0 if ok else 1)"
   # 6 trials x 3 folds, each series 4 bytes a bar for returns and for predictions
   check "$label: one series per trial and fold" \

@@ -514,9 +514,11 @@ static void test_spec_selection_thresholds(void)
     CHECK_NEAR(s.selection.dsr_min, 0.95, 0);
     CHECK_NEAR(s.selection.dm_alpha, 0.05, 0);
     CHECK_INT(s.selection.pbo_blocks, 16);
+    exp_spec_free(&s);
     char *json = spec_set(base_spec, "selection.pbo_blocks", "8");
     CHECK_INT(exp_spec_parse(json, tmp_dir, 1, &s, &e), 0);
     CHECK_INT(s.selection.pbo_blocks, 8);
+    exp_spec_free(&s);
     free(json);
     exp_errors_free(&e);
     SET_ERR("selection.pbo_blocks", "7", "selection.pbo_blocks: expected an even integer in [2, 24], got 7");
