@@ -49,8 +49,10 @@ const exp_cmd exp_commands[] = {
      "                FAIL (lost) and the optimizer is rebuilt from the store\n"
      "  --quiet       no progress output and no summary\n"
      "  --help        show this text\n\n"
-     "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed,\n"
-     "130 interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"},
+     "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed\n"
+     "(every trial failed, a worker stopped answering, the store failed), 130\n"
+     "interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"
+     "A store locked by another program is waited for $SEQTUNE_LOCK_WAIT_S s (60).\n"},
     {"best", cmd_best, "Show the chosen trial, its holdout result, and export its model",
      "usage: seqtune best --study NAME [--export MODEL_FILE] [--format table|json] [--db FILE]\n\n"
      "Shows the best trial of a finished study with its parameters and the result of\n"
