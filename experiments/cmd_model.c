@@ -248,6 +248,45 @@ static char *predict_csv(const tr_predictions *pr, const tr_candles *cd, int dir
     return buf;
 }
 
+/* `--data -`: the candles from standard input (a pipe, a FIFO or a file), at
+ * most 1 GiB. 0, or -1 with err. */
+static int candles_from_stdin(tr_candles *cd, char err[256])
+{
+    const size_t max = (size_t)1 << 30;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            snprintf(err, 256, "standard input: out of memory");
+            return -1;
+        }
+        size_t got = fread(buf + len, 1, cap - len, stdin);
+        len += got;
+        if (got == 0)
+            break;
+        if (len == cap) {
+            if (cap >= max) {
+                snprintf(err, 256, "standard input: more than 1 GiB of candles");
+                free(buf);
+                return -1;
+            }
+            char *more = realloc(buf, cap * 2);
+            if (!more)
+                free(buf);
+            buf = more;
+            cap *= 2;
+        }
+    }
+    if (ferror(stdin)) {
+        snprintf(err, 256, "standard input: read error");
+        free(buf);
+        return -1;
+    }
+    int rc = tr_candles_parse(buf, len, "standard input", cd, err);
+    free(buf);
+    return rc;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -295,7 +334,8 @@ int cmd_predict(int argc, char **argv)
     }
     char err[256];
     if (out_path && (exp_output_not_input(out_path, model_path, "model file", err) ||
-                     exp_output_not_input(out_path, data_path, "candle file", err))) {
+                     (strcmp(data_path, "-") != 0 &&
+                      exp_output_not_input(out_path, data_path, "candle file", err)))) {
         exp_cli_error(out_path, "%s", err);
         return EXP_EXIT_INPUT;
     }
@@ -312,7 +352,12 @@ int cmd_predict(int argc, char **argv)
         exp_cli_error(model_path, "%s", err);
         goto done;
     }
-    if (tr_candles_load(data_path, &cd, err)) {
+    if (meta.n_features > 256 || !meta.scaler_center || !meta.scaler_scale) {
+        exp_cli_error(model_path, "the model file has no scaler statistics");
+        goto done;
+    }
+    if (strcmp(data_path, "-") == 0 ? candles_from_stdin(&cd, err)
+                                    : tr_candles_load(data_path, &cd, err)) {
         exp_cli_error(data_path, "%s", err);
         goto done;
     }

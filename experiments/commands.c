@@ -54,8 +54,10 @@ const exp_cmd exp_commands[] = {
      "                FAIL (lost) and the optimizer is rebuilt from the store\n"
      "  --quiet       no progress output and no summary\n"
      "  --help        show this text\n\n"
-     "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed,\n"
-     "130 interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"},
+     "Exit codes: 0 done, 1 usage, 2 bad spec/data/store, 3 the study failed\n"
+     "(every trial failed, a worker stopped answering, the store failed), 130\n"
+     "interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"
+     "A store locked by another program is waited for $SEQTUNE_LOCK_WAIT_S s (60).\n"},
     {"best", cmd_best, "Show the chosen trial, its holdout result, and export its model",
      "usage: seqtune best --study NAME [--export MODEL_FILE] [--require-edge] [--format table|json] [--db FILE]\n\n"
      "Opens with the verdict: edge or no edge after accounting for the search (the\n"
@@ -78,7 +80,8 @@ const exp_cmd exp_commands[] = {
      "full window: timestamp, probability (or predicted_return), signal (long if above\n"
      "--long, short if below --short, else flat) and confidence (|2p-1|, or |return|).\n\n"
      "  --model FILE      a model from `seqtune best --export`\n"
-     "  --data FILE       candles (canonical, Binance kline or ISO-date CSV)\n"
+     "  --data FILE       candles (canonical, Binance kline or ISO-date CSV);\n"
+     "                    '-' reads them from standard input (a pipe or FIFO)\n"
      "  -o, --output FILE the CSV to write (default: standard output)\n"
      "  --long P          long threshold (default 0.55; 0 for a return model)\n"
      "  --short P         short threshold (default 0.45; 0 for a return model)\n"

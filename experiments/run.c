@@ -117,6 +117,7 @@ typedef struct coord {
     int *lost;                /* MPI: per rank, 1 once it stopped answering */
     int n_lost;
     int drained;              /* MPI, after a signal: every live worker answered */
+    int exhausted;            /* the grid sampler has suggested every point */
     char err[256];
 } coord;
 
@@ -143,13 +144,24 @@ static cJSON *params_json(const opt_space *space, const opt_trial_params *p)
 }
 
 /* Asks the optimizer for a trial and records it RUNNING; *params_out (owned by
- * the caller, cJSON_Delete) gets its parameters. 0 ok, -1 with c->err. */
+ * the caller, cJSON_Delete) gets its parameters. 0 ok, 1 when the sampler has
+ * nothing new to suggest (c->exhausted), -1 with c->err. */
 static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
                              cJSON **params_out)
 {
     opt_trial_params p;
     int64_t run_id = 0;
-    if (opt_ask(c->opt, &p, c->err) != 0)
+    int ask = opt_ask(c->opt, &p, c->err);
+    if (ask == OPT_EXHAUSTED) {
+        /* Every grid point is tried: the study ends short of n_trials rather
+         * than repeat points. */
+        if (!c->exhausted && !c->quiet)
+            fprintf(stderr, "seqtune: %s: %s; no more trials are started (n_trials %d)\n",
+                    c->spec->name, c->err, c->n_target);
+        c->exhausted = 1;
+        return 1;
+    }
+    if (ask != 0)
         return -1;
     *seed = mix_seed(c->seed, (uint64_t)p.number);
     if (trk_run_start(c->store, c->study_id, p.number, worker, (int64_t)*seed, &run_id, c->err))
@@ -336,7 +348,7 @@ static int coord_on_result(coord *c, int number, exp_trial_result *r)
 
 static int coord_may_start(const coord *c)
 {
-    if (stop_signal)
+    if (stop_signal || c->exhausted)
         return 0;
     if (c->deadline > 0 && exp_now() >= c->deadline)
         return 0;
@@ -392,6 +404,8 @@ static int coord_loop_local(coord *c, exp_objective *obj)
         uint64_t seed;
         cJSON *params = NULL;
         rc = coord_start_trial(c, 0, &number, &seed, &params);
+        if (rc == 1)
+            return coord_batch_end(c, 0);   /* nothing left to try */
         if (coord_batch_end(c, rc) != 0) {
             cJSON_Delete(params);
             return -1;
@@ -590,7 +604,10 @@ static int coord_loop_mpi(coord *c, int world)
             if (busy[w])
                 continue;
             pending_send *p = &out[n_out];
-            if (coord_start_trial(c, w, &p->number, &p->seed, &p->params)) {
+            int st = coord_start_trial(c, w, &p->number, &p->seed, &p->params);
+            if (st == 1)
+                break;   /* nothing left to try */
+            if (st) {
                 rc = -1;
                 break;
             }

@@ -127,6 +127,6 @@ int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256])
         if (!opt_study_seen(s, x))
             return 0;
     }
-    grid_point(s, start, x);
-    return 0;
+    snprintf(err, 256, "grid sampler: all %.0f grid points have been tried", total);
+    return OPT_EXHAUSTED;
 }

@@ -444,6 +444,8 @@ int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
     gsl_rng_free(rng);
     if (rc < 0)
         return -1;
+    if (rc == OPT_EXHAUSTED)
+        return OPT_EXHAUSTED;
     opt_trial *t = study_append(s, number, err);
     if (!t)
         return -1;

@@ -123,7 +123,9 @@ opt_study *opt_study_new(const opt_space *space, opt_direction direction,
 void opt_study_free(opt_study *s);
 
 /* Start a trial: fills out with a fresh trial number and the suggested values;
- * the trial is RUNNING. 0 ok, -1 and err. */
+ * the trial is RUNNING. 0 ok, -1 and err, or OPT_EXHAUSTED (err says so) when
+ * the grid sampler has suggested every point of its grid (no trial started). */
+#define OPT_EXHAUSTED 1
 int opt_ask(opt_study *s, opt_trial_params *out, char err[256]);
 /* Record an intermediate value of a RUNNING trial at step >= 0 (a later report of
  * the same step replaces the value). 0 ok, -1 and err. */

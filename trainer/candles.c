@@ -299,6 +299,10 @@ int tr_candles_parse(const char *buf, size_t len, const char *name, tr_candles *
     int n = 0, lineno = 0, ncols = 0, iso = 0, unit_div = 1;
     field fs[MAX_FIELDS];
     const char *p = buf;
+    /* A UTF-8 byte order mark (spreadsheet exports) is not part of the first
+     * field: left there, a headerless file's first candle read as a header. */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
     while (p < e) {
         const char *le = next_line(p, e);
         lineno++;

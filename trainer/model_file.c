@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const unsigned char MAGIC[8] = {'S', 'Q', 'T', 'L', 'S', 'T', 'M', 0};
@@ -268,7 +269,19 @@ static unsigned char *read_all(const char *path, size_t *n, char err[256])
         snprintf(err, 256, "model file %.200s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
+    /* Only a regular file, read up to its own size (/dev/zero or a FIFO would
+     * be read without end). */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, 256, "model file %.200s: is not a regular file", path);
+        goto fail;
+    }
+    size_t limit = (size_t)st.st_size;
     for (;;) {
+        if (len > limit) {
+            snprintf(err, 256, "model file %.200s: grew while it was read", path);
+            goto fail;
+        }
         if (len == cap) {
             cap = cap ? cap * 2 : 65536;
             unsigned char *q = realloc(p, cap);
