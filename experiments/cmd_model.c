@@ -34,6 +34,24 @@ static int read_all(const char *path, unsigned char **out, size_t *len, char err
 
 /* ---- best ------------------------------------------------------------------------ */
 
+/* The multiclass holdout confusion matrix (issue 17), when the result has one. */
+static void print_confusion(const cJSON *cm)
+{
+    static const char *const cls[3] = {"down", "flat", "up"};
+    if (!cJSON_IsArray(cm) || cJSON_GetArraySize(cm) != 3)
+        return;
+    printf("  confusion (rows: label, columns: predicted down flat up):\n");
+    for (int i = 0; i < 3; i++) {
+        const cJSON *row = cJSON_GetArrayItem(cm, i);
+        printf("    %-6s", cls[i]);
+        for (int j = 0; j < 3; j++) {
+            const cJSON *v = cJSON_GetArrayItem(row, j);
+            printf(" %8d", cJSON_IsNumber(v) ? v->valueint : 0);
+        }
+        printf("\n");
+    }
+}
+
 int cmd_best(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -137,6 +155,7 @@ int cmd_best(int argc, char **argv)
                     printf("  %-18s %12.4f\n", p->string, p->valuedouble);
             }
         }
+        print_confusion(cJSON_GetObjectItemCaseSensitive(result, "holdout_confusion"));
         const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
         if (cJSON_IsNumber(dsr))
             printf("  %-18s %12.4f   (over %d evaluated trials: complete, pruned, failed "

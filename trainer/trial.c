@@ -174,6 +174,58 @@ static int final_samples(tr_fold_result *r, int nt, int linear)
     return cv->y && cv->p_model && cv->p_noskill && (!linear || cv->p_linear) ? 0 : -1;
 }
 
+/* Price target (issue 17): the test windows' forecasts in price units,
+ * close[t+h] = close[t] exp(z_hat scale + center) with t the window end, scored
+ * with persistence and the linear baseline beside them; the final fold (k < 0)
+ * keeps the forecasts for the report. pd (f->n_test) holds the scaled outputs. */
+static int score_price(const tr_candles *c, int first, const tr_fold *f, int h, int k,
+                       const double *pd, const tr_windows *tw0, const tr_windows *te,
+                       tr_fold_result *r, char why[256])
+{
+    int nt = f->n_test, rc = -1;
+    double *pa = NULL;
+    pa = malloc(sizeof *pa * (size_t)(4 * nt + 1));
+    if (!pa) {
+        snprintf(why, 256, "out of memory");
+        goto done;
+    }
+    double *fc = pa, *act = pa + nt, *base = pa + 2 * nt, *lin = pa + 3 * nt;
+    for (int i = 0; i < nt; i++) {
+        int t = first + f->test[i];
+        base[i] = c->close[t];
+        act[i] = c->close[t + h];
+        fc[i] = base[i] * exp(pd[i] * r->target_scale + r->target_center);
+    }
+    tr_fold_curves *fcv = &r->curves;
+    if (k < 0) {   /* the final holdout fold keeps its forecasts for the report */
+        fcv->fc_t = malloc(sizeof *fcv->fc_t * (size_t)nt + 1);
+        fcv->fc_actual = malloc(sizeof *fcv->fc_actual * (size_t)nt + 1);
+        fcv->fc_pred = malloc(sizeof *fcv->fc_pred * (size_t)nt + 1);
+        if (!fcv->fc_t || !fcv->fc_actual || !fcv->fc_pred) {
+            snprintf(why, 256, "out of memory");
+            goto done;
+        }
+        fcv->n_fc = nt;
+        for (int i = 0; i < nt; i++) {
+            fcv->fc_t[i] = c->ts[first + f->test[i] + h];
+            fcv->fc_actual[i] = act[i];
+            fcv->fc_pred[i] = fc[i];
+        }
+    }
+    if (tr_price_score(fc, act, base, nt, &r->price, why) < 0 ||
+        tr_price_score(base, act, base, nt, &r->persistence, why) < 0 ||
+        tr_baseline_linear(tw0, te, lin, why) < 0)
+        goto done;
+    for (int i = 0; i < nt; i++)
+        fc[i] = base[i] * exp(lin[i]);
+    if (tr_price_score(fc, act, base, nt, &r->linear, why) < 0)
+        goto done;
+    rc = 0;
+done:
+    free(pa);
+    return rc;
+}
+
 /* Trains and scores one fold f (fold index k, -1 for the final one). The scaled
  * matrix goes to xs (rows x cols, caller's buffer). On success *model_out and
  * *scaler_out (when not NULL) receive the fitted model and scaler. */
@@ -189,7 +241,6 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     tr_scaler sc = {0};
     tr_lstm *m = NULL;
     float *pred = NULL, *ys = NULL;
-    double *pa = NULL;
     double *pd = NULL, *yd = NULL, *ytr = NULL, *pos = NULL, *ret = NULL;
     int *trade = NULL, rc = -1;
     unsigned char *pos_window = NULL;
@@ -319,42 +370,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
                 r->curves.p_noskill[i] = rate;
         }
     } else if (price) {
-        /* forecast close[t+h] = close[t] exp(z_hat scale + center), t the window end */
-        pa = malloc(sizeof *pa * (size_t)(4 * nt + 1));
-        if (!pa) {
-            snprintf(why, sizeof why, "out of memory");
-            goto fail;
-        }
-        double *fc = pa, *act = pa + nt, *base = pa + 2 * nt, *lin = pa + 3 * nt;
-        for (int i = 0; i < nt; i++) {
-            int t = first + f->test[i];
-            base[i] = c->close[t];
-            act[i] = c->close[t + h];
-            fc[i] = base[i] * exp(pd[i] * r->target_scale + r->target_center);
-        }
-        tr_fold_curves *fcv = &r->curves;
-        if (k < 0) {   /* the final holdout fold keeps its forecasts for the report */
-            fcv->fc_t = malloc(sizeof *fcv->fc_t * (size_t)nt + 1);
-            fcv->fc_actual = malloc(sizeof *fcv->fc_actual * (size_t)nt + 1);
-            fcv->fc_pred = malloc(sizeof *fcv->fc_pred * (size_t)nt + 1);
-            if (!fcv->fc_t || !fcv->fc_actual || !fcv->fc_pred) {
-                snprintf(why, sizeof why, "out of memory");
-                goto fail;
-            }
-            fcv->n_fc = nt;
-            for (int i = 0; i < nt; i++) {
-                fcv->fc_t[i] = c->ts[first + f->test[i] + h];
-                fcv->fc_actual[i] = act[i];
-                fcv->fc_pred[i] = fc[i];
-            }
-        }
-        if (tr_price_score(fc, act, base, nt, &r->price, why) < 0 ||
-            tr_price_score(base, act, base, nt, &r->persistence, why) < 0 ||
-            tr_baseline_linear(&tw0, &te, lin, why) < 0)
-            goto fail;
-        for (int i = 0; i < nt; i++)
-            fc[i] = base[i] * exp(lin[i]);
-        if (tr_price_score(fc, act, base, nt, &r->linear, why) < 0)
+        if (score_price(c, first, f, h, k, pd, &tw0, &te, r, why) < 0)
             goto fail;
     } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
         goto fail;
@@ -468,7 +484,6 @@ done:
     free(trade);
     free(pos_window);
     free(ys);
-    free(pa);
     return rc;
 }
 

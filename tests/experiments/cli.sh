@@ -97,7 +97,7 @@ bad lstm_range     'search.space.units.low: expected a number > 0, got -3' "s['s
 bad dropout_range  'search.space.dropout.high: expected a number in [0, 1), got 1' "s['search']['space']['dropout']['high']=1"
 bad sampler_name   'search.sampler.name: expected one of random, sobol, tpe, gp, grid, got "tpf" (did you mean "tpe"?)' "s['search']['sampler']['name']='tpf'"
 bad pruner_name    'search.pruner.name: expected one of none, median, percentile, successive_halving, got "mediam" (did you mean "median"?)' "s['search']['pruner']['name']='mediam'"
-bad metric_name    'search.metric: expected one of val_log_loss, val_accuracy, val_balanced_accuracy, val_auc, val_brier, val_mcc, val_mse, val_mae, sharpe, sortino, total_return, max_drawdown, got "val_acu" (did you mean "val_auc"?)' "s['search']['metric']='val_acu'; s['search']['direction']='maximize'"
+bad metric_name    'search.metric: expected one of val_log_loss, val_accuracy, val_balanced_accuracy, val_auc, val_brier, val_mcc, val_mse, val_mae, sharpe, sortino, total_return, max_drawdown, val_macro_f1, val_rmse, val_mape, val_directional_accuracy, got "val_acu" (did you mean "val_auc"?)' "s['search']['metric']='val_acu'; s['search']['direction']='maximize'"
 bad feature_name   'features[1]: expected a known feature, got "rsl:14" (did you mean "rsi"?)' "s['features'][1]='rsl:14'"
 bad empty_choices  'search.space.batch_size.choices: expected a non-empty array of numbers, strings or booleans, got []' "s['search']['space']['batch_size']['choices']=[]"
 bad unknown_key    'search.space.units.hihg: expected one of the keys type, low, high, step, log, choices, got unknown key "hihg" (did you mean "high"?)' "s['search']['space']['units']['hihg']=3"

@@ -58,6 +58,7 @@ nbi=$(q "$DB" "SELECT count(DISTINCT value) FROM params WHERE key='bidirectional
 check "both direction counts were tried (got $nbi distinct)" test "$nbi" = 2
 "$BIN" best --study mc --db "$DB" > "$T/best.txt"
 check "best shows macro_f1" grep -q macro_f1 "$T/best.txt"
+check "best shows the confusion matrix" grep -q "confusion (rows: label" "$T/best.txt"
 "$BIN" best --study mc --db "$DB" --format json > "$T/best.json"
 "$BIN" best --study mc --db "$DB" --export "$T/mc.model" > /dev/null
 "$BIN" predict --model "$T/mc.model" --data "$CSV" -o "$T/mc.csv" 2> /dev/null

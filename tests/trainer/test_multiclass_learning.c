@@ -62,7 +62,7 @@ static double fit_once(const float *cw, double l1, double *l1norm)
     tr_fit_options o;
     tr_fit_options_default(&o);
     o.batch_size = 32;
-    o.max_epochs = 25;
+    o.max_epochs = 12;
     o.lr = 1e-2;
     o.patience = 0;
     o.l1 = l1;
