@@ -18,6 +18,7 @@
  * load time (target_clones): the default build needs no -march.
  */
 #include "trainer/lstm.h"
+#include "trainer/lstm_kernel.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -408,11 +409,14 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
         /* gates (T*B, 4H) = in (T*B, K) W_ih^T */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, G4, K, 1.0f,
                     A->in, K, A->wt_ih, G4, 0.0f, A->gates, G4);
+        const float *whp = T > 1 && tr_kernel_on() ? tr_kernel_pack(0, A->wt_hh, H, G4) : NULL;
         for (int t = 0; t < T; t++) {
             float *Gt = A->gates + (size_t)t * B * G4;
             size_t o = (size_t)t * B * H;
             /* gates_t (B, 4H) += h_{t-1} (B, H) W_hh^T */
-            if (t > 0)
+            if (t > 0 && whp)   /* packed-weight kernel (lstm_kernel.h) */
+                tr_kernel_gemm(B, G4, H, A->h + o - (size_t)B * H, H, whp, Gt, G4, 1);
+            else if (t > 0)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G4, H, 1.0f,
                             A->h + o - (size_t)B * H, H, A->wt_hh, G4, 1.0f, Gt, G4);
             cell_forward(Gt, m->bias_sum, t > 0 ? A->c + o - (size_t)B * H : NULL,
@@ -454,13 +458,16 @@ static void layer_backward(tr_lstm *m, int l, const float *dh, float *dx)
     size_t BH = (size_t)B * H;
     memset(m->dh_next, 0, BH * sizeof(float));
     memset(m->dc_next, 0, BH * sizeof(float));
+    const float *whp = T > 1 && tr_kernel_on() ? tr_kernel_pack(1, m->p.w_hh[l], G4, H) : NULL;
     for (int t = T - 1; t >= 0; t--) {
         float *Gt = A->gates + (size_t)t * B * G4;
         size_t o = (size_t)t * BH;
         cell_backward(Gt, t > 0 ? A->c + o - BH : NULL, A->tc + o, dh + o, m->dh_next,
                       m->dc_next, B, H);
         /* dh_{t-1} (B, H) = dG_t (B, 4H) W_hh (4H, H) */
-        if (t > 0)
+        if (t > 0 && whp)
+            tr_kernel_gemm(B, H, G4, Gt, G4, whp, m->dh_next, H, 0);
+        else if (t > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G4, 1.0f, Gt, G4,
                         m->p.w_hh[l], H, 0.0f, m->dh_next, H);
     }
