@@ -3,6 +3,7 @@
  * shape, and this machine's single-thread cblas_sgemm rate for comparison.
  *
  *   bench_lstm --shape reference|small|large [--steps N]
+ *   bench_lstm --core     (prints the OpenBLAS kernel in use and exits)
  *
  * Training runs tr_fit for one epoch of N batches (gather, forward, backward,
  * global-norm clipping at 1.0, Adam lr 1e-3, BCE head, dropout 0) on random
@@ -26,6 +27,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "trainer/blas.h"
 #include "trainer/fit.h"
 #include "trainer/lstm.h"
 
@@ -114,9 +116,11 @@ int main(int argc, char **argv)
             shape = argv[++i];
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
             steps = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench_lstm [--shape reference|small|large|bidirectional] "
-                    "[--steps N]\n");
+        else if (!strcmp(argv[i], "--core")) {   /* the OpenBLAS kernel, for bench/lstm */
+            printf("%s\n", tr_blas_corename());
+            return 0;
+        } else {
+            fprintf(stderr, "usage: bench_lstm [--shape reference|small|large|bidirectional] [--steps N] [--core]\n");
             return 1;
         }
     }
@@ -200,6 +204,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
 
+    printf("seqtune %-9s OpenBLAS kernel %s\n", shape, tr_blas_corename());
     printf("seqtune %-9s b%d s%d f%d u%d l%d: train %.0f samples/s (%.1f GFLOP/s, %.0f %% of "
            "sgemm %.1f GFLOP/s), infer %.0f samples/s (%.1f GFLOP/s), peak %.0f MB\n",
            shape, B, T, F, H, L, n / t_train, train_gf, 100 * train_gf / sg, sg, n / t_inf,
@@ -209,6 +214,7 @@ int main(int argc, char **argv)
            100.0 * (n / t_train) / (B / gemm_step));
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "shape", shape);
+    cJSON_AddStringToObject(j, "openblas_core", tr_blas_corename());
     cJSON_AddNumberToObject(j, "batch", B);
     cJSON_AddNumberToObject(j, "seq_len", T);
     cJSON_AddNumberToObject(j, "features", F);

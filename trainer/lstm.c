@@ -18,6 +18,7 @@
  * load time (target_clones): the default build needs no -march.
  */
 #include "trainer/lstm.h"
+#include "trainer/lstm_kernel.h"
 
 #include <assert.h>
 #include <cblas.h>
@@ -473,12 +474,16 @@ static void dir_forward(tr_lstm *m, int l, int d, int B)
     /* gates (T*B, 4H) = in (T*B, K) W_ih^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, G4, K, 1.0f,
                 in, K, A->wt_ih, G4, 0.0f, A->gates, G4);
+    /* each direction packs its own W_hh into slot 0 and uses it before the next pack */
+    const float *whp = T > 1 && tr_kernel_on() ? tr_kernel_pack(0, A->wt_hh, H, G4) : NULL;
     for (int s = 0; s < T; s++) {
         int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
         float *Gt = A->gates + (size_t)t * B * G4;
         size_t o = (size_t)t * BH, po = (size_t)prev * BH;
         /* gates_t (B, 4H) += h_prev (B, H) W_hh^T */
-        if (s > 0)
+        if (s > 0 && whp)   /* packed-weight kernel (lstm_kernel.h) */
+            tr_kernel_gemm(B, G4, H, A->h + po, H, whp, Gt, G4, 1);
+        else if (s > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G4, H, 1.0f,
                         A->h + po, H, A->wt_hh, G4, 1.0f, Gt, G4);
         cell_forward(Gt, m->bias_sum, s > 0 ? A->c + po : NULL, A->c + o, A->tc + o,
@@ -632,6 +637,7 @@ static void dir_backward(tr_lstm *m, int l, int d, const float *dh, float *dx, i
     size_t BH = (size_t)B * H;
     memset(m->dh_next, 0, BH * sizeof(float));
     memset(m->dc_next, 0, BH * sizeof(float));
+    const float *whp = T > 1 && tr_kernel_on() ? tr_kernel_pack(1, w_hh, G4, H) : NULL;
     for (int s = T - 1; s >= 0; s--) {
         int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
         float *Gt = A->gates + (size_t)t * B * G4;
@@ -639,7 +645,9 @@ static void dir_backward(tr_lstm *m, int l, int d, const float *dh, float *dx, i
         cell_backward(Gt, s > 0 ? A->c + (size_t)prev * BH : NULL, A->tc + o, dh + o,
                       m->dh_next, m->dc_next, B, H);
         /* dh_prev (B, H) = dG_t (B, 4H) W_hh (4H, H) */
-        if (s > 0)
+        if (s > 0 && whp)
+            tr_kernel_gemm(B, H, G4, Gt, G4, whp, m->dh_next, H, 0);
+        else if (s > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G4, 1.0f, Gt, G4,
                         w_hh, H, 0.0f, m->dh_next, H);
     }
