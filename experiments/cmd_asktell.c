@@ -361,10 +361,12 @@ int cmd_tell(int argc, char **argv)
     rc = EXP_EXIT_INPUT;
     snprintf(filter, sizeof filter, "trial_number = %ld", trial);
     trk_query q = {filter, NULL, 0, 0};
-    if (trk_runs_query(s, sid, &q, &l, err) || l.n != 1) {
-        exp_cli_error(cmd, "%s", l.n == 0 && !err[0] ? "" : err);
-        if (l.n == 0)
-            exp_cli_error(cmd, "study '%s' has no trial %ld", study, trial);
+    if (trk_runs_query(s, sid, &q, &l, err)) {
+        exp_cli_error(cmd, "%s", err);
+        goto out;
+    }
+    if (l.n != 1) {
+        exp_cli_error(cmd, "study '%s' has no trial %ld", study, trial);
         goto out;
     }
     const trk_run *r = &l.runs[0];

@@ -16,6 +16,8 @@ holder=
 cd "$tmp"
 S=$SEQTUNE_BIN
 PY=/usr/bin/python3   # the Debian python that has python3-optuna
+# Under ASan: full unwinding so that lsan.supp matches Open MPI's own leaks (mpirun below).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
 fails=0; checks=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { checks=$((checks + 1)); }
