@@ -75,8 +75,11 @@ specs = [lstm,
          with_search({'sampler': {'name': 'gp'}, 'pruner': {'name': 'percentile', 'percentile': 25}}),
          with_search({'sampler': {'name': 'random', 'seed': 1}, 'pruner': {'name': 'successive_halving'}}),
          dict(lstm, target={'kind': 'return'}),
+         dict(lstm, target={'kind': 'multiclass', 'deadband': 0.001,
+                            'class_weights': [1, 0.5, 1]}),
          {'name': 'obj', 'objective': {'builtin': 'branin'},
-          'search': {'space': {'x': {'type': 'float', 'low': 0, 'high': 1}}}}]
+          'search': {'space': {'x1': {'type': 'float', 'low': -5, 'high': 10},
+                               'x2': {'type': 'float', 'low': 0, 'high': 15}}}}]
 printed = {}
 for i, s in enumerate(specs):
     for p, v in leaves(validate(s)):
