@@ -117,6 +117,7 @@ typedef struct coord {
     int *lost;                /* MPI: per rank, 1 once it stopped answering */
     int n_lost;
     int drained;              /* MPI, after a signal: every live worker answered */
+    int n_interrupted;        /* after a signal: trials the workers ended as interrupted */
     int exhausted;            /* the grid sampler has suggested every point */
     char err[256];
 } coord;
@@ -335,6 +336,8 @@ static int coord_on_result(coord *c, int number, exp_trial_result *r)
         os != OPT_FAIL)
         opt_tell(c->opt, number, OPT_FAIL, NAN, e);
     c->n_finished++;
+    if (stop_signal && r->state == TRK_FAIL && strcmp(r->error, "interrupted") == 0)
+        c->n_interrupted++;   /* a drained worker's answer (coord_drain) */
     if (r->state == TRK_COMPLETE)
         c->n_complete++;
     else if (r->state == TRK_PRUNED)
@@ -1213,12 +1216,13 @@ static void coord_interrupted(coord *c)
     int n = 0;
     char err[256];
     trk_study_fail_running(c->store, c->study_id, "interrupted", &n, err);
+    n += c->n_interrupted;   /* the ones the workers answered for themselves */
     trk_study_set_status(c->store, c->study_id, TRK_STUDY_INTERRUPTED, err);
     if (c->progress_shown)
         fputc('\n', stderr);
     fprintf(stderr, "seqtune: %s: interrupted by signal %d; %d finished trial(s) kept, "
             "%d running trial(s) recorded as FAIL (interrupted); continue with --resume\n",
-            c->spec->name, (int)stop_signal, c->n_finished, n);
+            c->spec->name, (int)stop_signal, c->n_finished - c->n_interrupted, n);
 }
 
 int exp_run_main(const exp_run_options *opt)
