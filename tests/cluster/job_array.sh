@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # job_array.sh - the README's job-array script on a real single-node Slurm
 # cluster (cluster.sh): three small LSTM studies (synthetic candles, 4 trials
-# each) that differ in name and sampler seed (0, 1, 2), one array task each
+# each, 60 epochs so that a study outlasts the spread of task start-up) that
+# differ in name and sampler seed (0, 1, 2), one array task each
 # (1 coordinator + 2 workers), all into one store, then the README's report
 # line. Asserted: every array task COMPLETED; each study exactly 4 finished
 # trials, numbered 0..3 once each, its own seed in the sampler_seed tag and its
@@ -28,7 +29,7 @@ for k in 0 1 2; do
     cat >"$d/experiments/specs/btc_1h_seed$k.json" <<JSON
 {"name": "btc-1h-seed$k", "data": {"path": "../../candles.csv"}, "features": ["log_return", "rsi:14"],
  "validation": {"folds": 2, "val_fraction": 0.2, "holdout_fraction": 0.15},
- "training": {"max_epochs": 2, "patience": 2},
+ "training": {"max_epochs": 60, "patience": 60},
  "search": {"n_trials": $n_trials, "sampler": {"name": "tpe", "seed": $k, "n_startup_trials": 3},
   "pruner": {"name": "none"},
   "space": {"units": {"type": "int", "low": 4, "high": 8},
