@@ -91,13 +91,18 @@ const exp_cmd exp_commands[] = {
      "  --short P         short threshold (default 0.45; 0 for a return model)\n"
      "  --help            show this text\n"},
     {"report", cmd_report, "Write a self-contained HTML report of one or more studies",
-     "usage: seqtune report --study NAME [--study NAME...] -o REPORT.html [--db FILE]\n\n"
+     "usage: seqtune report --study NAME [--study NAME...] -o REPORT.html [--db FILE]\n"
+     "       seqtune report --ab ID -o AB.html [--db FILE]\n"
+     "       seqtune report --model MODEL -o MODEL.html [--db FILE]\n\n"
      "Writes one HTML file that reads offline (inline CSS and SVG, no network): summary,\n"
      "best trial with its holdout result next to buy-and-hold and the baselines,\n"
      "optimisation history, parameter importance, slices, parallel coordinates,\n"
      "per-fold learning curves, every trial, and the spec. Several --study options\n"
      "add a side-by-side comparison and a view of how their specs differ.\n\n"
      "  --study NAME     a study (repeat for a comparison, at most 16)\n"
+     "  --ab ID          one A/B comparison (`seqtune ab --history`): both equity\n"
+     "                   curves, the loss difference over time, the verdict\n"
+     "  --model MODEL    a registered model's history: versions, alias moves, A/B results\n"
      "  -o, --output F   the HTML file to write (replaced atomically)\n"
      "  --db FILE        the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
      "  --help           show this text\n"},

@@ -58,7 +58,7 @@ static int resolve_registered(const char *arg, trk_store *s, exp_model_ref *out,
     snprintf(out->ref, sizeof out->ref, "%s", at + 1);
     trk_model_version v;
     if (trk_model_resolve(s, out->name, out->ref, &v, e)) {
-        set_err(err, "%.100s: %.150s", arg, e);
+        set_err(err, "%s", e);
         return -1;
     }
     out->registered = 1;
@@ -70,13 +70,12 @@ static int resolve_registered(const char *arg, trk_store *s, exp_model_ref *out,
     int64_t bytes = 0;
     int rc = 0;
     if (file_sha(out->path, out->sha256, &bytes, e)) {
-        set_err(err, "%.60s (version %d): the registered file is missing or unreadable: "
-                 "%.150s", arg, v.version, e);
+        set_err(err, "version %d: the registered file is missing or unreadable: %s",
+                v.version, e);
         rc = -1;
     } else if (bytes != v.bytes || strcmp(out->sha256, v.sha256) != 0) {
-        set_err(err, "%.60s (version %d): the registered file %.100s does not match its "
-                 "recorded size and sha256 (tampered or damaged); refusing it", arg, v.version,
-                 out->path);
+        set_err(err, "version %d: the registered file %s does not match its recorded size "
+                "and sha256 (tampered or damaged); refusing it", v.version, out->path);
         rc = -1;
     }
     trk_model_version_clear(&v);
@@ -102,7 +101,7 @@ int exp_model_ref_resolve(const char *arg, trk_store *store, const char *db_path
         char e[256];
         s = trk_store_open(db_path, TRK_READONLY, e);
         if (!s) {
-            set_err(err, "%.60s: the registry's store: %.180s", arg, e);
+            set_err(err, "the registry's store: %s", e);
             return -1;
         }
     }
