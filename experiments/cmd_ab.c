@@ -201,8 +201,8 @@ static int side_load(ab_side *s, const char *arg, trk_store *store, const char *
         exp_cli_error(arg, "%s", err);
         return EXP_EXIT_INPUT;
     }
-    if (!s->ref.sha256[0]) {
-        exp_cli_error(arg, "the model file could not be read back for its sha256");
+    if (exp_model_ref_hash(&s->ref, err)) {
+        exp_cli_error(arg, "%s", err);
         return EXP_EXIT_INPUT;
     }
     if (!s->meta.scaler_center || !s->meta.scaler_scale) {

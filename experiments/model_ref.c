@@ -88,12 +88,9 @@ int exp_model_ref_resolve(const char *arg, trk_store *store, const char *db_path
     memset(out, 0, sizeof *out);
     out->trial = -1;
     if (!exp_model_ref_is_registry(arg)) {
-        /* a file that cannot be read keeps sha256 "": the model loader says why */
-        int64_t bytes;
-        char e[256];
+        /* hashed by exp_model_ref_hash once the model loader has accepted it (it
+         * refuses FIFOs and devices without blocking on them) */
         snprintf(out->path, sizeof out->path, "%s", arg);
-        if (file_sha(arg, out->sha256, &bytes, e))
-            out->sha256[0] = '\0';
         return 0;
     }
     trk_store *s = store;
@@ -119,4 +116,10 @@ const char *exp_user_name(void)
         return u;
     snprintf(buf, sizeof buf, "uid %u", (unsigned)geteuid());
     return buf;
+}
+
+int exp_model_ref_hash(exp_model_ref *ref, char err[256])
+{
+    int64_t bytes;
+    return ref->sha256[0] ? 0 : file_sha(ref->path, ref->sha256, &bytes, err);
 }

@@ -31,12 +31,15 @@ int exp_model_ref_is_registry(const char *arg);
 
 /*
  * Resolves `arg` into *out. A registry reference is looked up in `store` (opened
- * read-only from `db_path` when store is NULL). A plain file gets its sha256
- * computed ("" when it cannot be read; loading it then says why). Returns 0, or -1 with err naming the reference and the problem (no
+ * read-only from `db_path` when store is NULL), its file checked and hashed; a
+ * plain file is only named (sha256 "" until exp_model_ref_hash). Returns 0, or -1 with err naming the reference and the problem (no
  * such model, version or alias, a missing or tampered file).
  */
 int exp_model_ref_resolve(const char *arg, trk_store *store, const char *db_path,
                           exp_model_ref *out, char err[256]);
+
+/* Fills ref->sha256 of a plain file (a no-op when known). 0, or -1 with err. */
+int exp_model_ref_hash(exp_model_ref *ref, char err[256]);
 
 /* Who runs this command, for the registry's records: $USER, else "uid N"
  * (a static buffer). */

@@ -222,6 +222,7 @@ static void test_ab_record_promotes_atomically(void)
 
 int main(void)
 {
+    tu_scratch();
     test_migration_from_v2_keeps_rows();
     test_versions_aliases_and_resolve();
     test_names_are_checked();
