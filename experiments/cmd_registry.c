@@ -127,9 +127,14 @@ static void read_data_side(trk_store *s, reg_source *r)
         for (int i = 0; i < n; i++)
             if (strcmp(tags[i].key, "data_fingerprint") == 0) {
                 r->fingerprint = strdup(tags[i].value);
+                /* "rows N (FIRST..LAST), ...": whole Unix seconds (a %lf would
+                 * take the first '.' of ".." as a decimal point) */
                 const char *p = strchr(tags[i].value, '(');
-                if (p && sscanf(p, "(%lf..%lf)", &r->first, &r->last) != 2)
-                    r->first = r->last = NAN;
+                long long a, b;
+                if (p && sscanf(p, "(%lld..%lld)", &a, &b) == 2) {
+                    r->first = (double)a;
+                    r->last = (double)b;
+                }
             }
     trk_kv_free(tags, n);
     char *spec_text = NULL;

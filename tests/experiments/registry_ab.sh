@@ -65,6 +65,9 @@ check "register the edge model as m@2 challenger" \
 check "models json: two versions, aliases, interval, sha256, source" [ "$(jget models.json \
   "[(v['version'], v['aliases'], v['study'], v['interval_s'], len(v['sha256'])) for v in j]")" \
   = "[(1, ['champion'], 'walk', 3600, 64), (2, ['challenger'], 'edge', 3600, 64)]" ]
+check "models json: the training span is the fingerprint's first and last bar" [ "$(jget models.json \
+  "(j[1]['span_first'], j[1]['span_last'], j[1]['span_first'] + 2999 * 3600)")" \
+  = "(1577836800, $((1577836800 + 2999 * 3600)), $((1577836800 + 2999 * 3600)))" ]
 check "models json: the version keeps the holdout metrics, verdict and tags" [ "$(jget models.json \
   "(isinstance(j[1]['holdout'], dict), 'edge' in j[1]['verdict'], j[1]['tags'])")" \
   = "(True, True, {'origin': 'planted'})" ]
