@@ -10,7 +10,8 @@
 #   the registered versions survive `study delete`; predict on an alias writes
 #   the version into the sidecar; a tampered registered file is refused; bad
 #   references exit 2 with a clear message; a schema-2 store migrates to 3;
-#   `report --ab` and `report --model` write their pages.
+#   `report --ab` and `report --model` write their pages (checked in headless
+#   Chromium when it is installed).
 # Each study: 3000 hourly bars, 2 folds, 2 random-sampler trials (< 1 s).
 set -u
 BIN=${SEQTUNE_BIN:?}
@@ -144,6 +145,23 @@ import sys
 h = open(sys.argv[1]).read()
 sys.exit(0 if "champion" in h and "promoted by A/B comparison 4" in h and "walk" in h else 1)
 PY
+chromium=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$chromium" ]; then   # the pages as a browser builds them: charts drawn, no script error
+  for page in ab.html m.html; do
+    timeout 90 "$chromium" --headless --no-sandbox --disable-gpu --no-first-run \
+      --disable-dev-shm-usage --user-data-dir="$T/profile-$page" --enable-logging=stderr --v=0 \
+      --dump-dom "file://$T/$page" > "$page.dom" 2> "$page.log"
+    if grep -q '</html>' "$page.dom"; then
+      check "chromium: $page has its charts and no script error" python3 - "$page.dom" "$page.log" <<'PY'
+import sys
+dom, log = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+sys.exit(0 if dom.count("<svg") >= 1 and "data-js-error" not in dom and "Uncaught" not in log else 1)
+PY
+    else
+      echo "skip chromium: $page (chromium cannot start)"
+    fi
+  done
+fi
 bad "report --ab of an unknown comparison" "no A/B comparison 99" report --ab 99 -o x.html
 
 # ---- predict on an alias ---------------------------------------------------------------
