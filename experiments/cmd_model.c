@@ -1,17 +1,21 @@
 /*
  * cmd_model.c - the chosen model after a study:
  *   `seqtune best --study NAME [--export MODEL_FILE] [--format table|json]`
- *   `seqtune predict --model MODEL_FILE --data CANDLES.csv [-o SIGNALS.csv]
- *                    [--long P] [--short P]`
+ *   `seqtune predict --model MODEL_FILE|NAME@ALIAS|NAME@VERSION --data CANDLES.csv
+ *                    [-o SIGNALS.csv] [--long P] [--short P] [--db FILE]`
  *
  * `predict` recomputes the model's features from the candles with the scaler
  * statistics stored in the model file (never refit on the new data), so a
- * window sees exactly what it saw during the holdout evaluation.
+ * window sees exactly what it saw during the holdout evaluation. A registered
+ * model (experiments/model_ref.h) is checked against its sha256, and the version
+ * used is written beside the signals (SIGNALS.csv.model.json) or, on standard
+ * output, named on standard error, so a signal file traces to its model.
  */
 #include "base/file.h"
 #include "experiments/edge.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
+#include "experiments/model_ref.h"
 #include "experiments/outpath.h"
 #include "tracker/query.h"
 #include "tracker/sha256.h"
@@ -306,15 +310,40 @@ static int candles_from_stdin(tr_candles *cd, char err[256])
     return rc;
 }
 
+/* SIGNALS.csv.model.json: which registered version made the signals. 0, or -1
+ * after printing the error. */
+static int write_model_sidecar(const char *out_path, const char *arg, const exp_model_ref *ref)
+{
+    char path[4200], err[256];
+    snprintf(path, sizeof path, "%s.model.json", out_path);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "reference", arg);
+    cJSON_AddStringToObject(o, "model", ref->name);
+    cJSON_AddNumberToObject(o, "version", ref->version);
+    cJSON_AddStringToObject(o, "sha256", ref->sha256);
+    if (ref->study[0])
+        cJSON_AddStringToObject(o, "study", ref->study);
+    if (ref->trial >= 0)
+        cJSON_AddNumberToObject(o, "trial", ref->trial);
+    cJSON_AddStringToObject(o, "signals", out_path);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    int rc = text ? trk_file_write_durable(path, text, strlen(text), err) : -1;
+    if (rc)
+        exp_cli_error(path, "%s", text ? err : "out of memory");
+    cJSON_free(text);
+    return rc ? -1 : 0;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"data", required_argument, NULL, 'd'},
         {"output", required_argument, NULL, 'o'}, {"long", required_argument, NULL, 'L'},
         {"short", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'D'},    {NULL, 0, NULL, 0},
     };
-    const char *model_path = NULL, *data_path = NULL, *out_path = NULL;
+    const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *db = NULL;
     double long_th = NAN, short_th = NAN;
     int c;
     while ((c = exp_cli_getopt(argc, argv, "predict", "m:d:o:h", opts)) != -1) {
@@ -323,6 +352,7 @@ int cmd_predict(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'd': data_path = optarg; break;
         case 'o': out_path = optarg; break;
+        case 'D': db = optarg; break;
         case 'L':
         case 'S': {
             double v = strtod(optarg, &end);
@@ -352,6 +382,13 @@ int cmd_predict(int argc, char **argv)
         return EXP_EXIT_USAGE;
     }
     char err[256];
+    exp_model_ref ref;
+    if (exp_model_ref_resolve(model_path, NULL, exp_db_path(db), &ref, err)) {
+        exp_cli_error(model_path, "%s", err);
+        return EXP_EXIT_INPUT;
+    }
+    const char *model_arg = model_path;
+    model_path = ref.path;
     if (out_path && (exp_output_not_input(out_path, model_path, "model file", err) ||
                      (strcmp(data_path, "-") != 0 &&
                       exp_output_not_input(out_path, data_path, "candle file", err)))) {
@@ -410,8 +447,13 @@ int cmd_predict(int argc, char **argv)
             goto done;
         }
         fprintf(stderr, "seqtune: predict: %d signals written to %s\n", nw, out_path);
+        if (ref.registered && write_model_sidecar(out_path, model_arg, &ref))
+            goto done;
     } else {
         fwrite(buf, 1, off, stdout);
+        if (ref.registered)
+            fprintf(stderr, "seqtune: predict: model %s version %d (%s, sha256 %s)\n", ref.name,
+                    ref.version, model_arg, ref.sha256);
     }
     code = EXP_EXIT_OK;
 done:

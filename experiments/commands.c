@@ -73,13 +73,17 @@ const exp_cmd exp_commands[] = {
      "  --db FILE            the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
      "  --help               show this text\n"},
     {"predict", cmd_predict, "Signals from a saved model on new candles",
-     "usage: seqtune predict --model MODEL_FILE --data CANDLES.csv [-o SIGNALS.csv]\n"
-     "                       [--long P] [--short P]\n\n"
+     "usage: seqtune predict --model MODEL_FILE|MODEL@ALIAS|MODEL@VERSION --data CANDLES.csv\n"
+     "                       [-o SIGNALS.csv] [--long P] [--short P] [--db FILE]\n\n"
      "Recomputes the model's features on the candles, scales them with the statistics\n"
      "stored in the model (never refit on new data) and writes one line per bar with a\n"
      "full window: timestamp, probability (or predicted_return), signal (long if above\n"
      "--long, short if below --short, else flat) and confidence (|2p-1|, or |return|).\n\n"
-     "  --model FILE      a model from `seqtune best --export`\n"
+     "  --model FILE      a model from `seqtune best --export`, or a registered\n"
+     "                    version MODEL@ALIAS / MODEL@VERSION (checked against its\n"
+     "                    sha256; the version used goes to SIGNALS.csv.model.json)\n"
+     "  --db FILE         the store of a registered model (default $SEQTUNE_DB, then\n"
+     "                    ./seqtune.db)\n"
      "  --data FILE       candles (canonical, Binance kline or ISO-date CSV);\n"
      "                    '-' reads them from standard input (a pipe or FIFO)\n"
      "  -o, --output FILE the CSV to write (default: standard output)\n"
@@ -87,13 +91,18 @@ const exp_cmd exp_commands[] = {
      "  --short P         short threshold (default 0.45; 0 for a return model)\n"
      "  --help            show this text\n"},
     {"report", cmd_report, "Write a self-contained HTML report of one or more studies",
-     "usage: seqtune report --study NAME [--study NAME...] -o REPORT.html [--db FILE]\n\n"
+     "usage: seqtune report --study NAME [--study NAME...] -o REPORT.html [--db FILE]\n"
+     "       seqtune report --ab ID -o AB.html [--db FILE]\n"
+     "       seqtune report --model MODEL -o MODEL.html [--db FILE]\n\n"
      "Writes one HTML file that reads offline (inline CSS and SVG, no network): summary,\n"
      "best trial with its holdout result next to buy-and-hold and the baselines,\n"
      "optimisation history, parameter importance, slices, parallel coordinates,\n"
      "per-fold learning curves, every trial, and the spec. Several --study options\n"
      "add a side-by-side comparison and a view of how their specs differ.\n\n"
      "  --study NAME     a study (repeat for a comparison, at most 16)\n"
+     "  --ab ID          one A/B comparison (`seqtune ab --history`): both equity\n"
+     "                   curves, the loss difference over time, the verdict\n"
+     "  --model MODEL    a registered model's history: versions, alias moves, A/B results\n"
      "  -o, --output F   the HTML file to write (replaced atomically)\n"
      "  --db FILE        the store (default $SEQTUNE_DB, then ./seqtune.db)\n"
      "  --help           show this text\n"},
@@ -102,6 +111,13 @@ const exp_cmd exp_commands[] = {
     {"serve", cmd_serve, "Serve a live read-only dashboard (HTML + JSON) over the store", exp_usage_serve},
     {"ask", cmd_ask, "Ask the study's sampler for a trial (ask/tell from outside)", exp_usage_ask},
     {"tell", cmd_tell, "Report a trial's value, pruning or failure (ask/tell)", exp_usage_tell},
+    {"register", cmd_register, "Register a study's model as a new version in the model registry",
+     exp_usage_register},
+    {"models", cmd_models, "List registered models, their versions and aliases", exp_usage_models},
+    {"alias", cmd_alias, "Point an alias (champion, challenger, ...) at a model version",
+     exp_usage_alias},
+    {"ab", cmd_ab, "Compare two models on new candles (Diebold-Mariano, bootstrap Sharpe)",
+     exp_usage_ab},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -22,6 +22,11 @@ int cmd_ask(int argc, char **argv);       /* experiments/cmd_asktell.c */
 int cmd_tell(int argc, char **argv);
 extern const char exp_usage_ask[], exp_usage_tell[];
 extern const char exp_usage_study[], exp_usage_tag[];
+int cmd_register(int argc, char **argv);  /* experiments/cmd_registry.c */
+int cmd_models(int argc, char **argv);
+int cmd_alias(int argc, char **argv);
+int cmd_ab(int argc, char **argv);        /* experiments/cmd_ab.c */
+extern const char exp_usage_register[], exp_usage_models[], exp_usage_alias[], exp_usage_ab[];
 int cmd_serve(int argc, char **argv);     /* experiments/cmd_serve.c */
 extern const char exp_usage_serve[];
 extern const char exp_usage_studies[], exp_usage_trials[], exp_usage_compare[], exp_usage_export[];

@@ -8,6 +8,7 @@
  *   2  metric_summary (last/min/max/count per run and key, kept by every metric
  *      batch, backfilled from metrics), query indexes, studies.result/best_run_id/
  *      model_artifact_id
+ *   3  the model registry and A/B records (tracker/registry.c owns the step)
  *
  * Every statement is a prepared statement with bound values; the SQL texts are
  * the constants below. Write transactions are BEGIN IMMEDIATE so that concurrent
@@ -29,7 +30,7 @@
 #include <unistd.h>
 
 
-static const char *const schema_steps[TRK_SCHEMA_VERSION] = {
+static const char *const schema_steps[2] = {
     /* 1 */
     "CREATE TABLE studies("
     " id INTEGER PRIMARY KEY,"
@@ -433,7 +434,8 @@ int trk_schema_migrate(sqlite3 *db, int target, char err[256])
         }
         char set_version[64];
         snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", v + 1);
-        if (sqlite3_exec(db, schema_steps[v], NULL, NULL, NULL) != SQLITE_OK ||
+        const char *step = v < 2 ? schema_steps[v] : trk_registry_schema_step(v + 1);
+        if (!step || sqlite3_exec(db, step, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, set_version, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             snprintf(err, 256, "schema migration to version %d: %s", v + 1, sqlite3_errmsg(db));

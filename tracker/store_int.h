@@ -16,7 +16,8 @@
 /* Statement tables. Each file of tracker/ that runs fixed SQL owns one table of
  * SQL texts, indexed by its own private enum; the store prepares each statement on
  * first use and keeps it until trk_store_close. A table's slot says where. */
-enum { TRK_STMTS_STORE, TRK_STMTS_QUERY, TRK_STMTS_ADMIN, TRK_STMTS_COUNT };
+enum { TRK_STMTS_STORE, TRK_STMTS_QUERY, TRK_STMTS_ADMIN, TRK_STMTS_REGISTRY,
+       TRK_STMTS_COUNT };
 
 typedef struct trk_stmt_table {
     int slot;                       /* one of TRK_STMTS_STORE... */
@@ -80,6 +81,10 @@ void trk_read_end(trk_store *s, int began);
 int trk_begin(trk_store *s, char err[256]);
 int trk_commit(trk_store *s, char err[256]);
 void trk_rollback(trk_store *s);
+
+/* The SQL of schema step `version` (3 and later) that registry.c owns; NULL
+ * for a step it does not know. */
+const char *trk_registry_schema_step(int version);
 
 /* Applies schema steps up to `target` (for tests: build an old-version file). */
 int trk_schema_migrate(sqlite3 *db, int target, char err[256]);
