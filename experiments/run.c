@@ -119,6 +119,7 @@ typedef struct coord {
     int drained;              /* MPI, after a signal: every live worker answered */
     int n_interrupted;        /* after a signal: trials the workers ended as interrupted */
     int exhausted;            /* the grid sampler has suggested every point */
+    char data_fp[256];        /* the candles' fingerprint, read before the store opens */
     char err[256];
 } coord;
 
@@ -1067,11 +1068,10 @@ static int data_fingerprint(const exp_spec *spec, const exp_data *data, char out
 static int data_check(coord *c, const exp_spec *spec, const exp_data *data, int existed,
                       char err[256])
 {
+    (void)data;
     if (spec->objective_kind != EXP_OBJECTIVE_LSTM)
         return 0;
-    char now[256];
-    if (data_fingerprint(spec, data, now, err))
-        return -1;
+    const char *now = c->data_fp;
     trk_kv *tags = NULL;
     int n = 0;
     const char *then = NULL;
@@ -1151,6 +1151,19 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         return EXP_EXIT_INPUT;
     }
     opt_study_free(probe);
+    if (spec->objective_kind == EXP_OBJECTIVE_LSTM) {
+        /* Some trial can run (the folds fit at the smallest seq_len; larger
+         * ones that do not fit fail as trials), and the candles can be read for
+         * their fingerprint. */
+        if (exp_objective_fits(*obj, c->err)) {
+            exp_cli_error(opt->spec_path, "%s", c->err);
+            return EXP_EXIT_INPUT;
+        }
+        if (data_fingerprint(spec, *data, c->data_fp, c->err)) {
+            exp_cli_error("data.path", "%s", c->err);
+            return EXP_EXIT_INPUT;
+        }
+    }
     trk_wait_opts wait = {lock_wait_s(), &stop_signal, lock_notice, NULL};
     c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
