@@ -344,12 +344,27 @@ static double metric_last(trk_store *s, int64_t run_id, const char *key)
     return v;
 }
 
+/* How many folds (pruning steps) a run's value rests on: the steps of its
+ * intermediate values; 0 when it has none (a FAIL, or an objective without steps). */
+static int run_folds(trk_store *s, int64_t run_id)
+{
+    char err[256];
+    trk_metric_summary *m = NULL;
+    int n = 0, folds = 0;
+    if (trk_metric_summaries(s, run_id, &m, &n, err) == 0)
+        for (int i = 0; i < n; i++)
+            if (strcmp(m[i].key, TRK_INTERMEDIATE_KEY) == 0)
+                folds = (int)m[i].last_step + 1;
+    trk_metric_summaries_free(m, n);
+    return folds;
+}
+
 static void trials_table(trk_store *s, const trk_run_list *l, const char *metric)
 {
     int nk = 0;
     const char **keys = param_keys(l, &nk);
-    /* fixed part: RUN(7) TRIAL(5) STATE(8) VALUE(11) [metric(11)] = 35 or 47 columns */
-    int used = 7 + 1 + 5 + 1 + 8 + 1 + 11 + (metric ? 12 : 0);
+    /* fixed part: RUN(7) TRIAL(5) STATE(8) VALUE(11) FOLDS(5) [metric(11)] = 41 or 53 */
+    int used = 7 + 1 + 5 + 1 + 8 + 1 + 11 + 6 + (metric ? 12 : 0);
     int width[64], shown = 0;
     for (int k = 0; k < nk && shown < 64; k++) {
         int w = (int)strlen(keys[k]);
@@ -367,7 +382,7 @@ static void trials_table(trk_store *s, const trk_run_list *l, const char *metric
         width[shown++] = w;
         used += 1 + w;
     }
-    printf("%7s %5s %-8s %11s", "RUN", "TRIAL", "STATE", "VALUE");
+    printf("%7s %5s %-8s %11s %5s", "RUN", "TRIAL", "STATE", "VALUE", "FOLDS");
     if (metric) {
         putchar(' ');
         cell(metric, 11, 1);
@@ -383,6 +398,11 @@ static void trials_table(trk_store *s, const trk_run_list *l, const char *metric
         fmt_num(r->value, v, sizeof v);
         printf("%7lld %5d %-8s ", (long long)r->id, r->trial_number, trk_state_name(r->state));
         cell(v, 11, 1);
+        int folds = isnan(r->value) ? 0 : run_folds(s, r->id);
+        if (folds > 0)
+            printf(" %5d", folds);
+        else
+            printf(" %5s", "-");
         if (metric) {
             fmt_num(metric_last(s, r->id, metric), v, sizeof v);
             putchar(' ');
@@ -411,6 +431,8 @@ static void trials_json(trk_store *s, const trk_run_list *l)
         cJSON_AddNumberToObject(o, "trial_number", r->trial_number);
         cJSON_AddStringToObject(o, "state", trk_state_name(r->state));
         cJSON_AddItemToObject(o, "value", json_num(r->value));
+        int folds = isnan(r->value) ? 0 : run_folds(s, r->id);
+        cJSON_AddItemToObject(o, "folds", folds > 0 ? cJSON_CreateNumber(folds) : cJSON_CreateNull());
         fmt_time(r->started, t);
         cJSON_AddStringToObject(o, "started", t);
         fmt_time(r->finished, t);

@@ -195,6 +195,11 @@ char *exp_objective_layout(const exp_objective *o, char err[256])
     return o->lstm ? exp_lstm_objective_layout(o->lstm, err) : NULL;
 }
 
+int exp_objective_fits(const exp_objective *o, char err[256])
+{
+    return o->lstm ? exp_lstm_objective_fits(o->lstm, err) : 0;
+}
+
 int exp_objective_holdout(exp_objective *o, const cJSON *params, uint64_t seed,
                           const double *trial_sharpes, int n_sharpes, cJSON **result,
                           unsigned char **model, size_t *model_len, char err[256])

@@ -76,6 +76,10 @@ int exp_objective_eval(exp_objective *o, int number, const cJSON *params, uint64
  * Caller frees. */
 char *exp_objective_layout(const exp_objective *o, char err[256]);
 
+/* 0 when some trial can run on the data (the LSTM objective's folds fit at the
+ * smallest seq_len; always for the other objectives), else -1 with err. */
+int exp_objective_fits(const exp_objective *o, char err[256]);
+
 /*
  * After the search (LSTM objective only): refits `params` on all data before the
  * holdout with the same early-stopping scheme, evaluates once on the holdout and

@@ -15,6 +15,7 @@
 #include "experiments/edge.h"
 
 #include "trainer/candles.h"
+#include "trainer/data_check.h"
 #include "trainer/model_file.h"
 #include "trainer/trial.h"
 
@@ -157,6 +158,13 @@ exp_lstm_objective *exp_lstm_objective_new(const exp_spec *spec, const exp_data 
         return NULL;
     }
     o->have_data = 1;
+    /* Degenerate candles (constant prices, flat labels, a constant feature) are
+     * named here, before the split reports them as empty folds. */
+    if (tr_data_check(&data->c, &o->data.m, o->data.y, &o->cfg.target, e)) {
+        snprintf(err, 256, "%.60s: %.190s", spec->data.path, e);
+        exp_lstm_objective_free(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -176,16 +184,39 @@ void exp_data_range(const exp_data *d, double *first, double *last, int *rows)
     *last = *rows ? (double)d->c.ts[d->c.n - 1] : NAN;
 }
 
+/* The largest (or, with largest 0, the smallest) seq_len the spec allows. */
+static int seq_len_bound(const exp_spec *spec, int largest)
+{
+    const exp_param *sl = exp_spec_param(spec, exp_seq_len_param);
+    if (!sl)
+        return spec->params.seq_len;
+    if (sl->type != EXP_PARAM_CATEGORICAL)
+        return (int)(largest ? sl->high : sl->low);
+    int seq_len = 0;
+    for (int i = 0; i < sl->n_choices; i++) {
+        int v = (int)sl->choices[i].number;
+        if (i == 0 || (largest ? v > seq_len : v < seq_len))
+            seq_len = v;
+    }
+    return seq_len < 1 ? 1 : seq_len;
+}
+
+int exp_lstm_objective_fits(const exp_lstm_objective *o, char err[256])
+{
+    int seq_len = seq_len_bound(o->spec, 0);
+    char e[256];
+    char *layout = tr_trial_layout(&o->data, &o->cfg, seq_len, e);
+    if (!layout) {
+        snprintf(err, 256, "%.200s, even at the smallest seq_len (%d)", e, seq_len);
+        return -1;
+    }
+    free(layout);
+    return 0;
+}
+
 char *exp_lstm_objective_layout(const exp_lstm_objective *o, char err[256])
 {
-    const exp_param *sl = exp_spec_param(o->spec, exp_seq_len_param);
-    int seq_len = sl ? (int)sl->high : o->spec->params.seq_len;
-    if (sl && sl->type == EXP_PARAM_CATEGORICAL) {
-        seq_len = 1;
-        for (int i = 0; i < sl->n_choices; i++)
-            if (sl->choices[i].number > seq_len)
-                seq_len = (int)sl->choices[i].number;
-    }
+    int seq_len = seq_len_bound(o->spec, 1);
     char *layout = tr_trial_layout(&o->data, &o->cfg, seq_len, err);
     if (!layout)
         return NULL;

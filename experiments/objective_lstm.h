@@ -20,6 +20,10 @@ void exp_lstm_objective_free(exp_lstm_objective *o);
 /* `stop` (borrowed, may be NULL) interrupts the holdout refit once non-zero. */
 void exp_lstm_objective_set_stop(exp_lstm_objective *o, volatile sig_atomic_t *stop);
 
+/* 0 when the walk-forward folds fit the data at the smallest seq_len the spec
+ * allows (some trial can run), else -1 with err. */
+int exp_lstm_objective_fits(const exp_lstm_objective *o, char err[256]);
+
 /* The walk-forward layout with the largest seq_len the spec allows, after a
  * line on the candles (rows, interval, gaps); caller frees. NULL with err when
  * the split is impossible. */

@@ -30,6 +30,7 @@
 #include "experiments/wire.h"
 #include "optimizer/study.h"
 #include "experiments/run_tags.h"
+#include "experiments/run_deadline.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
 #include "tracker/sha256.h"
@@ -55,7 +56,6 @@ static volatile sig_atomic_t stop_signal = 0;
 
 /* Seconds a worker gets past a trial's limit (plus a tenth of the limit) before
  * the coordinator gives up on it, and after a signal to answer. */
-#define EXP_WORKER_GRACE_S 5.0
 
 static void on_signal(int sig)
 {
@@ -97,6 +97,7 @@ typedef struct running_trial {
     int64_t run_id;
     int worker;
     double started;
+    double heard;             /* the last message from its worker (run_deadline.h) */
 } running_trial;
 
 typedef struct coord {
@@ -119,6 +120,9 @@ typedef struct coord {
     int drained;              /* MPI, after a signal: every live worker answered */
     int n_interrupted;        /* after a signal: trials the workers ended as interrupted */
     int exhausted;            /* the grid sampler has suggested every point */
+    char data_fp[256];        /* the candles' fingerprint, read before the store opens */
+    exp_deadlines dl;         /* how long to wait for a worker (run_deadline.h) */
+    double slowest;           /* the longest finished trial of this run, seconds */
     char err[256];
 } coord;
 
@@ -187,7 +191,8 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
         c->run = r;
         c->cap_run = cap;
     }
-    c->run[c->n_run++] = (running_trial){p.number, run_id, worker, exp_now()};
+    double now = exp_now();
+    c->run[c->n_run++] = (running_trial){p.number, run_id, worker, now, now};
     *number = p.number;
     *params_out = params_json(c->space, &p);
     return 0;
@@ -250,6 +255,7 @@ static int coord_on_report(coord *c, int number, int step, double value, const c
     running_trial *t = coord_find(c, number);
     if (!t)
         return 0;
+    t->heard = exp_now();
     trk_metric_in row = {TRK_INTERMEDIATE_KEY, step, value, 0};
     if (trk_run_log_metrics(c->store, t->run_id, &row, 1, c->err))
         return -1;
@@ -336,6 +342,8 @@ static int coord_on_result(coord *c, int number, exp_trial_result *r)
         os != OPT_FAIL)
         opt_tell(c->opt, number, OPT_FAIL, NAN, e);
     c->n_finished++;
+    if (r->state != TRK_FAIL && exp_now() - t->started > c->slowest)
+        c->slowest = exp_now() - t->started;
     if (stop_signal && r->state == TRK_FAIL && strcmp(r->error, "interrupted") == 0)
         c->n_interrupted++;   /* a drained worker's answer (coord_drain) */
     if (r->state == TRK_COMPLETE)
@@ -512,12 +520,10 @@ typedef struct pending_send {
     cJSON *params;
 } pending_send;
 
-/* The coordinator's own deadline for a trial on a worker: the trial's limit plus
- * a grace period for the worker to notice it and answer (0: no limit). */
+/* The coordinator's own deadline for a trial on a worker (run_deadline.h). */
 static double trial_deadline(const coord *c, const running_trial *t)
 {
-    double limit = c->spec->trial_timeout_s;
-    return limit > 0 ? t->started + limit + EXP_WORKER_GRACE_S + 0.1 * limit : 0;
+    return exp_trial_deadline(&c->dl, t->started, t->heard, c->slowest);
 }
 
 /* The earliest deadline of the running trials (0: none). */
@@ -550,9 +556,7 @@ static int coord_expire(coord *c, int *busy)
         r.state = TRK_FAIL;
         r.value = NAN;
         r.last_step = -1;
-        snprintf(r.error, sizeof r.error, "worker %d stopped answering (no result %.0f s after "
-                 "the trial's limit of %g s)", w, d - t->started -
-                 c->spec->trial_timeout_s, c->spec->trial_timeout_s);
+        exp_trial_deadline_reason(&c->dl, w, t->started, t->heard, c->slowest, r.error);
         fprintf(stderr, "seqtune: %s: trial %d: %s; rank %d gets no more trials\n",
                 c->spec->name, t->number, r.error, w);
         if (coord_on_result(c, t->number, &r))   /* removes run[i] */
@@ -888,16 +892,19 @@ static uint64_t study_seed(const exp_spec *spec, trk_store *store, int64_t study
  * file. Returns 0, or -1 with err (then every rank has *code != 0).
  */
 static int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec *spec,
-                          int rank, char err[256])
+                          int rank, double until, char err[256])
 {
-    MPI_Bcast(code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    /* Rank 0's waits end at the start-up bound (run_deadline.h): a worker that
+     * stopped after it reported ready would hold a collective up for ever. */
+#define BCAST(b, n, t) if (exp_bcast_bounded(b, n, t, rank, until)) goto timeout
+    BCAST(code, 1, MPI_INT);
     if (*code)
         return 0;
     /* "spec_dir\0spec_text": workers resolve relative program paths like rank 0. */
     long dlen = rank == 0 ? (long)strlen(spec->spec_dir ? spec->spec_dir : ".") : 0;
     long len = rank == 0 ? dlen + 1 + (long)strlen(*spec_text) : 0;
-    MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    MPI_Bcast(&dlen, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    BCAST(&len, 1, MPI_LONG);
+    BCAST(&dlen, 1, MPI_LONG);
     char *msg = malloc((size_t)len + 1);
     if (!msg)
         MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
@@ -905,7 +912,10 @@ static int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec
         memcpy(msg, spec->spec_dir ? spec->spec_dir : ".", (size_t)dlen + 1);
         memcpy(msg + dlen + 1, *spec_text, (size_t)(len - dlen - 1));
     }
-    MPI_Bcast(msg, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (exp_bcast_bounded(msg, (int)len, MPI_CHAR, rank, until)) {
+        free(msg);
+        goto timeout;
+    }
     msg[len] = '\0';
     if (rank != 0) {
         exp_errors errs = {0};
@@ -922,12 +932,14 @@ static int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec
     long n = 0;
     if (rank == 0 && exp_data_pack(*data, &buf, &n))
         MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
-    MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    if (exp_bcast_bounded(&n, 1, MPI_LONG, rank, until))
+        goto timeout_buf;
     if (rank != 0 && n > 0 && !(buf = malloc(sizeof *buf * (size_t)n)))
         MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
     for (long off = 0; off < n; off += 1L << 26) {
         long part = n - off < (1L << 26) ? n - off : (1L << 26);
-        MPI_Bcast(buf + off, (int)part, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+        if (exp_bcast_bounded(buf + off, (int)part, MPI_DOUBLE, rank, until))
+            goto timeout_buf;
     }
     if (rank != 0 && n > 0 && exp_data_unpack(buf, n, data, err)) {
         free(buf);
@@ -935,6 +947,13 @@ static int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec
     }
     free(buf);
     return 0;
+timeout_buf:
+    free(buf);
+timeout:
+    snprintf(err, 256, "start-up: the broadcast of the spec and the candles did not complete "
+             "within the start-up bound");
+    return -1;
+#undef BCAST
 }
 
 /* Study tags the report reads: the data file and range, the fold layout and
@@ -1067,11 +1086,10 @@ static int data_fingerprint(const exp_spec *spec, const exp_data *data, char out
 static int data_check(coord *c, const exp_spec *spec, const exp_data *data, int existed,
                       char err[256])
 {
+    (void)data;
     if (spec->objective_kind != EXP_OBJECTIVE_LSTM)
         return 0;
-    char now[256];
-    if (data_fingerprint(spec, data, now, err))
-        return -1;
+    const char *now = c->data_fp;
     trk_kv *tags = NULL;
     int n = 0;
     const char *then = NULL;
@@ -1151,6 +1169,19 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         return EXP_EXIT_INPUT;
     }
     opt_study_free(probe);
+    if (spec->objective_kind == EXP_OBJECTIVE_LSTM) {
+        /* Some trial can run (the folds fit at the smallest seq_len; larger
+         * ones that do not fit fail as trials), and the candles can be read for
+         * their fingerprint. */
+        if (exp_objective_fits(*obj, c->err)) {
+            exp_cli_error(opt->spec_path, "%s", c->err);
+            return EXP_EXIT_INPUT;
+        }
+        if (data_fingerprint(spec, *data, c->data_fp, c->err)) {
+            exp_cli_error("data.path", "%s", c->err);
+            return EXP_EXIT_INPUT;
+        }
+    }
     trk_wait_opts wait = {lock_wait_s(), &stop_signal, lock_notice, NULL};
     c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
@@ -1210,6 +1241,31 @@ static void coord_close(coord *c)
     free(c->lost);
 }
 
+/* Start-up, phase 1: every worker says it has the spec and the candles. When one
+ * does not by the start-up bound (or the broadcast timed out), rank 0 names it,
+ * leaves the study INTERRUPTED with no trial, and ends the job (exit 3). */
+static void startup_confirm(coord *c, int rank, int world, int shared, double until,
+                            char err[256])
+{
+    if (rank != 0) {
+        exp_startup_ready(1);
+        return;
+    }
+    int w = shared ? -1 : exp_startup_wait(world, 1, until, &stop_signal, err);
+    if (w == 0)
+        return;
+    if (w == 1)
+        snprintf(err, 256, "start-up: interrupted by signal %d", (int)stop_signal);
+    if (shared)   /* name the ranks that did not get the data */
+        exp_startup_wait(world, 1, exp_now() + 0.5, NULL, err);
+    exp_cli_error(c->spec->name, "%s; no trial was started, the study is INTERRUPTED "
+                  "(--resume goes on)", err);
+    trk_study_set_status(c->store, c->study_id, TRK_STUDY_INTERRUPTED, err);
+    coord_close(c);
+    fflush(NULL);
+    MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+}
+
 /* Records the trials that were running when a signal came, and the study state. */
 static void coord_interrupted(coord *c)
 {
@@ -1230,10 +1286,15 @@ int exp_run_main(const exp_run_options *opt)
     int mpi = launched_by_mpi();
     int rank = 0, world = 1;
     install_signals();
-    if (mpi) {
-        MPI_Init(NULL, NULL);
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-        MPI_Comm_size(MPI_COMM_WORLD, &world);
+    exp_deadlines dl;
+    exp_deadlines_init(&dl, 0);
+    double startup_until = 0;
+    char start_err[256];
+    if (mpi && exp_startup_init(&rank, &world, &dl, &stop_signal, &startup_until, start_err)) {
+        /* nothing is in the store yet: end the job, stopped rank and all */
+        exp_cli_error("run", "%s", start_err);
+        fflush(NULL);
+        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
     }
     char launch_err[256];
     if (launch_check(world, launch_err)) {
@@ -1258,11 +1319,12 @@ int exp_run_main(const exp_run_options *opt)
     if (rank == 0) {
         code = coord_open(&c, opt, &spec, &spec_text, &data, &obj);
     }
-    if (mpi && exp_data_share(&code, &spec_text, &data, &spec, rank, err)) {
-        if (rank == 0)
-            exp_cli_error("mpi", "%s", err);
-        code = code ? code : EXP_EXIT_FAILED;
-    }
+    c.dl = dl;
+    c.dl.trial_limit_s = spec.trial_timeout_s > 0 ? spec.trial_timeout_s : 0;
+    startup_until = exp_now() + dl.startup_s;   /* rank 0's set-up took its own time */
+    int shared = mpi ? exp_data_share(&code, &spec_text, &data, &spec, rank, startup_until, err) : 0;
+    if (mpi && code == 0 && world > 1)
+        startup_confirm(&c, rank, world, shared, startup_until, err);
     if (code)
         goto out;
     if (exp_run_hosts_gather(&c.hosts, mpi, rank, world, &spec, spec_text, err)) {

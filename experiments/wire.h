@@ -7,6 +7,7 @@
  * first 20 ms of a wait and to 2 ms after that, so a quick reply is seen within
  * a quarter of a millisecond and a long wait costs under 2 % of a core.
  *
+ *   worker -> coordinator   EXP_TAG_READY    {}   (after MPI_Init; again once set up)
  *   coordinator -> all      (MPI_Bcast)      exit code, spec text, packed candles
  *   coordinator -> worker   EXP_TAG_TRIAL    {"number", "params", "seed"}
  *   worker -> coordinator   EXP_TAG_REPORT   {"number", "step", "value", "metrics", "epochs"}
@@ -32,6 +33,7 @@ enum {
     EXP_TAG_STOP,
     EXP_TAG_DATA,
     EXP_TAG_FINISH,
+    EXP_TAG_READY,
 };
 
 /* Sends `msg` (not consumed) to `dest` with `tag`. Returns 0 or -1. */

@@ -814,7 +814,15 @@ static void build_sql(sqlbuf *q, int64_t study_id, const node *root, const claus
             add(q, " AND %s IS %sNULL", expr, part == 0 ? "NOT " : "");
     }
     add_filters(q, root, part == 0 && order && order->kind == K_METRIC ? order : NULL);
-    if (part == 0 && order)
+    /* A pruned trial's value is its last intermediate value, one or a few folds'
+     * worth, not comparable with a complete trial's mean over every fold: ordered
+     * by value, complete trials come first either way (as Optuna's best_trial
+     * considers complete trials only), then the pruned ones. */
+    int by_value = order && order->kind == K_ATTR && strcmp(order->attr->name, "value") == 0;
+    if (part == 0 && by_value)
+        add(q, " ORDER BY r.state <> 'COMPLETE', %s %s, r.trial_number, r.id", expr,
+            desc ? "DESC" : "ASC");
+    else if (part == 0 && order)
         add(q, " ORDER BY %s %s, r.trial_number, r.id", expr, desc ? "DESC" : "ASC");
     else
         add(q, " ORDER BY r.trial_number, r.id");
