@@ -571,7 +571,7 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     cJSON_AddNumberToObject(r, "epochs", fr.fit.epochs_run);
     cJSON_AddNumberToObject(r, "n_trials", n_sharpes);
     exp_lstm_holdout_curves(o, &fr, trial_sharpes, n_sharpes, r);
-    exp_edge_holdout_tests(&fr.curves, fr.kind == TR_TARGET_DIRECTION, r);
+    exp_edge_holdout_tests(&fr.curves, fr.kind, r);
     *result = r;
     if (tr_trial_model_meta(&o->data, &cfg, p.seq_len, &sc, &meta, err) ||
         (tr_trial_model_meta_target(&fr, &meta), 0) ||

@@ -90,6 +90,7 @@ void tr_fold_result_free(tr_fold_result *r)
     free(r->curves.p_model);
     free(r->curves.p_noskill);
     free(r->curves.p_linear);
+    free(r->curves.probs);
     free(r->curves.fc_t);
     free(r->curves.fc_actual);
     free(r->curves.fc_pred);
@@ -161,8 +162,9 @@ static void nan_class(tr_class_metrics *m)
     m->accuracy = m->balanced_accuracy = m->log_loss = m->brier = m->roc_auc = m->mcc = NAN;
 }
 
-/* The final fold's per-sample arrays (see tr_fold_curves); linear: with p_linear. */
-static int final_samples(tr_fold_result *r, int nt, int linear)
+/* The final fold's per-sample arrays (see tr_fold_curves); linear: with
+ * p_linear; k > 1: with probs (nt x k). */
+static int final_samples(tr_fold_result *r, int nt, int linear, int k)
 {
     tr_fold_curves *cv = &r->curves;
     size_t b = sizeof(double) * (size_t)(nt > 0 ? nt : 1);
@@ -170,8 +172,51 @@ static int final_samples(tr_fold_result *r, int nt, int linear)
     cv->p_model = malloc(b);
     cv->p_noskill = malloc(b);
     cv->p_linear = linear ? malloc(b) : NULL;
+    cv->probs = k > 1 ? malloc(b * (size_t)k) : NULL;
     cv->n_samples = nt;
-    return cv->y && cv->p_model && cv->p_noskill && (!linear || cv->p_linear) ? 0 : -1;
+    cv->n_classes = k > 1 ? k : 0;
+    return cv->y && cv->p_model && cv->p_noskill && (!linear || cv->p_linear) &&
+                   (k <= 1 || cv->probs)
+               ? 0
+               : -1;
+}
+
+/* Multiclass, final fold: the paired test's samples (see tr_fold_curves). pd
+ * (nt x K) the model's probabilities, yd the realised classes, ytr the
+ * training labels (n_train) for the class frequencies; the softmax baseline is
+ * refitted on tw to get its per-sample probabilities. */
+static int final_samples_multi(tr_fold_result *r, const double *pd, const double *yd, int nt,
+                               const double *ytr, int n_train, const tr_windows *tw,
+                               const tr_windows *te, char why[256])
+{
+    const int K = TR_MULTICLASS_K;
+    double freq[TR_MULTICLASS_K] = {0}, *pl = NULL;
+    tr_multiclass_metrics tmp;
+    if (final_samples(r, nt, 1, K) < 0 || !(pl = malloc(sizeof *pl * (size_t)(nt + 1) * K))) {
+        snprintf(why, 256, "out of memory");
+        return -1;
+    }
+    if (tr_baseline_softmax(tw, te, K, &tmp, pl, why) < 0) {
+        free(pl);
+        return -1;
+    }
+    for (int i = 0; i < n_train; i++)
+        if (ytr[i] >= 0 && ytr[i] < K)
+            freq[(int)ytr[i]] += 1.0 / n_train;
+    tr_fold_curves *cv = &r->curves;
+    for (int i = 0; i < nt; i++) {
+        int c = (int)yd[i];
+        if (c < 0 || c >= K)
+            c = 0;
+        cv->y[i] = yd[i];
+        cv->p_model[i] = pd[(size_t)i * K + c];
+        cv->p_noskill[i] = freq[c];
+        cv->p_linear[i] = pl[(size_t)i * K + c];
+        for (int j = 0; j < K; j++)
+            cv->probs[(size_t)i * K + j] = pd[(size_t)i * K + j];
+    }
+    free(pl);
+    return 0;
 }
 
 /* Price target (issue 17): the test windows' forecasts in price units,
@@ -220,6 +265,18 @@ static int score_price(const tr_candles *c, int first, const tr_fold *f, int h, 
         fc[i] = base[i] * exp(lin[i]);
     if (tr_price_score(fc, act, base, nt, &r->linear, why) < 0)
         goto done;
+    if (k < 0) {   /* the paired test's samples, in price units */
+        if (final_samples(r, nt, 1, 0) < 0) {
+            snprintf(why, 256, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < nt; i++) {
+            fcv->y[i] = act[i];
+            fcv->p_model[i] = fcv->fc_pred[i];
+            fcv->p_noskill[i] = base[i];
+            fcv->p_linear[i] = fc[i];
+        }
+    }
     rc = 0;
 done:
     free(pa);
@@ -350,12 +407,14 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
         if (tr_baseline_majority_multi(ytr, f->n_train, yd, nt, K, &r->mc_majority, why) < 0 ||
             tr_baseline_softmax(&tw, &te, K, &r->mc_logistic, NULL, why) < 0)
             goto fail;
+        if (k < 0 && final_samples_multi(r, pd, yd, nt, ytr, f->n_train, &tw, &te, why) < 0)
+            goto fail;
     } else if (dir) {
         if (tr_metrics_classify(pd, yd, nt, &r->test, why) < 0)
             goto fail;
         for (int i = 0; i < f->n_train; i++)
             ytr[i] = d->y[f->train[i]];
-        if (k < 0 && final_samples(r, nt, 1) < 0) {
+        if (k < 0 && final_samples(r, nt, 1, 0) < 0) {
             snprintf(why, sizeof why, "out of memory");
             goto fail;
         }
@@ -375,7 +434,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
         goto fail;
     } else if (k < 0) {
-        if (final_samples(r, nt, 0) < 0) {
+        if (final_samples(r, nt, 0, 0) < 0) {
             snprintf(why, sizeof why, "out of memory");
             goto fail;
         }
@@ -385,7 +444,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             r->curves.p_noskill[i] = e >= 0 && isfinite(d->y[e]) ? d->y[e] : 0;
         }
     }
-    if (k < 0 && r->curves.y)   /* direction and return: the paired test's samples */
+    if (k < 0 && r->curves.y && !mc && !price)   /* direction, return: the paired test's */
         for (int i = 0; i < nt; i++)
             r->curves.y[i] = yd[i], r->curves.p_model[i] = pd[i];
 
@@ -442,8 +501,18 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             cv->row0 = first + f->test_begin;
             for (int i = 0; i <= nb; i++)
                 cv->t[i] = c->ts[first + f->test_begin + i];
-            for (int i = 0, j = 0; i < nb; i++)
-                cv->pred[i] = pos_window[i] ? pred[j++] : NAN;
+            /* the stored prediction is the traded signal: P(up) for direction,
+             * P(up) - P(down) for multiclass, the forecast return otherwise */
+            for (int i = 0, j = 0; i < nb; i++) {
+                if (!pos_window[i]) {
+                    cv->pred[i] = NAN;
+                    continue;
+                }
+                cv->pred[i] = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K]
+                              : price ? pred[j] * r->target_scale + r->target_center
+                                      : pred[j];
+                j++;
+            }
         }
         if (tr_metrics_trading(NULL, pos, ret, nb, &bc, &r->trading, cv->equity,
                                cv->bar_returns, why) < 0 ||

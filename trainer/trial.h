@@ -97,11 +97,20 @@ typedef struct tr_fold_curves {
     double *bar_returns;   /* (n) the model's net return of each bar */
     double *pred;          /* (n) the model's prediction at each bar (NaN: no window) */
     /* The final fold only (else 0/NULL): per test sample the label and the
-     * predictions of the model, of no skill (the training rate of class 1;
-     * persistence, the last realised return, for the return target) and of the
-     * linear baseline (logistic; NULL for the return target), for the paired test. */
-    int n_samples;
-    double *y, *p_model, *p_noskill, *p_linear;
+     * predictions of the model, of no skill and of the linear baseline, for
+     * the paired test, by target kind:
+     *   direction: y in {0,1}; P(up) of the model, of no skill (the training
+     *     rate of class 1) and of the logistic baseline;
+     *   multiclass: y the realised class; each one's probability OF THE
+     *     REALISED CLASS (no skill: the training class frequencies, linear: the
+     *     softmax baseline), so that its log loss is -log p; probs holds the
+     *     model's n_samples x n_classes probabilities (confusion, calibration);
+     *   return: y the realised return; the model's forecast, persistence (the
+     *     last realised return) and no linear (p_linear NULL);
+     *   price: y the realised close; the model's forecast close, persistence
+     *     (the close at the window's end) and the linear baseline's close. */
+    int n_samples, n_classes;
+    double *y, *p_model, *p_noskill, *p_linear, *probs;
     /* price target (issue 17): the forecast of each test window against the
      * actual close, at the forecast bar's open time */
     int n_fc;
