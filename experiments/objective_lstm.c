@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "experiments/cli.h"
 #include "experiments/edge.h"
+#include "experiments/feature_importance.h"
 
 #include "trainer/candles.h"
 #include "trainer/model_file.h"
@@ -573,6 +574,9 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     exp_lstm_holdout_curves(o, &fr, trial_sharpes, n_sharpes, r);
     exp_edge_holdout_tests(&fr.curves, fr.kind, r);
     *result = r;
+    /* the inputs' importance: walk-forward test spans only, never the holdout */
+    if (exp_feature_importance(&o->data, &cfg, &p, r, err))
+        goto done;
     if (tr_trial_model_meta(&o->data, &cfg, p.seq_len, &sc, &meta, err) ||
         (tr_trial_model_meta_target(&fr, &meta), 0) ||
         model_bytes(m, &meta, model, model_len, err))

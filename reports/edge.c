@@ -27,6 +27,11 @@ struct rep_edge {
     int n_epochs[EDGE_MAX_FOLDS];
 };
 
+const cJSON *rep_edge_result(const rep_edge *e)
+{
+    return e ? e->result : NULL;
+}
+
 void rep_edge_free(rep_edge *e)
 {
     if (!e)

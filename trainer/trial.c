@@ -10,6 +10,8 @@
  */
 #include "trainer/trial.h"
 
+#include "trainer/perm_importance.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -606,6 +608,99 @@ fail:
     tr_split_free(&s);
     free(xs);
     return -1;
+}
+
+/* One fold's importance draws: the fold retrained as in tr_trial_run, then
+ * tr_perm_importance on its test windows (labels scaled as the model learnt
+ * them for the price target). */
+static int fold_importance(const tr_trial_data *d, const tr_trial_config *cfg,
+                           const tr_trial_params *p, const tr_fold *f, int k, float *xs,
+                           const int *col, const int *ncol, int n_perm, unsigned long seed,
+                           double *base, double *mean, double *sd, char err[256])
+{
+    tr_fold_result r;
+    tr_lstm *m = NULL;
+    float *ys = NULL;
+    int rc = -1;
+    if (run_fold(d, cfg, p, f, k, xs, &r, &m, NULL, err) < 0)
+        return -1;
+    tr_windows te = {xs, d->y, f->test, f->n_test, p->seq_len, d->m.cols};
+    if (cfg->target.kind == TR_TARGET_PRICE) {
+        ys = malloc(sizeof *ys * (size_t)d->m.rows + 1);
+        if (!ys) {
+            snprintf(err, 256, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < d->m.rows; i++)
+            ys[i] = (float)((d->y[i] - r.target_center) / r.target_scale);
+        te.y = ys;
+    }
+    char why[256];
+    if (tr_perm_importance(m, &te, col, ncol, d->m.n_features, n_perm, seed, base, mean, sd,
+                           why) < 0) {
+        snprintf(err, 256, "fold %d: %.230s", k, why);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(ys);
+    tr_fold_result_free(&r);
+    tr_lstm_free(m);
+    return rc;
+}
+
+int tr_trial_perm_importance(const tr_trial_data *d, const tr_trial_config *cfg,
+                             const tr_trial_params *p, int n_perm, unsigned long seed,
+                             double *base, double *mean, double *sd, char err[256])
+{
+    const int G = d->m.n_features;
+    tr_split s = {0};
+    tr_split_config sc = split_config(cfg, p);
+    float *xs = NULL;
+    int *col = malloc(sizeof *col * (size_t)(2 * G + 1)), rc = -1;
+    double *fm = malloc(sizeof *fm * (size_t)(2 * G + 1)), tot = 0;
+    if (!col || !fm) {
+        snprintf(err, 256, "out of memory");
+        goto done;
+    }
+    int *ncol = col + G;
+    double *fsd = fm + G;
+    for (int g = 0; g < G; g++) {   /* a feature's columns move together (sin/cos pairs) */
+        col[g] = d->m.col[g];
+        ncol[g] = (g + 1 < G ? d->m.col[g + 1] : d->m.cols) - col[g];
+        mean[g] = sd[g] = 0;
+    }
+    *base = 0;
+    if (tr_split_make(&sc, d->m.rows, d->y, d->candles->segment + d->m.first, &s, err) < 0)
+        goto done;
+    if (!(xs = malloc((size_t)d->m.rows * (size_t)d->m.cols * sizeof *xs))) {
+        snprintf(err, 256, "out of memory for %d rows", d->m.rows);
+        goto done;
+    }
+    for (int k = 0; k < s.n_folds; k++)
+        tot += s.folds[k].n_test;
+    for (int k = 0; k < s.n_folds; k++) {
+        double b, w = s.folds[k].n_test / tot;
+        if (s.folds[k].n_test < 2)
+            continue;
+        if (fold_importance(d, cfg, p, &s.folds[k], k, xs, col, ncol, n_perm,
+                            seed + (unsigned long)k, &b, fm, fsd, err) < 0)
+            goto done;
+        *base += w * b;
+        for (int g = 0; g < G; g++) {
+            mean[g] += w * fm[g];
+            sd[g] += w * w * fsd[g] * fsd[g];
+        }
+    }
+    for (int g = 0; g < G; g++)
+        sd[g] = sqrt(sd[g]);
+    rc = 0;
+done:
+    tr_split_free(&s);
+    free(xs);
+    free(col);
+    free(fm);
+    return rc;
 }
 
 int tr_trial_final(const tr_trial_data *d, const tr_trial_config *cfg,

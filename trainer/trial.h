@@ -178,6 +178,20 @@ int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, cha
 int tr_trial_run(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
                  tr_fold_fn on_fold, void *user, tr_trial_result *res, char err[256]);
 
+/* Permutation importance of each requested feature (its 1 or 2 columns
+ * together) for the parameters p, on the walk-forward TEST spans only: every
+ * fold of the split is retrained as tr_trial_run trains it (the holdout is in
+ * no fold: nothing of it is read but features at rows before it) and
+ * tr_perm_importance runs on the fold's test windows with n_perm permutations
+ * seeded seed + fold. Per feature g (d->m.n_features of them): mean[g] the loss
+ * increase averaged over the folds weighted by their test windows; sd[g] the
+ * standard deviation of that weighted average over the permutations (folds
+ * are permuted independently: sqrt(sum w_k^2 sd_k^2)); *base the weighted
+ * unpermuted loss. Same inputs and seed, same numbers. 0 or -1 + err. */
+int tr_trial_perm_importance(const tr_trial_data *d, const tr_trial_config *cfg,
+                             const tr_trial_params *p, int n_perm, unsigned long seed,
+                             double *base, double *mean, double *sd, char err[256]);
+
 /* The final evaluation: trains on the search rows, tests once on the holdout.
  * *model (caller frees with tr_lstm_free) and *scaler (tr_scaler_free) are
  * handed back for the model file when not NULL. Returns 0 or negative + err. */
