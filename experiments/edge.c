@@ -236,8 +236,8 @@ void exp_edge_holdout_tests(const tr_fold_curves *cv, tr_target_kind kind, cJSON
     cJSON *b = cv->p_linear ? dm_json(cv->p_model, cv->p_linear, cv->y, n, kind) : NULL;
     if (b) {
         cJSON_AddStringToObject(b, "baseline", kind == TR_TARGET_MULTICLASS ? "softmax"
-                                               : kind == TR_TARGET_PRICE    ? "linear"
-                                                                            : "logistic");
+                                               : kind == TR_TARGET_PRICE ? "linear regression"
+                                                                         : "logistic");
         cJSON_AddItemToObject(r, "dm_linear", b);
     }
     if (kind == TR_TARGET_DIRECTION)
@@ -434,6 +434,9 @@ int exp_edge_verdict(trk_store *s, int64_t study_id, const exp_spec *spec, cJSON
         .dsr_trials = (int)num_at(r, "n_trials", NULL),
         .dm_p_noskill = num_at(r, "dm_noskill", "pvalue"),
         .noskill_name = exp_edge_noskill_name(spec->trial.target.kind),
+        .linear_name = spec->trial.target.kind == TR_TARGET_MULTICLASS ? "softmax"
+                       : spec->trial.target.kind == TR_TARGET_PRICE    ? "linear regression"
+                                                                       : "logistic",
         .dm_p_linear = num_at(r, "dm_linear", "pvalue"),
         .pbo = pbo,
         .pbo_trials = n,
