@@ -13,6 +13,7 @@
  */
 #include "base/file.h"
 #include "experiments/edge.h"
+#include "experiments/feature_importance.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
 #include "experiments/model_ref.h"
@@ -62,13 +63,14 @@ int cmd_best(int argc, char **argv)
         {"study", required_argument, NULL, 's'}, {"export", required_argument, NULL, 'e'},
         {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},        {"require-edge", no_argument, NULL, 'E'},
-        {NULL, 0, NULL, 0},
+        {"importance", no_argument, NULL, 'I'},  {NULL, 0, NULL, 0},
     };
     const char *study = NULL, *export_path = NULL, *db = NULL, *format = "table";
-    int c, require_edge = 0;
-    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hE", opts)) != -1) {
+    int c, require_edge = 0, importance = 0;
+    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hEI", opts)) != -1) {
         switch (c) {
         case 'E': require_edge = 1; break;
+        case 'I': importance = 1; break;
         case 's': study = optarg; break;
         case 'e': export_path = optarg; break;
         case 'd': db = optarg; break;
@@ -165,6 +167,9 @@ int cmd_best(int argc, char **argv)
             printf("  %-18s %12.4f   (over %d evaluated trials: complete, pruned, failed "
                    "after a fold)\n", "deflated_sharpe", dsr->valuedouble,
                    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(result, "n_trials")));
+        if (importance && exp_feature_importance_print(stdout, result) < 0)
+            printf("\npermutation importance: not in this study's result (it was run by a "
+                   "seqtune without it)\n");
     }
     if (export_path) {
         if (trk_artifacts_list(s, info.id, 0, &arts, &n_arts, err)) {

@@ -10,6 +10,7 @@
 #include "experiments/commands.h"
 #include "tracker/admin.h"
 #include "experiments/trials_view.h"
+#include "experiments/trials_predictions.h"
 #include "experiments/outpath.h"
 #include "tracker/export.h"
 #include "tracker/json_int.h"
@@ -32,7 +33,7 @@ const char exp_usage_studies[] =
 const char exp_usage_trials[] =
     "usage: seqtune trials --study NAME [--filter EXPR] [--order-by KEY [desc]]\n"
     "                      [--columns LIST] [--limit N] [--format table|csv|json|markdown]\n"
-    "                      [--db FILE]\n\n"
+    "                      [--with-predictions] [--db FILE]\n\n"
     "Lists the runs (trials) of a study.\n\n"
     "  --study NAME     the study\n"
     "  --filter EXPR    MLflow-style filter with and, or, not and parentheses:\n"
@@ -49,6 +50,10 @@ const char exp_usage_trials[] =
     "                   metrics.fold*). Default: table shows params, csv and markdown\n"
     "                   every attribute, param, metric and tag\n"
     "  --limit N        at most N runs\n"
+    "  --with-predictions  instead, the selected trials' stored out-of-sample series,\n"
+    "                   one row per bar: run_id, trial_number, fold, row, time (unix s),\n"
+    "                   prediction (the traded signal), bar_return (realised),\n"
+    "                   strategy_return (net); format table, csv or json\n"
     "  --format F       table (default; long values shortened with '~', and it says\n"
     "                   so), csv, json or markdown (these never cut a value)\n"
     "  --db FILE        the store (default: $SEQTUNE_DB, then ./seqtune.db)\n";
@@ -472,6 +477,7 @@ int cmd_trials(int argc, char **argv)
         {"limit", required_argument, NULL, 'l'},
         {"format", required_argument, NULL, 'f'},
         {"columns", required_argument, NULL, 'c'},
+        {"with-predictions", no_argument, NULL, 'P'},
         {"db", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -479,7 +485,7 @@ int cmd_trials(int argc, char **argv)
     const char *db = NULL, *study = NULL, *columns = NULL;
     char order[1024] = "";
     trk_query q = {0};
-    int fmt = FMT_TABLE, c;
+    int fmt = FMT_TABLE, c, preds = 0;
     long limit = 0;
     optind = 1;
     while ((c = exp_cli_getopt(argc, argv, "trials", "h", lo)) != -1) {
@@ -509,12 +515,18 @@ int cmd_trials(int argc, char **argv)
                 return EXP_EXIT_USAGE;
             break;
         case 'c': columns = optarg; break;
+        case 'P': preds = 1; break;
         default:
             return EXP_EXIT_USAGE;
         }
     }
     if (optind < argc) {
         exp_cli_error("trials", "unexpected argument '%s'", argv[optind]);
+        return EXP_EXIT_USAGE;
+    }
+    if (preds && (columns || fmt == EXP_FMT_MARKDOWN)) {
+        exp_cli_error("--with-predictions", "prints its own columns in table, csv or json: "
+                      "drop %s", columns ? "--columns" : "--format markdown");
         return EXP_EXIT_USAGE;
     }
     if (!study) {
@@ -557,7 +569,12 @@ int cmd_trials(int argc, char **argv)
             metric = mkey;
     }
     rc = EXP_EXIT_OK;
-    if (fmt == FMT_TABLE && !columns) {
+    if (preds) {
+        if (exp_trials_predictions(s, sid, &l, fmt, err) != 0) {
+            exp_cli_error("trials", "%s", err);
+            rc = EXP_EXIT_INPUT;
+        }
+    } else if (fmt == FMT_TABLE && !columns) {
         trials_table(s, &l, metric);
     } else if (fmt == FMT_JSON && !columns) {
         trials_json(s, &l);

@@ -59,7 +59,8 @@ const exp_cmd exp_commands[] = {
      "interrupted (SIGINT/SIGTERM: finished trials are kept; use --resume).\n"
      "A store locked by another program is waited for $SEQTUNE_LOCK_WAIT_S s (60).\n"},
     {"best", cmd_best, "Show the chosen trial, its holdout result, and export its model",
-     "usage: seqtune best --study NAME [--export MODEL_FILE] [--require-edge] [--format table|json] [--db FILE]\n\n"
+     "usage: seqtune best --study NAME [--export MODEL_FILE] [--require-edge] [--importance]\n"
+     "                    [--format table|json] [--db FILE]\n\n"
      "Opens with the verdict: edge or no edge after accounting for the search (the\n"
      "Deflated Sharpe Ratio over every evaluated trial, and a Diebold-Mariano test of\n"
      "the holdout loss against no skill), with the reasons, the LSTM-vs-linear test\n"
@@ -67,6 +68,10 @@ const exp_cmd exp_commands[] = {
      "the result of the single holdout evaluation (next to buy-and-hold). --export\n"
      "writes the refit model (checked against its recorded sha256) for `seqtune predict`.\n\n"
      "  --require-edge       exit 4 when the verdict is no edge (or the study has none)\n"
+     "  --importance         also the permutation importance of each input feature\n"
+     "                       (loss increase, mean and sd over 5 seeded permutations, on\n"
+     "                       the walk-forward test spans, never the holdout); the JSON\n"
+     "                       always holds it as \"permutation_importance\"\n"
      "  --study NAME         the study\n"
      "  --export FILE        write the model file there (replaced atomically)\n"
      "  --format table|json  output format (default table)\n"

@@ -83,15 +83,21 @@ int exp_edge_oos_store(trk_store *s, int64_t run_id, int fold, const cJSON *extr
 
 /* ---- the holdout --------------------------------------------------------------- */
 
-static double sample_loss(int direction, double y, double p)
+/* The per-sample loss of the paired test: log loss for direction (p is P(up))
+ * and multiclass (p is the probability of the realised class), squared error
+ * for return and price (p is the forecast). */
+static double sample_loss(tr_target_kind kind, double y, double p)
 {
-    if (!direction)
+    if (kind == TR_TARGET_RETURN || kind == TR_TARGET_PRICE)
         return (p - y) * (p - y);
     double q = fmin(fmax(p, 1e-15), 1 - 1e-15);
+    if (kind == TR_TARGET_MULTICLASS)
+        return -log(q);
     return -(y * log(q) + (1 - y) * log(1 - q));
 }
 
-static cJSON *dm_json(const double *pa, const double *pb, const double *y, int n, int direction)
+static cJSON *dm_json(const double *pa, const double *pb, const double *y, int n,
+                      tr_target_kind kind)
 {
     double *la = malloc(sizeof *la * (size_t)n), *lb = malloc(sizeof *lb * (size_t)n);
     cJSON *o = NULL;
@@ -99,8 +105,8 @@ static cJSON *dm_json(const double *pa, const double *pb, const double *y, int n
     char err[256];
     if (la && lb) {
         for (int i = 0; i < n; i++) {
-            la[i] = sample_loss(direction, y[i], pa[i]);
-            lb[i] = sample_loss(direction, y[i], pb[i]);
+            la[i] = sample_loss(kind, y[i], pa[i]);
+            lb[i] = sample_loss(kind, y[i], pb[i]);
         }
         if (tr_diebold_mariano(la, lb, n, -1, &d, err) == 0) {
             o = cJSON_CreateObject();
@@ -121,25 +127,18 @@ static cJSON *dm_json(const double *pa, const double *pb, const double *y, int n
     return o;
 }
 
-void exp_edge_holdout_tests(const tr_fold_curves *cv, int direction, cJSON *r)
+const char *exp_edge_noskill_name(tr_target_kind kind)
 {
-    int n = cv->n_samples;
-    if (n < 2 || !cv->y || !cv->p_model)
-        return;
-    cJSON *a = cv->p_noskill ? dm_json(cv->p_model, cv->p_noskill, cv->y, n, direction) : NULL;
-    if (a) {
-        cJSON_AddStringToObject(a, "baseline", direction ? "majority class" : "persistence");
-        cJSON_AddItemToObject(r, "dm_noskill", a);
-    }
-    cJSON *b = cv->p_linear ? dm_json(cv->p_model, cv->p_linear, cv->y, n, direction) : NULL;
-    if (b) {
-        cJSON_AddStringToObject(b, "baseline", "logistic");
-        cJSON_AddItemToObject(r, "dm_linear", b);
-    }
-    if (!direction)
-        return;
-    /* reliability: 10 equal-width bins of the predicted probability */
-    int cnt[10] = {0}, tp = 0, fp = 0, tn = 0, fn = 0;
+    return kind == TR_TARGET_DIRECTION    ? "majority class"
+           : kind == TR_TARGET_MULTICLASS ? "class frequencies"
+                                          : "persistence";
+}
+
+/* Direction: 10 equal-width bins of P(up) against the frequency of up, the
+ * Brier score and the 2 x 2 confusion at p >= 0.5. */
+static void diagnostics_binary(const tr_fold_curves *cv, cJSON *r)
+{
+    int n = cv->n_samples, cnt[10] = {0}, tp = 0, fp = 0, tn = 0, fn = 0;
     double sp[10] = {0}, sy[10] = {0}, brier = 0;
     for (int i = 0; i < n; i++) {
         double p = cv->p_model[i], y = cv->y[i];
@@ -168,6 +167,83 @@ void exp_edge_holdout_tests(const tr_fold_curves *cv, int direction, cJSON *r)
     cJSON_AddNumberToObject(m, "fp", fp);
     cJSON_AddNumberToObject(m, "tn", tn);
     cJSON_AddNumberToObject(m, "fn", fn);
+}
+
+/* Multiclass: the top-class reliability (10 bins of the largest probability
+ * against how often that class was realised), the multiclass Brier score
+ * (mean over samples of the sum over classes of (p_k - [y = k])^2) and the
+ * K x K confusion (rows actual, columns the argmax). */
+static void diagnostics_multi(const tr_fold_curves *cv, cJSON *r)
+{
+    const int n = cv->n_samples, K = cv->n_classes;
+    int cnt[10] = {0}, conf[TR_MULTICLASS_K][TR_MULTICLASS_K] = {{0}};
+    double sp[10] = {0}, sy[10] = {0}, brier = 0;
+    if (K < 2 || K > TR_MULTICLASS_K || !cv->probs)
+        return;
+    for (int i = 0; i < n; i++) {
+        const double *p = cv->probs + (size_t)i * K;
+        int y = (int)cv->y[i], top = 0;
+        if (y < 0 || y >= K)
+            continue;
+        for (int j = 0; j < K; j++) {
+            brier += (p[j] - (j == y)) * (p[j] - (j == y)) / n;
+            if (p[j] > p[top])
+                top = j;
+        }
+        int k = (int)fmin(9, fmax(0, floor(p[top] * 10)));
+        cnt[k]++;
+        sp[k] += p[top];
+        sy[k] += top == y;
+        conf[y][top]++;
+    }
+    cJSON *c = cJSON_AddObjectToObject(r, "calibration");
+    cJSON_AddNumberToObject(c, "brier", brier);
+    cJSON_AddStringToObject(c, "of", "top class");
+    cJSON *bins = cJSON_AddArrayToObject(c, "bins");
+    for (int k = 0; k < 10; k++) {
+        if (!cnt[k])
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "mean_p", sp[k] / cnt[k]);
+        cJSON_AddNumberToObject(e, "freq", sy[k] / cnt[k]);
+        cJSON_AddNumberToObject(e, "n", cnt[k]);
+        cJSON_AddItemToArray(bins, e);
+    }
+    cJSON *m = cJSON_AddObjectToObject(r, "confusion");
+    cJSON *rows = cJSON_AddArrayToObject(m, "matrix");   /* [actual][predicted] */
+    for (int a = 0; a < K; a++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int b = 0; b < K; b++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber(conf[a][b]));
+        cJSON_AddItemToArray(rows, row);
+    }
+    cJSON *names = cJSON_AddArrayToObject(m, "classes");
+    const char *nm[TR_MULTICLASS_K] = {"down", "flat", "up"};
+    for (int j = 0; j < K; j++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(nm[j]));
+}
+
+void exp_edge_holdout_tests(const tr_fold_curves *cv, tr_target_kind kind, cJSON *r)
+{
+    int n = cv->n_samples;
+    if (n < 2 || !cv->y || !cv->p_model)
+        return;
+    cJSON *a = cv->p_noskill ? dm_json(cv->p_model, cv->p_noskill, cv->y, n, kind) : NULL;
+    if (a) {
+        cJSON_AddStringToObject(a, "baseline", exp_edge_noskill_name(kind));
+        cJSON_AddItemToObject(r, "dm_noskill", a);
+    }
+    cJSON *b = cv->p_linear ? dm_json(cv->p_model, cv->p_linear, cv->y, n, kind) : NULL;
+    if (b) {
+        cJSON_AddStringToObject(b, "baseline", kind == TR_TARGET_MULTICLASS ? "softmax"
+                                               : kind == TR_TARGET_PRICE ? "linear regression"
+                                                                         : "logistic");
+        cJSON_AddItemToObject(r, "dm_linear", b);
+    }
+    if (kind == TR_TARGET_DIRECTION)
+        diagnostics_binary(cv, r);
+    else if (kind == TR_TARGET_MULTICLASS)
+        diagnostics_multi(cv, r);
 }
 
 /* ---- the trials ---------------------------------------------------------------- */
@@ -357,7 +433,10 @@ int exp_edge_verdict(trk_store *s, int64_t study_id, const exp_spec *spec, cJSON
         .dsr = num_at(r, "deflated_sharpe", NULL),
         .dsr_trials = (int)num_at(r, "n_trials", NULL),
         .dm_p_noskill = num_at(r, "dm_noskill", "pvalue"),
-        .noskill_name = spec->trial.target.kind == TR_TARGET_RETURN ? "persistence" : "majority class",
+        .noskill_name = exp_edge_noskill_name(spec->trial.target.kind),
+        .linear_name = spec->trial.target.kind == TR_TARGET_MULTICLASS ? "softmax"
+                       : spec->trial.target.kind == TR_TARGET_PRICE    ? "linear regression"
+                                                                       : "logistic",
         .dm_p_linear = num_at(r, "dm_linear", "pvalue"),
         .pbo = pbo,
         .pbo_trials = n,

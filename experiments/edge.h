@@ -28,10 +28,16 @@ int exp_edge_oos_store(trk_store *s, int64_t run_id, int fold, const cJSON *extr
                        char err[256]);
 
 /* Adds to the holdout result r: "dm_noskill" and "dm_linear" (Diebold-Mariano
- * of the per-sample loss: log loss for direction, squared error for return),
- * and for direction "calibration" (10 bins and the Brier score) and "confusion"
- * (at p >= 0.5). */
-void exp_edge_holdout_tests(const tr_fold_curves *cv, int direction, cJSON *r);
+ * of the per-sample loss: log loss for direction and multiclass, squared error
+ * for return and price, in price units; see tr_fold_curves for the baselines),
+ * and "calibration" (10 bins and the Brier score) and "confusion" for
+ * direction (2 x 2 at p >= 0.5: tp, fp, tn, fn) and multiclass (top-class
+ * reliability; "matrix" K x K, rows actual, columns the argmax, "classes"). */
+void exp_edge_holdout_tests(const tr_fold_curves *cv, tr_target_kind kind, cJSON *r);
+
+/* The no-skill baseline's name for a target kind: "majority class",
+ * "class frequencies" (multiclass) or "persistence" (return, price). */
+const char *exp_edge_noskill_name(tr_target_kind kind);
 
 /* The number of trials that evaluated at least one fold and their annualised
  * Sharpe ratios (*sharpes, caller frees; NULL on error with err). */

@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "experiments/cli.h"
 #include "experiments/edge.h"
+#include "experiments/feature_importance.h"
 
 #include "trainer/candles.h"
 #include "trainer/data_check.h"
@@ -602,8 +603,11 @@ int exp_lstm_objective_holdout(exp_lstm_objective *o, const cJSON *params, uint6
     cJSON_AddNumberToObject(r, "epochs", fr.fit.epochs_run);
     cJSON_AddNumberToObject(r, "n_trials", n_sharpes);
     exp_lstm_holdout_curves(o, &fr, trial_sharpes, n_sharpes, r);
-    exp_edge_holdout_tests(&fr.curves, fr.kind == TR_TARGET_DIRECTION, r);
+    exp_edge_holdout_tests(&fr.curves, fr.kind, r);
     *result = r;
+    /* the inputs' importance: walk-forward test spans only, never the holdout */
+    if (exp_feature_importance(&o->data, &cfg, &p, r, err))
+        goto done;
     if (tr_trial_model_meta(&o->data, &cfg, p.seq_len, &sc, &meta, err) ||
         (tr_trial_model_meta_target(&fr, &meta), 0) ||
         model_bytes(m, &meta, model, model_len, err))

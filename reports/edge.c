@@ -27,6 +27,11 @@ struct rep_edge {
     int n_epochs[EDGE_MAX_FOLDS];
 };
 
+const cJSON *rep_edge_result(const rep_edge *e)
+{
+    return e ? e->result : NULL;
+}
+
 void rep_edge_free(rep_edge *e)
 {
     if (!e)
@@ -311,6 +316,30 @@ static void verdict_block(rep_buf *b, const rep_edge *e, const char *name, int k
     rep_buf_put(b, "</section>\n");
 }
 
+/* The multiclass holdout confusion ("matrix": rows actual, columns argmax). */
+static void confusion_multi(rep_buf *b, const cJSON *cm)
+{
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(cm, "classes"), *row, *v;
+    int K = cJSON_GetArraySize(names);
+    rep_buf_put(b, "<h3>Holdout confusion matrix (predicted: the most probable class)</h3>"
+                "<table><thead><tr><th></th>");
+    for (int j = 0; j < K; j++) {
+        const cJSON *nm = cJSON_GetArrayItem(names, j);
+        rep_buf_printf(b, "<th>predicted %s</th>", cJSON_IsString(nm) ? nm->valuestring : "?");
+    }
+    rep_buf_put(b, "</tr></thead><tbody>");
+    int a = 0;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(cm, "matrix"))
+    {
+        const cJSON *nm = cJSON_GetArrayItem(names, a++);
+        rep_buf_printf(b, "<tr><td>actual %s</td>", cJSON_IsString(nm) ? nm->valuestring : "?");
+        cJSON_ArrayForEach(v, row)
+            rep_buf_printf(b, "<td class=\"n\">%d</td>", cJSON_IsNumber(v) ? v->valueint : 0);
+        rep_buf_put(b, "</tr>");
+    }
+    rep_buf_put(b, "</tbody></table>");
+}
+
 static void oos_block(rep_buf *b, const rep_edge *e, const char *name, int k)
 {
     open_section(b, "oos", k, "Out-of-sample diagnostics of the best trial", name);
@@ -391,7 +420,10 @@ static void oos_block(rep_buf *b, const rep_edge *e, const char *name, int k)
         rep_chart_fit(&c, dx, dx, 2);
         char title[96];
         snprintf(title, sizeof title, "Holdout reliability (Brier %.4f)", num(cal, "brier"));
-        rep_chart_begin(&c, title, "predicted probability of up", "observed frequency of up");
+        int top = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cal, "of"));
+        rep_chart_begin(&c, title, top ? "largest predicted class probability"
+                                       : "predicted probability of up",
+                        top ? "observed frequency of that class" : "observed frequency of up");
         rep_chart_line(&c, dx, dx, 2, rep_palette(0), 1, 0.6, "perfect calibration");
         if (m > 0) {
             rep_chart_line(&c, px, py, m, rep_palette(5), 1.5, 1, "model");
@@ -401,7 +433,9 @@ static void oos_block(rep_buf *b, const rep_edge *e, const char *name, int k)
     }
     if (cJSON_IsObject(cal) || cJSON_IsObject(cm))
         rep_buf_put(b, "</div><div>");
-    if (cJSON_IsObject(cm))
+    if (cJSON_IsObject(cm) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(cm, "matrix")))
+        confusion_multi(b, cm);
+    else if (cJSON_IsObject(cm))
         rep_buf_printf(b, "<h3>Holdout confusion matrix (p &gt;= 0.5 is up)</h3><table><thead>"
                        "<tr><th></th><th>predicted up</th><th>predicted down</th></tr></thead>"
                        "<tbody><tr><td>actual up</td><td class=\"n\">%d</td><td class=\"n\">%d"

@@ -25,6 +25,8 @@ typedef struct rep_edge rep_edge;
 int rep_edge_load(trk_store *store, int64_t study_id, int64_t best_run, const char *result_json,
                   rep_edge **out, char err[256]);
 void rep_edge_free(rep_edge *e);
+/* The study's result JSON the sections read (owned by e). */
+const struct cJSON *rep_edge_result(const rep_edge *e);
 
 /* The verdict section (id "verdict", "verdict-<k>" for the k-th study) and the
  * diagnostics section ("oos"); nothing when e is NULL. name is escaped. */

@@ -8,6 +8,7 @@
 #include "reports/edge.h"
 
 #include "base/stats.h"
+#include "reports/feature_importance.h"
 #include "reports/importance.h"
 #include "reports/svg.h"
 #include "tracker/store.h"
@@ -1518,6 +1519,7 @@ int rep_render_body(const rep_study *studies, int n, int flags, rep_buf *out, ch
         section_best(out, &vs[k]);
         section_history(out, &vs[k]);
         section_importance(out, &vs[k]);
+        rep_feature_importance_section(out, studies[k].edge, studies[k].name, k);
         section_slices(out, &vs[k]);
         section_parallel(out, &vs[k]);
         section_intermediate(out, &vs[k]);

@@ -226,8 +226,8 @@ void tr_verdict_decide(const tr_verdict_input *in, const tr_selection_config *c,
     v->n_reasons = 2;
     if (isfinite(in->dm_p_linear))
         snprintf(R[v->n_reasons++], 320, "(does not change the verdict) against the linear "
-                 "(logistic) baseline: p = %.4f, the LSTM %s over it at %.2f",
-                 in->dm_p_linear, in->dm_p_linear < c->dm_alpha ? "adds value" : "adds no "
+                 "(%s) baseline: p = %.4f, the LSTM %s over it at %.2f",
+                 in->linear_name ? in->linear_name : "logistic", in->dm_p_linear, in->dm_p_linear < c->dm_alpha ? "adds value" : "adds no "
                  "significant value", c->dm_alpha);
     if (isfinite(in->pbo))
         snprintf(R[v->n_reasons++], 320, "(does not change the verdict) PBO %.3f over %d trials: "

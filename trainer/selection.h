@@ -80,10 +80,11 @@ typedef struct tr_verdict_input {
     double dsr;            /* Deflated Sharpe Ratio of the holdout returns */
     int dsr_trials;        /* the trials it counts (every evaluated one) */
     double dm_p_noskill;   /* DM p-value of the model against no skill */
-    const char *noskill_name;  /* "majority class" or "persistence" */
+    const char *noskill_name;  /* "majority class", "class frequencies" or "persistence" */
     double dm_p_linear;    /* DM p-value of the model against the linear baseline (NaN: none) */
     double pbo;            /* NaN: not computed */
     int pbo_trials;        /* trials with every fold (the CSCV columns) */
+    const char *linear_name;   /* "logistic" (NULL), "softmax" or "linear regression" */
 } tr_verdict_input;
 
 #define TR_VERDICT_REASONS 4

@@ -10,6 +10,8 @@
  */
 #include "trainer/trial.h"
 
+#include "trainer/perm_importance.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,7 @@ void tr_fold_result_free(tr_fold_result *r)
     free(r->curves.p_model);
     free(r->curves.p_noskill);
     free(r->curves.p_linear);
+    free(r->curves.probs);
     free(r->curves.fc_t);
     free(r->curves.fc_actual);
     free(r->curves.fc_pred);
@@ -161,8 +164,9 @@ static void nan_class(tr_class_metrics *m)
     m->accuracy = m->balanced_accuracy = m->log_loss = m->brier = m->roc_auc = m->mcc = NAN;
 }
 
-/* The final fold's per-sample arrays (see tr_fold_curves); linear: with p_linear. */
-static int final_samples(tr_fold_result *r, int nt, int linear)
+/* The final fold's per-sample arrays (see tr_fold_curves); linear: with
+ * p_linear; k > 1: with probs (nt x k). */
+static int final_samples(tr_fold_result *r, int nt, int linear, int k)
 {
     tr_fold_curves *cv = &r->curves;
     size_t b = sizeof(double) * (size_t)(nt > 0 ? nt : 1);
@@ -170,8 +174,51 @@ static int final_samples(tr_fold_result *r, int nt, int linear)
     cv->p_model = malloc(b);
     cv->p_noskill = malloc(b);
     cv->p_linear = linear ? malloc(b) : NULL;
+    cv->probs = k > 1 ? malloc(b * (size_t)k) : NULL;
     cv->n_samples = nt;
-    return cv->y && cv->p_model && cv->p_noskill && (!linear || cv->p_linear) ? 0 : -1;
+    cv->n_classes = k > 1 ? k : 0;
+    return cv->y && cv->p_model && cv->p_noskill && (!linear || cv->p_linear) &&
+                   (k <= 1 || cv->probs)
+               ? 0
+               : -1;
+}
+
+/* Multiclass, final fold: the paired test's samples (see tr_fold_curves). pd
+ * (nt x K) the model's probabilities, yd the realised classes, ytr the
+ * training labels (n_train) for the class frequencies; the softmax baseline is
+ * refitted on tw to get its per-sample probabilities. */
+static int final_samples_multi(tr_fold_result *r, const double *pd, const double *yd, int nt,
+                               const double *ytr, int n_train, const tr_windows *tw,
+                               const tr_windows *te, char why[256])
+{
+    const int K = TR_MULTICLASS_K;
+    double freq[TR_MULTICLASS_K] = {0}, *pl = NULL;
+    tr_multiclass_metrics tmp;
+    if (final_samples(r, nt, 1, K) < 0 || !(pl = malloc(sizeof *pl * (size_t)(nt + 1) * K))) {
+        snprintf(why, 256, "out of memory");
+        return -1;
+    }
+    if (tr_baseline_softmax(tw, te, K, &tmp, pl, why) < 0) {
+        free(pl);
+        return -1;
+    }
+    for (int i = 0; i < n_train; i++)
+        if (ytr[i] >= 0 && ytr[i] < K)
+            freq[(int)ytr[i]] += 1.0 / n_train;
+    tr_fold_curves *cv = &r->curves;
+    for (int i = 0; i < nt; i++) {
+        int c = (int)yd[i];
+        if (c < 0 || c >= K)
+            c = 0;
+        cv->y[i] = yd[i];
+        cv->p_model[i] = pd[(size_t)i * K + c];
+        cv->p_noskill[i] = freq[c];
+        cv->p_linear[i] = pl[(size_t)i * K + c];
+        for (int j = 0; j < K; j++)
+            cv->probs[(size_t)i * K + j] = pd[(size_t)i * K + j];
+    }
+    free(pl);
+    return 0;
 }
 
 /* Price target (issue 17): the test windows' forecasts in price units,
@@ -220,6 +267,18 @@ static int score_price(const tr_candles *c, int first, const tr_fold *f, int h, 
         fc[i] = base[i] * exp(lin[i]);
     if (tr_price_score(fc, act, base, nt, &r->linear, why) < 0)
         goto done;
+    if (k < 0) {   /* the paired test's samples, in price units */
+        if (final_samples(r, nt, 1, 0) < 0) {
+            snprintf(why, 256, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < nt; i++) {
+            fcv->y[i] = act[i];
+            fcv->p_model[i] = fcv->fc_pred[i];
+            fcv->p_noskill[i] = base[i];
+            fcv->p_linear[i] = fc[i];
+        }
+    }
     rc = 0;
 done:
     free(pa);
@@ -350,12 +409,14 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
         if (tr_baseline_majority_multi(ytr, f->n_train, yd, nt, K, &r->mc_majority, why) < 0 ||
             tr_baseline_softmax(&tw, &te, K, &r->mc_logistic, NULL, why) < 0)
             goto fail;
+        if (k < 0 && final_samples_multi(r, pd, yd, nt, ytr, f->n_train, &tw, &te, why) < 0)
+            goto fail;
     } else if (dir) {
         if (tr_metrics_classify(pd, yd, nt, &r->test, why) < 0)
             goto fail;
         for (int i = 0; i < f->n_train; i++)
             ytr[i] = d->y[f->train[i]];
-        if (k < 0 && final_samples(r, nt, 1) < 0) {
+        if (k < 0 && final_samples(r, nt, 1, 0) < 0) {
             snprintf(why, sizeof why, "out of memory");
             goto fail;
         }
@@ -375,7 +436,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
         goto fail;
     } else if (k < 0) {
-        if (final_samples(r, nt, 0) < 0) {
+        if (final_samples(r, nt, 0, 0) < 0) {
             snprintf(why, sizeof why, "out of memory");
             goto fail;
         }
@@ -385,7 +446,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             r->curves.p_noskill[i] = e >= 0 && isfinite(d->y[e]) ? d->y[e] : 0;
         }
     }
-    if (k < 0 && r->curves.y)   /* direction and return: the paired test's samples */
+    if (k < 0 && r->curves.y && !mc && !price)   /* direction, return: the paired test's */
         for (int i = 0; i < nt; i++)
             r->curves.y[i] = yd[i], r->curves.p_model[i] = pd[i];
 
@@ -442,8 +503,18 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
             cv->row0 = first + f->test_begin;
             for (int i = 0; i <= nb; i++)
                 cv->t[i] = c->ts[first + f->test_begin + i];
-            for (int i = 0, j = 0; i < nb; i++)
-                cv->pred[i] = pos_window[i] ? pred[j++] : NAN;
+            /* the stored prediction is the traded signal: P(up) for direction,
+             * P(up) - P(down) for multiclass, the forecast return otherwise */
+            for (int i = 0, j = 0; i < nb; i++) {
+                if (!pos_window[i]) {
+                    cv->pred[i] = NAN;
+                    continue;
+                }
+                cv->pred[i] = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K]
+                              : price ? pred[j] * r->target_scale + r->target_center
+                                      : pred[j];
+                j++;
+            }
         }
         if (tr_metrics_trading(NULL, pos, ret, nb, &bc, &r->trading, cv->equity,
                                cv->bar_returns, why) < 0 ||
@@ -537,6 +608,99 @@ fail:
     tr_split_free(&s);
     free(xs);
     return -1;
+}
+
+/* One fold's importance draws: the fold retrained as in tr_trial_run, then
+ * tr_perm_importance on its test windows (labels scaled as the model learnt
+ * them for the price target). */
+static int fold_importance(const tr_trial_data *d, const tr_trial_config *cfg,
+                           const tr_trial_params *p, const tr_fold *f, int k, float *xs,
+                           const int *col, const int *ncol, int n_perm, unsigned long seed,
+                           double *base, double *mean, double *sd, char err[256])
+{
+    tr_fold_result r;
+    tr_lstm *m = NULL;
+    float *ys = NULL;
+    int rc = -1;
+    if (run_fold(d, cfg, p, f, k, xs, &r, &m, NULL, err) < 0)
+        return -1;
+    tr_windows te = {xs, d->y, f->test, f->n_test, p->seq_len, d->m.cols};
+    if (cfg->target.kind == TR_TARGET_PRICE) {
+        ys = malloc(sizeof *ys * (size_t)d->m.rows + 1);
+        if (!ys) {
+            snprintf(err, 256, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < d->m.rows; i++)
+            ys[i] = (float)((d->y[i] - r.target_center) / r.target_scale);
+        te.y = ys;
+    }
+    char why[256];
+    if (tr_perm_importance(m, &te, col, ncol, d->m.n_features, n_perm, seed, base, mean, sd,
+                           why) < 0) {
+        snprintf(err, 256, "fold %d: %.230s", k, why);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(ys);
+    tr_fold_result_free(&r);
+    tr_lstm_free(m);
+    return rc;
+}
+
+int tr_trial_perm_importance(const tr_trial_data *d, const tr_trial_config *cfg,
+                             const tr_trial_params *p, int n_perm, unsigned long seed,
+                             double *base, double *mean, double *sd, char err[256])
+{
+    const int G = d->m.n_features;
+    tr_split s = {0};
+    tr_split_config sc = split_config(cfg, p);
+    float *xs = NULL;
+    int *col = malloc(sizeof *col * (size_t)(2 * G + 1)), rc = -1;
+    double *fm = malloc(sizeof *fm * (size_t)(2 * G + 1)), tot = 0;
+    if (!col || !fm) {
+        snprintf(err, 256, "out of memory");
+        goto done;
+    }
+    int *ncol = col + G;
+    double *fsd = fm + G;
+    for (int g = 0; g < G; g++) {   /* a feature's columns move together (sin/cos pairs) */
+        col[g] = d->m.col[g];
+        ncol[g] = (g + 1 < G ? d->m.col[g + 1] : d->m.cols) - col[g];
+        mean[g] = sd[g] = 0;
+    }
+    *base = 0;
+    if (tr_split_make(&sc, d->m.rows, d->y, d->candles->segment + d->m.first, &s, err) < 0)
+        goto done;
+    if (!(xs = malloc((size_t)d->m.rows * (size_t)d->m.cols * sizeof *xs))) {
+        snprintf(err, 256, "out of memory for %d rows", d->m.rows);
+        goto done;
+    }
+    for (int k = 0; k < s.n_folds; k++)
+        tot += s.folds[k].n_test;
+    for (int k = 0; k < s.n_folds; k++) {
+        double b, w = s.folds[k].n_test / tot;
+        if (s.folds[k].n_test < 2)
+            continue;
+        if (fold_importance(d, cfg, p, &s.folds[k], k, xs, col, ncol, n_perm,
+                            seed + (unsigned long)k, &b, fm, fsd, err) < 0)
+            goto done;
+        *base += w * b;
+        for (int g = 0; g < G; g++) {
+            mean[g] += w * fm[g];
+            sd[g] += w * w * fsd[g] * fsd[g];
+        }
+    }
+    for (int g = 0; g < G; g++)
+        sd[g] = sqrt(sd[g]);
+    rc = 0;
+done:
+    tr_split_free(&s);
+    free(xs);
+    free(col);
+    free(fm);
+    return rc;
 }
 
 int tr_trial_final(const tr_trial_data *d, const tr_trial_config *cfg,

@@ -97,11 +97,20 @@ typedef struct tr_fold_curves {
     double *bar_returns;   /* (n) the model's net return of each bar */
     double *pred;          /* (n) the model's prediction at each bar (NaN: no window) */
     /* The final fold only (else 0/NULL): per test sample the label and the
-     * predictions of the model, of no skill (the training rate of class 1;
-     * persistence, the last realised return, for the return target) and of the
-     * linear baseline (logistic; NULL for the return target), for the paired test. */
-    int n_samples;
-    double *y, *p_model, *p_noskill, *p_linear;
+     * predictions of the model, of no skill and of the linear baseline, for
+     * the paired test, by target kind:
+     *   direction: y in {0,1}; P(up) of the model, of no skill (the training
+     *     rate of class 1) and of the logistic baseline;
+     *   multiclass: y the realised class; each one's probability OF THE
+     *     REALISED CLASS (no skill: the training class frequencies, linear: the
+     *     softmax baseline), so that its log loss is -log p; probs holds the
+     *     model's n_samples x n_classes probabilities (confusion, calibration);
+     *   return: y the realised return; the model's forecast, persistence (the
+     *     last realised return) and no linear (p_linear NULL);
+     *   price: y the realised close; the model's forecast close, persistence
+     *     (the close at the window's end) and the linear baseline's close. */
+    int n_samples, n_classes;
+    double *y, *p_model, *p_noskill, *p_linear, *probs;
     /* price target (issue 17): the forecast of each test window against the
      * actual close, at the forecast bar's open time */
     int n_fc;
@@ -168,6 +177,20 @@ int tr_fold_metric(const tr_fold_result *r, const char *name, double *value, cha
  * tr_trial_result_free. */
 int tr_trial_run(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
                  tr_fold_fn on_fold, void *user, tr_trial_result *res, char err[256]);
+
+/* Permutation importance of each requested feature (its 1 or 2 columns
+ * together) for the parameters p, on the walk-forward TEST spans only: every
+ * fold of the split is retrained as tr_trial_run trains it (the holdout is in
+ * no fold: nothing of it is read but features at rows before it) and
+ * tr_perm_importance runs on the fold's test windows with n_perm permutations
+ * seeded seed + fold. Per feature g (d->m.n_features of them): mean[g] the loss
+ * increase averaged over the folds weighted by their test windows; sd[g] the
+ * standard deviation of that weighted average over the permutations (folds
+ * are permuted independently: sqrt(sum w_k^2 sd_k^2)); *base the weighted
+ * unpermuted loss. Same inputs and seed, same numbers. 0 or -1 + err. */
+int tr_trial_perm_importance(const tr_trial_data *d, const tr_trial_config *cfg,
+                             const tr_trial_params *p, int n_perm, unsigned long seed,
+                             double *base, double *mean, double *sd, char err[256]);
 
 /* The final evaluation: trains on the search rows, tests once on the holdout.
  * *model (caller frees with tr_lstm_free) and *scaler (tr_scaler_free) are

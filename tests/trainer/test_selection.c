@@ -197,14 +197,19 @@ static void test_verdict_needs_both_criteria(void)
     tr_selection_config c;
     tr_selection_config_default(&c);
     tr_verdict v;
-    tr_verdict_input in = {0.97, 30, 0.01, "majority class", 0.2, 0.3, 25};
+    tr_verdict_input in = {0.97, 30, 0.01, "majority class", 0.2, 0.3, 25, NULL};
     tr_verdict_decide(&in, &c, &v);
     CHECK_INT(v.edge, 1);
     CHECK_INT(v.n_reasons, 4);
     CHECK_STR_CONTAINS(v.reasons[0], "0.970 >= 0.95 over 30 evaluated trials");
     CHECK_STR_CONTAINS(v.reasons[1], "p = 0.0100 < 0.05");
     CHECK_STR_CONTAINS(v.reasons[2], "adds no significant value");
+    CHECK_STR_CONTAINS(v.reasons[2], "linear (logistic) baseline");   /* NULL: logistic */
     CHECK_STR_CONTAINS(v.reasons[3], "ranking carries");
+    in.linear_name = "softmax";   /* multiclass names its own linear baseline */
+    tr_verdict_decide(&in, &c, &v);
+    CHECK_STR_CONTAINS(v.reasons[2], "linear (softmax) baseline");
+    in.linear_name = NULL;
     in.dsr = 0.94;
     tr_verdict_decide(&in, &c, &v);
     CHECK_INT(v.edge, 0);
