@@ -30,6 +30,7 @@
 #include "experiments/wire.h"
 #include "optimizer/study.h"
 #include "experiments/run_tags.h"
+#include "experiments/run_repro.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
 #include "tracker/sha256.h"
@@ -119,6 +120,7 @@ typedef struct coord {
     int drained;              /* MPI, after a signal: every live worker answered */
     int n_interrupted;        /* after a signal: trials the workers ended as interrupted */
     int exhausted;            /* the grid sampler has suggested every point */
+    exp_repro repro;          /* search.reproducible: the view (run_repro.h) */
     char err[256];
 } coord;
 
@@ -152,7 +154,8 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
 {
     opt_trial_params p;
     int64_t run_id = 0;
-    int ask = opt_ask(c->opt, &p, c->err);
+    int ask = c->spec->search.reproducible ? exp_repro_ask(&c->repro, c->opt, &p, c->err)
+                                           : opt_ask(c->opt, &p, c->err);
     if (ask == OPT_EXHAUSTED) {
         /* Every grid point is tried: the study ends short of n_trials rather
          * than repeat points. */
@@ -355,6 +358,8 @@ static int coord_may_start(const coord *c)
         return 0;
     if (c->deadline > 0 && exp_now() >= c->deadline)
         return 0;
+    if (c->spec->search.reproducible && !exp_repro_ready(&c->repro, c->opt))
+        return 0;   /* a trial it would depend on is still running */
     return c->n_finished + c->n_run < c->n_target;
 }
 
@@ -793,8 +798,11 @@ static int build_space(const exp_spec *spec, opt_space **out, char err[256])
 static int build_study(const exp_spec *spec, const opt_space *space, uint64_t seed,
                        opt_study **out, char err[256])
 {
+    opt_pruner_config none;   /* reproducible: pruning would depend on timing */
+    opt_pruner_config_default(&none, OPT_PRUNER_NONE);
     *out = opt_study_new(space, spec->search.direction, &spec->search.sampler,
-                         &spec->search.pruner, (unsigned long)seed, err);
+                         spec->search.reproducible ? &none : &spec->search.pruner,
+                         (unsigned long)seed, err);
     return *out ? 0 : -1;
 }
 
@@ -1195,6 +1203,16 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error(spec->name, "resume: %s", c->err);
         return EXP_EXIT_FAILED;
     }
+    if (spec->search.reproducible &&
+        exp_repro_init(&c->repro, c->space, spec->search.direction, &spec->search.sampler,
+                       (unsigned long)c->seed, spec->search.reproducible_lag, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
+    }
+    if (spec->search.reproducible && spec->search.pruner.kind != OPT_PRUNER_NONE)
+        fprintf(stderr, "seqtune: %s: search.reproducible: the %s pruner is off (its decisions "
+                "would depend on which trials finished first)\n", spec->name,
+                opt_pruner_kind_name(spec->search.pruner.kind));
     return 0;
 }
 
@@ -1203,6 +1221,7 @@ static void coord_close(coord *c)
     if (c->lock_fd >= 0)
         close(c->lock_fd);
     exp_run_hosts_free(&c->hosts);
+    exp_repro_free(&c->repro);
     opt_study_free(c->opt);
     opt_space_free(c->space);
     trk_store_close(c->store);

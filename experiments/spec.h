@@ -138,6 +138,11 @@ typedef struct exp_spec {
         opt_direction direction;      /* default minimize (see README) */
         exp_param *space;             /* n_space owned params, in the JSON's order */
         int n_space;
+        /* reproducible: trial k is suggested from the trials numbered below
+         * k - reproducible_lag only, once they are finished (run_repro.h);
+         * pruning is off. */
+        int reproducible;             /* 0/1, default 0 */
+        int reproducible_lag;         /* 1..4096, default 4 */
     } search;
 
     struct {
