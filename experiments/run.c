@@ -31,6 +31,8 @@
 #include "optimizer/study.h"
 #include "experiments/run_tags.h"
 #include "experiments/run_repro.h"
+#include "experiments/run_enqueue.h"
+#include "optimizer/history.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
 #include "tracker/sha256.h"
@@ -121,6 +123,7 @@ typedef struct coord {
     int n_interrupted;        /* after a signal: trials the workers ended as interrupted */
     int exhausted;            /* the grid sampler has suggested every point */
     exp_repro repro;          /* search.reproducible: the view (run_repro.h) */
+    exp_enqueue enq;          /* search.enqueue (run_enqueue.h) */
     char err[256];
 } coord;
 
@@ -154,8 +157,10 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
 {
     opt_trial_params p;
     int64_t run_id = 0;
-    int ask = c->spec->search.reproducible ? exp_repro_ask(&c->repro, c->opt, &p, c->err)
-                                           : opt_ask(c->opt, &p, c->err);
+    int eq = exp_enqueue_next(&c->enq);   /* enqueued configurations go first */
+    const double *fixed = eq >= 0 ? c->enq.fixed[eq] : NULL;
+    int ask = c->spec->search.reproducible ? exp_repro_ask(&c->repro, c->opt, fixed, &p, c->err)
+              : fixed ? opt_ask_fixed(c->opt, fixed, &p, c->err) : opt_ask(c->opt, &p, c->err);
     if (ask == OPT_EXHAUSTED) {
         /* Every grid point is tried: the study ends short of n_trials rather
          * than repeat points. */
@@ -178,7 +183,8 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
                                opt_value_number(c->space, i, p.values[i])};
     }
     if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err) ||
-        exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err))
+        exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err) ||
+        (eq >= 0 && exp_enqueue_mark(&c->enq, eq, c->store, run_id, c->err)))
         return -1;
     if (c->n_run == c->cap_run) {
         int cap = c->cap_run ? 2 * c->cap_run : 16;
@@ -1203,6 +1209,11 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error(spec->name, "resume: %s", c->err);
         return EXP_EXIT_FAILED;
     }
+    if (exp_enqueue_init(&c->enq, spec->search.enqueue, c->space, c->store, c->study_id,
+                         c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
+    }
     if (spec->search.reproducible &&
         exp_repro_init(&c->repro, c->space, spec->search.direction, &spec->search.sampler,
                        (unsigned long)c->seed, spec->search.reproducible_lag, c->err)) {
@@ -1222,6 +1233,7 @@ static void coord_close(coord *c)
         close(c->lock_fd);
     exp_run_hosts_free(&c->hosts);
     exp_repro_free(&c->repro);
+    exp_enqueue_free(&c->enq);
     opt_study_free(c->opt);
     opt_space_free(c->space);
     trk_store_close(c->store);

@@ -80,7 +80,8 @@ static int view_extend(exp_repro *r, const opt_study *s, int horizon, char err[2
     return rc;
 }
 
-int exp_repro_ask(exp_repro *r, opt_study *s, opt_trial_params *out, char err[256])
+int exp_repro_ask(exp_repro *r, opt_study *s, const double *fixed, opt_trial_params *out,
+                  char err[256])
 {
     int k = opt_study_next_number(s);
     if (view_extend(r, s, k - r->lag, err))
@@ -88,5 +89,6 @@ int exp_repro_ask(exp_repro *r, opt_study *s, opt_trial_params *out, char err[25
     int rc = opt_suggest(r->view, k, out, err);
     if (rc != 0)
         return rc;
+    opt_params_fix(opt_study_space(s), out, fixed);
     return opt_ask_given(s, out, err);
 }

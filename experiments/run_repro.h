@@ -28,8 +28,11 @@ void exp_repro_free(exp_repro *r);
 /* 1 when every trial of s numbered below (next number) - lag has finished. */
 int exp_repro_ready(const exp_repro *r, const opt_study *s);
 
-/* Starts the next trial of s (which must be ready) with the view's suggestion;
- * out gets its number and values. 0 ok, -1 and err, OPT_EXHAUSTED (grid). */
-int exp_repro_ask(exp_repro *r, opt_study *s, opt_trial_params *out, char err[256]);
+/* Starts the next trial of s (which must be ready) with the view's suggestion,
+ * where the values fixed gives (not NaN; NULL = none) replace it (an enqueued
+ * configuration); out gets its number and values. 0 ok, -1 and err,
+ * OPT_EXHAUSTED (grid). */
+int exp_repro_ask(exp_repro *r, opt_study *s, const double *fixed, opt_trial_params *out,
+                  char err[256]);
 
 #endif

@@ -363,6 +363,7 @@ void exp_spec_free(exp_spec *s)
         free(q->name);
     }
     free(s->search.space);
+    cJSON_Delete(s->search.enqueue);
     for (int i = 0; i < s->objective.argc; i++)
         free(s->objective.argv[i]);
     free(s->objective.argv);

@@ -143,6 +143,9 @@ typedef struct exp_spec {
          * pruning is off. */
         int reproducible;             /* 0/1, default 0 */
         int reproducible_lag;         /* 1..4096, default 4 */
+        /* search.enqueue: an array of objects parameter -> value (owned copy of
+         * the checked JSON), run first in order; NULL when none */
+        cJSON *enqueue;
     } search;
 
     struct {

@@ -250,6 +250,8 @@ static const field search_fields[] = {
             "worker count gives the same study; pruning is off"},
     {"reproducible_lag", FT_INT, SPEC_AT(search.reproducible_lag), 1, 4096,
      .doc = "the lag L of reproducible mode; at least the worker count keeps every worker busy"},
+    {"enqueue", FT_CUSTOM, 0, .read = exp_rd_read_enqueue, .print = exp_rd_print_enqueue,
+     .doc = "configurations run first, once each; a parameter left out is sampled"},
 };
 
 static const field backtest_fields[] = {

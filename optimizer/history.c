@@ -5,6 +5,7 @@
 #include "optimizer/history.h"
 #include "optimizer/internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,4 +32,20 @@ int opt_ask_given(opt_study *s, opt_trial_params *p, char err[256])
     p->number = s->next_number;
     opt_trial_record rec = {p->number, OPT_RUNNING, 0, p, 0, NULL, NULL};
     return opt_study_replay(s, &rec, err);
+}
+
+void opt_params_fix(const opt_space *space, opt_trial_params *out, const double *fixed)
+{
+    for (int i = 0; fixed && i < space->n; i++)
+        if (!isnan(fixed[i]))
+            out->values[i] = opt_param_snap(&space->p[i], fixed[i]);
+}
+
+int opt_ask_fixed(opt_study *s, const double *fixed, opt_trial_params *out, char err[256])
+{
+    int rc = opt_suggest(s, s->next_number, out, err);
+    if (rc != 0)
+        return rc;
+    opt_params_fix(s->space, out, fixed);
+    return opt_ask_given(s, out, err);
 }

@@ -22,4 +22,13 @@ int opt_study_next_number(const opt_study *s);
  * 0 ok, -1 and err (a value outside the space). */
 int opt_ask_given(opt_study *s, opt_trial_params *p, char err[256]);
 
+/* Overwrites the values of out that fixed gives (fixed[i] not NaN; space
+ * order, values as in space.h), snapped onto each parameter's grid. */
+void opt_params_fix(const opt_space *space, opt_trial_params *out, const double *fixed);
+
+/* opt_ask with some values given (Optuna's enqueued trial): the sampler
+ * suggests for the next number as opt_ask would, the values fixed gives replace
+ * its own, and the trial starts RUNNING. 0 ok, -1 and err, OPT_EXHAUSTED. */
+int opt_ask_fixed(opt_study *s, const double *fixed, opt_trial_params *out, char err[256]);
+
 #endif
