@@ -32,6 +32,7 @@
 #include "experiments/run_tags.h"
 #include "experiments/run_repro.h"
 #include "experiments/run_enqueue.h"
+#include "experiments/run_warm.h"
 #include "optimizer/history.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
@@ -124,6 +125,8 @@ typedef struct coord {
     int exhausted;            /* the grid sampler has suggested every point */
     exp_repro repro;          /* search.reproducible: the view (run_repro.h) */
     exp_enqueue enq;          /* search.enqueue (run_enqueue.h) */
+    exp_warm warm;            /* search.warm_start: the history (run_warm.h) */
+    int warm_not_found;
     char err[256];
 } coord;
 
@@ -159,7 +162,11 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
     int64_t run_id = 0;
     int eq = exp_enqueue_next(&c->enq);   /* enqueued configurations go first */
     const double *fixed = eq >= 0 ? c->enq.fixed[eq] : NULL;
-    int ask = c->spec->search.reproducible ? exp_repro_ask(&c->repro, c->opt, fixed, &p, c->err)
+    const exp_spec *sp = c->spec;
+    int ask = sp->search.reproducible ? exp_repro_ask(&c->repro, c->opt, fixed, &p, c->err)
+              : sp->search.warm_start
+              ? exp_warm_ask(&c->warm, c->opt, sp->search.direction, &sp->search.sampler,
+                             (unsigned long)c->seed, fixed, &p, c->err)
               : fixed ? opt_ask_fixed(c->opt, fixed, &p, c->err) : opt_ask(c->opt, &p, c->err);
     if (ask == OPT_EXHAUSTED) {
         /* Every grid point is tried: the study ends short of n_trials rather
@@ -1128,6 +1135,39 @@ static void lock_notice(void *ctx, const char *path, double limit_s)
  * failure, 0 when the coordinator is ready. */
 /* Loads the spec and its data, then opens the store and the study: bad data is
  * refused before the store is created or a study row is written. */
+/* Loads the warm-start history (before the study is opened: a bad name leaves
+ * no trace in the store). 0 ok, -1 with the error shown. */
+static int coord_warm_open(coord *c, const exp_spec *spec)
+{
+    const char *other = spec->search.warm_start;
+    if (strcmp(other, spec->name) == 0) {
+        c->warm_not_found = 1;
+        exp_cli_error(spec->name, "search.warm_start.study: a study cannot warm-start from itself");
+        return -1;
+    }
+    if (exp_warm_load(&c->warm, c->store, other, c->space, &c->warm_not_found, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Records the history as the study tag warm_start and says so. */
+static int coord_warm_tag(coord *c, const exp_spec *spec, int quiet)
+{
+    const char *other = spec->search.warm_start;
+    char tag[512];
+    snprintf(tag, sizeof tag, "%s: %d finished trial(s) as history, %d dropped (a parameter "
+             "missing or outside this space)", other, c->warm.n, c->warm.n_dropped);
+    if (trk_study_set_tag(c->store, c->study_id, "warm_start", tag, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return -1;
+    }
+    if (!quiet)
+        fprintf(stderr, "seqtune: %s: warm start from %s\n", spec->name, tag);
+    return 0;
+}
+
 static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
                       exp_data **data, exp_objective **obj)
 {
@@ -1165,6 +1205,12 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         return EXP_EXIT_INPUT;
     }
     opt_study_free(probe);
+    if (spec->search.warm_start && access(opt->db_path, F_OK) != 0) {
+        /* a new store holds no study to warm-start from: say so, create nothing */
+        exp_cli_error(spec->name, "search.warm_start.study: no study '%s' in this store "
+                      "(%s does not exist yet)", spec->search.warm_start, opt->db_path);
+        return EXP_EXIT_INPUT;
+    }
     trk_wait_opts wait = {lock_wait_s(), &stop_signal, lock_notice, NULL};
     c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
@@ -1175,6 +1221,8 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
     }
+    if (spec->search.warm_start && coord_warm_open(c, spec))
+        return c->warm_not_found ? EXP_EXIT_INPUT : EXP_EXIT_FAILED;
     int existed = 0;
     int rc = trk_study_open(c->store, spec->name, *spec_text,
                             exp_direction_name(spec->search.direction),
@@ -1214,9 +1262,12 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_FAILED;
     }
+    if (spec->search.warm_start && coord_warm_tag(c, spec, opt->quiet))
+        return EXP_EXIT_FAILED;
     if (spec->search.reproducible &&
         exp_repro_init(&c->repro, c->space, spec->search.direction, &spec->search.sampler,
-                       (unsigned long)c->seed, spec->search.reproducible_lag, c->err)) {
+                       (unsigned long)c->seed, spec->search.reproducible_lag,
+                       spec->search.warm_start ? &c->warm : NULL, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_FAILED;
     }
@@ -1234,6 +1285,7 @@ static void coord_close(coord *c)
     exp_run_hosts_free(&c->hosts);
     exp_repro_free(&c->repro);
     exp_enqueue_free(&c->enq);
+    exp_warm_free(&c->warm);
     opt_study_free(c->opt);
     opt_space_free(c->space);
     trk_store_close(c->store);

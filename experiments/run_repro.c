@@ -10,14 +10,16 @@
 #include <string.h>
 
 int exp_repro_init(exp_repro *r, const opt_space *space, opt_direction direction,
-                   const opt_sampler_config *sc, unsigned long seed, int lag, char err[256])
+                   const opt_sampler_config *sc, unsigned long seed, int lag,
+                   const exp_warm *w, char err[256])
 {
     memset(r, 0, sizeof *r);
     opt_pruner_config pc;
     opt_pruner_config_default(&pc, OPT_PRUNER_NONE);
     r->view = opt_study_new(space, direction, sc, &pc, seed, err);
     r->lag = lag;
-    return r->view ? 0 : -1;
+    r->offset = w ? w->n : 0;
+    return r->view ? exp_warm_replay(w, r->view, err) : -1;
 }
 
 void exp_repro_free(exp_repro *r)
@@ -72,6 +74,7 @@ static int view_extend(exp_repro *r, const opt_study *s, int horizon, char err[2
             break;
         }
         rec.params = &p;
+        rec.number += r->offset;
         rc = opt_study_replay(r->view, &rec, err);
     }
     free(at);

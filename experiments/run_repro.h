@@ -13,16 +13,20 @@
 
 #include "optimizer/study.h"
 
+#include "experiments/run_warm.h"
+
 typedef struct exp_repro {
-    opt_study *view;   /* the trials numbered below `upto` */
+    opt_study *view;   /* the history, then the trials numbered below `upto` */
     int upto;
     int lag;
+    int offset;        /* history trials: trial m is m + offset in the view */
 } exp_repro;
 
 /* A view over space with the real study's direction, sampler and seed (no
- * pruner). 0 ok, -1 and err. */
+ * pruner), holding the warm-start history w first (NULL: none). 0 ok, -1 and err. */
 int exp_repro_init(exp_repro *r, const opt_space *space, opt_direction direction,
-                   const opt_sampler_config *sc, unsigned long seed, int lag, char err[256]);
+                   const opt_sampler_config *sc, unsigned long seed, int lag,
+                   const exp_warm *w, char err[256]);
 void exp_repro_free(exp_repro *r);
 
 /* 1 when every trial of s numbered below (next number) - lag has finished. */

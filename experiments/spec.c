@@ -364,6 +364,7 @@ void exp_spec_free(exp_spec *s)
     }
     free(s->search.space);
     cJSON_Delete(s->search.enqueue);
+    free(s->search.warm_start);
     for (int i = 0; i < s->objective.argc; i++)
         free(s->objective.argv[i]);
     free(s->objective.argv);

@@ -146,6 +146,7 @@ typedef struct exp_spec {
         /* search.enqueue: an array of objects parameter -> value (owned copy of
          * the checked JSON), run first in order; NULL when none */
         cJSON *enqueue;
+        char *warm_start;             /* search.warm_start.study (owned), NULL = none */
     } search;
 
     struct {

@@ -3,11 +3,14 @@
  * is asked (Optuna's enqueue_trial). Each one is an object of search-space
  * parameters and values; a parameter it leaves out is sampled. Checked here
  * against the space read before it; kept as the JSON given (canonical print).
+ * And search.warm_start, the other way to give the sampler a head start.
  */
 #include "experiments/spec_internal.h"
+#include "tracker/admin.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 1 when v is a value of parameter q (bounds, integer, step grid, choices). */
@@ -85,4 +88,42 @@ void exp_rd_print_enqueue(cJSON *o, const field *f, const exp_spec *s)
 {
     if (s->search.enqueue)
         cJSON_AddItemToObject(o, f->key, cJSON_Duplicate(s->search.enqueue, 1));
+}
+
+/* search.warm_start: {"study": NAME}, another study of the same store whose
+ * finished trials the sampler gets as history (experiments/run_warm.h). */
+void exp_rd_read_warm_start(ctx *c, const cJSON *sec, const char *path, const field *f,
+                            exp_spec *s)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(sec, f->key);
+    if (!o)
+        return;
+    char p[256], ps[300], name_err[256];
+    exp_rd_join(p, path, f->key);
+    if (!cJSON_IsObject(o)) {
+        exp_rd_expect(c, p, "an object {\"study\": NAME}", o);
+        return;
+    }
+    static const char *const keys[] = {"study", NULL};
+    exp_rd_check_keys(c, o, p, keys);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "study");
+    snprintf(ps, sizeof ps, "%s.study", p);
+    if (!cJSON_IsString(st)) {
+        exp_rd_expect(c, ps, "the name of a study in the same store (required)", st);
+        return;
+    }
+    if (trk_study_name_check(st->valuestring, name_err) != 0) {
+        exp_errors_add(c->errs, "%s: %s", ps, name_err);
+        return;
+    }
+    s->search.warm_start = strdup(st->valuestring);
+}
+
+void exp_rd_print_warm_start(cJSON *o, const field *f, const exp_spec *s)
+{
+    if (!s->search.warm_start)
+        return;
+    cJSON *w = cJSON_AddObjectToObject(o, f->key);
+    if (w)
+        cJSON_AddStringToObject(w, "study", s->search.warm_start);
 }

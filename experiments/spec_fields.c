@@ -252,6 +252,9 @@ static const field search_fields[] = {
      .doc = "the lag L of reproducible mode; at least the worker count keeps every worker busy"},
     {"enqueue", FT_CUSTOM, 0, .read = exp_rd_read_enqueue, .print = exp_rd_print_enqueue,
      .doc = "configurations run first, once each; a parameter left out is sampled"},
+    {"warm_start", FT_CUSTOM, 0, .read = exp_rd_read_warm_start,
+     .print = exp_rd_print_warm_start,
+     .doc = "another study's finished trials given to the sampler as history"},
 };
 
 static const field backtest_fields[] = {

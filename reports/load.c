@@ -145,6 +145,8 @@ static void tags_into(rep_study *s, trk_kv *tags, int n)
             s->data_end = strtod(v, NULL);
         else if (strcmp(k, "fold_layout") == 0 && !s->fold_layout)
             s->fold_layout = dup_or_null(v);
+        else if (strcmp(k, "warm_start") == 0 && !s->warm_start)
+            s->warm_start = dup_or_null(v);
         else if (strcmp(k, "workers") == 0)
             s->workers = atoi(v);
         else if (strcmp(k, "seqtune.note") == 0 && !s->note) /* TRK_NOTE_TAG */

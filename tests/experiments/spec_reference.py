@@ -80,7 +80,7 @@ specs = [lstm,
          {'name': 'obj', 'objective': {'builtin': 'branin'},
           'search': {'space': {'x1': {'type': 'float', 'low': -5, 'high': 10},
                                'x2': {'type': 'float', 'low': 0, 'high': 15}},
-                     'enqueue': [{'x1': 1.5}]}}]
+                     'enqueue': [{'x1': 1.5}], 'warm_start': {'study': 'other'}}}]
 printed = {}
 for i, s in enumerate(specs):
     for p, v in leaves(validate(s)):
