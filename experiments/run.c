@@ -1380,6 +1380,10 @@ int exp_run_main(const exp_run_options *opt)
                 "%s, %d worker(s), store %s\n", spec.name,
                 c.n_target > c.n_finished ? c.n_target - c.n_finished : 0, c.n_finished,
                 exp_sampler_name(spec.search.sampler.kind), mpi ? world - 1 : 1, opt->db_path);
+    if (spec.search.reproducible && mpi && world - 1 > spec.search.reproducible_lag)
+        fprintf(stderr, "seqtune: %s: search.reproducible_lag %d < %d workers: at most %d "
+                "trials run at once\n", spec.name, spec.search.reproducible_lag, world - 1,
+                spec.search.reproducible_lag);
     double cpu0 = cpu_seconds();
     int rc = mpi && world > 1 ? coord_loop_mpi(&c, world) : coord_loop_local(&c, obj);
     double wall = exp_now() - c.t0, cpu = cpu_seconds() - cpu0;
