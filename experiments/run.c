@@ -31,6 +31,10 @@
 #include "optimizer/study.h"
 #include "experiments/run_tags.h"
 #include "experiments/run_deadline.h"
+#include "experiments/run_repro.h"
+#include "experiments/run_enqueue.h"
+#include "experiments/run_warm.h"
+#include "optimizer/history.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
 #include "tracker/sha256.h"
@@ -123,6 +127,10 @@ typedef struct coord {
     char data_fp[256];        /* the candles' fingerprint, read before the store opens */
     exp_deadlines dl;         /* how long to wait for a worker (run_deadline.h) */
     double slowest;           /* the longest finished trial of this run, seconds */
+    exp_repro repro;          /* search.reproducible: the view (run_repro.h) */
+    exp_enqueue enq;          /* search.enqueue (run_enqueue.h) */
+    exp_warm warm;            /* search.warm_start: the history (run_warm.h) */
+    int warm_not_found;
     char err[256];
 } coord;
 
@@ -156,7 +164,14 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
 {
     opt_trial_params p;
     int64_t run_id = 0;
-    int ask = opt_ask(c->opt, &p, c->err);
+    int eq = exp_enqueue_next(&c->enq);   /* enqueued configurations go first */
+    const double *fixed = eq >= 0 ? c->enq.fixed[eq] : NULL;
+    const exp_spec *sp = c->spec;
+    int ask = sp->search.reproducible ? exp_repro_ask(&c->repro, c->opt, fixed, &p, c->err)
+              : sp->search.warm_start
+              ? exp_warm_ask(&c->warm, c->opt, sp->search.direction, &sp->search.sampler,
+                             (unsigned long)c->seed, fixed, &p, c->err)
+              : fixed ? opt_ask_fixed(c->opt, fixed, &p, c->err) : opt_ask(c->opt, &p, c->err);
     if (ask == OPT_EXHAUSTED) {
         /* Every grid point is tried: the study ends short of n_trials rather
          * than repeat points. */
@@ -179,7 +194,8 @@ static int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
                                opt_value_number(c->space, i, p.values[i])};
     }
     if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err) ||
-        exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err))
+        exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err) ||
+        (eq >= 0 && exp_enqueue_mark(&c->enq, eq, c->store, run_id, c->err)))
         return -1;
     if (c->n_run == c->cap_run) {
         int cap = c->cap_run ? 2 * c->cap_run : 16;
@@ -363,6 +379,8 @@ static int coord_may_start(const coord *c)
         return 0;
     if (c->deadline > 0 && exp_now() >= c->deadline)
         return 0;
+    if (c->spec->search.reproducible && !exp_repro_ready(&c->repro, c->opt))
+        return 0;   /* a trial it would depend on is still running */
     return c->n_finished + c->n_run < c->n_target;
 }
 
@@ -797,8 +815,11 @@ static int build_space(const exp_spec *spec, opt_space **out, char err[256])
 static int build_study(const exp_spec *spec, const opt_space *space, uint64_t seed,
                        opt_study **out, char err[256])
 {
+    opt_pruner_config none;   /* reproducible: pruning would depend on timing */
+    opt_pruner_config_default(&none, OPT_PRUNER_NONE);
     *out = opt_study_new(space, spec->search.direction, &spec->search.sampler,
-                         &spec->search.pruner, (unsigned long)seed, err);
+                         spec->search.reproducible ? &none : &spec->search.pruner,
+                         (unsigned long)seed, err);
     return *out ? 0 : -1;
 }
 
@@ -1132,6 +1153,39 @@ static void lock_notice(void *ctx, const char *path, double limit_s)
  * failure, 0 when the coordinator is ready. */
 /* Loads the spec and its data, then opens the store and the study: bad data is
  * refused before the store is created or a study row is written. */
+/* Loads the warm-start history (before the study is opened: a bad name leaves
+ * no trace in the store). 0 ok, -1 with the error shown. */
+static int coord_warm_open(coord *c, const exp_spec *spec)
+{
+    const char *other = spec->search.warm_start;
+    if (strcmp(other, spec->name) == 0) {
+        c->warm_not_found = 1;
+        exp_cli_error(spec->name, "search.warm_start.study: a study cannot warm-start from itself");
+        return -1;
+    }
+    if (exp_warm_load(&c->warm, c->store, other, c->space, &c->warm_not_found, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Records the history as the study tag warm_start and says so. */
+static int coord_warm_tag(coord *c, const exp_spec *spec, int quiet)
+{
+    const char *other = spec->search.warm_start;
+    char tag[512];
+    snprintf(tag, sizeof tag, "%s: %d finished trial(s) as history, %d dropped (a parameter "
+             "missing or outside this space)", other, c->warm.n, c->warm.n_dropped);
+    if (trk_study_set_tag(c->store, c->study_id, "warm_start", tag, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return -1;
+    }
+    if (!quiet)
+        fprintf(stderr, "seqtune: %s: warm start from %s\n", spec->name, tag);
+    return 0;
+}
+
 static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
                       exp_data **data, exp_objective **obj)
 {
@@ -1182,6 +1236,12 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
             return EXP_EXIT_INPUT;
         }
     }
+    if (spec->search.warm_start && access(opt->db_path, F_OK) != 0) {
+        /* a new store holds no study to warm-start from: say so, create nothing */
+        exp_cli_error(spec->name, "search.warm_start.study: no study '%s' in this store "
+                      "(%s does not exist yet)", spec->search.warm_start, opt->db_path);
+        return EXP_EXIT_INPUT;
+    }
     trk_wait_opts wait = {lock_wait_s(), &stop_signal, lock_notice, NULL};
     c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
@@ -1192,6 +1252,8 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
     }
+    if (spec->search.warm_start && coord_warm_open(c, spec))
+        return c->warm_not_found ? EXP_EXIT_INPUT : EXP_EXIT_FAILED;
     int existed = 0;
     int rc = trk_study_open(c->store, spec->name, *spec_text,
                             exp_direction_name(spec->search.direction),
@@ -1226,6 +1288,24 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         exp_cli_error(spec->name, "resume: %s", c->err);
         return EXP_EXIT_FAILED;
     }
+    if (exp_enqueue_init(&c->enq, spec->search.enqueue, c->space, c->store, c->study_id,
+                         c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
+    }
+    if (spec->search.warm_start && coord_warm_tag(c, spec, opt->quiet))
+        return EXP_EXIT_FAILED;
+    if (spec->search.reproducible &&
+        exp_repro_init(&c->repro, c->space, spec->search.direction, &spec->search.sampler,
+                       (unsigned long)c->seed, spec->search.reproducible_lag,
+                       spec->search.warm_start ? &c->warm : NULL, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
+    }
+    if (spec->search.reproducible && spec->search.pruner.kind != OPT_PRUNER_NONE)
+        fprintf(stderr, "seqtune: %s: search.reproducible: the %s pruner is off (its decisions "
+                "would depend on which trials finished first)\n", spec->name,
+                opt_pruner_kind_name(spec->search.pruner.kind));
     return 0;
 }
 
@@ -1234,6 +1314,9 @@ static void coord_close(coord *c)
     if (c->lock_fd >= 0)
         close(c->lock_fd);
     exp_run_hosts_free(&c->hosts);
+    exp_repro_free(&c->repro);
+    exp_enqueue_free(&c->enq);
+    exp_warm_free(&c->warm);
     opt_study_free(c->opt);
     opt_space_free(c->space);
     trk_store_close(c->store);
@@ -1359,6 +1442,10 @@ int exp_run_main(const exp_run_options *opt)
                 "%s, %d worker(s), store %s\n", spec.name,
                 c.n_target > c.n_finished ? c.n_target - c.n_finished : 0, c.n_finished,
                 exp_sampler_name(spec.search.sampler.kind), mpi ? world - 1 : 1, opt->db_path);
+    if (spec.search.reproducible && mpi && world - 1 > spec.search.reproducible_lag)
+        fprintf(stderr, "seqtune: %s: search.reproducible_lag %d < %d workers: at most %d "
+                "trials run at once\n", spec.name, spec.search.reproducible_lag, world - 1,
+                spec.search.reproducible_lag);
     double cpu0 = cpu_seconds();
     int rc = mpi && world > 1 ? coord_loop_mpi(&c, world) : coord_loop_local(&c, obj);
     double wall = exp_now() - c.t0, cpu = cpu_seconds() - cpu0;

@@ -188,6 +188,7 @@ static void set_defaults(exp_spec *s)
     s->trial.metric = NULL;
     tr_trial_params_default(&s->params);
     s->search.n_trials = 20;
+    s->search.reproducible_lag = 4;
     opt_sampler_config_default(&s->search.sampler, OPT_SAMPLER_TPE);
     opt_pruner_config_default(&s->search.pruner, OPT_PRUNER_MEDIAN);
     s->search.direction = OPT_MINIMIZE;
@@ -362,6 +363,8 @@ void exp_spec_free(exp_spec *s)
         free(q->name);
     }
     free(s->search.space);
+    cJSON_Delete(s->search.enqueue);
+    free(s->search.warm_start);
     for (int i = 0; i < s->objective.argc; i++)
         free(s->objective.argv[i]);
     free(s->objective.argv);

@@ -138,6 +138,15 @@ typedef struct exp_spec {
         opt_direction direction;      /* default minimize (see README) */
         exp_param *space;             /* n_space owned params, in the JSON's order */
         int n_space;
+        /* reproducible: trial k is suggested from the trials numbered below
+         * k - reproducible_lag only, once they are finished (run_repro.h);
+         * pruning is off. */
+        int reproducible;             /* 0/1, default 0 */
+        int reproducible_lag;         /* 1..4096, default 4 */
+        /* search.enqueue: an array of objects parameter -> value (owned copy of
+         * the checked JSON), run first in order; NULL when none */
+        cJSON *enqueue;
+        char *warm_start;             /* search.warm_start.study (owned), NULL = none */
     } search;
 
     struct {

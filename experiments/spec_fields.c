@@ -245,6 +245,16 @@ static const field search_fields[] = {
     {"direction", FT_ENUM, SPEC_AT(search.direction), .names = direction_names,
      .read = read_direction, .doc = "minimize or maximize the metric"},
     {"space", FT_CUSTOM, 0, .read = read_space, .print = print_space, .doc = "the search space"},
+    {"reproducible", FT_BOOL, SPEC_AT(search.reproducible),
+     .doc = "trial k is suggested from trials numbered below k - reproducible_lag only, so any "
+            "worker count gives the same study; pruning is off"},
+    {"reproducible_lag", FT_INT, SPEC_AT(search.reproducible_lag), 1, 4096,
+     .doc = "the lag L of reproducible mode; at least the worker count keeps every worker busy"},
+    {"enqueue", FT_CUSTOM, 0, .read = exp_rd_read_enqueue, .print = exp_rd_print_enqueue,
+     .doc = "configurations run first, once each; a parameter left out is sampled"},
+    {"warm_start", FT_CUSTOM, 0, .read = exp_rd_read_warm_start,
+     .print = exp_rd_print_warm_start,
+     .doc = "another study's finished trials given to the sampler as history"},
 };
 
 static const field backtest_fields[] = {

@@ -72,6 +72,12 @@ void exp_rd_print_section(cJSON *parent, const char *name, const section *sc, in
 
 /* search.space (spec_space.c). */
 void exp_rd_parse_space(ctx *c, const cJSON *sp, exp_spec *s);
+/* search.enqueue (spec_enqueue.c): read after search.space, checked against it. */
+void exp_rd_read_enqueue(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+void exp_rd_print_enqueue(cJSON *o, const field *f, const exp_spec *s);
+void exp_rd_read_warm_start(ctx *c, const cJSON *sec, const char *path, const field *f,
+                            exp_spec *s);
+void exp_rd_print_warm_start(cJSON *o, const field *f, const exp_spec *s);
 cJSON *exp_rd_param_json(const exp_param *q);
 
 /* Checked readers (spec_read.c): each records `PATH: expected E, got V` in c->errs

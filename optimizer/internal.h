@@ -65,6 +65,9 @@ void opt_tpe_kernel_lognorm(const double *mu, const double *sigma, double lo, do
                             double *ln);
 int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
 
+/* The sampler's suggestion x for trial `number` from the trials s holds now
+ * (opt_ask without starting the trial). 0 ok, -1 and err, or OPT_EXHAUSTED. */
+int opt_study_sample(opt_study *s, int number, double *x, char err[256]);
 /* 1 when x equals the parameters of a trial the study holds (FAIL included). */
 int opt_study_seen(const opt_study *s, const double *x);
 /* Sign that turns the objective into a loss (1 minimize, -1 maximize). */

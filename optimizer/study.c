@@ -406,10 +406,8 @@ static void study_avoid_duplicate(const opt_study *s, gsl_rng *rng, double *x)
         memcpy(x, y, sizeof(double) * (size_t)s->space->n);
 }
 
-int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
+int opt_study_sample(opt_study *s, int number, double *x, char err[256])
 {
-    int number = s->next_number;
-    double x[OPT_MAX_PARAMS];
     int rc = 0;
     gsl_rng *rng = opt_rng_for(s->seed, number, 0);
     if (!rng) {
@@ -442,10 +440,16 @@ int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
     if (rc == 0 && s->sc.kind != OPT_SAMPLER_GRID)
         study_avoid_duplicate(s, rng, x);
     gsl_rng_free(rng);
-    if (rc < 0)
-        return -1;
-    if (rc == OPT_EXHAUSTED)
-        return OPT_EXHAUSTED;
+    return rc < 0 ? -1 : rc;
+}
+
+int opt_ask(opt_study *s, opt_trial_params *out, char err[256])
+{
+    int number = s->next_number;
+    double x[OPT_MAX_PARAMS];
+    int rc = opt_study_sample(s, number, x, err);
+    if (rc != 0)
+        return rc;
     opt_trial *t = study_append(s, number, err);
     if (!t)
         return -1;

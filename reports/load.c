@@ -106,6 +106,31 @@ static void result_from_json(rep_study *s, const char *text)
     cJSON_Delete(r);
 }
 
+/* The run tag `enqueued` (search.enqueue: the configuration's index) as the
+ * trial's tag in the trial table; the other run tags stay out of the report. */
+static int enqueued_tag_into(trk_store *store, int64_t run_id, rep_trial *t, char err[256])
+{
+    trk_kv *kv = NULL;
+    int n = 0;
+    if (trk_run_tags(store, run_id, &kv, &n, err))
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (strcmp(kv[i].key, "enqueued") != 0)
+            continue;
+        t->tags = calloc(1, sizeof *t->tags);
+        if (!t->tags || !(t->tags[0].key = strdup("enqueued")) ||
+            !(t->tags[0].value = strdup(kv[i].value))) {
+            snprintf(err, 256, "out of memory loading the tags of trial %d", t->number);
+            rc = -1;
+        }
+        if (t->tags)
+            t->n_tags = 1;
+    }
+    trk_kv_free(kv, n);
+    return rc;
+}
+
 /* Study tags the runner records: data_file, data_start, data_end, fold_layout,
  * workers. */
 static void tags_into(rep_study *s, trk_kv *tags, int n)
@@ -120,6 +145,8 @@ static void tags_into(rep_study *s, trk_kv *tags, int n)
             s->data_end = strtod(v, NULL);
         else if (strcmp(k, "fold_layout") == 0 && !s->fold_layout)
             s->fold_layout = dup_or_null(v);
+        else if (strcmp(k, "warm_start") == 0 && !s->warm_start)
+            s->warm_start = dup_or_null(v);
         else if (strcmp(k, "workers") == 0)
             s->workers = atoi(v);
         else if (strcmp(k, "seqtune.note") == 0 && !s->note) /* TRK_NOTE_TAG */
@@ -179,6 +206,8 @@ int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[
             t->params[j].num = r->params[j].num;
             t->n_params++;
         }
+        if (enqueued_tag_into(store, r->id, t, err))
+            goto done;
         /* Intermediates come ordered by trial number, then step. */
         while (k < n_im && im[k].trial_number < r->trial_number)
             k++;

@@ -60,6 +60,7 @@ void rep_study_free(rep_study *s)
     free(s->spec_json);
     free(s->data_file);
     free(s->fold_layout);
+    free(s->warm_start);
     free(s->note);
     free(s->folds);
     free(s->metric);

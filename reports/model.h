@@ -99,6 +99,7 @@ typedef struct {
     double data_start;   /* first and last candle used (Unix s); NaN unknown */
     double data_end;
     char *fold_layout;   /* free text (e.g. "5 expanding folds, val 15%"); may be NULL */
+    char *warm_start;    /* study tag warm_start (search.warm_start's history); may be NULL */
     rep_fold *folds;     /* optional rows; NULL/0 when only text is known */
     int n_folds;
     int maximize;        /* 1 maximize, 0 minimize */

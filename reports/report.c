@@ -362,6 +362,11 @@ static void section_summary(rep_buf *b, const view *v)
         rep_buf_esc(b, s->note);
         rep_buf_put(b, "</td></tr>");
     }
+    if (s->warm_start) {
+        kv_row(b, "Warm start");
+        rep_buf_esc(b, s->warm_start);
+        rep_buf_put(b, "</td></tr>");
+    }
     kv_row(b, "Spec name");
     cJSON *nm = cJSON_GetObjectItemCaseSensitive(v->spec, "name");
     rep_buf_esc(b, cJSON_IsString(nm) ? nm->valuestring : "\xE2\x80\x93");

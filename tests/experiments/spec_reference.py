@@ -79,7 +79,8 @@ specs = [lstm,
                             'class_weights': [1, 0.5, 1]}),
          {'name': 'obj', 'objective': {'builtin': 'branin'},
           'search': {'space': {'x1': {'type': 'float', 'low': -5, 'high': 10},
-                               'x2': {'type': 'float', 'low': 0, 'high': 15}}}}]
+                               'x2': {'type': 'float', 'low': 0, 'high': 15}},
+                     'enqueue': [{'x1': 1.5}], 'warm_start': {'study': 'other'}}}]
 printed = {}
 for i, s in enumerate(specs):
     for p, v in leaves(validate(s)):

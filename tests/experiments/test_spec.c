@@ -271,6 +271,7 @@ static void test_spec_unknown_keys(void)
 {
     SET_ERR("search.samplr", "{}",
             "search.samplr: expected one of the keys n_trials, timeout_s, sampler, pruner, metric, direction, space, "
+            "reproducible, reproducible_lag, enqueue, warm_start, "
             "got unknown key \"samplr\" (did you mean \"sampler\"?)");
     SET_ERR("nmae", "\"x\"", "nmae: expected one of the keys name, data, features, target, validation, training, "
             "search, backtest, objective, selection, got unknown key \"nmae\" (did you mean \"name\"?)");
