@@ -335,7 +335,6 @@ static void page_models(trk_store *s, sv_reply *out)
         rep_buf_put(b, "\">");
         rep_buf_esc(b, v[i].name);
         rep_buf_put(b, "</a></td><td class=\"n\">");
-        rep_buf *al = b;
         int na = 0;
         for (; j < n && strcmp(v[j].name, v[i].name) == 0; j++)
             ;
@@ -343,9 +342,9 @@ static void page_models(trk_store *s, sv_reply *out)
         for (int k = i; k < j; k++)
             if (v[k].aliases && *v[k].aliases) {
                 if (na++)
-                    rep_buf_put(al, "; ");
-                rep_buf_esc(al, v[k].aliases);
-                rep_buf_printf(al, " \xE2\x86\x92 %d", v[k].version);
+                    rep_buf_put(b, "; ");
+                rep_buf_esc(b, v[k].aliases);
+                rep_buf_printf(b, " \xE2\x86\x92 %d", v[k].version);
             }
         const trk_model_version *l = &v[j - 1];
         char t[40];
