@@ -8,7 +8,10 @@
  *   /studies/NAME/trials            the trial table: filter, order, pages
  *   /studies/NAME/trials/N          one trial: params, per-fold and per-epoch curves
  *   /compare?study=A&study=B        the report's multi-study comparison
+ *   /models[/NAME], /ab[/ID]        registered models and A/B comparisons
+ *                                   (reports/serve_models.c)
  *   /api/studies[/NAME[/trials[/N] | /updates]]   the same as JSON (README)
+ *   /api/models[/NAME], /api/ab[/ID]
  *   /static/serve.js                the pages' one script (built in, not a file)
  *
  * Read-only: the store is opened with TRK_READONLY (SQLite read-only, WAL

@@ -473,6 +473,8 @@ void sv_api(sv_ctx *c, const sv_req *r, sv_reply *out)
 {
     static const char *const NONE[] = {NULL};
     /* seg[0] is "api" */
+    if (sv_models_api(c, r, out)) /* registry: /api/models, /api/ab (serve_models.c) */
+        return;
     if (r->n_seg == 4 && strcmp(r->seg[1], "studies") == 0 && strcmp(r->seg[3], "updates") == 0) {
         api_updates(c, r, r->seg[2], out);
         return;

@@ -122,6 +122,17 @@ void sv_warm(sv_ctx *c, const atomic_int *stop);
 /* The pages' script (report table sorting + live updates). */
 const char *sv_script(void);
 
+/* ---- registry pages and JSON (serve_models.c) ---- */
+/* /api/models[/NAME], /api/ab[/ID] and /models[/NAME], /ab[/ID]: 1 when the
+ * path is theirs (the reply is then set), else 0. */
+int sv_models_api(sv_ctx *c, const sv_req *r, sv_reply *out);
+int sv_models_page(sv_ctx *c, const sv_req *r, sv_reply *out);
+/* Links to the model versions registered from `study` (nothing when none). */
+void sv_study_models(rep_buf *b, trk_store *s, const char *study);
+/* The dashboard's page frame (serve_pages.c): title escaped, study may be NULL. */
+void sv_page_frame_open(rep_buf *b, const char *title, const char *study);
+void sv_page_frame_close(rep_buf *b);
+
 /* Trial states as the store names them, RUNNING last. */
 const char *sv_state_name(rep_state st);
 

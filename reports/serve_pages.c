@@ -107,7 +107,7 @@ static void page_open(rep_buf *b, const char *title, const char *study)
     rep_buf_printf(b, "</title><style>%s%s</style><script src=\"/static/serve.js\" defer>"
                    "</script></head><body><header><h1>", rep_report_css(), EXTRA_CSS);
     rep_buf_esc(b, title);
-    rep_buf_put(b, "</h1><nav><a href=\"/\">all studies</a>");
+    rep_buf_put(b, "</h1><nav><a href=\"/\">all studies</a><a href=\"/models\">models</a>");
     if (study) {
         rep_buf_put(b, "<a href=\"/studies/");
         sv_url_esc(b, study);
@@ -125,6 +125,14 @@ static void page_close(rep_buf *b)
     rep_buf_put(b, "</main><footer><p class=\"note\">seqtune " SEQTUNE_VERSION
                 " serve: read-only view of the store.</p></footer></body></html>\n");
 }
+
+/* The frame for serve_models.c. */
+void sv_page_frame_open(rep_buf *b, const char *title, const char *study)
+{
+    page_open(b, title, study);
+}
+
+void sv_page_frame_close(rep_buf *b) { page_close(b); }
 
 static void study_href(rep_buf *b, const char *name, const char *tail)
 {
@@ -151,7 +159,7 @@ static void page_studies(trk_store *s, sv_reply *out)
                    "<th>study</th><th>status</th><th class=\"n\">trials</th><th class=\"n\">"
                    "complete</th><th class=\"n\">pruned</th><th class=\"n\">failed</th>"
                    "<th class=\"n\">running</th><th class=\"n\">best value</th><th>started (UTC)"
-                   "</th><th>note</th><th>tags</th></tr></thead><tbody>", n, n == 1 ? "y" : "ies");
+                   "</th><th>note</th><th>tags</th><th>models</th></tr></thead><tbody>", n, n == 1 ? "y" : "ies");
     for (int i = 0; i < n; i++) {
         const trk_study_info *si = &l[i];
         trk_kv *tags = NULL;
@@ -185,6 +193,8 @@ static void page_studies(trk_store *s, sv_reply *out)
             rep_buf_put(b, "=");
             rep_buf_esc(b, tags[k].value);
         }
+        rep_buf_put(b, "</td><td>");
+        sv_study_models(b, s, si->name); /* registry (serve_models.c) */
         rep_buf_put(b, "</td></tr>\n");
         trk_kv_free(tags, nt);
     }
@@ -348,8 +358,19 @@ static void page_study(sv_ctx *c, trk_store *s, const char *name, sv_reply *out)
     }
     if (study_page_update(cs, err) != 0)
         sv_error(out, 500, 0, "%s", err);
-    else
-        rep_buf_putn(&out->body, cs->page.data, cs->page.len);
+    else {
+        /* registry (serve_models.c): the models registered from it, after <main> */
+        const char *m = strstr(cs->page.data, "<main>\n");
+        size_t head = m ? (size_t)(m - cs->page.data) + 7 : 0;
+        rep_buf_putn(&out->body, cs->page.data, head);
+        rep_buf_put(&out->body, "<p id=\"registered\">Registered models: ");
+        size_t before = out->body.len;
+        sv_study_models(&out->body, s, name);
+        if (out->body.len == before)
+            rep_buf_put(&out->body, "none");
+        rep_buf_put(&out->body, "</p>\n");
+        rep_buf_putn(&out->body, cs->page.data + head, cs->page.len - head);
+    }
     pthread_mutex_unlock(&cs->lock);
 }
 
@@ -722,6 +743,8 @@ void sv_page(sv_ctx *c, const sv_req *r, sv_reply *out)
         rep_buf_put(&out->body, sv_script());
         return;
     }
+    if (sv_models_page(c, r, out)) /* registry: /models, /ab (serve_models.c) */
+        return;
     trk_store *s = sv_store_get(c);
     if (r->n_seg == 0) {
         if (sv_args_check(r, NONE, out, 0) == 0)
