@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void rep_buf_init(rep_buf *b)
 {
@@ -109,4 +110,31 @@ void rep_buf_num(rep_buf *b, const char *fmt, double v)
         rep_buf_put(b, "\xE2\x80\x93");
     else
         rep_buf_printf(b, fmt, v);
+}
+
+void rep_fmt_time(double t, int utc_suffix, char out[40])
+{
+    if (!isfinite(t)) {
+        snprintf(out, 40, "\xE2\x80\x93");
+        return;
+    }
+    time_t tt = (time_t)floor(t);
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) ||
+        !strftime(out, 40, utc_suffix ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(out, 40, "%.0f", t);
+}
+
+void rep_fmt_dur(double s, char out[40])
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(out, 40, "\xE2\x80\x93");
+    else if (s < 120)
+        snprintf(out, 40, "%.1f s", s);
+    else if (s < 7200)
+        snprintf(out, 40, "%.1f min", s / 60);
+    else if (s < 172800)
+        snprintf(out, 40, "%.1f h", s / 3600);
+    else
+        snprintf(out, 40, "%.1f d", s / 86400);
 }

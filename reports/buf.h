@@ -31,4 +31,11 @@ void rep_buf_esc(rep_buf *b, const char *s);
 /* Appends a double with printf format fmt, or "–" (en dash) when not finite. */
 void rep_buf_num(rep_buf *b, const char *fmt, double v);
 
+/* A time (Unix seconds) as "YYYY-MM-DD HH:MM:SS" in UTC, with " UTC" after it when
+ * utc_suffix is set; "–" when not finite. */
+void rep_fmt_time(double t, int utc_suffix, char out[40]);
+/* A duration in seconds as "12.3 s", "4.5 min", "2.0 h" or "3.1 d"; "–" when not
+ * finite or negative. */
+void rep_fmt_dur(double s, char out[40]);
+
 #endif

@@ -85,18 +85,6 @@ const char *sv_script(void)
 
 /* ---- page frame ---------------------------------------------------------------- */
 
-static void fmt_time(double t, char out[40])
-{
-    if (!isfinite(t)) {
-        snprintf(out, 40, "\xE2\x80\x93");
-        return;
-    }
-    time_t tt = (time_t)floor(t);
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(out, 40, "%Y-%m-%d %H:%M:%S", &tm))
-        snprintf(out, 40, "%.0f", t);
-}
-
 /* Opens the page: title (escaped) and the navigation line; `study` may be NULL. */
 static void page_open(rep_buf *b, const char *title, const char *study)
 {
@@ -166,7 +154,7 @@ static void page_studies(trk_store *s, sv_reply *out)
         int nt = 0;
         trk_study_tags(s, si->id, &tags, &nt, err);
         char t[40];
-        fmt_time(si->created, t);
+        rep_fmt_time(si->created, 0, t);
         rep_buf_put(b, "<tr><td><input type=\"checkbox\" name=\"study\" value=\"");
         rep_buf_esc(b, si->name);
         rep_buf_put(b, "\" aria-label=\"compare\"></td><td><a href=\"");
@@ -506,7 +494,7 @@ static void page_trials(sv_ctx *c, trk_store *s, const sv_req *r, const char *na
             rep_buf_put(b, "</td>");
         }
         char t[40];
-        fmt_time(ru->started, t);
+        rep_fmt_time(ru->started, 0, t);
         rep_buf_put(b, "<td class=\"n\">");
         rep_buf_num(b, "%.1f", ru->finished - ru->started);
         rep_buf_printf(b, "</td><td>rank %d</td><td>%s</td><td>", ru->worker, t);
@@ -581,8 +569,8 @@ static void page_trial(trk_store *s, const char *name, const char *number, sv_re
     rep_buf *b = &out->body;
     snprintf(title, sizeof title, "%.120s: trial %d", si.name, r->trial_number);
     page_open(b, title, si.name);
-    fmt_time(r->started, t1);
-    fmt_time(r->finished, t2);
+    rep_fmt_time(r->started, 0, t1);
+    rep_fmt_time(r->finished, 0, t2);
     rep_buf_printf(b, "<section id=\"trial\"><h2>Trial %d</h2><div class=\"grid\"><div>"
                    "<table class=\"kv\"><tr><th>state</th><td class=\"st %c\">%s</td></tr>"
                    "<tr><th>value</th><td>", r->trial_number, trk_state_name(r->state)[0],
