@@ -52,14 +52,15 @@ static void gp_encode(const opt_space *sp, const double *x, double *u)
     int at = 0;
     for (int i = 0; i < sp->n; i++) {
         const opt_param *p = &sp->p[i];
-        if (p->kind == OPT_PARAM_CATEGORICAL) {
+        if (p->kind == OPT_PARAM_CATEGORICAL) {   /* inactive (NaN): no choice set */
             for (int c = 0; c < p->n_choices; c++)
-                u[at + c] = c == (int)x[i];
+                u[at + c] = !isnan(x[i]) && c == (int)x[i];
             at += p->n_choices;
             continue;
         }
         double lo = opt_param_to_internal(p, p->low), hi = opt_param_to_internal(p, p->high);
-        u[at++] = (opt_param_to_internal(p, x[i]) - lo) / (hi - lo);
+        /* an inactive (NaN) value is imputed at the centre of the range */
+        u[at++] = isnan(x[i]) ? 0.5 : (opt_param_to_internal(p, x[i]) - lo) / (hi - lo);
     }
 }
 
@@ -235,12 +236,12 @@ static void gp_perturb(const opt_space *sp, gsl_rng *rng, const double *x, doubl
     for (int i = 0; i < sp->n; i++) {
         const opt_param *p = &sp->p[i];
         if (p->kind == OPT_PARAM_CATEGORICAL) {
-            y[i] = gsl_rng_uniform(rng) < 0.2 ? (double)gsl_rng_uniform_int(rng, p->n_choices)
-                                              : x[i];
+            y[i] = gsl_rng_uniform(rng) < 0.2 || isnan(x[i]) /* inactive: a fresh choice */
+                       ? (double)gsl_rng_uniform_int(rng, p->n_choices) : x[i];
             continue;
         }
         double lo = opt_param_to_internal(p, p->low), hi = opt_param_to_internal(p, p->high);
-        double t = (opt_param_to_internal(p, x[i]) - lo) / (hi - lo);
+        double t = isnan(x[i]) ? 0.5 : (opt_param_to_internal(p, x[i]) - lo) / (hi - lo);
         t = fmin(fmax(t + gsl_ran_gaussian_ziggurat(rng, sd), 0.0), 1.0);
         y[i] = opt_param_from_internal(p, lo + t * (hi - lo));
     }

@@ -7,6 +7,7 @@
 #define OPT_INTERNAL_H
 
 #include <gsl/gsl_rng.h>
+#include <stdint.h>
 
 #include "optimizer/study.h"
 
@@ -63,6 +64,10 @@ void opt_tpe_ws_free(struct opt_tpe_ws *w);
 double opt_tpe_logsumexp(const double *a, int k);
 void opt_tpe_kernel_lognorm(const double *mu, const double *sigma, double lo, double hi, int k,
                             double *ln);
+/* tpe_group.c: partition the parameters into groups that are active together in
+ * every trial idx[0..n-1] (bit j of a group = parameter j); at most OPT_MAX_PARAMS
+ * groups. Returns the number of groups. */
+int opt_tpe_groups(const opt_study *s, const int *idx, int n, uint64_t *groups);
 int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
 
 /* The sampler's suggestion x for trial `number` from the trials s holds now

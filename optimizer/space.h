@@ -11,8 +11,10 @@
  * categoricals (opt_param_to_internal). The study runner reads and writes values
  * with opt_value_number / opt_value_string / opt_value_format / opt_value_parse.
  *
- * Conditional parameters are not supported: every parameter is active in every
- * trial.
+ * Conditional parameters (condition.c): a parameter may carry a condition on
+ * one parent parameter (`when`); it is active in a trial when its parent is
+ * active and the parent's value satisfies the condition. An inactive
+ * parameter's value is NaN in opt_trial_params and is absent from the store.
  */
 #ifndef OPT_SPACE_H
 #define OPT_SPACE_H
@@ -24,6 +26,22 @@
 
 typedef enum { OPT_PARAM_FLOAT, OPT_PARAM_INT, OPT_PARAM_CATEGORICAL } opt_param_kind;
 
+/* Operators of a condition; the parent's number (opt_value_number) is compared
+ * with the condition's value(s). */
+typedef enum {
+    OPT_COND_NONE, OPT_COND_EQ, OPT_COND_NE, OPT_COND_LT, OPT_COND_LE, OPT_COND_GT,
+    OPT_COND_GE, OPT_COND_IN
+} opt_cond_op;
+
+#define OPT_COND_MAX_VALUES 16
+
+typedef struct opt_cond {
+    opt_cond_op op;   /* OPT_COND_NONE: always active */
+    int parent;       /* index of the parent parameter */
+    int n;            /* values: 1, or 1..OPT_COND_MAX_VALUES for "in" */
+    double v[OPT_COND_MAX_VALUES];
+} opt_cond;
+
 typedef struct opt_param {
     char name[OPT_NAME_MAX];
     opt_param_kind kind;
@@ -34,6 +52,7 @@ typedef struct opt_param {
     int string_choices; /* 1: str_choices is set, 0: num_choices is set */
     double *num_choices;
     char **str_choices;
+    opt_cond when;      /* condition on a parent (condition.c) */
 } opt_param;
 
 typedef struct opt_space {
@@ -88,5 +107,23 @@ int opt_value_format(const opt_space *s, int i, double value, char *buf, size_t 
 int opt_value_parse(const opt_space *s, int i, const char *text, double *value, char err[256]);
 /* Check that a value is legal for parameter i (in bounds, on the grid, valid index). */
 int opt_value_check(const opt_space *s, int i, double value, char err[256]);
+
+/* condition.c. The operator of a name ("==", "!=", "<", "<=", ">", ">=", "in"),
+ * or OPT_COND_NONE when unknown. */
+opt_cond_op opt_cond_op_parse(const char *name);
+const char *opt_cond_op_name(opt_cond_op op);
+/* Make parameter i active only when parent (by name) satisfies op over v[0..n-1].
+ * 0 ok, -1 and err naming the parameter (unknown parent, itself, bad count). */
+int opt_space_set_condition(opt_space *s, int i, const char *parent, opt_cond_op op,
+                            const double *v, int n, char err[256]);
+/* -1 and err naming a parameter on a cycle of conditions, else 0. */
+int opt_space_check_conditions(const opt_space *s, char err[256]);
+/* 1 when some parameter has a condition. */
+int opt_space_has_conditions(const opt_space *s);
+/* 1 when parameter i is active given the trial's values (its parent chain active
+ * and every condition on it met). The space must be acyclic. */
+int opt_param_active(const opt_space *s, int i, const double *values);
+/* Set every inactive parameter's value to NaN. */
+void opt_space_deactivate(const opt_space *s, double *values);
 
 #endif

@@ -395,6 +395,7 @@ static void study_avoid_duplicate(const opt_study *s, gsl_rng *rng, double *x)
     double y[OPT_MAX_PARAMS];
     for (int tries = 0; tries < 2000; tries++) {
         opt_sample_random(s, rng, y);
+        opt_space_deactivate(s->space, y);
         if (!opt_study_seen(s, y)) {
             memcpy(x, y, sizeof(double) * (size_t)s->space->n);
             return;
@@ -402,7 +403,7 @@ static void study_avoid_duplicate(const opt_study *s, gsl_rng *rng, double *x)
     }
     char err[256];
     if (space_size(s->space) <= 1e6 && opt_sample_grid(s, rng, y, err) == 0 &&
-        !opt_study_seen(s, y))
+        (opt_space_deactivate(s->space, y), !opt_study_seen(s, y)))
         memcpy(x, y, sizeof(double) * (size_t)s->space->n);
 }
 
@@ -437,6 +438,8 @@ int opt_study_sample(opt_study *s, int number, double *x, char err[256])
             rc = opt_sample_random(s, rng, x);
         break;
     }
+    if (rc == 0)   /* inactive parameters are NaN (condition.c) */
+        opt_space_deactivate(s->space, x);
     if (rc == 0 && s->sc.kind != OPT_SAMPLER_GRID)
         study_avoid_duplicate(s, rng, x);
     gsl_rng_free(rng);

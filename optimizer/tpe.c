@@ -1006,6 +1006,51 @@ static int tpe_rank(const opt_study *s, struct opt_tpe_ws *w, gsl_rng *rng, cons
     return 0;
 }
 
+/* Keeps the trials of idx[0..n-1] in which parameter j is active; returns how many. */
+static int tpe_active_in(const opt_study *s, const int *idx, int n, int j, int *out)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(s->trials[idx[i]].x[j]))
+            out[k++] = idx[i];
+    return k;
+}
+
+/* A conditional space (Optuna's group=True): one joint model per group of
+ * parameters that are active together (tpe_group.c), fitted to the trials where
+ * the group is active; each group's best candidate fills its parameters. */
+static int tpe_sample_groups(const opt_study *s, struct opt_tpe_ws *w, gsl_rng *rng,
+                             const int *below, int nb, const int *above, int na, double *cand,
+                             double *score, double *x)
+{
+    int np = s->space->n, m = s->sc.n_ei_candidates;
+    uint64_t groups[OPT_MAX_PARAMS];
+    int *all = WS_ARRAY(w, int, nb + na + 1), *b = WS_ARRAY(w, int, nb + 1),
+        *a = WS_ARRAY(w, int, na + 1);
+    if (!all || !b || !a)
+        return -1;
+    memcpy(all, below, sizeof(int) * (size_t)nb);
+    memcpy(all + nb, above, sizeof(int) * (size_t)na);
+    int ng = opt_tpe_groups(s, all, nb + na, groups);
+    for (int g = 0; g < ng; g++) {
+        int dims[OPT_MAX_PARAMS], d = 0;
+        for (int j = 0; j < np; j++)
+            if (groups[g] >> j & 1)
+                dims[d++] = j;
+        int kb = tpe_active_in(s, below, nb, dims[0], b);
+        int ka = tpe_active_in(s, above, na, dims[0], a);
+        if (tpe_rank(s, w, rng, b, kb, a, ka, dims, d, m, cand, score) < 0)
+            return -1;
+        int pick = 0;
+        for (int r = 1; r < m; r++)
+            if (score[r] > score[pick])
+                pick = r;
+        for (int q = 0; q < d; q++)
+            x[dims[q]] = cand[(size_t)pick * np + dims[q]];
+    }
+    return 0;
+}
+
 int opt_sample_tpe(opt_study *s, gsl_rng *rng, double *x, char err[256])
 {
     int np = s->space->n, m = s->sc.n_ei_candidates, rc = -1;
@@ -1069,7 +1114,10 @@ int opt_sample_tpe(opt_study *s, gsl_rng *rng, double *x, char err[256])
     }
     int n_above = n_obs - n_below;
 
-    if (s->sc.multivariate) {
+    if (opt_space_has_conditions(s->space)) {
+        if (tpe_sample_groups(s, w, rng, below, n_below, above, n_above, cand, score, x) < 0)
+            goto oom;
+    } else if (s->sc.multivariate) {
         for (int j = 0; j < np; j++)
             dims[j] = j;
         if (tpe_rank(s, w, rng, below, n_below, above, n_above, dims, np, m, cand, score) < 0)

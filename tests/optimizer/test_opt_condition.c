@@ -1,0 +1,71 @@
+/*
+ * test_opt_condition.c - conditional parameters: a parent naming itself, an
+ * unknown parent and a cycle are rejected; every sampler leaves a parameter
+ * NaN exactly when its condition fails; TPE (groups) finds the conditional
+ * optimum layers = 3, units_3 = 100 within 60 trials.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "optimizer/study.h"
+
+static int fails;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+
+static double run(opt_sampler_kind kind, int *bad)
+{
+    char err[256];
+    opt_space *sp = opt_space_new();
+    opt_space_add_int(sp, "layers", 1, 4, 1, 0, err);
+    opt_space_add_int(sp, "units_3", 16, 256, 1, 1, err);
+    double v = 3;
+    CHECK(opt_space_set_condition(sp, 1, "layers", OPT_COND_GE, &v, 1, err) == 0);
+    CHECK(opt_space_check_conditions(sp, err) == 0);
+    opt_sampler_config sc;
+    opt_sampler_config_default(&sc, kind);
+    opt_pruner_config pc;
+    opt_pruner_config_default(&pc, OPT_PRUNER_NONE);
+    opt_study *s = opt_study_new(sp, OPT_MINIMIZE, &sc, &pc, 7, err);
+    double best = 1e9;
+    for (int t = 0; t < 60 && s; t++) {
+        opt_trial_params p;
+        if (opt_ask(s, &p, err))
+            break;
+        double L = p.values[0], u = p.values[1];
+        *bad += (L >= 3) != !isnan(u);
+        double f = L == 3 ? fabs(log(u) - log(100)) : 3.0 + fabs(L - 3);
+        best = f < best ? f : best;
+        opt_tell(s, p.number, OPT_COMPLETE, f, err);
+    }
+    opt_study_free(s);
+    opt_space_free(sp);
+    return best;
+}
+
+int main(void)
+{
+    char err[256];
+    opt_space *sp = opt_space_new();
+    opt_space_add_int(sp, "a", 1, 4, 1, 0, err);
+    opt_space_add_int(sp, "b", 1, 4, 1, 0, err);
+    double v = 2;
+    CHECK(opt_space_set_condition(sp, 0, "nope", OPT_COND_EQ, &v, 1, err) < 0);
+    CHECK(opt_space_set_condition(sp, 0, "a", OPT_COND_EQ, &v, 1, err) < 0);
+    CHECK(opt_space_set_condition(sp, 0, "b", OPT_COND_EQ, &v, 1, err) == 0);
+    CHECK(opt_space_set_condition(sp, 1, "a", OPT_COND_EQ, &v, 1, err) == 0);
+    CHECK(opt_space_check_conditions(sp, err) < 0);
+    CHECK(opt_cond_op_parse("=>") == OPT_COND_NONE && opt_cond_op_parse(">=") == OPT_COND_GE);
+    opt_space_free(sp);
+    opt_sampler_kind kinds[] = {OPT_SAMPLER_RANDOM, OPT_SAMPLER_SOBOL, OPT_SAMPLER_GP,
+                                OPT_SAMPLER_TPE};
+    for (int k = 0; k < 4; k++) {
+        int bad = 0;
+        double best = run(kinds[k], &bad);
+        printf("%s: best %.4f, wrongly active/inactive %d\n", opt_sampler_kind_name(kinds[k]),
+               best, bad);
+        CHECK(bad == 0);
+        if (kinds[k] == OPT_SAMPLER_TPE)
+            CHECK(best < 0.1);
+    }
+    return fails != 0;
+}
