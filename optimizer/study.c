@@ -236,6 +236,7 @@ opt_study *opt_study_new(const opt_space *space, opt_direction direction,
     s->pc = *pc;
     s->seed = seed;
     s->n_obj = 1;
+    s->dirs[0] = direction;
     if (sc->kind == OPT_SAMPLER_GRID) {
         double x[OPT_MAX_PARAMS];
         if (opt_sample_grid(s, NULL, x, err) < 0) { /* checks the grid size once */
