@@ -9,6 +9,7 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
+#include "optimizer/pareto.h"
 #include "optimizer/study.h"
 
 #define OPT_MAX_RUNGS 32
@@ -23,6 +24,7 @@ typedef struct opt_trial {
     double *step_values;
     int n_rungs;              /* successive halving: rungs completed */
     double rung_values[OPT_MAX_RUNGS];
+    double values[OPT_MAX_OBJECTIVES]; /* multi-objective: every objective (multiobj.c) */
 } opt_trial;
 
 struct opt_study {
@@ -43,6 +45,8 @@ struct opt_study {
     size_t points_cap;
     int n_distinct;          /* distinct parameter vectors among the trials */
     struct opt_tpe_ws *tpe;  /* TPE scratch reused between asks (tpe.c); NULL until used */
+    int n_obj;               /* objectives: 1, or 2..OPT_MAX_OBJECTIVES (multiobj.c) */
+    opt_direction dirs[OPT_MAX_OBJECTIVES];
 };
 
 /* A generator for one (seed, trial number, stream); caller frees with gsl_rng_free. */
@@ -68,6 +72,17 @@ void opt_tpe_kernel_lognorm(const double *mu, const double *sigma, double lo, do
  * every trial idx[0..n-1] (bit j of a group = parameter j); at most OPT_MAX_PARAMS
  * groups. Returns the number of groups. */
 int opt_tpe_groups(const opt_study *s, const int *idx, int n, uint64_t *groups);
+/* Multi-objective (motpe.c): the good group of TPE from the COMPLETE trials
+ * fin[0..n-1] (trial indices): n_below of them by non-domination rank, the last
+ * rank cut by greedy hypervolume contribution; below gets their indices in
+ * chronological order and wbelow their kernel weights (hypervolume
+ * contributions over the largest). 0 ok, -1 out of memory. */
+int opt_motpe_split(const opt_study *s, const int *fin, int n, int n_below, int *below,
+                    double *wbelow);
+/* Loss vector of trial t (values with maximised objectives negated). */
+void opt_trial_losses(const opt_study *s, const opt_trial *t, double *loss);
+/* NSGA-II (nsga2.c). */
+int opt_sample_nsga2(const opt_study *s, gsl_rng *rng, int number, double *x, char err[256]);
 int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
 
 /* The sampler's suggestion x for trial `number` from the trials s holds now

@@ -14,7 +14,8 @@
 
 #include "optimizer/internal.h"
 
-static const char *const sampler_names[] = {"random", "sobol", "tpe", "gp", "grid"};
+static const char *const sampler_names[] = {"random", "sobol", "tpe", "gp", "grid",
+                                              "motpe", "nsga2"};
 static const char *const pruner_names[] = {"none", "median", "percentile", "successive_halving"};
 
 void opt_sampler_config_default(opt_sampler_config *c, opt_sampler_kind kind)
@@ -31,6 +32,10 @@ void opt_sampler_config_default(opt_sampler_config *c, opt_sampler_kind kind)
     c->unscaled_kernels = 1;
     c->gp_n_candidates = 1000;
     c->grid_points = 5;
+    c->population_size = 50;
+    c->crossover_prob = 0.9;
+    c->swapping_prob = 0.5;
+    c->mutation_prob = 0;
 }
 
 void opt_pruner_config_default(opt_pruner_config *c, opt_pruner_kind kind)
@@ -68,7 +73,7 @@ static int kind_parse(const char *name, const char *const *names, int n, const c
 int opt_sampler_kind_parse(const char *name, opt_sampler_kind *kind, char err[256])
 {
     int k;
-    if (kind_parse(name, sampler_names, 5, "sampler", &k, err) < 0)
+    if (kind_parse(name, sampler_names, 7, "sampler", &k, err) < 0)
         return -1;
     *kind = (opt_sampler_kind)k;
     return 0;
@@ -85,7 +90,7 @@ int opt_pruner_kind_parse(const char *name, opt_pruner_kind *kind, char err[256]
 
 const char *opt_sampler_kind_name(opt_sampler_kind k)
 {
-    return (unsigned)k < 5 ? sampler_names[k] : "?";
+    return (unsigned)k < 7 ? sampler_names[k] : "?";
 }
 
 const char *opt_pruner_kind_name(opt_pruner_kind k)
@@ -137,7 +142,14 @@ static int config_check(const opt_space *space, const opt_sampler_config *sc,
         snprintf(err, 256, "search space: needs at least one parameter");
         return -1;
     }
-    if ((unsigned)sc->kind > OPT_SAMPLER_GRID) {
+    if (sc->kind == OPT_SAMPLER_NSGA2 &&
+        (sc->population_size < 2 || !(sc->crossover_prob >= 0 && sc->crossover_prob <= 1) ||
+         !(sc->swapping_prob >= 0 && sc->swapping_prob <= 1) ||
+         !(sc->mutation_prob >= 0 && sc->mutation_prob <= 1))) {
+        snprintf(err, 256, "sampler: nsga2 needs population_size >= 2 and probabilities in [0, 1]");
+        return -1;
+    }
+    if ((unsigned)sc->kind > OPT_SAMPLER_NSGA2) {
         snprintf(err, 256, "sampler: unknown kind %d", (int)sc->kind);
         return -1;
     }
@@ -223,6 +235,8 @@ opt_study *opt_study_new(const opt_space *space, opt_direction direction,
     s->sc = *sc;
     s->pc = *pc;
     s->seed = seed;
+    s->n_obj = 1;
+    s->dirs[0] = direction;
     if (sc->kind == OPT_SAMPLER_GRID) {
         double x[OPT_MAX_PARAMS];
         if (opt_sample_grid(s, NULL, x, err) < 0) { /* checks the grid size once */
@@ -313,6 +327,8 @@ static opt_trial *study_append(opt_study *s, int number, char err[256])
     t->number = number;
     t->state = OPT_RUNNING;
     t->value = NAN;
+    for (int k = 0; k < OPT_MAX_OBJECTIVES; k++)
+        t->values[k] = NAN;
     s->index[study_slot(s, number)] = s->n;
     if (number >= s->next_number)
         s->next_number = number + 1;
@@ -426,6 +442,10 @@ int opt_study_sample(opt_study *s, int number, double *x, char err[256])
     case OPT_SAMPLER_GRID:
         rc = opt_sample_grid(s, rng, x, err);
         break;
+    case OPT_SAMPLER_NSGA2:
+        rc = opt_sample_nsga2(s, rng, number, x, err);
+        break;
+    case OPT_SAMPLER_MOTPE:
     case OPT_SAMPLER_TPE:
         rc = started ? opt_sample_tpe(s, rng, x, err) : opt_sample_random(s, rng, x);
         break;

@@ -37,7 +37,9 @@ typedef enum {
     OPT_SAMPLER_SOBOL,
     OPT_SAMPLER_TPE,
     OPT_SAMPLER_GP,
-    OPT_SAMPLER_GRID
+    OPT_SAMPLER_GRID,
+    OPT_SAMPLER_MOTPE, /* multi-objective TPE (motpe.c) */
+    OPT_SAMPLER_NSGA2  /* NSGA-II (nsga2.c) */
 } opt_sampler_kind;
 
 typedef struct opt_sampler_config {
@@ -58,6 +60,11 @@ typedef struct opt_sampler_config {
     int gp_n_candidates;     /* 1000 random candidates per ask (plus local ones) */
     /* grid */
     int grid_points;         /* points per continuous float parameter: 5 */
+    /* nsga2 (Optuna's NSGAIISampler defaults) */
+    int population_size;     /* 50 */
+    double crossover_prob;   /* 0.9 */
+    double swapping_prob;    /* 0.5: uniform crossover's chance to take the second parent */
+    double mutation_prob;    /* 0 = 1 / number of parameters */
 } opt_sampler_config;
 
 typedef enum {
@@ -163,5 +170,21 @@ int opt_study_trial_info(const opt_study *s, int i, int *number, opt_state *stat
 /* Best COMPLETE trial by direction: its number, or -1 when none; value may be NULL. */
 int opt_study_best(const opt_study *s, double *value);
 const opt_space *opt_study_space(const opt_study *s);
+
+/* Multi-objective studies (multiobj.c): set n (2..OPT_MAX_OBJECTIVES) directions
+ * before the first ask; the sampler must be motpe, nsga2 or random; no pruner.
+ * Trials are then told with opt_tell_values (opt_tell's value is the first
+ * objective). 0 ok, -1 and err. */
+int opt_study_set_objectives(opt_study *s, int n, const opt_direction *dirs, char err[256]);
+int opt_study_n_objectives(const opt_study *s);
+/* Finish a RUNNING trial with every objective's value (COMPLETE needs them all
+ * finite; FAIL ignores them). Replay uses it after opt_study_replay too. */
+int opt_tell_values(opt_study *s, int trial, opt_state state, const double *values,
+                    char err[256]);
+/* The objective values of the i-th trial held (NaN unless COMPLETE). */
+int opt_study_trial_values(const opt_study *s, int i, double *values);
+/* Numbers of the COMPLETE trials on the Pareto front, ascending, into numbers
+ * (room for opt_study_n_trials); returns how many, -1 when out of memory. */
+int opt_study_pareto(const opt_study *s, int *numbers);
 
 #endif

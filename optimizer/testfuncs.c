@@ -178,3 +178,13 @@ double opt_testfunc_eval(const opt_testfunc *f, const double *values)
 {
     return f->eval(values);
 }
+
+void opt_zdt1(const double *x, int d, double *f)
+{
+    double g = 0;
+    for (int i = 1; i < d; i++)
+        g += x[i];
+    g = 1 + 9 * g / (d - 1);
+    f[0] = x[0];
+    f[1] = g * (1 - sqrt(x[0] / g));
+}

@@ -29,4 +29,9 @@ opt_space *opt_testfunc_space(const opt_testfunc *f, char err[256]);
  * index), as laid out by opt_testfunc_space. */
 double opt_testfunc_eval(const opt_testfunc *f, const double *values);
 
+/* ZDT1 (two objectives, both minimised) over [0, 1]^d, d >= 2: f1 = x1,
+ * g = 1 + 9 sum(x2..xd) / (d - 1), f2 = g (1 - sqrt(f1 / g)); the Pareto front
+ * is f2 = 1 - sqrt(f1) at x2..xd = 0. */
+void opt_zdt1(const double *x, int d, double *f);
+
 #endif

@@ -210,6 +210,10 @@ struct opt_tpe_ws {
     int n_extra, cap_extra;
     double *xraw, *xint;    /* (cap_xint, np): values as held, and in log space */
     int n_xint, cap_xint;
+    /* multi-objective: the good group's weights for this ask, and the weights
+     * tpe_est_fit uses instead of the default ones (NULL: default) */
+    double *below_weights;
+    const double *obs_weights;
 };
 
 void opt_tpe_ws_free(struct opt_tpe_ws *w)
@@ -479,7 +483,10 @@ static int tpe_est_fit(tpe_est *e, const opt_study *s, struct opt_tpe_ws *w, con
     }
 
     double *wt = e->cumw; /* scratch for the raw weights */
-    tpe_default_weights(n, wt);
+    if (w->obs_weights) /* multi-objective good group: hypervolume contributions */
+        memcpy(wt, w->obs_weights, sizeof(double) * (size_t)n);
+    else
+        tpe_default_weights(n, wt);
     wt[n] = c->prior_weight;
     double sum = 0;
     for (int i = 0; i < k; i++)
@@ -995,8 +1002,10 @@ static int tpe_rank(const opt_study *s, struct opt_tpe_ws *w, gsl_rng *rng, cons
 {
     tpe_est l, g;
     double *lg = WS_ARRAY(w, double, m);
-    if (!lg || tpe_est_fit(&l, s, w, below, nb, dims, d, d) < 0 ||
-        tpe_est_fit(&g, s, w, above, na, dims, d, d) < 0)
+    w->obs_weights = w->below_weights;
+    int fit = lg && tpe_est_fit(&l, s, w, below, nb, dims, d, d) == 0;
+    w->obs_weights = NULL;
+    if (!fit || tpe_est_fit(&g, s, w, above, na, dims, d, d) < 0)
         return -1;
     tpe_est_sample(&l, s, rng, m, cand);
     if (tpe_est_logpdf(&l, s, w, cand, m, score) < 0 || tpe_est_logpdf(&g, s, w, cand, m, lg) < 0)
@@ -1048,6 +1057,35 @@ static int tpe_sample_groups(const opt_study *s, struct opt_tpe_ws *w, gsl_rng *
         for (int q = 0; q < d; q++)
             x[dims[q]] = cand[(size_t)pick * np + dims[q]];
     }
+    return 0;
+}
+
+/* Multi-objective: the COMPLETE trials split by motpe.c, the rest bad. */
+static int tpe_split_multi(const opt_study *s, struct opt_tpe_ws *w, const tpe_obs *obs,
+                           int n_obs, int *n_below_io, int *below, int *above, int *n_above)
+{
+    int *fin = WS_ARRAY(w, int, n_obs + 1);
+    char *good = WS_ARRAY(w, char, s->n + 1);
+    int n_below = *n_below_io;
+    w->below_weights = WS_ARRAY(w, double, n_below + 1);
+    if (!fin || !good || !w->below_weights)
+        return -1;
+    int n_fin = 0;
+    for (int i = 0; i < n_obs; i++)
+        if (s->trials[obs[i].idx].state == OPT_COMPLETE)
+            fin[n_fin++] = obs[i].idx;
+    if (n_below > n_fin)
+        n_below = n_fin;
+    *n_below_io = n_below;
+    if (opt_motpe_split(s, fin, n_fin, n_below, below, w->below_weights) < 0)
+        return -1;
+    memset(good, 0, (size_t)s->n + 1);
+    for (int i = 0; i < n_below; i++)
+        good[below[i]] = 1;
+    *n_above = 0;
+    for (int i = 0; i < n_obs; i++)
+        if (!good[obs[i].idx])
+            above[(*n_above)++] = obs[i].idx;
     return 0;
 }
 
@@ -1113,6 +1151,9 @@ int opt_sample_tpe(opt_study *s, gsl_rng *rng, double *x, char err[256])
         above[n_a++] = obs[i].idx;
     }
     int n_above = n_obs - n_below;
+    w->below_weights = NULL;
+    if (s->n_obj > 1 && tpe_split_multi(s, w, obs, n_obs, &n_below, below, above, &n_above) < 0)
+        goto oom;
 
     if (opt_space_has_conditions(s->space)) {
         if (tpe_sample_groups(s, w, rng, below, n_below, above, n_above, cand, score, x) < 0)
