@@ -1223,6 +1223,12 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
         return EXP_EXIT_INPUT;
     }
     opt_study_free(probe);
+    if (spec->search.warm_start && access(opt->db_path, F_OK) != 0) {
+        /* a new store holds no study to warm-start from: say so, create nothing */
+        exp_cli_error(spec->name, "search.warm_start.study: no study '%s' in this store "
+                      "(%s does not exist yet)", spec->search.warm_start, opt->db_path);
+        return EXP_EXIT_INPUT;
+    }
     if (spec->objective_kind == EXP_OBJECTIVE_LSTM) {
         /* Some trial can run (the folds fit at the smallest seq_len; larger
          * ones that do not fit fail as trials), and the candles can be read for
@@ -1235,12 +1241,6 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
             exp_cli_error("data.path", "%s", c->err);
             return EXP_EXIT_INPUT;
         }
-    }
-    if (spec->search.warm_start && access(opt->db_path, F_OK) != 0) {
-        /* a new store holds no study to warm-start from: say so, create nothing */
-        exp_cli_error(spec->name, "search.warm_start.study: no study '%s' in this store "
-                      "(%s does not exist yet)", spec->search.warm_start, opt->db_path);
-        return EXP_EXIT_INPUT;
     }
     trk_wait_opts wait = {lock_wait_s(), &stop_signal, lock_notice, NULL};
     c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);

@@ -66,7 +66,9 @@ restarts=$(scontrol show job "$j1" | sed -n 's/.* Restarts=\([0-9]*\).*/\1/p')
 scontrol update JobId="$j1" StartTime=now || fail "scontrol update StartTime=now"
 
 # 2. scancel, then a new sbatch of the same script
-cluster_wait 60 at_least 12 || { fail "the requeued job did not reach 12 finished trials"; cat "$d"/job.*.out; exit 1; }
+cluster_wait 120 at_least 12 || {
+    fail "the requeued job did not reach 12 finished trials in 120 s ($(finished) finished, job $(cluster_job_state "$j1"))"
+    cat "$d"/job.*.out; scontrol show job "$j1"; tail -n 30 "$CLUSTER_DIR/log/slurmctld.log"; exit 1; }
 scancel "$j1"
 cluster_job_wait "$j1" 60 || fail "job $j1 did not end after scancel"
 i2=$(q "SELECT count(*) FROM runs WHERE state = 'FAIL' AND error = 'interrupted'")
