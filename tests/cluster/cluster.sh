@@ -139,7 +139,7 @@ TmpFS=$CLUSTER_DIR/tmp
 FirstJobId=$first_job
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 $node_line NodeAddr=127.0.0.1 State=UNKNOWN
-PartitionName=test Nodes=$CLUSTER_NODE Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
+PartitionName=test Nodes=$CLUSTER_NODE Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES:4
 EOF
     # mpi/pmix names its folders after the job id; keep them in this cluster's folder
     echo "PMIxCliTmpDirBase=$CLUSTER_DIR/tmp" >"$CLUSTER_DIR/mpi.conf"

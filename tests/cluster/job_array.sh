@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # job_array.sh - the README's job-array script on a real single-node Slurm
 # cluster (cluster.sh): three small LSTM studies (synthetic candles, 4 trials
-# each, 60 epochs so that a study outlasts the spread of task start-up) that
+# each, 60 epochs so that a study outlasts the spread of task start-up;
+# submitted with --oversubscribe so that the tasks share the cores) that
 # differ in name and sampler seed (0, 1, 2), one array task each
 # (1 coordinator + 2 workers), all into one store, then the README's report
 # line. Asserted: every array task COMPLETED; each study exactly 4 finished
@@ -41,7 +42,7 @@ cluster_readme_block "#SBATCH --array=0-2" >"$d/seeds.sbatch" || exit 1
 report_line=$(cluster_readme_block "report --db seeds.db") || exit 1
 
 t0=$(date +%s)
-jid=$(cd "$d" && sbatch --parsable --ntasks=3 --overcommit -o 'job.%a.out' seeds.sbatch) || { echo "FAIL: sbatch"; exit 1; }
+jid=$(cd "$d" && sbatch --parsable --ntasks=3 --overcommit --oversubscribe -o 'job.%a.out' seeds.sbatch) || { echo "FAIL: sbatch"; exit 1; }
 cluster_job_wait "$jid" 180 || fail "array job $jid did not end in 180 s"
 echo "job array: $(( $(date +%s) - t0 )) s"
 states=$(scontrol show job "$jid" | sed -n 's/.*JobState=\([A-Z]*\).*/\1/p' | sort | uniq -c | sed 's/^ *//')
