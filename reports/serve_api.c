@@ -48,7 +48,7 @@ static void add_str(cJSON *o, const char *key, const char *v)
 }
 
 /* Moves the JSON text of root into the reply and deletes root. */
-static void reply_json(sv_reply *out, cJSON *root)
+void sv_reply_json(sv_reply *out, cJSON *root)
 {
     char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
@@ -203,7 +203,7 @@ static void api_studies(trk_store *s, sv_reply *out)
         trk_kv_free(tags, nt);
     }
     trk_studies_free(l, n);
-    reply_json(out, root);
+    sv_reply_json(out, root);
 }
 
 static int get_study(trk_store *s, const char *name, trk_study_info *si, sv_reply *out)
@@ -243,7 +243,7 @@ static void api_study(trk_store *s, const char *name, sv_reply *out)
         cJSON_AddItemToObject(root, "result", res);
     else
         cJSON_AddNullToObject(root, "result");
-    reply_json(out, root);
+    sv_reply_json(out, root);
 done:
     free(spec);
     free(result);
@@ -290,7 +290,7 @@ static void api_trials(sv_ctx *c, trk_store *s, const sv_req *r, const char *nam
         cJSON *arr = cJSON_AddArrayToObject(root, "trials");
         for (int i = 0; i < l.n; i++)
             cJSON_AddItemToArray(arr, sv_trial_json(&l.runs[i]));
-        reply_json(out, root);
+        sv_reply_json(out, root);
     }
     trk_run_list_free(&l);
 }
@@ -378,7 +378,7 @@ static void api_trial(trk_store *s, const char *name, const char *number, sv_rep
         cJSON_AddStringToObject(a, "sha256", arts[i].sha256);
         cJSON_AddItemToArray(aa, a);
     }
-    reply_json(out, root);
+    sv_reply_json(out, root);
 done:
     trk_kv_free(tags, nt);
     trk_metric_summaries_free(ms, nm);
@@ -457,7 +457,7 @@ static void api_updates(sv_ctx *c, const sv_req *r, const char *name, sv_reply *
             cJSON *ra = cJSON_AddArrayToObject(root, "running");
             for (int i = 0; i < running.n; i++)
                 cJSON_AddItemToArray(ra, sv_trial_json(&running.runs[i]));
-            reply_json(out, root);
+            sv_reply_json(out, root);
         }
         trk_run_list_free(&done);
         trk_run_list_free(&running);

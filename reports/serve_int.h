@@ -14,6 +14,7 @@
 #include "reports/model.h"
 #include "tracker/query.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -81,6 +82,8 @@ int sv_arg_long(const sv_req *r, const char *key, long lo, long hi, long def, lo
                 sv_reply *out, int json);
 
 /* Sets an error reply: JSON {"error": msg} or a small HTML page. */
+/* A 200 reply of root as compact JSON (root is freed; 500 when it is NULL or out of memory). */
+void sv_reply_json(sv_reply *out, cJSON *root);
 void sv_error(sv_reply *out, int status, int json, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Appends s percent-encoded for a URL path segment or query value. */

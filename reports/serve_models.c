@@ -47,21 +47,6 @@ static void add_raw(cJSON *o, const char *key, const char *text)
     cJSON_AddItemToObject(o, key, v ? v : cJSON_CreateNull());
 }
 
-static void reply_json(sv_reply *out, cJSON *root)
-{
-    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) {
-        sv_error(out, 500, 1, "out of memory building JSON");
-        return;
-    }
-    out->status = 200;
-    out->type = "application/json";
-    rep_buf_put(&out->body, text);
-    rep_buf_put(&out->body, "\n");
-    cJSON_free(text);
-}
-
 static cJSON *aliases_json(const char *csv)
 {
     cJSON *a = cJSON_CreateArray();
@@ -156,7 +141,7 @@ static void api_models(trk_store *s, sv_reply *out)
         i = j;
     }
     trk_model_versions_free(v, n);
-    reply_json(out, root);
+    sv_reply_json(out, root);
 }
 
 static void api_model(trk_store *s, const char *name, sv_reply *out)
@@ -196,7 +181,7 @@ static void api_model(trk_store *s, const char *name, sv_reply *out)
         cJSON_AddItemToObject(root, "versions", vs);
         cJSON_AddItemToObject(root, "alias_history", hs);
         cJSON_AddItemToObject(root, "ab", as);
-        reply_json(out, root);
+        sv_reply_json(out, root);
     }
     trk_model_versions_free(v, nv);
     trk_alias_events_free(e, ne);
@@ -229,7 +214,7 @@ static void api_ab_list(trk_store *s, sv_reply *out)
     for (int i = 0; i < n; i++)
         cJSON_AddItemToArray(root, ab_json(&r[i]));
     trk_ab_records_free(r, n);
-    reply_json(out, root);
+    sv_reply_json(out, root);
 }
 
 static void api_ab(trk_store *s, const char *text, sv_reply *out)
@@ -244,7 +229,7 @@ static void api_ab(trk_store *s, const char *text, sv_reply *out)
         sv_error(out, rc == TRK_ENOTFOUND ? 404 : 500, 1, "%s", err);
         return;
     }
-    reply_json(out, ab_json(&r));
+    sv_reply_json(out, ab_json(&r));
     trk_ab_record_clear(&r);
 }
 
