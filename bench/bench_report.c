@@ -6,6 +6,7 @@
  */
 #include "reports/edge.h"
 #include "reports/report.h"
+#include "tests/support/synth_study.h"
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>

@@ -17,6 +17,7 @@
 #include "reports/model.h"
 #include "reports/serve.h"
 #include "tracker/store.h"
+#include "tests/support/synth_study.h"
 
 #include <arpa/inet.h>
 #include <gsl/gsl_errno.h>

@@ -3,6 +3,7 @@
  * (see edge.h). Reads only through the tracker's read API; draws with svg.c.
  */
 #include "reports/edge.h"
+#include "reports/edge_int.h"
 
 #include "reports/svg.h"
 #include "tracker/oos.h"
@@ -14,18 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EDGE_MAX_FOLDS 16
-
-struct rep_edge {
-    cJSON *result;                 /* the study's result (owned) */
-    /* the best trial's walk-forward OOS series, all test spans in order */
-    int n;
-    double *t, *equity, *bh, *drawdown;   /* (n + 1) */
-    /* per-epoch losses of each fold of the best trial */
-    int n_folds;
-    double *train[EDGE_MAX_FOLDS], *val[EDGE_MAX_FOLDS];
-    int n_epochs[EDGE_MAX_FOLDS];
-};
 
 const cJSON *rep_edge_result(const rep_edge *e)
 {
@@ -456,99 +445,3 @@ void rep_edge_section(rep_buf *b, const rep_edge *e, const char *name, int k)
     oos_block(b, e, name, k);
 }
 
-rep_edge *rep_edge_synth(int n_bars, int folds, int epochs, unsigned long seed)
-{
-    if (folds > EDGE_MAX_FOLDS)
-        folds = EDGE_MAX_FOLDS;
-    rep_edge *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    srand((unsigned)seed);
-#define U() ((double)rand() / RAND_MAX)
-    cJSON *r = e->result = cJSON_CreateObject();
-    cJSON *v = cJSON_AddObjectToObject(r, "verdict");
-    cJSON_AddBoolToObject(v, "edge", 0);
-    cJSON *rs = cJSON_AddArrayToObject(v, "reasons");
-    cJSON_AddItemToArray(rs, cJSON_CreateString("Deflated Sharpe Ratio 0.412 < 0.95 over 10000 "
-                                                "evaluated trials"));
-    cJSON_AddItemToArray(rs, cJSON_CreateString("Diebold-Mariano test against majority class: "
-                                                "p = 0.3100 >= 0.05"));
-    cJSON_AddNumberToObject(v, "dsr", 0.412);
-    cJSON_AddNumberToObject(v, "dsr_trials", 10000);
-    cJSON_AddNumberToObject(v, "pbo", 0.52);
-    cJSON_AddNumberToObject(v, "pbo_trials", 9000);
-    cJSON_AddNumberToObject(v, "dm_pvalue", 0.31);
-    cJSON_AddNumberToObject(v, "dm_pvalue_vs_linear", 0.6);
-    cJSON *th = cJSON_AddObjectToObject(v, "thresholds");
-    cJSON_AddNumberToObject(th, "dsr_min", 0.95);
-    cJSON_AddNumberToObject(th, "dm_alpha", 0.05);
-    cJSON *p = cJSON_AddObjectToObject(r, "pbo");
-    cJSON_AddNumberToObject(p, "slope", -0.8);
-    cJSON_AddNumberToObject(p, "p_oos_loss", 0.5);
-    cJSON *sc = cJSON_AddArrayToObject(p, "scatter");
-    for (int i = 0; i < 400; i++) {
-        cJSON *pt = cJSON_CreateArray();
-        cJSON_AddItemToArray(pt, cJSON_CreateNumber(0.1 * U()));
-        cJSON_AddItemToArray(pt, cJSON_CreateNumber(0.1 * U() - 0.05));
-        cJSON_AddItemToArray(sc, pt);
-    }
-    cJSON *h = cJSON_AddObjectToObject(p, "logit_hist");
-    cJSON_AddNumberToObject(h, "lo", -4);
-    cJSON_AddNumberToObject(h, "hi", 4);
-    cJSON *cn = cJSON_AddArrayToObject(h, "counts");
-    for (int i = 0; i < 20; i++)
-        cJSON_AddItemToArray(cn, cJSON_CreateNumber(floor(600 * U())));
-    cJSON *cal = cJSON_AddObjectToObject(r, "calibration");
-    cJSON_AddNumberToObject(cal, "brier", 0.25);
-    cJSON *bins = cJSON_AddArrayToObject(cal, "bins");
-    for (int i = 0; i < 10; i++) {
-        cJSON *bn = cJSON_CreateObject();
-        cJSON_AddNumberToObject(bn, "mean_p", (i + 0.5) / 10);
-        cJSON_AddNumberToObject(bn, "freq", (i + U()) / 10);
-        cJSON_AddItemToArray(bins, bn);
-    }
-    cJSON *cm = cJSON_AddObjectToObject(r, "confusion");
-    cJSON_AddNumberToObject(cm, "tp", 300);
-    cJSON_AddNumberToObject(cm, "fp", 280);
-    cJSON_AddNumberToObject(cm, "tn", 310);
-    cJSON_AddNumberToObject(cm, "fn", 290);
-    size_t sz = sizeof(double) * (size_t)(n_bars + 1);
-    e->t = malloc(sz);
-    e->equity = malloc(sz);
-    e->bh = malloc(sz);
-    e->drawdown = malloc(sz);
-    if (!e->t || !e->equity || !e->bh || !e->drawdown) {
-        rep_edge_free(e);
-        return NULL;
-    }
-    double eq = 1, b = 1, peak = 1;
-    for (int i = 0; i <= n_bars; i++) {
-        if (i) {
-            eq *= 1 + 0.01 * (U() - 0.5);
-            b *= 1 + 0.01 * (U() - 0.49);
-        }
-        peak = fmax(peak, eq);
-        e->t[i] = 1577836800.0 + 3600.0 * i;
-        e->equity[i] = eq;
-        e->bh[i] = b;
-        e->drawdown[i] = eq / peak - 1;
-    }
-    e->n = n_bars;
-    for (int f = 0; f < folds; f++) {
-        e->train[f] = malloc(sizeof(double) * (size_t)epochs);
-        e->val[f] = malloc(sizeof(double) * (size_t)epochs);
-        if (!e->train[f] || !e->val[f]) {
-            e->n_folds = f + 1;
-            rep_edge_free(e);
-            return NULL;
-        }
-        for (int i = 0; i < epochs; i++) {
-            e->train[f][i] = 0.7 - 0.02 * log1p(i) + 0.005 * U();
-            e->val[f][i] = 0.69 + 0.01 * U();
-        }
-        e->n_epochs[f] = epochs;
-        e->n_folds = f + 1;
-    }
-#undef U
-    return e;
-}

@@ -32,10 +32,5 @@ const struct cJSON *rep_edge_result(const rep_edge *e);
  * diagnostics section ("oos"); nothing when e is NULL. name is escaped. */
 void rep_edge_section(rep_buf *b, const rep_edge *e, const char *name, int k);
 
-/* A synthetic block for benchmarks and tests: a verdict with every figure, a
- * full CSCV summary (400 scatter points), n_bars of OOS equity over `folds`
- * folds with `epochs` epochs each, calibration and confusion. NULL when out of
- * memory. Free with rep_edge_free. */
-rep_edge *rep_edge_synth(int n_bars, int folds, int epochs, unsigned long seed);
 
 #endif

@@ -129,12 +129,5 @@ const char *rep_state_name(rep_state st);
  * err set when spec_json is not valid JSON or memory runs out. */
 int rep_study_fill_from_spec(rep_study *s, char err[256]);
 
-/* A deterministic synthetic study for tests, benchmarks and demos: n_trials trials
- * over six params (seq_len, units (log), layers, dropout, learning_rate (log),
- * batch_size (categorical)), where learning_rate dominates the objective; about
- * 20% pruned and 3% failed, 5 folds, a holdout result with equity curves of
- * n_curve points. name and strings are copied. Returns 0, or -1 with err set. */
-int rep_study_synth(rep_study *out, const char *name, int n_trials, int n_curve,
-                    unsigned long seed, char err[256]);
 
 #endif

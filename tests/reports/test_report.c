@@ -8,6 +8,7 @@
  * DIR/xss.html (hostile strings everywhere) for test_browser.sh.
  */
 #include "reports/report.h"
+#include "tests/support/synth_study.h"
 #include "tests/check.h"
 
 #include <dirent.h>
