@@ -87,8 +87,23 @@ for i, s in enumerate(specs):
         printed.setdefault(p, v if i == 0 else printed.get(p, v))
 defaults = dict(leaves(validate(lstm)))
 
-# ---- compare --------------------------------------------------------------------
+# One place for every default: a spec that leaves search.sampler out and one
+# that names each sampler with nothing else get the same settings as the
+# sampler's own defaults (the omitted sampler is TPE).
 bad = []
+bare = validate(lstm)['search']['sampler']
+named = validate(with_search({'sampler': {'name': bare['name']}}))['search']['sampler']
+if bare != named:
+    bad.append('search.sampler omitted gives %s, naming "%s" gives %s'
+               % (json.dumps(bare), bare['name'], json.dumps(named)))
+for name in ('tpe', 'random', 'sobol', 'gp'):
+    a = validate(with_search({'sampler': {'name': name}}))['search']['sampler']
+    b = validate(with_search({'sampler': dict(a)}))['search']['sampler']
+    if a != b:
+        bad.append('sampler %s: its printed defaults read back differently: %s vs %s'
+                   % (name, json.dumps(a), json.dumps(b)))
+
+# ---- compare --------------------------------------------------------------------
 skip_rows = {'search.sampler', 'search.pruner', 'search.space', 'features', 'name', 'data.path'}
 for p in printed:
     if p.startswith('search.space') or p in ('name', 'features', 'data.path'):
