@@ -154,6 +154,32 @@ static void tags_into(rep_study *s, trk_kv *tags, int n)
     }
 }
 
+int rep_trial_from_run(const trk_run *r, rep_trial *t)
+{
+    memset(t, 0, sizeof *t);
+    t->number = r->trial_number;
+    t->state = r->state;
+    t->value = r->value;
+    t->started = r->started;
+    t->finished = r->finished;
+    char w[32];
+    snprintf(w, sizeof w, "rank %d", r->worker);
+    t->worker = strdup(w);
+    t->error = dup_or_null(r->error);
+    t->params = calloc((size_t)(r->n_params ? r->n_params : 1), sizeof *t->params);
+    if (!t->worker || !t->params || (r->error && !t->error))
+        return -1;
+    for (int j = 0; j < r->n_params; j++) {
+        t->params[j].key = strdup(r->params[j].key);
+        t->params[j].text = strdup(r->params[j].value);
+        t->params[j].num = r->params[j].num;
+        t->n_params++;
+        if (!t->params[j].key || !t->params[j].text)
+            return -1;
+    }
+    return 0;
+}
+
 int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[256])
 {
     rep_study_init(out);
@@ -186,26 +212,10 @@ int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[
     for (int i = 0; i < runs.n; i++) {
         const trk_run *r = &runs.runs[i];
         rep_trial *t = &out->trials[out->n_trials++];
-        t->number = r->trial_number;
-        t->state = r->state;
-        t->value = r->value;
-        t->started = r->started;
-        t->finished = r->finished;
         if (isfinite(r->finished) && !(r->finished <= last))
             last = r->finished;
-        char w[32];
-        snprintf(w, sizeof w, "rank %d", r->worker);
-        t->worker = strdup(w);
-        t->error = dup_or_null(r->error);
-        t->params = calloc((size_t)(r->n_params ? r->n_params : 1), sizeof *t->params);
-        if (!t->worker || !t->params)
+        if (rep_trial_from_run(r, t))
             goto oom;
-        for (int j = 0; j < r->n_params; j++) {
-            t->params[j].key = strdup(r->params[j].key);
-            t->params[j].text = strdup(r->params[j].value);
-            t->params[j].num = r->params[j].num;
-            t->n_params++;
-        }
         if (enqueued_tag_into(store, r->id, t, err))
             goto done;
         /* Intermediates come ordered by trial number, then step. */

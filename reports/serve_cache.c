@@ -45,43 +45,11 @@ static void trial_clear(rep_trial *t)
     memset(t, 0, sizeof *t);
 }
 
-static rep_state state_of(trk_state st)
-{
-    return st == TRK_COMPLETE ? REP_COMPLETE
-           : st == TRK_PRUNED ? REP_PRUNED
-           : st == TRK_FAIL   ? REP_FAIL : REP_RUNNING;
-}
-
-const char *sv_state_name(rep_state st)
-{
-    return st == REP_COMPLETE ? "COMPLETE" : st == REP_PRUNED ? "PRUNED"
-           : st == REP_FAIL ? "FAIL" : "RUNNING";
-}
-
 /* A run of the store as a report trial, with its intermediate values. */
 static int trial_from_run(trk_store *s, const trk_run *r, rep_trial *t, char err[256])
 {
-    memset(t, 0, sizeof *t);
-    t->number = r->trial_number;
-    t->state = state_of(r->state);
-    t->value = r->value;
-    t->started = r->started;
-    t->finished = r->finished;
-    char w[32];
-    snprintf(w, sizeof w, "rank %d", r->worker);
-    t->worker = strdup(w);
-    t->error = r->error ? strdup(r->error) : NULL;
-    t->params = calloc((size_t)(r->n_params ? r->n_params : 1), sizeof *t->params);
-    if (!t->worker || !t->params || (r->error && !t->error))
+    if (rep_trial_from_run(r, t))
         goto oom;
-    for (int j = 0; j < r->n_params; j++) {
-        t->params[j].key = strdup(r->params[j].key);
-        t->params[j].text = strdup(r->params[j].value);
-        t->params[j].num = r->params[j].num;
-        t->n_params++;
-        if (!t->params[j].key || !t->params[j].text)
-            goto oom;
-    }
     trk_metric_point *m = NULL;
     int n = 0;
     if (trk_metric_history(s, r->id, TRK_INTERMEDIATE_KEY, &m, &n, err) != 0) {

@@ -136,7 +136,5 @@ void sv_study_models(rep_buf *b, trk_store *s, const char *study);
 void sv_page_frame_open(rep_buf *b, const char *title, const char *study);
 void sv_page_frame_close(rep_buf *b);
 
-/* Trial states as the store names them, RUNNING last. */
-const char *sv_state_name(rep_state st);
 
 #endif

@@ -209,10 +209,10 @@ static int cmp_by_time_desc(const void *a, const void *b)
 static void trial_row(rep_buf *b, const char *study, const rep_trial *t)
 {
     rep_buf_printf(b, "<tr class=\"s%c\" data-trial=\"%d\"><td><a href=\"",
-                   sv_state_name(t->state)[0], t->number);
+                   rep_state_name(t->state)[0], t->number);
     study_href(b, study, "/trials/");
     rep_buf_printf(b, "%d\">#%d</a></td><td class=\"st\">%s</td><td class=\"n\">", t->number,
-                   t->number, sv_state_name(t->state));
+                   t->number, rep_state_name(t->state));
     rep_buf_num(b, "%.6g", t->value);
     rep_buf_put(b, "</td><td>");
     for (int p = 0; p < t->n_params; p++) {
