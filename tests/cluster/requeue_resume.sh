@@ -62,7 +62,14 @@ f1=$(finished)
     fail "requeue: $i1 interrupted, $r1 running, the coordinator reported '$(reported "$d/job.1.out")'"
 restarts=$(scontrol show job "$j1" | sed -n 's/.* Restarts=\([0-9]*\).*/\1/p')
 [ "$restarts" = 1 ] && ok "job $j1 requeued (Restarts=1)" || fail "job $j1: Restarts=$restarts"
-# Slurm holds a requeued job for BeginTime (about 2 minutes); start it now.
+# Slurm holds a requeued job for BeginTime (about 2 minutes); start it now,
+# but only after the first instance has left the node and the clock has passed
+# the second in which its credential was revoked: slurmd refuses a credential
+# issued in that same second ("Job credential revoked") and the job then FAILs
+# at once (seen in CI: requeue, restart and failure all at 01:47:36).
+first_gone() { ! pgrep -f "slurmstepd: \[$j1\." >/dev/null; }
+cluster_wait 60 first_gone || fail "job $j1: the first instance's steps did not end in 60 s"
+sleep 2
 scontrol update JobId="$j1" StartTime=now || fail "scontrol update StartTime=now"
 
 # 2. scancel, then a new sbatch of the same script
