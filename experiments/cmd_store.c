@@ -674,7 +674,8 @@ static void cmp_print(const cmp_table *t, const long *ids, const trk_run *runs,
     }
 }
 
-int cmd_compare(int argc, char **argv)
+/* compare's options and run ids: -1 to go on, else the exit code. */
+static int cmp_args(int argc, char **argv, const char **db, int *only_diff, long ids[64], int *n)
 {
     static const struct option lo[] = {
         {"only-diff", no_argument, NULL, 'x'},
@@ -682,34 +683,110 @@ int cmd_compare(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = NULL;
-    int only_diff = 0, c;
+    int c;
     optind = 1;
     while ((c = exp_cli_getopt(argc, argv, "compare", "h", lo)) != -1) {
         if (c == 'h') {
             exp_cli_usage("compare", stdout);
             return EXP_EXIT_OK;
         } else if (c == 'x') {
-            only_diff = 1;
+            *only_diff = 1;
         } else if (c == 'd') {
-            db = optarg;
+            *db = optarg;
         } else {
             return EXP_EXIT_USAGE;
         }
     }
-    int n = argc - optind;
-    if (n < 2) {
+    *n = argc - optind;
+    if (*n < 2) {
         exp_cli_error("compare", "needs at least two run ids (see 'seqtune compare --help')");
         return EXP_EXIT_USAGE;
     }
-    if (n > 64) {
-        exp_cli_error("compare", "at most 64 runs at once, got %d", n);
+    if (*n > 64) {
+        exp_cli_error("compare", "at most 64 runs at once, got %d", *n);
         return EXP_EXIT_USAGE;
     }
-    long ids[64];
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < *n; i++)
         if (exp_parse_long(argv[optind + i], 1, 1L << 62, "compare", "RUN", &ids[i]))
             return EXP_EXIT_USAGE;
+    return -1;
+}
+
+/* The metrics rows: the union of keys in first-seen order, last / min / max
+ * each. -1 when out of memory. */
+static int cmp_metric_rows(cmp_table *t, trk_metric_summary *const *ms, const int *nms,
+                           char (*cells)[32], int only_diff)
+{
+    static const char *const what[] = {"last", "min", "max"};
+    int n = t->n, oom = 0;
+    for (int i = 0; i < n; i++)
+        for (int m = 0; m < nms[i]; m++) {
+            const char *key = ms[i][m].key;
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++)
+                for (int q = 0; q < nms[j] && !seen; q++)
+                    seen = strcmp(ms[j][q].key, key) == 0;
+            if (seen)
+                continue;
+            for (int stat = 0; stat < 3; stat++) {
+                char label[600];
+                snprintf(label, sizeof label, "metrics.%s %s", key, what[stat]);
+                for (int j = 0; j < n; j++) {
+                    snprintf(cells[j], 32, "-");
+                    for (int q = 0; q < nms[j]; q++)
+                        if (strcmp(ms[j][q].key, key) == 0)
+                            fmt_num(stat == 0 ? ms[j][q].last : stat == 1 ? ms[j][q].min
+                                                                          : ms[j][q].max,
+                                    cells[j], 32);
+                }
+                oom |= cmp_add(t, label, cells, only_diff);
+            }
+        }
+    return oom ? -1 : 0;
+}
+
+/* Every row of the table: the run's attributes, its params (the union of keys
+ * in sorted order, from *keys, which the caller frees) and its metrics. -1
+ * when out of memory. */
+static int cmp_rows(cmp_table *t, trk_run *runs, char *const *names,
+                    trk_metric_summary *const *ms, const int *nms, char (*cells)[32],
+                    int only_diff, const char ***keys)
+{
+    int n = t->n, oom = 0;
+#define ROW(label, ...) do { for (int i_ = 0; i_ < n; i_++) snprintf(cells[i_], 32, __VA_ARGS__); \
+    oom |= cmp_add(t, label, cells, only_diff); } while (0)
+    ROW("study", "%s", names[i_]);
+    ROW("trial", "%d", runs[i_].trial_number);
+    ROW("state", "%s", trk_state_name(runs[i_].state));
+    for (int i = 0; i < n; i++)
+        fmt_num(runs[i].value, cells[i], 32);
+    oom |= cmp_add(t, "value", cells, only_diff);
+    ROW("worker", "%d", runs[i_].worker);
+    ROW("seed", "%lld", (long long)runs[i_].seed);
+#undef ROW
+    trk_run_list all = {runs, n};
+    int nk = 0;
+    *keys = param_keys(&all, &nk);
+    for (int k = 0; k < nk; k++) {
+        char label[600];
+        snprintf(label, sizeof label, "params.%s", (*keys)[k]);
+        for (int i = 0; i < n; i++) {
+            const char *v = param_of(&runs[i], (*keys)[k]);
+            snprintf(cells[i], 32, "%s", v ? v : "-");
+        }
+        oom |= cmp_add(t, label, cells, only_diff);
+    }
+    return oom | cmp_metric_rows(t, ms, nms, cells, only_diff) ? -1 : 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    const char *db = NULL;
+    int only_diff = 0, n = 0;
+    long ids[64];
+    int arc = cmp_args(argc, argv, &db, &only_diff, ids, &n);
+    if (arc >= 0)
+        return arc;
     trk_store *s = open_store("compare", db);
     if (!s)
         return EXP_EXIT_INPUT;
@@ -742,59 +819,7 @@ int cmd_compare(int argc, char **argv)
             if (studies[k].id == runs[got].study_id)
                 names[got] = studies[k].name;
     }
-    int oom = 0;
-#define ROW(label, ...) do { for (int i_ = 0; i_ < n; i_++) snprintf(cells[i_], 32, __VA_ARGS__); \
-    oom |= cmp_add(&t, label, cells, only_diff); } while (0)
-    for (int i = 0; i < n; i++)
-        snprintf(cells[i], 32, "%s", names[i]);
-    oom |= cmp_add(&t, "study", cells, only_diff);
-    ROW("trial", "%d", runs[i_].trial_number);
-    ROW("state", "%s", trk_state_name(runs[i_].state));
-    for (int i = 0; i < n; i++)
-        fmt_num(runs[i].value, cells[i], 32);
-    oom |= cmp_add(&t, "value", cells, only_diff);
-    ROW("worker", "%d", runs[i_].worker);
-    ROW("seed", "%lld", (long long)runs[i_].seed);
-#undef ROW
-    /* params: the union of keys in sorted order */
-    trk_run_list all = {runs, n};
-    int nk = 0;
-    keys = param_keys(&all, &nk);
-    for (int k = 0; k < nk; k++) {
-        char label[600];
-        snprintf(label, sizeof label, "params.%s", keys[k]);
-        for (int i = 0; i < n; i++) {
-            const char *v = param_of(&runs[i], keys[k]);
-            snprintf(cells[i], 32, "%s", v ? v : "-");
-        }
-        oom |= cmp_add(&t, label, cells, only_diff);
-    }
-    /* metrics: union of keys, last / min / max */
-    for (int i = 0; i < n; i++)
-        for (int m = 0; m < nms[i]; m++) {
-            const char *key = ms[i][m].key;
-            int seen = 0;
-            for (int j = 0; j < i && !seen; j++)
-                for (int q = 0; q < nms[j] && !seen; q++)
-                    seen = strcmp(ms[j][q].key, key) == 0;
-            if (seen)
-                continue;
-            static const char *const what[] = {"last", "min", "max"};
-            for (int stat = 0; stat < 3; stat++) {
-                char label[600];
-                snprintf(label, sizeof label, "metrics.%s %s", key, what[stat]);
-                for (int j = 0; j < n; j++) {
-                    snprintf(cells[j], 32, "-");
-                    for (int q = 0; q < nms[j]; q++)
-                        if (strcmp(ms[j][q].key, key) == 0)
-                            fmt_num(stat == 0 ? ms[j][q].last : stat == 1 ? ms[j][q].min
-                                                                          : ms[j][q].max,
-                                    cells[j], 32);
-                }
-                oom |= cmp_add(&t, label, cells, only_diff);
-            }
-        }
-    if (oom) {
+    if (cmp_rows(&t, runs, names, ms, nms, cells, only_diff, &keys) < 0) {
         exp_cli_error("compare", "out of memory");
         goto out;
     }
