@@ -95,7 +95,7 @@ static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, 
     const field *lf = lstm ? exp_rd_lstm_param(q->name) : NULL;
     const param_range *li = lf ? lf->param : NULL;
     if (lstm && !li) {
-        char list[256];
+        char list[512];
         const char *const *known = exp_lstm_param_names();
         exp_rd_list_names(known, list, sizeof list);
         const char *hint = exp_closest(q->name, known, exp_rd_count_names(known));

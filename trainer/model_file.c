@@ -166,6 +166,10 @@ int tr_model_save(const char *path, const tr_lstm *m, const tr_model_meta *meta,
     put_u32(&b, (uint32_t)c->bidirectional);
     put_u32(&b, (uint32_t)(c->head == TR_HEAD_MULTICLASS ? c->n_classes : 0));
     put_f32(&b, c->dropout);
+    for (int l = 0; l < c->layers; l++)
+        put_u32(&b, (uint32_t)tr_lstm_layer_units(c, l));
+    for (int l = 0; l < c->layers; l++)
+        put_f32(&b, tr_lstm_layer_dropout(c, l));
     int nf = meta ? meta->n_features : 0;
     put_u32(&b, (uint32_t)nf);
     for (int i = 0; i < nf; i++)
@@ -309,25 +313,40 @@ fail:
     return NULL;
 }
 
-/* 1 when the architecture's weight count (lstm.h's slab: per layer 4H*(in+H+2),
- * head D*H+1, D = 2 when bidirectional) equals `np`, the count the file stores
- * before its weights, and seq_len
- * is in the spec's range; checked before tr_lstm_new so that a small corrupt file
- * cannot make the loader allocate gigabytes (found by fuzz/fuzz_model.c). */
+/* 1 when the architecture is valid (tr_lstm_config_check, seq_len in the spec's
+ * range) and its weight count (tr_lstm_param_count) equals `np`, the count the
+ * file stores before its weights; checked before tr_lstm_new so that a small
+ * corrupt file cannot make the loader allocate gigabytes (found by
+ * fuzz/fuzz_model.c: the weights must then be in the file as well). */
 static int arch_matches(const tr_lstm_config *c, uint64_t np)
 {
-    if (c->units < 1 || c->n_features < 1 || c->layers < 1 || c->layers > TR_LSTM_MAX_LAYERS ||
-        c->seq_len < 1 || c->seq_len > MAX_SEQ_LEN || (c->bidirectional != 0 &&
-        c->bidirectional != 1))
-        return 0;
-    if (c->head == TR_HEAD_MULTICLASS &&
-        (c->n_classes < 2 || c->n_classes > TR_LSTM_MAX_CLASSES))
-        return 0;
-    double H = c->units, D = c->bidirectional ? 2 : 1, K = tr_lstm_n_out(c),
-           want = K * (D * H + 1);
-    for (int l = 0; l < c->layers; l++)
-        want += D * 4 * H * ((l ? D * H : (double)c->n_features) + H + 2);
-    return want == (double)np;
+    char e[256];
+    return c->seq_len <= MAX_SEQ_LEN && tr_lstm_config_check(c, e) == 0 &&
+           (uint64_t)tr_lstm_param_count(c) == np;
+}
+
+/* Version 3's per-layer sizes and dropouts into c (c->layers already read, and
+ * bounded here before anything is read per layer). An entry equal to the
+ * default (units, dropout) stays unset, so a model saved without overrides
+ * loads as it was. Sets r->bad on a short or impossible section. */
+static void get_layers(rd *r, tr_lstm_config *c)
+{
+    if (c->layers < 1 || c->layers > TR_LSTM_MAX_LAYERS) {
+        r->bad = 1;
+        return;
+    }
+    for (int l = 0; l < c->layers; l++) {
+        uint32_t h = get_u32(r);
+        if (h < 1 || h > INT32_MAX)
+            r->bad = 1;
+        c->layer_units[l] = (int)h == c->units ? 0 : (int)(h & INT32_MAX);
+    }
+    for (int l = 0; l < c->layers; l++) {
+        float p = get_f32(r);
+        c->layer_dropout[l] = p;
+        if (memcmp(&p, &c->dropout, sizeof p) != 0)
+            c->layer_dropout_set |= 1u << l;
+    }
 }
 
 int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **out,
@@ -380,6 +399,8 @@ int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **o
     if (version < 2)
         c.bidirectional = c.n_classes = 0;
     c.dropout = get_f32(&r);
+    if (version >= 3)
+        get_layers(&r, &c);
     c.max_batch = max_batch > 0 ? max_batch : 1;
     c.blas_threads = blas_threads;
     uint32_t nf = get_u32(&r);

@@ -30,6 +30,20 @@ void tr_trial_params_default(tr_trial_params *p)
     p->batch_size = fit.batch_size;
     p->l2 = fit.weight_decay;
     p->clip_norm = fit.clip_norm;
+    for (int l = 0; l < TR_LSTM_MAX_LAYERS; l++)
+        p->layer_dropout[l] = NAN;
+}
+
+/* The per-layer overrides of p into the model's config (NaN dropout: unset). */
+static void layer_overrides(const tr_trial_params *p, tr_lstm_config *lc)
+{
+    for (int l = 0; l < TR_LSTM_MAX_LAYERS; l++) {
+        lc->layer_units[l] = p->layer_units[l];
+        if (!isnan(p->layer_dropout[l])) {
+            lc->layer_dropout[l] = (float)p->layer_dropout[l];
+            lc->layer_dropout_set |= 1u << l;
+        }
+    }
 }
 
 void tr_trial_config_default(tr_trial_config *cfg)
@@ -338,6 +352,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
                          .n_classes = K};
     for (int j = 0; mc && j < K; j++)
         lc.class_weight[j] = cfg->class_weight[j];
+    layer_overrides(p, &lc);
     m = tr_lstm_new(&lc, why);
     if (!m)
         goto fail;
@@ -775,7 +790,9 @@ void tr_trial_model_meta_target(const tr_fold_result *final, tr_model_meta *meta
 char *tr_trial_layout(const tr_trial_data *d, const tr_trial_config *cfg, int seq_len,
                       char err[256])
 {
-    tr_trial_params p = {.seq_len = seq_len};
+    tr_trial_params p;
+    tr_trial_params_default(&p);
+    p.seq_len = seq_len;
     tr_split_config sc = split_config(cfg, &p);
     tr_split s = {0};
     char *text = NULL;

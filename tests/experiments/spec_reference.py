@@ -77,6 +77,10 @@ specs = [lstm,
          dict(lstm, target={'kind': 'return'}),
          dict(lstm, target={'kind': 'multiclass', 'deadband': 0.001,
                             'class_weights': [1, 0.5, 1]}),
+         # per-layer sizes and dropouts print only when set
+         dict(lstm, training=dict({'layers': 4},
+                                  **{'%s_%d' % (k, i): v for i in range(1, 5)
+                                     for k, v in (('units', 8), ('dropout', 0.1))})),
          {'name': 'obj', 'objective': {'builtin': 'branin'},
           'search': {'space': {'x1': {'type': 'float', 'low': -5, 'high': 10},
                                'x2': {'type': 'float', 'low': 0, 'high': 15}},
