@@ -13,10 +13,13 @@
  * PyTorch's weights are (4H, K) row-major, which cblas reads as transposed
  * operands directly: no transposes are ever materialised.
  *
- * The pointwise gate math is fused into one pass per timestep. It is written on
- * GCC vector types (16 floats) with its own exp so that it vectorises at -O2 on any
- * x86-64, and is compiled in clones for AVX-512, AVX2 and the baseline, chosen at
- * load time (target_clones): the default build needs no -march.
+ * The per-timestep work lives in lstm_kernel.c (lstm_kernel.h), on the widest
+ * path the CPU has: with AVX-512 each timestep is one fused call forward (input
+ * and recurrent products, gate math) and one backward (recurrent product, gate
+ * gradients), so the input-projection GEMM and the per-step GEMMs above do not
+ * run; with AVX2 the recurrent products run on packed W_hh; the reference path
+ * runs every product above on cblas_sgemm and the pointwise gate math in one
+ * pass per timestep.
  */
 #include "trainer/lstm.h"
 #include "trainer/lstm_kernel.h"
@@ -28,150 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define TR_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define TR_CLONES
-#endif
-
-#define VL 16
-typedef float vf __attribute__((vector_size(VL * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-ALWAYS_INLINE vf vsplat(float a)
-{
-    vf v;
-    for (int k = 0; k < VL; k++)
-        v[k] = a;
-    return v;
-}
-
-/* Loads n <= VL floats (the rest zero). */
-ALWAYS_INLINE vf vld(const float *p, int n)
-{
-    vf v = vsplat(0.0f);
-    if (n == VL)
-        memcpy(&v, p, sizeof v);
-    else
-        memcpy(&v, p, (size_t)n * sizeof(float));
-    return v;
-}
-
-ALWAYS_INLINE void vst(float *p, vf v, int n)
-{
-    if (n == VL)
-        memcpy(p, &v, sizeof v);
-    else
-        memcpy(p, &v, (size_t)n * sizeof(float));
-}
-
-/* Clamps x to [lo, hi]; NaN stays NaN (so a NaN input reaches the loss). */
-ALWAYS_INLINE vf vclamp(vf x, float lo, float hi)
-{
-    vf l = vsplat(lo), h = vsplat(hi);
-    vi below = x < l, above = x > h;
-    x = (vf)((below & (vi)l) | (~below & (vi)x));
-    return (vf)((above & (vi)h) | (~above & (vi)x));
-}
-
-/* exp(x), Cephes-style: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r,
- * 2^n built in the exponent bits. About 1-2 ulp over the clamped range. */
-ALWAYS_INLINE vf vexp(vf x)
-{
-    const vf magic = vsplat(12582912.0f); /* 1.5 * 2^23: adding it rounds to integer */
-    x = vclamp(x, -87.0f, 88.0f);
-    vf t = x * vsplat(1.44269504088896341f) + magic;
-    vf n = t - magic;
-    vf r = x - n * vsplat(0.693359375f);
-    r = r - n * vsplat(-2.12194440e-4f);
-    vf p = vsplat(1.9875691500e-4f);
-    p = p * r + vsplat(1.3981999507e-3f);
-    p = p * r + vsplat(8.3334519073e-3f);
-    p = p * r + vsplat(4.1665795894e-2f);
-    p = p * r + vsplat(1.6666665459e-1f);
-    p = p * r + vsplat(5.0000001201e-1f);
-    p = p * (r * r) + r + vsplat(1.0f);
-    vi e = (__builtin_convertvector(n, vi) + 127) << 23;
-    return p * (vf)e;
-}
-
-ALWAYS_INLINE vf vsigmoid(vf x)
-{
-    return vsplat(1.0f) / (vsplat(1.0f) + vexp(-x));
-}
-
-/* tanh(x) = 1 - 2 / (exp(2x) + 1); absolute error about 1e-7. */
-ALWAYS_INLINE vf vtanh(vf x)
-{
-    return vsplat(1.0f) - vsplat(2.0f) / (vexp(x + x) + vsplat(1.0f));
-}
-
-/* One timestep, fused: G (B, 4H) raw W_ih x + W_hh h products in, activated
- * gates i,f,g,o out; bs (4H) the summed biases; c_prev (B, H) or NULL at t = 0;
- * writes c, tc = tanh(c), h, each (B, H). */
-TR_CLONES
-static void cell_forward(float *G, const float *bs, const float *c_prev,
-                         float *c, float *tc, float *h, int B, int H)
-{
-    for (int b = 0; b < B; b++) {
-        float *a = G + (size_t)b * 4 * H;
-        size_t ro = (size_t)b * H;
-        for (int j = 0; j < H; j += VL) {
-            int n = H - j < VL ? H - j : VL;
-            vf i = vsigmoid(vld(a + j, n) + vld(bs + j, n));
-            vf f = vsigmoid(vld(a + H + j, n) + vld(bs + H + j, n));
-            vf g = vtanh(vld(a + 2 * H + j, n) + vld(bs + 2 * H + j, n));
-            vf o = vsigmoid(vld(a + 3 * H + j, n) + vld(bs + 3 * H + j, n));
-            /* c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t) */
-            vf cc = i * g;
-            if (c_prev)
-                cc += f * vld(c_prev + ro + j, n);
-            vf t = vtanh(cc);
-            vst(a + j, i, n);
-            vst(a + H + j, f, n);
-            vst(a + 2 * H + j, g, n);
-            vst(a + 3 * H + j, o, n);
-            vst(c + ro + j, cc, n);
-            vst(tc + ro + j, t, n);
-            vst(h + ro + j, o * t, n);
-        }
-    }
-}
-
-/* One timestep backward, fused: G (B, 4H) activated gates in, pre-activation
- * gradients dG out; dh (B, H) the gradient arriving from above plus dh_next
- * (from step t+1's recurrent product); dc (B, H) in: dc from t+1, out: dc for t-1. */
-TR_CLONES
-static void cell_backward(float *G, const float *c_prev, const float *tc,
-                          const float *dh_up, const float *dh_next, float *dc,
-                          int B, int H)
-{
-    for (int b = 0; b < B; b++) {
-        float *a = G + (size_t)b * 4 * H;
-        size_t ro = (size_t)b * H;
-        for (int j = 0; j < H; j += VL) {
-            int n = H - j < VL ? H - j : VL;
-            vf one = vsplat(1.0f);
-            vf i = vld(a + j, n), f = vld(a + H + j, n);
-            vf g = vld(a + 2 * H + j, n), o = vld(a + 3 * H + j, n);
-            vf t = vld(tc + ro + j, n);
-            vf dh = vld(dh_up + ro + j, n) + vld(dh_next + ro + j, n);
-            /* dc = dc_{t+1} + dh * o * (1 - tanh(c)^2) */
-            vf dcc = vld(dc + ro + j, n) + dh * o * (one - t * t);
-            vf cp = c_prev ? vld(c_prev + ro + j, n) : vsplat(0.0f);
-            vst(a + j, dcc * g * i * (one - i), n);
-            vst(a + H + j, dcc * cp * f * (one - f), n);
-            vst(a + 2 * H + j, dcc * i * (one - g * g), n);
-            vst(a + 3 * H + j, dh * t * o * (one - o), n);
-            vst(dc + ro + j, dcc * f, n);
-        }
-    }
-}
 
 /* splitmix64: the dropout masks' stream, seeded per forward pass. */
 static inline uint64_t splitmix64(uint64_t *s)
@@ -421,9 +280,40 @@ static double head_loss(tr_head head, float z, float y, float *dz)
     return d * d;
 }
 
+/* dir_forward on the AVX-512 path: every timestep one fused call (input and
+ * recurrent products, biases m->bias_sum, gates, cell; lstm_kernel.h). keep != 0
+ * stores what backward reads (activated gates, tanh(c)). 0 when packing ran out
+ * of memory (the caller takes the cblas path). */
+static int dir_forward_fused(tr_lstm *m, int l, int d, int B, int keep)
+{
+    const tr_lstm_config *c = &m->cfg;
+    tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
+    int T = c->seq_len, H = tr_lstm_layer_units(c, l), K = tr_lstm_layer_in(c, l);
+    const float *wp = tr_kernel_pack_gates(0, d ? m->p.w_ih_r[l] : m->p.w_ih[l], K,
+                                           d ? m->p.w_hh_r[l] : m->p.w_hh[l], H);
+    if (!wp)
+        return 0;
+    size_t BH = (size_t)B * H;
+    tr_kernel_fwd st = {.B = B, .K = K, .H = H, .bias = m->bias_sum};
+    for (int s = 0; s < T; s++) {
+        int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
+        size_t o = (size_t)t * BH, po = (size_t)prev * BH;
+        st.x = m->L[l].in + (size_t)t * B * K;
+        st.h_prev = s > 0 ? A->h + po : NULL;
+        st.c_prev = s > 0 ? A->c + po : NULL;
+        st.gates = keep ? A->gates + (size_t)t * B * 4 * H : NULL;
+        st.c = A->c + o;
+        st.h = A->h + o;
+        st.tc = keep ? A->tc + o : NULL;
+        tr_kernel_step_forward(&st, wp);
+    }
+    return 1;
+}
+
 /* One direction of layer l over its input m->L[l].in (T*B, K): d = 0 runs
- * t = 0 .. T-1 into m->L[l], d = 1 (reverse) runs t = T-1 .. 0 into m->R[l]. */
-static void dir_forward(tr_lstm *m, int l, int d, int B)
+ * t = 0 .. T-1 into m->L[l], d = 1 (reverse) runs t = T-1 .. 0 into m->R[l].
+ * keep != 0: a backward pass may follow (the gates and tanh(c) are kept). */
+static void dir_forward(tr_lstm *m, int l, int d, int B, int keep)
 {
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
@@ -437,13 +327,16 @@ static void dir_forward(tr_lstm *m, int l, int d, int B)
     size_t TB = (size_t)T * B, BH = (size_t)B * H;
     for (int j = 0; j < G4; j++)
         m->bias_sum[j] = b_ih[j] + b_hh[j];
+    if (tr_kernel_level() == TR_KERNEL_AVX512 && dir_forward_fused(m, l, d, B, keep))
+        return;
     transpose(w_ih, A->wt_ih, G4, K);
     transpose(w_hh, A->wt_hh, G4, H);
     /* gates (T*B, 4H) = in (T*B, K) W_ih^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB, G4, K, 1.0f,
                 in, K, A->wt_ih, G4, 0.0f, A->gates, G4);
     /* each direction packs its own W_hh into slot 0 and uses it before the next pack */
-    const float *whp = T > 1 && tr_kernel_on() ? tr_kernel_pack(0, A->wt_hh, H, G4) : NULL;
+    const float *whp = T > 1 && tr_kernel_level() == TR_KERNEL_AVX2
+                       ? tr_kernel_pack(0, A->wt_hh, H, G4) : NULL;
     for (int s = 0; s < T; s++) {
         int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
         float *Gt = A->gates + (size_t)t * B * G4;
@@ -454,8 +347,8 @@ static void dir_forward(tr_lstm *m, int l, int d, int B)
         else if (s > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G4, H, 1.0f,
                         A->h + po, H, A->wt_hh, G4, 1.0f, Gt, G4);
-        cell_forward(Gt, m->bias_sum, s > 0 ? A->c + po : NULL, A->c + o, A->tc + o,
-                     A->h + o, B, H);
+        tr_kernel_cell_forward(Gt, m->bias_sum, s > 0 ? A->c + po : NULL, A->c + o,
+                               A->tc + o, A->h + o, B, H);
     }
 }
 
@@ -539,10 +432,10 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                 A->in = below;
             }
         }
-        dir_forward(m, l, 0, B);
+        dir_forward(m, l, 0, B, y != NULL);
         if (bi) {
             m->R[l].in = A->in;
-            dir_forward(m, l, 1, B);
+            dir_forward(m, l, 1, B, y != NULL);
             if (l < c->layers - 1)   /* output (T, B, 2H_l) = [h_fwd, h_bwd] */
                 for (size_t r = 0; r < TB; r++) {
                     memcpy(A->cat + r * 2 * Hl, A->h + r * Hl, (size_t)Hl * sizeof(float));
@@ -590,6 +483,31 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
     return y ? (float)(loss / B) : 0.0f;
 }
 
+/* The recurrence of dir_backward on the AVX-512 path: per timestep one fused call
+ * (dh = dh_up + dG_{t+1} W_hh, then the gate gradients; lstm_kernel.h), with dc
+ * in m->dc_next (zeroed by the caller). 0 when packing ran out of memory. */
+static int dir_backward_fused(tr_lstm *m, int l, int d, const float *dh)
+{
+    const tr_lstm_config *c = &m->cfg;
+    tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
+    int T = c->seq_len, B = m->batch, H = tr_lstm_layer_units(c, l);
+    const float *wp = tr_kernel_pack_hh(1, d ? m->p.w_hh_r[l] : m->p.w_hh[l], H);
+    if (!wp)
+        return 0;
+    size_t BH = (size_t)B * H, BG = (size_t)B * 4 * H;
+    tr_kernel_bwd st = {.B = B, .H = H, .dc = m->dc_next};
+    for (int s = T - 1; s >= 0; s--) {
+        int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1, next = d ? t - 1 : t + 1;
+        st.dg_next = s < T - 1 ? A->gates + (size_t)next * BG : NULL;
+        st.gates = A->gates + (size_t)t * BG;
+        st.c_prev = s > 0 ? A->c + (size_t)prev * BH : NULL;
+        st.tc = A->tc + (size_t)t * BH;
+        st.dh_up = dh + (size_t)t * BH;
+        tr_kernel_step_backward(&st, wp);
+    }
+    return 1;
+}
+
 /* Backward through one direction of layer l (d as in dir_forward): dh (T, B, H)
  * the gradient w.r.t. that direction's outputs in; accumulates its weight
  * gradients; writes dx (T, B, K) when dx != NULL, or adds to it when accumulate. */
@@ -608,21 +526,24 @@ static void dir_backward(tr_lstm *m, int l, int d, const float *dh, float *dx, i
     float *gb_hh = d ? m->g.b_hh_r[l] : m->g.b_hh[l];
     const float *in = m->L[l].in;
     size_t BH = (size_t)B * H;
-    memset(m->dh_next, 0, BH * sizeof(float));
     memset(m->dc_next, 0, BH * sizeof(float));
-    const float *whp = T > 1 && tr_kernel_on() ? tr_kernel_pack(1, w_hh, G4, H) : NULL;
-    for (int s = T - 1; s >= 0; s--) {
-        int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
-        float *Gt = A->gates + (size_t)t * B * G4;
-        size_t o = (size_t)t * BH;
-        cell_backward(Gt, s > 0 ? A->c + (size_t)prev * BH : NULL, A->tc + o, dh + o,
-                      m->dh_next, m->dc_next, B, H);
-        /* dh_prev (B, H) = dG_t (B, 4H) W_hh (4H, H) */
-        if (s > 0 && whp)
-            tr_kernel_gemm(B, H, G4, Gt, G4, whp, m->dh_next, H, 0);
-        else if (s > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G4, 1.0f, Gt, G4,
-                        w_hh, H, 0.0f, m->dh_next, H);
+    if (tr_kernel_level() != TR_KERNEL_AVX512 || !dir_backward_fused(m, l, d, dh)) {
+        memset(m->dh_next, 0, BH * sizeof(float));
+        const float *whp = T > 1 && tr_kernel_level() == TR_KERNEL_AVX2
+                           ? tr_kernel_pack(1, w_hh, G4, H) : NULL;
+        for (int s = T - 1; s >= 0; s--) {
+            int t = d ? T - 1 - s : s, prev = d ? t + 1 : t - 1;
+            float *Gt = A->gates + (size_t)t * B * G4;
+            size_t o = (size_t)t * BH;
+            tr_kernel_cell_backward(Gt, s > 0 ? A->c + (size_t)prev * BH : NULL, A->tc + o,
+                                    dh + o, m->dh_next, m->dc_next, B, H);
+            /* dh_prev (B, H) = dG_t (B, 4H) W_hh (4H, H) */
+            if (s > 0 && whp)
+                tr_kernel_gemm(B, H, G4, Gt, G4, whp, m->dh_next, H, 0);
+            else if (s > 0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G4, 1.0f, Gt,
+                            G4, w_hh, H, 0.0f, m->dh_next, H);
+        }
     }
     size_t TB = (size_t)T * B;
     /* dW_hh (4H, H) += sum over steps after the first of dG_t^T h_prev:
