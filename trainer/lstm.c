@@ -491,7 +491,7 @@ static int dir_backward_fused(tr_lstm *m, int l, int d, const float *dh)
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
     int T = c->seq_len, B = m->batch, H = tr_lstm_layer_units(c, l);
-    const float *wp = tr_kernel_pack_hh(1, d ? m->p.w_hh_r[l] : m->p.w_hh[l], H);
+    const float *wp = tr_kernel_pack32(1, d ? m->p.w_hh_r[l] : m->p.w_hh[l], 4 * H, H);
     if (!wp)
         return 0;
     size_t BH = (size_t)B * H, BG = (size_t)B * 4 * H;
@@ -505,6 +505,40 @@ static int dir_backward_fused(tr_lstm *m, int l, int d, const float *dh)
         st.dh_up = dh + (size_t)t * BH;
         tr_kernel_step_backward(&st, wp);
     }
+    return 1;
+}
+
+/* The products over all timesteps of dir_backward on the AVX-512 path, from dG
+ * (T*B, 4H) in the layer's gates: dW_ih, dW_hh and db in one pass over dG
+ * (tr_kernel_wgrad), dx with tr_kernel_gemm32. 0 when packing W_ih ran out of
+ * memory, before anything was added (the caller runs the cblas calls). */
+static int dir_backward_products(tr_lstm *m, int l, int d, float *dx, int accumulate)
+{
+    const tr_lstm_config *c = &m->cfg;
+    tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
+    int T = c->seq_len, B = m->batch, H = tr_lstm_layer_units(c, l), G4 = 4 * H;
+    int K = tr_lstm_layer_in(c, l), TB = T * B;
+    const float *wp = dx ? tr_kernel_pack32(2, d ? m->p.w_ih_r[l] : m->p.w_ih[l], G4, K) : NULL;
+    if (dx && !wp)
+        return 0;
+    /* dW_ih (4H, K) += dG^T in over all T*B rows; dW_hh (4H, H) += dG_t^T h_prev
+     * over the steps after the first: forward rows B.. with h[0..T-2], reverse
+     * rows ..TB-B with h[1..T-1] */
+    tr_kernel_wsrc src[2] = {
+        {.x = m->L[l].in, .ldx = K, .n = K, .r0 = 0, .r1 = TB,
+         .c = d ? m->g.w_ih_r[l] : m->g.w_ih[l], .ldc = K},
+        {.x = A->h + (d ? (size_t)B * H : 0), .ldx = H, .n = H, .r0 = d ? 0 : B,
+         .r1 = d ? TB - B : TB, .c = d ? m->g.w_hh_r[l] : m->g.w_hh[l], .ldc = H}};
+    memset(m->bias_sum, 0, (size_t)G4 * sizeof(float));
+    tr_kernel_wgrad(G4, TB, A->gates, G4, src, 2, m->bias_sum);
+    float *gb_ih = d ? m->g.b_ih_r[l] : m->g.b_ih[l], *gb_hh = d ? m->g.b_hh_r[l] : m->g.b_hh[l];
+    for (int j = 0; j < G4; j++) {   /* db: the same for b_ih and b_hh */
+        gb_ih[j] += m->bias_sum[j];
+        gb_hh[j] += m->bias_sum[j];
+    }
+    /* dx (T*B, K) (+)= dG (T*B, 4H) W_ih (4H, K) */
+    if (dx)
+        tr_kernel_gemm32(TB, K, G4, A->gates, G4, wp, dx, K, accumulate);
     return 1;
 }
 
@@ -546,6 +580,8 @@ static void dir_backward(tr_lstm *m, int l, int d, const float *dh, float *dx, i
         }
     }
     size_t TB = (size_t)T * B;
+    if (tr_kernel_level() == TR_KERNEL_AVX512 && dir_backward_products(m, l, d, dx, accumulate))
+        return;
     /* dW_hh (4H, H) += sum over steps after the first of dG_t^T h_prev:
      * forward dG[1..T-1] with h[0..T-2], reverse dG[0..T-2] with h[1..T-1] */
     if (T > 1)

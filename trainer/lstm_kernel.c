@@ -1,12 +1,14 @@
 /*
  * lstm_kernel.c - the LSTM's per-timestep work (lstm_kernel.h): the gate math,
- * the AVX2 packed recurrent product and the AVX-512 fused timesteps.
+ * the AVX2 packed recurrent product and the AVX-512 fused timesteps and
+ * whole-sequence backward products.
  *
  * Gate math. Written once, on GCC vector types (16 floats) with its own exp, so
  * that it vectorises at -O2 on any x86-64; the cell functions are compiled in
  * clones for AVX-512, AVX2 and the baseline, chosen at load time
- * (target_clones), and the AVX-512 kernels inline the same helpers, so every
- * path applies the same formulas in the same order to the products.
+ * (target_clones). The AVX-512 backward epilogue inlines the same helpers; the
+ * forward epilogue restates exp, sigmoid and tanh in AVX-512 instructions
+ * (exp512 and below: same constants, fused multiply-adds, no division).
  *
  * AVX2 packed layout: panel p (columns 16p .. 16p+15) is K rows of 16 floats,
  * panels one after another, the last padded with zero columns. The micro-kernel
@@ -18,10 +20,11 @@
  * hidden input k; units past H are zero. A tile is 6 windows x 64 columns in 24
  * zmm accumulators, so one row's four zmm are one window's four gates of 16
  * units: exactly what the cell update needs. Backward layout
- * (tr_kernel_pack_hh): panel q holds units 32q .. 32q+31, 4H rows of 32 floats
- * of W_hh; a tile is 8 windows x 32 units in 16 accumulators. Per k, a tile
- * loads its panel row once and broadcasts one input value per window. Windows
- * past the last full tile run in a narrower instance of the same tile.
+ * (tr_kernel_pack32): panel q holds columns 32q .. 32q+31 of W (K rows of 32
+ * floats); a tile is 8 rows x 32 columns in 16 accumulators. Per k, a tile
+ * loads its panel row once and broadcasts one input value per row. Rows past
+ * the last full tile run in a narrower instance of the same tile (a constant
+ * row count per instance, so every accumulator stays a register).
  */
 #include "trainer/lstm_kernel.h"
 
@@ -235,8 +238,8 @@ void tr_kernel_cell_backward(float *G, const float *c_prev, const float *tc,
 
 /* ---- packed buffers ---- */
 
-static _Thread_local float *pack_buf[2];
-static _Thread_local size_t pack_cap[2];
+static _Thread_local float *pack_buf[3];
+static _Thread_local size_t pack_cap[3];
 
 /* This thread's buffer `slot` with room for n floats, 64-byte aligned; NULL when
  * out of memory. */
@@ -401,11 +404,6 @@ const float *tr_kernel_pack_gates(int slot, const float *w_ih, int K, const floa
                 col[((size_t)K + k) * FNR] = wh[k];
         }
     return d;
-}
-
-const float *tr_kernel_pack_hh(int slot, const float *w_hh, int H)
-{
-    return pack_panels(slot, w_hh, 4 * H, H, BNR);
 }
 
 /* The gate math of vexp, vsigmoid and vtanh in AVX-512 instructions, for the
@@ -593,6 +591,162 @@ TGT512 void tr_kernel_step_backward(const tr_kernel_bwd *s, const float *Wp)
         case 2: bwd_tile(2, s, r0, u, P); break;
         case 1: bwd_tile(1, s, r0, u, P); break;
         default: break;
+        }
+    }
+}
+
+/* ---- AVX-512: the products over all timesteps of backward ---- */
+
+const float *tr_kernel_pack32(int slot, const float *W, int K, int N)
+{
+    return pack_panels(slot, W, K, N, BNR);
+}
+
+#define G_STORE(r) if (mr > r) { float *c_ = C + (size_t)(r) * ldc; \
+        if (accumulate) { \
+            d##r##0 = _mm512_add_ps(d##r##0, _mm512_maskz_loadu_ps(m0, c_)); \
+            d##r##1 = _mm512_add_ps(d##r##1, _mm512_maskz_loadu_ps(m1, c_ + 16)); } \
+        _mm512_mask_storeu_ps(c_, m0, d##r##0); _mm512_mask_storeu_ps(c_ + 16, m1, d##r##1); }
+
+/* Rows A .. A+mr-1 (mr <= BMR) times one 32-column panel P into C (lanes m0, m1). */
+TGT512 ALWAYS_INLINE void gemm32_tile(const int mr, int K, const float *A, size_t ld,
+                                      const float *P, float *C, size_t ldc, __mmask16 m0,
+                                      __mmask16 m1, int accumulate)
+{
+    const __m512 z = _mm512_setzero_ps();
+    B_ROWS(B_DECL)
+    for (int k = 0; k < K; k++, P += BNR) {
+        __m512 w0 = _mm512_load_ps(P), w1 = _mm512_load_ps(P + 16);
+        B_ROWS(B_FMA)
+    }
+    B_ROWS(G_STORE)
+}
+
+/* Rows per chunk of tr_kernel_gemm32: the chunk of A (GC x K) stays in L2 while
+ * every panel passes over it. */
+#define GC 64
+
+TGT512 void tr_kernel_gemm32(int M, int N, int K, const float *A, int lda, const float *Wp,
+                             float *C, int ldc, int accumulate)
+{
+    int nq = (N + BNR - 1) / BNR;
+    for (int c0 = 0; c0 < M; c0 += GC) {
+        int c1 = M - c0 < GC ? M : c0 + GC;
+        for (int q = 0; q < nq; q++) {
+            const float *P = Wp + (size_t)q * K * BNR;
+            int j = BNR * q, i = c0;
+            __mmask16 m0 = unit_mask(j, N), m1 = unit_mask(j + 16, N);
+            float *Cq = C + j;
+            for (; i + BMR <= c1; i += BMR)
+                gemm32_tile(BMR, K, A + (size_t)i * lda, (size_t)lda, P, Cq + (size_t)i * ldc,
+                            (size_t)ldc, m0, m1, accumulate);
+            const float *Ai = A + (size_t)i * lda;
+            float *Ci = Cq + (size_t)i * ldc;
+            switch (c1 - i) {
+            case 7: gemm32_tile(7, K, Ai, lda, P, Ci, ldc, m0, m1, accumulate); break;
+            case 6: gemm32_tile(6, K, Ai, lda, P, Ci, ldc, m0, m1, accumulate); break;
+            case 5: gemm32_tile(5, K, Ai, lda, P, Ci, ldc, m0, m1, accumulate); break;
+            case 4: gemm32_tile(4, K, Ai, lda, P, Ci, ldc, m0, m1, accumulate); break;
+            case 3: gemm32_tile(3, K, Ai, lda, P, Ci, ldc, m0, m1, accumulate); break;
+            case 2: gemm32_tile(2, K, Ai, lda, P, Ci, ldc, m0, m1, accumulate); break;
+            case 1: gemm32_tile(1, K, Ai, lda, P, Ci, ldc, m0, m1, accumulate); break;
+            default: break;
+            }
+        }
+    }
+}
+
+#define WMR 12   /* weight-gradient tile: 12 rows of C (gates) x 32 columns */
+#define WRC 64   /* rows of A and X per chunk */
+#define W_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define W_LOAD(i) __m512 e##i##0 = z, e##i##1 = z; if (mr > i) { \
+        e##i##0 = _mm512_maskz_loadu_ps(m0, C + (size_t)(i) * ldc); \
+        e##i##1 = _mm512_maskz_loadu_ps(m1, C + (size_t)(i) * ldc + 16); }
+#define W_FMA(i) if (mr > i) { __m512 a_ = _mm512_set1_ps(Ar[i]); \
+        e##i##0 = _mm512_fmadd_ps(a_, x0, e##i##0); e##i##1 = _mm512_fmadd_ps(a_, x1, e##i##1); }
+#define W_STORE(i) if (mr > i) { _mm512_mask_storeu_ps(C + (size_t)(i) * ldc, m0, e##i##0); \
+        _mm512_mask_storeu_ps(C + (size_t)(i) * ldc + 16, m1, e##i##1); }
+
+/* C rows 0 .. mr-1 (mr <= WMR), 32 columns (lanes m0, m1) += sum over n rows r of
+ * A[r][0 .. mr-1] X[r][...]. */
+TGT512 ALWAYS_INLINE void wgrad_tile(const int mr, int n, const float *A, size_t lda,
+                                     const float *X, size_t ldx, float *C, size_t ldc,
+                                     __mmask16 m0, __mmask16 m1)
+{
+    const __m512 z = _mm512_setzero_ps();
+    W_ROWS(W_LOAD)
+    if (m0 == 0xFFFF && m1 == 0xFFFF)   /* no masks in the loop: they would be spilled */
+        for (int r = 0; r < n; r++) {
+            const float *Ar = A + (size_t)r * lda, *Xr = X + (size_t)r * ldx;
+            __m512 x0 = _mm512_loadu_ps(Xr), x1 = _mm512_loadu_ps(Xr + 16);
+            W_ROWS(W_FMA)
+        }
+    else
+        for (int r = 0; r < n; r++) {
+            const float *Ar = A + (size_t)r * lda, *Xr = X + (size_t)r * ldx;
+            __m512 x0 = _mm512_maskz_loadu_ps(m0, Xr), x1 = _mm512_maskz_loadu_ps(m1, Xr + 16);
+            W_ROWS(W_FMA)
+        }
+    W_ROWS(W_STORE)
+}
+
+/* colsum (M) += the sums of rows 0 .. n-1 of A (M columns). */
+TGT512 static void col_sums(const float *A, size_t lda, int M, int n, float *colsum)
+{
+    for (int i = 0; i < M; i += 16) {
+        __mmask16 m = unit_mask(i, M);
+        __m512 acc = _mm512_maskz_loadu_ps(m, colsum + i);
+        for (int r = 0; r < n; r++)
+            acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, A + (size_t)r * lda + i));
+        _mm512_mask_storeu_ps(colsum + i, m, acc);
+    }
+}
+
+/* Rows r0 .. r0+n-1 of A (M columns) against source s. Column blocks outside,
+ * row blocks inside: the source's slice (n rows x 32 columns) stays in L1 while
+ * A streams past it. */
+TGT512 static void wgrad_chunk(int M, const float *A, size_t lda, const tr_kernel_wsrc *s,
+                               int r0, int n)
+{
+    const float *X = s->x + (size_t)(r0 - s->r0) * s->ldx;
+    size_t ldx = (size_t)s->ldx, ldc = (size_t)s->ldc;
+    A += (size_t)r0 * lda;
+    for (int j = 0; j < s->n; j += BNR) {
+        __mmask16 m0 = unit_mask(j, s->n), m1 = unit_mask(j + 16, s->n);
+        int i = 0;
+        for (; i + WMR <= M; i += WMR)
+            wgrad_tile(WMR, n, A + i, lda, X + j, ldx, s->c + (size_t)i * ldc + j, ldc, m0, m1);
+        const float *Ai = A + i;
+        float *C = s->c + (size_t)i * ldc + j;
+        switch (M - i) {
+        case 11: wgrad_tile(11, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 10: wgrad_tile(10, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 9: wgrad_tile(9, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 8: wgrad_tile(8, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 7: wgrad_tile(7, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 6: wgrad_tile(6, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 5: wgrad_tile(5, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 4: wgrad_tile(4, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 3: wgrad_tile(3, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 2: wgrad_tile(2, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 1: wgrad_tile(1, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        default: break;
+        }
+    }
+}
+
+TGT512 void tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
+                            int nsrc, float *colsum)
+{
+    for (int c0 = 0; c0 < R; c0 += WRC) {
+        int c1 = R - c0 < WRC ? R : c0 + WRC;
+        if (colsum)   /* also brings the chunk into L2 for the tiles */
+            col_sums(A + (size_t)c0 * lda, (size_t)lda, M, c1 - c0, colsum);
+        for (int k = 0; k < nsrc; k++) {
+            const tr_kernel_wsrc *s = &src[k];
+            int r0 = c0 > s->r0 ? c0 : s->r0, r1 = c1 < s->r1 ? c1 : s->r1;
+            if (r1 > r0)
+                wgrad_chunk(M, A, (size_t)lda, s, r0, r1 - r0);
         }
     }
 }

@@ -10,17 +10,22 @@
  *     the tile while it is still in registers: no (T*B, 4H) input projection is
  *     written and read back, and inference stores no gates at all. Backward,
  *     tr_kernel_step_backward computes dh_{t-1} = dG_t W_hh in tiles of 8 windows
- *     x 32 units on W_hh packed once per pass (tr_kernel_pack_hh) and turns each
- *     tile, in registers, into step t-1's gate gradients.
+ *     x 32 units on W_hh packed once per pass (tr_kernel_pack32) and turns each
+ *     tile, in registers, into step t-1's gate gradients; after the last step,
+ *     tr_kernel_wgrad forms dW_ih, dW_hh and db in one pass over dG and
+ *     tr_kernel_gemm32 the input gradient. No cblas call remains in a step.
  *   TR_KERNEL_AVX2 (AVX2 + FMA): lstm.c keeps its input-projection GEMM and the
  *     cell functions below; only the recurrent products run on packed W_hh
  *     (tr_kernel_pack, tr_kernel_gemm: 6 x 16 blocks in ymm registers).
  *   TR_KERNEL_REFERENCE: every product is a cblas_sgemm call (lstm.c).
- * The environment caps the choice: SEQTUNE_LSTM_KERNEL=reference or =avx2. The
- * paths run the same gate formulas (the cell functions' vector code) and differ
- * only in the order of the float sums of the products; tests/trainer/
- * test_lstm_kernel.c bounds the difference on every shape of the PyTorch parity
- * suite for each path this CPU has. Every path gives the same bits run to run.
+ * The environment caps the choice: SEQTUNE_LSTM_KERNEL=reference or =avx2 (other
+ * values: no cap). All paths apply the same gate formulas (the same clamped
+ * exp polynomial); the AVX-512 forward epilogue evaluates them with fused
+ * multiply-adds and a reciprocal plus a Newton step in place of the division,
+ * and the products sum in other orders. tests/trainer/test_lstm_kernel.c bounds
+ * the difference from the reference on every shape of the PyTorch parity suite
+ * for each path this CPU has (1e-5 of each tensor's largest value; measured at
+ * most about 1e-6). Every path gives the same bits run to run.
  */
 #ifndef TR_LSTM_KERNEL_H
 #define TR_LSTM_KERNEL_H
@@ -49,7 +54,7 @@ void tr_kernel_cell_backward(float *G, const float *c_prev, const float *tc,
                              const float *dh_up, const float *dh_next, float *dc,
                              int B, int H);
 
-/* AVX2: packs W (K, N) row-major into this thread's buffer `slot` (0 or 1) and
+/* AVX2: packs W (K, N) row-major into this thread's buffer `slot` (0 .. 2) and
  * returns it; NULL when out of memory (the caller falls back to cblas). Every
  * packed buffer lives until the next pack of the same slot in the same thread. */
 const float *tr_kernel_pack(int slot, const float *W, int K, int N);
@@ -80,12 +85,10 @@ typedef struct tr_kernel_fwd {
 } tr_kernel_fwd;
 void tr_kernel_step_forward(const tr_kernel_fwd *s, const float *Wp);
 
-/* AVX-512: packs w_hh (4H, H) into slot `slot` for tr_kernel_step_backward; NULL
- * when out of memory. */
-const float *tr_kernel_pack_hh(int slot, const float *w_hh, int H);
 
 /* One backward timestep t of one direction (AVX-512): dh = dh_up + dg_next W_hh,
- * then tr_kernel_cell_backward's formulas on step t's gates. */
+ * then tr_kernel_cell_backward's formulas on step t's gates; Wp is w_hh (4H, H)
+ * packed by tr_kernel_pack32. */
 typedef struct tr_kernel_bwd {
     int B, H;
     const float *dg_next; /* (B, 4H) the gate gradients of the step after t in the
@@ -97,5 +100,32 @@ typedef struct tr_kernel_bwd {
     float *dc;            /* (B, H) in: from the step after t; out: for the one before */
 } tr_kernel_bwd;
 void tr_kernel_step_backward(const tr_kernel_bwd *s, const float *Wp);
+
+/* AVX-512: packs W (K, N) row-major into panels of 32 columns in slot `slot` for
+ * tr_kernel_gemm32 and tr_kernel_step_backward; NULL when out of memory. */
+const float *tr_kernel_pack32(int slot, const float *W, int K, int N);
+
+/* AVX-512: C (M, N) = A (M, K) W (K, N) + (accumulate ? C : 0), W packed by
+ * tr_kernel_pack32; A row stride lda, C row stride ldc. For tall M (all
+ * timesteps at once): rows in chunks of 64, 8 x 32 tiles. */
+void tr_kernel_gemm32(int M, int N, int K, const float *A, int lda, const float *Wp,
+                      float *C, int ldc, int accumulate);
+
+/* AVX-512 weight gradients: for each source s, C_s (M, n) += A[r0:r1]^T X_s, i.e.
+ * C_s[i][j] += sum over rows r0 <= r < r1 of A[r][i] X_s[r][j], with A (R, M)
+ * row stride lda; colsum (M) += the column sums of A over all R rows when not
+ * NULL (the bias gradients). The rows pass in chunks of 64 that every source
+ * and the column sums read while they are in the cache, so dW_ih, dW_hh and db
+ * of a layer cost one pass over dG; tiles of 12 x 32 read both operands where
+ * they lie (nothing is packed or transposed). */
+typedef struct tr_kernel_wsrc {
+    const float *x;   /* X_s's row paired with A's row r0; row r is x + (r - r0) * ldx */
+    int ldx, n;       /* row stride, columns */
+    int r0, r1;       /* A's rows this source pairs with, 0 <= r0 <= r1 <= R */
+    float *c;         /* C_s (M, n), row stride ldc, accumulated into */
+    int ldc;
+} tr_kernel_wsrc;
+void tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
+                     int nsrc, float *colsum);
 
 #endif

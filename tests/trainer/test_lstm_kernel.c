@@ -13,6 +13,11 @@
  *    tail), units 1, 15, 16, 17, 33 and 40 (every lane mask), inputs 1, 3, 37,
  *    with and without the previous step: gates, c, tanh(c), h, dG and dc within
  *    1e-6 * (1 + K + H) (inputs in [-1, 1], so every product term is <= 1).
+ *    tr_kernel_gemm32 against cblas_sgemm (rows 1 .. 130: chunk and tile tails,
+ *    columns 1 .. 40: panel masks) within 1e-6 * (1 + K), and tr_kernel_wgrad
+ *    against cblas for two sources over different row ranges plus the column
+ *    sums (rows 1 .. 130, 1 .. 64 gate rows, 1 .. 40 columns) within
+ *    1e-6 * (1 + rows).
  * 3. On every shape of the PyTorch parity suite (read from
  *    tests/fixtures/lstm_torch.json, so a new case there is covered here too) and
  *    on larger ones (B 64 / H 128 as in bench/lstm, B 7 with T 9 for the row
@@ -123,7 +128,7 @@ static void step_backward_case(gsl_rng *r, int B, int H, int last, int first)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 4 * H, 1.0f, dgn, 4 * H,
                     whh, H, 0.0f, dhn, H);
     tr_kernel_cell_backward(g1, first ? NULL : cp, tc, dhu, dhn, dc1, B, H);
-    const float *P = tr_kernel_pack_hh(1, whh, H);
+    const float *P = tr_kernel_pack32(1, whh, 4 * H, H);
     CHECK(P != NULL);
     tr_kernel_bwd st = {.B = B, .H = H, .dg_next = last ? NULL : dgn, .gates = g2,
                         .c_prev = first ? NULL : cp, .tc = tc, .dh_up = dhu, .dc = dc2};
@@ -139,6 +144,57 @@ static void step_backward_case(gsl_rng *r, int B, int H, int last, int first)
                   B, H, dg, ddc);
     free(dgn); free(whh); free(gates); free(cp); free(tc); free(dhu); free(dc);
     free(g1); free(g2); free(dc1); free(dc2); free(dhn);
+}
+
+/* tr_kernel_gemm32 against cblas_sgemm (rows in chunks of 64 and tiles of 8, columns
+ * in panels of 32). */
+static void gemm32_case(gsl_rng *r, int M, int N, int K, int acc)
+{
+    float *A = rnd(r, (size_t)M * K), *W = rnd(r, (size_t)K * N);
+    float *C1 = rnd(r, (size_t)M * N), *C2 = malloc(sizeof(float) * (size_t)M * N);
+    memcpy(C2, C1, sizeof(float) * (size_t)M * N);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, W, N,
+                acc ? 1.0f : 0.0f, C1, N);
+    const float *P = tr_kernel_pack32(2, W, K, N);
+    CHECK(P != NULL);
+    if (P)
+        tr_kernel_gemm32(M, N, K, A, K, P, C2, N, acc);
+    double d = maxdiff(C1, C2, (size_t)M * N);
+    CHECK_MSG(d <= 1e-6 * (1 + K), "gemm32 M%d N%d K%d acc %d: max diff %g", M, N, K, acc, d);
+    free(A); free(W); free(C1); free(C2);
+}
+
+/* tr_kernel_wgrad against cblas: two sources over different row ranges (as dW_ih
+ * over every row and dW_hh over all but the first step's), column sums too. */
+static void wgrad_case(gsl_rng *r, int M, int R, int N1, int N2, int shift)
+{
+    float *A = rnd(r, (size_t)R * M), *X1 = rnd(r, (size_t)R * N1), *X2 = rnd(r, (size_t)R * N2);
+    float *C1 = rnd(r, (size_t)M * N1), *C2 = rnd(r, (size_t)M * N2), *s1 = rnd(r, (size_t)M);
+    float *D1 = malloc(sizeof(float) * (size_t)M * N1), *D2 = malloc(sizeof(float) * (size_t)M * N2);
+    float *s2 = malloc(sizeof(float) * (size_t)M), *ones = malloc(sizeof(float) * (size_t)R);
+    memcpy(D1, C1, sizeof(float) * (size_t)M * N1);
+    memcpy(D2, C2, sizeof(float) * (size_t)M * N2);
+    memcpy(s2, s1, sizeof(float) * (size_t)M);
+    for (int i = 0; i < R; i++)
+        ones[i] = 1.0f;
+    int n2 = R - shift;   /* source 2: A's rows shift .. R-1 with X2's rows 0 .. */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N1, R, 1.0f, A, M, X1, N1, 1.0f,
+                C1, N1);
+    if (n2 > 0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N2, n2, 1.0f,
+                    A + (size_t)shift * M, M, X2, N2, 1.0f, C2, N2);
+    cblas_sgemv(CblasRowMajor, CblasTrans, R, M, 1.0f, A, M, ones, 1, 1.0f, s1, 1);
+    tr_kernel_wsrc src[2] = {{.x = X1, .ldx = N1, .n = N1, .r0 = 0, .r1 = R, .c = D1, .ldc = N1},
+                             {.x = X2, .ldx = N2, .n = N2, .r0 = shift, .r1 = R, .c = D2,
+                              .ldc = N2}};
+    tr_kernel_wgrad(M, R, A, M, src, 2, s2);
+    double d1 = maxdiff(C1, D1, (size_t)M * N1), d2 = maxdiff(C2, D2, (size_t)M * N2);
+    double ds = maxdiff(s1, s2, (size_t)M), tol = 1e-6 * (1 + R);
+    CHECK_MSG(d1 <= tol && d2 <= tol && ds <= tol,
+              "wgrad M%d R%d N %d/%d shift %d: max diff %g %g column sums %g", M, R, N1, N2,
+              shift, d1, d2, ds);
+    free(A); free(X1); free(X2); free(C1); free(C2); free(s1); free(D1); free(D2); free(s2);
+    free(ones);
 }
 
 typedef struct run {
@@ -266,6 +322,15 @@ int main(void)
                 step_backward_case(r, B, Hs[j], (int)((B + j) % 2), (int)((B + j) / 2 % 2));
                 step_backward_case(r, B, Hs[j], (int)((B + j + 1) % 2), (int)((B + j) % 2));
             }
+        const int gM[] = {1, 7, 8, 9, 63, 64, 65, 130}, gN[] = {1, 15, 16, 17, 32, 33, 40};
+        for (size_t i = 0; i < 8; i++)
+            for (size_t j = 0; j < 7; j++)
+                gemm32_case(r, gM[i], gN[j], (int)(1 + 13 * ((i + j) % 3)), (int)((i + j) % 2));
+        const int wM[] = {1, 11, 12, 13, 40, 64}, wR[] = {1, 5, 63, 64, 65, 130};
+        for (size_t i = 0; i < 6; i++)
+            for (size_t k = 0; k < 6; k++)
+                wgrad_case(r, wM[i], wR[k], gN[(i + k) % 7], gN[(i + 2 * k + 3) % 7],
+                           (int)((i + k) % 3 == 0 ? 0 : wR[k] < 5 ? wR[k] : 5 * (int)(i % 2 + 1)));
     }
     gsl_rng_free(r);
 
