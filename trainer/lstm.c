@@ -280,17 +280,25 @@ static double head_loss(tr_head head, float z, float y, float *dz)
     return d * d;
 }
 
+/* How a forward pass runs: KEEP stores what a backward pass reads (activated
+ * gates, tanh(c)); REUSE: the weights have not changed since the previous pass
+ * in this thread (the batches of one predict or loss evaluation), so the AVX-512
+ * path may keep each layer's packed weights. */
+enum { FWD_KEEP = 1, FWD_REUSE = 2 };
+
 /* dir_forward on the AVX-512 path: every timestep one fused call (input and
- * recurrent products, biases m->bias_sum, gates, cell; lstm_kernel.h). keep != 0
- * stores what backward reads (activated gates, tanh(c)). 0 when packing ran out
- * of memory (the caller takes the cblas path). */
-static int dir_forward_fused(tr_lstm *m, int l, int d, int B, int keep)
+ * recurrent products, biases m->bias_sum, gates, cell; lstm_kernel.h); each layer
+ * and direction packs into its own slot. 0 when packing ran out of memory (the
+ * caller takes the cblas path). */
+static int dir_forward_fused(tr_lstm *m, int l, int d, int B, int flags)
 {
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
     int T = c->seq_len, H = tr_lstm_layer_units(c, l), K = tr_lstm_layer_in(c, l);
-    const float *wp = tr_kernel_pack_gates(0, d ? m->p.w_ih_r[l] : m->p.w_ih[l], K,
-                                           d ? m->p.w_hh_r[l] : m->p.w_hh[l], H);
+    int keep = flags & FWD_KEEP;
+    const float *wp = tr_kernel_pack_gates(3 + 2 * l + d, d ? m->p.w_ih_r[l] : m->p.w_ih[l], K,
+                                           d ? m->p.w_hh_r[l] : m->p.w_hh[l], H,
+                                           flags & FWD_REUSE);
     if (!wp)
         return 0;
     size_t BH = (size_t)B * H;
@@ -311,9 +319,9 @@ static int dir_forward_fused(tr_lstm *m, int l, int d, int B, int keep)
 }
 
 /* One direction of layer l over its input m->L[l].in (T*B, K): d = 0 runs
- * t = 0 .. T-1 into m->L[l], d = 1 (reverse) runs t = T-1 .. 0 into m->R[l].
- * keep != 0: a backward pass may follow (the gates and tanh(c) are kept). */
-static void dir_forward(tr_lstm *m, int l, int d, int B, int keep)
+ * t = 0 .. T-1 into m->L[l], d = 1 (reverse) runs t = T-1 .. 0 into m->R[l];
+ * flags FWD_*. */
+static void dir_forward(tr_lstm *m, int l, int d, int B, int flags)
 {
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
@@ -327,7 +335,7 @@ static void dir_forward(tr_lstm *m, int l, int d, int B, int keep)
     size_t TB = (size_t)T * B, BH = (size_t)B * H;
     for (int j = 0; j < G4; j++)
         m->bias_sum[j] = b_ih[j] + b_hh[j];
-    if (tr_kernel_level() == TR_KERNEL_AVX512 && dir_forward_fused(m, l, d, B, keep))
+    if (tr_kernel_level() == TR_KERNEL_AVX512 && dir_forward_fused(m, l, d, B, flags))
         return;
     transpose(w_ih, A->wt_ih, G4, K);
     transpose(w_hh, A->wt_hh, G4, H);
@@ -397,8 +405,9 @@ static float multiclass_head(tr_lstm *m, const float *y, int B, int HD, float *o
     return wsum > 0 ? (float)(loss / wsum) : NAN;
 }
 
-float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
-                      int training, unsigned long dropout_seed, float *out)
+/* tr_lstm_forward with flags FWD_*. */
+static float forward_pass(tr_lstm *m, const float *x, const float *y, int B, int training,
+                          unsigned long dropout_seed, float *out, int flags)
 {
     const tr_lstm_config *c = &m->cfg;
     int T = c->seq_len, F = c->n_features, H = top_units(c);
@@ -432,10 +441,10 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                 A->in = below;
             }
         }
-        dir_forward(m, l, 0, B, y != NULL);
+        dir_forward(m, l, 0, B, flags);
         if (bi) {
             m->R[l].in = A->in;
-            dir_forward(m, l, 1, B, y != NULL);
+            dir_forward(m, l, 1, B, flags);
             if (l < c->layers - 1)   /* output (T, B, 2H_l) = [h_fwd, h_bwd] */
                 for (size_t r = 0; r < TB; r++) {
                     memcpy(A->cat + r * 2 * Hl, A->h + r * Hl, (size_t)Hl * sizeof(float));
@@ -481,6 +490,12 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                      ? (float)(1.0 / (1.0 + exp(-(double)m->logits[b]))) : m->logits[b];
     }
     return y ? (float)(loss / B) : 0.0f;
+}
+
+float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
+                      int training, unsigned long dropout_seed, float *out)
+{
+    return forward_pass(m, x, y, B, training, dropout_seed, out, y ? FWD_KEEP : 0);
 }
 
 /* The recurrence of dir_backward on the AVX-512 path: per timestep one fused call
@@ -722,7 +737,8 @@ int tr_lstm_predict(tr_lstm *m, const tr_windows *w, float *out, char err[256])
     for (int s = 0; s < w->n; s += m->cfg.max_batch) {
         int B = w->n - s < m->cfg.max_batch ? w->n - s : m->cfg.max_batch;
         tr_lstm_gather(w, NULL, s, B, m->xb, NULL);
-        tr_lstm_forward(m, m->xb, NULL, B, 0, 0, out + (size_t)s * tr_lstm_n_out(&m->cfg));
+        forward_pass(m, m->xb, NULL, B, 0, 0, out + (size_t)s * tr_lstm_n_out(&m->cfg),
+                     s > 0 ? FWD_REUSE : 0);
     }
     return 0;
 }
@@ -735,7 +751,7 @@ int tr_lstm_eval_loss(tr_lstm *m, const tr_windows *w, double *loss, char err[25
     for (int s = 0; s < w->n; s += m->cfg.max_batch) {
         int B = w->n - s < m->cfg.max_batch ? w->n - s : m->cfg.max_batch;
         tr_lstm_gather(w, NULL, s, B, m->xb, m->yb);
-        sum += (double)tr_lstm_forward(m, m->xb, m->yb, B, 0, 0, NULL) * B;
+        sum += (double)forward_pass(m, m->xb, m->yb, B, 0, 0, NULL, s > 0 ? FWD_REUSE : 0) * B;
     }
     *loss = w->n > 0 ? sum / w->n : 0.0;
     return 0;

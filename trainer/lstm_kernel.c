@@ -238,13 +238,16 @@ void tr_kernel_cell_backward(float *G, const float *c_prev, const float *tc,
 
 /* ---- packed buffers ---- */
 
-static _Thread_local float *pack_buf[3];
-static _Thread_local size_t pack_cap[3];
+#define SLOTS 11
+static _Thread_local float *pack_buf[SLOTS];
+static _Thread_local size_t pack_cap[SLOTS];
+static _Thread_local const float *pack_src[SLOTS][2];   /* what the slot holds (pack_gates) */
 
 /* This thread's buffer `slot` with room for n floats, 64-byte aligned; NULL when
  * out of memory. */
 static float *pack_room(int slot, size_t n)
 {
+    pack_src[slot][0] = pack_src[slot][1] = NULL;
     if (n > pack_cap[slot]) {
         free(pack_buf[slot]);
         pack_buf[slot] = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
@@ -385,13 +388,18 @@ TGT512 ALWAYS_INLINE void mst(__mmask16 m, float *p, vf v)
     _mm512_mask_storeu_ps(p, m, (__m512)v);
 }
 
-const float *tr_kernel_pack_gates(int slot, const float *w_ih, int K, const float *w_hh, int H)
+const float *tr_kernel_pack_gates(int slot, const float *w_ih, int K, const float *w_hh, int H,
+                                  int reuse)
 {
     int np = (H + 15) / 16;
     size_t KH = (size_t)K + H, n = (size_t)np * KH * FNR;
+    if (reuse && pack_src[slot][0] == w_ih && pack_src[slot][1] == w_hh && pack_cap[slot] >= n)
+        return pack_buf[slot];
     float *d = pack_room(slot, n);
     if (!d)
         return NULL;
+    pack_src[slot][0] = w_ih;
+    pack_src[slot][1] = w_hh;
     if (H % 16)
         memset(d, 0, n * sizeof(float));
     for (int g = 0; g < 4; g++)
@@ -406,26 +414,27 @@ const float *tr_kernel_pack_gates(int slot, const float *w_ih, int K, const floa
     return d;
 }
 
-/* The gate math of vexp, vsigmoid and vtanh in AVX-512 instructions, for the
- * fused epilogue: the same clamp, range reduction and polynomial, evaluated with
- * fused multiply-adds, 2^n applied by vscalefps, and each 1/d as vrcp14ps plus
- * one Newton step (r (2 - d r), about 1 ulp) instead of a division, which on its
- * own took about a third of the epilogue. */
-TGT512 ALWAYS_INLINE __m512 exp512(__m512 x)
+/* The gate math of vsigmoid and vtanh in AVX-512 instructions, for the fused
+ * epilogue, on base 2: e^x = 2^y with y = x log2(e) (the constant folded into
+ * one multiply with the gate's sign and factor), y clamped to the range the
+ * clamped vexp covers, y = n + f with n = round(y) and |f| <= 1/2, 2^f from a
+ * degree-5 polynomial fitted for this (relative error below 2e-7 in float),
+ * 2^n applied by vscalefps; each 1/d is vrcp14ps plus one Newton step
+ * (r (2 - d r), about 1 ulp) instead of a division. About 60 % of vexp's
+ * instructions; the results differ from the cell functions' by a few ulp. */
+TGT512 ALWAYS_INLINE __m512 exp2_512(__m512 y)
 {
     /* max/min return their second operand when one is NaN: NaN stays NaN */
-    x = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    y = _mm512_min_ps(_mm512_set1_ps(88.0f * 1.44269504f),
+                      _mm512_max_ps(_mm512_set1_ps(-87.0f * 1.44269504f), y));
+    __m512 n = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(y, n);
+    __m512 p = _mm512_set1_ps(1.326472662e-3f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.671512959e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550733748e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402224208e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931469776e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);
 }
 
@@ -435,31 +444,29 @@ TGT512 ALWAYS_INLINE __m512 rcp512(__m512 d)
     return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
 }
 
+/* sigmoid(x) = 1 / (1 + e^-x) */
 TGT512 ALWAYS_INLINE __m512 sigmoid512(__m512 x)
 {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    return rcp512(_mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    __m512 e = exp2_512(_mm512_mul_ps(x, _mm512_set1_ps(-1.44269504088896341f)));
+    return rcp512(_mm512_add_ps(e, _mm512_set1_ps(1.0f)));
 }
 
+/* tanh(x) = 1 - 2 / (e^2x + 1) */
 TGT512 ALWAYS_INLINE __m512 tanh512(__m512 x)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
-    __m512 q = rcp512(_mm512_add_ps(exp512(_mm512_add_ps(x, x)), one));
-    return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), q, one);
+    __m512 e = exp2_512(_mm512_mul_ps(x, _mm512_set1_ps(2.0f * 1.44269504088896341f)));
+    return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), rcp512(_mm512_add_ps(e, one)), one);
 }
 
-/* The epilogue of one forward row: window b, units u .. u+15 (lanes m), raw
- * products of the four gates in. */
+/* The epilogue of one forward row: window b, units u .. u+15 (lanes m), the four
+ * gates' pre-activations (biases included) in. */
 TGT512 ALWAYS_INLINE void fwd_row(const tr_kernel_fwd *s, int b, int u, __mmask16 m,
                                   __m512 pi, __m512 pf, __m512 pg, __m512 po)
 {
     int H = s->H;
-    const float *bs = s->bias + u;
     size_t ro = (size_t)b * H + u;
-    __m512 i = sigmoid512(_mm512_add_ps(pi, _mm512_maskz_loadu_ps(m, bs)));
-    __m512 f = sigmoid512(_mm512_add_ps(pf, _mm512_maskz_loadu_ps(m, bs + H)));
-    __m512 g = tanh512(_mm512_add_ps(pg, _mm512_maskz_loadu_ps(m, bs + 2 * H)));
-    __m512 o = sigmoid512(_mm512_add_ps(po, _mm512_maskz_loadu_ps(m, bs + 3 * H)));
+    __m512 i = sigmoid512(pi), f = sigmoid512(pf), g = tanh512(pg), o = sigmoid512(po);
     /* c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t) */
     __m512 cc = _mm512_mul_ps(i, g);
     if (s->c_prev)
@@ -479,7 +486,7 @@ TGT512 ALWAYS_INLINE void fwd_row(const tr_kernel_fwd *s, int b, int u, __mmask1
 }
 
 #define F_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#define F_DECL(r) __m512 c##r##0 = z, c##r##1 = z, c##r##2 = z, c##r##3 = z;
+#define F_DECL(r) __m512 c##r##0 = b0, c##r##1 = b1, c##r##2 = b2, c##r##3 = b3;
 #define F_FMA(r) if (mr > r) { __m512 a_ = _mm512_set1_ps(A[(size_t)(r) * ld + k]); \
         c##r##0 = _mm512_fmadd_ps(a_, w0, c##r##0); c##r##1 = _mm512_fmadd_ps(a_, w1, c##r##1); \
         c##r##2 = _mm512_fmadd_ps(a_, w2, c##r##2); c##r##3 = _mm512_fmadd_ps(a_, w3, c##r##3); }
@@ -490,11 +497,16 @@ TGT512 ALWAYS_INLINE void fwd_row(const tr_kernel_fwd *s, int b, int u, __mmask1
 #define F_EPI(r) if (mr > r) fwd_row(s, r0 + r, u, m, c##r##0, c##r##1, c##r##2, c##r##3);
 
 /* Windows r0 .. r0+mr-1 (mr <= FMR, a constant in each instance), units u ..
- * u+15 on panel P: products over x, then over h_prev, then the epilogue. */
+ * u+15 on panel P: the biases, plus the products over x, then over h_prev, then
+ * the epilogue. */
 TGT512 ALWAYS_INLINE void fwd_tile(const int mr, const tr_kernel_fwd *s, int r0, int u,
                                    const float *P)
 {
-    const __m512 z = _mm512_setzero_ps();
+    __mmask16 m = unit_mask(u, s->H);
+    const float *bs = s->bias + u;
+    const __m512 b0 = _mm512_maskz_loadu_ps(m, bs), b1 = _mm512_maskz_loadu_ps(m, bs + s->H),
+                 b2 = _mm512_maskz_loadu_ps(m, bs + 2 * s->H),
+                 b3 = _mm512_maskz_loadu_ps(m, bs + 3 * s->H);
     F_ROWS(F_DECL)
     const float *A = s->x + (size_t)r0 * s->K;
     size_t ld = (size_t)s->K;
@@ -504,7 +516,6 @@ TGT512 ALWAYS_INLINE void fwd_tile(const int mr, const tr_kernel_fwd *s, int r0,
         ld = (size_t)s->H;
         F_LOOP(s->H)
     }
-    __mmask16 m = unit_mask(u, s->H);
     F_ROWS(F_EPI)
 }
 

@@ -65,10 +65,12 @@ void tr_kernel_gemm(int M, int N, int K, const float *A, int lda, const float *W
                     int ldc, int accumulate);
 
 /* AVX-512: packs one direction's w_ih (4H, K) and w_hh (4H, H), PyTorch's
- * row-major layout, into slot `slot` for tr_kernel_step_forward; NULL when out
- * of memory. */
+ * row-major layout, into slot `slot` (3 .. 10) for tr_kernel_step_forward; NULL
+ * when out of memory. reuse != 0: the caller guarantees that the weights have
+ * not changed since this slot's last pack (inference over many batches); when
+ * that pack was of these same tensors it is returned without packing again. */
 const float *tr_kernel_pack_gates(int slot, const float *w_ih, int K, const float *w_hh,
-                                  int H);
+                                  int H, int reuse);
 
 /* One forward timestep of one direction (AVX-512):
  *   a = x W_ih^T + h_prev W_hh^T + bias;  i, f, o = sigmoid, g = tanh of a's quarters

@@ -29,7 +29,9 @@
  *    per tensor, the parity suite's own bound against PyTorch (tiny shapes can
  *    agree bit for bit: OpenBLAS then sums in the kernel's order). Inference (no
  *    targets: no gates kept) must give the same outputs as the training-shaped
- *    forward pass on the same path, bit for bit.
+ *    forward pass on the same path, bit for bit, and tr_lstm_predict over several
+ *    batches (weights packed once per call) the bits of one forward pass per
+ *    batch, also after the weights change between two calls.
  * Skips (77) on a CPU without AVX2 and FMA, where only the reference path runs.
  */
 #include <cblas.h>
@@ -93,7 +95,7 @@ static void step_forward_case(gsl_rng *r, int B, int K, int H, int first)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, 4 * H, H, 1.0f, hp, H, whh, H,
                     1.0f, g1, 4 * H);
     tr_kernel_cell_forward(g1, bias, first ? NULL : cp, o1, o1 + BH, o1 + 2 * BH, B, H);
-    const float *P = tr_kernel_pack_gates(0, wih, K, whh, H);
+    const float *P = tr_kernel_pack_gates(3, wih, K, whh, H, 0);
     CHECK(P != NULL);
     tr_kernel_fwd st = {.B = B, .K = K, .H = H, .x = x, .h_prev = first ? NULL : hp,
                         .c_prev = first ? NULL : cp, .bias = bias, .gates = g2,
@@ -278,6 +280,45 @@ static void model_case(int F, int H, int L, int T, int B, tr_head head, int bi,
     tr_lstm_free(m);
 }
 
+/* tr_lstm_predict (several batches, packed weights kept between them) must give
+ * the bits of one tr_lstm_forward per batch, before and after the weights change
+ * between two predict calls (a stale pack would show there), on every path. */
+static void predict_case(int level)
+{
+    char err[256];
+    int T = 6, F = 3, n = 11, rows = n + T - 1;
+    tr_lstm_config cfg = {.n_features = F, .units = 20, .layers = 2, .seq_len = T,
+                          .max_batch = 4, .head = TR_HEAD_DIRECTION};
+    tr_lstm *m = tr_lstm_new(&cfg, err);
+    CHECK_MSG(m != NULL, "%s", err);
+    if (!m)
+        return;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    tr_lstm_init(m, r);
+    float *x = rnd(r, (size_t)rows * F), *y = calloc((size_t)rows, sizeof(float));
+    int *ends = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++)
+        ends[i] = i + T - 1;
+    tr_windows w = {x, y, ends, n, T, F};
+    float p1[11], p2[11], xb[4 * 6 * 3];
+    CHECK_INT(tr_kernel_force(level), level);
+    for (int round = 0; round < 2; round++) {
+        CHECK(tr_lstm_predict(m, &w, p1, err) == 0);
+        for (int s = 0; s < n; s += 4) {
+            int B = n - s < 4 ? n - s : 4;
+            tr_lstm_gather(&w, NULL, s, B, xb, NULL);
+            tr_lstm_forward(m, xb, NULL, B, 0, 0, p2 + s);
+        }
+        CHECK_MSG(memcmp(p1, p2, sizeof p1) == 0, "%s, round %d: predict differs from "
+                  "forward passes (max %g)", level_name[level], round, maxdiff(p1, p2, 11));
+        for (size_t i = 0; i < m->n_params; i++)   /* new weights for the second round */
+            m->params[i] *= 1.5f;
+    }
+    free(x); free(y); free(ends);
+    gsl_rng_free(r);
+    tr_lstm_free(m);
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -358,5 +399,7 @@ int main(void)
     model_case(5, 25, 3, 9, 7, TR_HEAD_RETURN, 0, 2);
     model_case(6, 20, 2, 8, 11, TR_HEAD_DIRECTION, 1, 3);
     model_case(3, 17, 2, 1, 5, TR_HEAD_RETURN, 0, 4);
+    for (int k = 0; k <= top; k++)
+        predict_case(k);
     return check_done();
 }
