@@ -31,6 +31,8 @@ typedef trial_state opt_state;
 #define OPT_PRUNED TRIAL_PRUNED
 #define OPT_FAIL TRIAL_FAIL
 typedef enum { OPT_MINIMIZE, OPT_MAXIMIZE } opt_direction;
+/* Objectives of a multi-objective study (opt_study_set_objectives). */
+#define OPT_MAX_OBJECTIVES 4
 
 typedef enum {
     OPT_SAMPLER_RANDOM,
