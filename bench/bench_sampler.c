@@ -156,8 +156,8 @@ int main(int argc, char **argv)
            "mean@50", "mean@100", "se@100", "med@25", "med@50", "med@100", "s/run");
     for (int fi = 0; fi < opt_testfunc_count(); fi++) {
         const opt_testfunc *f = opt_testfunc_at(fi);
-        if (!in_list(funcs, opt_testfunc_name(f)))
-            continue;
+        if (!in_list(funcs, opt_testfunc_name(f)) || opt_testfunc_n_objectives(f) > 1)
+            continue;   /* regret needs one objective (zdt1: see --moo) */
         char err[256];
         opt_space *sp = opt_testfunc_space(f, err);
         if (!sp) {

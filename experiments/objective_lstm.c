@@ -380,6 +380,31 @@ static cJSON *mean_metrics(const tr_trial_result *res)
     return sum;
 }
 
+/* A multi-objective spec: each of search.metrics as the mean over the folds (as
+ * the objective is), into out->values. A metric that is not finite on some fold
+ * fails the trial, naming it. */
+static void objective_values(const exp_spec *spec, const tr_trial_result *res,
+                             exp_trial_result *out)
+{
+    int n = spec->search.n_objectives;
+    for (int k = 0; k < n && n > 1; k++) {
+        double sum = 0, v;
+        char err[256];
+        for (int f = 0; f < res->n_folds; f++) {
+            if (tr_fold_metric(&res->folds[f], spec->search.metrics[k], &v, err) != 0 ||
+                !isfinite(v)) {
+                out->state = TRK_FAIL;
+                snprintf(out->error, sizeof out->error, "fold %d: the objective %s is not "
+                         "finite", f, spec->search.metrics[k]);
+                return;
+            }
+            sum += v;
+        }
+        out->values[k] = sum / res->n_folds;
+    }
+    out->n_values = n > 1 ? n : 0;
+}
+
 void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_t seed,
                              exp_report_fn report, void *ctx, volatile sig_atomic_t *stop,
                              exp_trial_result *out)
@@ -424,6 +449,7 @@ void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_
         out->state = TRK_COMPLETE;
         out->last_step = res.n_folds - 1;
         out->value = res.objective;
+        objective_values(o->spec, &res, out);
     }
     if (res.n_folds)
         out->metrics = mean_metrics(&res);
