@@ -24,6 +24,7 @@
 #include "experiments/cli.h"
 #include "experiments/edge.h"
 #include "experiments/finish.h"
+#include "experiments/moo.h"
 #include "experiments/objective.h"
 #include "experiments/objective_lstm.h"
 #include "experiments/spec.h"
@@ -304,18 +305,21 @@ static void fmt_duration(double s, char *buf, size_t n)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-static void coord_progress(coord *c, int number, trk_state st, double value)
+static void coord_progress(coord *c, int number, const exp_trial_result *r)
 {
     if (c->quiet)
         return;
-    double best;
+    trk_state st = r->state;
+    double value = r->value, best;
     int best_n = opt_study_best(c->opt, &best);
     double el = exp_now() - c->t0;
     char elapsed[32], eta[32], bestbuf[64];
     fmt_duration(el, elapsed, sizeof elapsed);
     int left = c->n_target - c->n_finished;
     fmt_duration(c->n_finished ? el / c->n_finished * left : NAN, eta, sizeof eta);
-    if (best_n >= 0)
+    if (c->spec->search.n_objectives > 1)   /* no one best: the front (best --study) */
+        snprintf(bestbuf, sizeof bestbuf, "of %s: see the front", c->spec->search.metrics[0]);
+    else if (best_n >= 0)
         snprintf(bestbuf, sizeof bestbuf, "%.6g (#%d)", best, best_n);
     else
         snprintf(bestbuf, sizeof bestbuf, "-");
@@ -326,7 +330,9 @@ static void coord_progress(coord *c, int number, trk_state st, double value)
         c->progress_shown = 1;
     } else {
         fprintf(stderr, "trial %d %s", number, trk_state_name(st));
-        if (st != TRK_FAIL && isfinite(value))
+        for (int k = 0; st == TRK_COMPLETE && k < r->n_values; k++)
+            fprintf(stderr, "%s%.6g", k ? ", " : " ", r->values[k]);
+        if (st != TRK_FAIL && isfinite(value) && r->n_values == 0)
             fprintf(stderr, " %.6g", value);
         fprintf(stderr, "  [%d/%d, best %s, %s elapsed]\n", c->n_finished, c->n_target,
                 bestbuf, elapsed);
@@ -342,21 +348,18 @@ static int coord_on_result(coord *c, int number, exp_trial_result *r)
         return 0;
     if (r->metrics && log_metric_object(c, t->run_id, r->metrics, "", 0))
         return -1;
+    exp_moo_check_result(c->spec, r);
     double value = r->value;
     if (r->state == TRK_COMPLETE && !isfinite(value)) {
         r->state = TRK_FAIL;
         snprintf(r->error, sizeof r->error, "objective returned a non-finite value");
     }
-    if (trk_run_finish(c->store, t->run_id, r->state,
+    if (exp_moo_store_values(c->spec, c->store, t->run_id, r, c->err) ||
+        trk_run_finish(c->store, t->run_id, r->state,
                        r->state == TRK_FAIL ? NAN : value,
                        r->state == TRK_FAIL ? r->error : NULL, c->err))
         return -1;
-    char e[256];
-    opt_state os = r->state == TRK_COMPLETE ? OPT_COMPLETE
-                   : r->state == TRK_PRUNED ? OPT_PRUNED : OPT_FAIL;
-    if (opt_tell(c->opt, number, os, r->state == TRK_FAIL ? NAN : value, e) != 0 &&
-        os != OPT_FAIL)
-        opt_tell(c->opt, number, OPT_FAIL, NAN, e);
+    exp_moo_tell(c->spec, c->opt, number, r);
     c->n_finished++;
     if (r->state != TRK_FAIL && exp_now() - t->started > c->slowest)
         c->slowest = exp_now() - t->started;
@@ -369,7 +372,7 @@ static int coord_on_result(coord *c, int number, exp_trial_result *r)
     else
         c->n_fail++;
     *t = c->run[--c->n_run];
-    coord_progress(c, number, r->state, value);
+    coord_progress(c, number, r);
     return 0;
 }
 
@@ -484,25 +487,6 @@ static void send_empty(int worker, int tag)
     cJSON_Delete(m);
 }
 
-/* Rebuilds a worker's RESULT message into an exp_trial_result. */
-static void result_from_json(const cJSON *m, exp_trial_result *r)
-{
-    memset(r, 0, sizeof *r);
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "state");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "value");
-    const cJSON *ls = cJSON_GetObjectItemCaseSensitive(m, "last_step");
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(m, "error");
-    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(m, "metrics");
-    int s = cJSON_IsString(st) ? trk_state_parse(st->valuestring) : -1;
-    r->state = s < 0 ? TRK_FAIL : (trk_state)s;
-    r->value = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    r->last_step = cJSON_IsNumber(ls) ? ls->valueint : -1;
-    snprintf(r->error, sizeof r->error, "%s", cJSON_IsString(e) ? e->valuestring : "");
-    if (s < 0)
-        snprintf(r->error, sizeof r->error, "worker sent no valid state");
-    r->metrics = cJSON_IsObject(mt) ? cJSON_Duplicate(mt, 1) : NULL;
-}
-
 /* Handles one message from a worker (inside the open batch). */
 static int coord_on_message(coord *c, const MPI_Status *st, int *busy)
 {
@@ -521,7 +505,7 @@ static int coord_on_message(coord *c, const MPI_Status *st, int *busy)
         rc = d < 0 ? -1 : 0;
     } else if (st->MPI_TAG == EXP_TAG_RESULT) {
         exp_trial_result r;
-        result_from_json(m, &r);
+        exp_wire_result_decode(m, &r);
         rc = coord_on_result(c, number, &r);
         exp_trial_result_clear(&r);
         if (!c->lost[st->MPI_SOURCE])
@@ -741,18 +725,7 @@ static void worker_loop(exp_objective *obj)
             r.last_step = -1;
             snprintf(r.error, sizeof r.error, "the trial message carries no valid seed");
         }
-        cJSON *res = cJSON_CreateObject();
-        cJSON_AddNumberToObject(res, "number", w.number);
-        cJSON_AddStringToObject(res, "state", trk_state_name(r.state));
-        if (isfinite(r.value))
-            cJSON_AddNumberToObject(res, "value", r.value);
-        cJSON_AddNumberToObject(res, "last_step", r.last_step);
-        if (r.state == TRK_FAIL)
-            cJSON_AddStringToObject(res, "error", r.error);
-        if (r.metrics) {
-            cJSON_AddItemToObject(res, "metrics", r.metrics);
-            r.metrics = NULL;
-        }
+        cJSON *res = exp_wire_result_encode(w.number, &r);
         exp_wire_send(res, 0, EXP_TAG_RESULT, MPI_COMM_WORLD);
         cJSON_Delete(res);
         exp_trial_result_clear(&r);
@@ -820,7 +793,7 @@ static int build_study(const exp_spec *spec, const opt_space *space, uint64_t se
     *out = opt_study_new(space, spec->search.direction, &spec->search.sampler,
                          spec->search.reproducible ? &none : &spec->search.pruner,
                          (unsigned long)seed, err);
-    return *out ? 0 : -1;
+    return *out && exp_moo_setup(spec, *out, err) == 0 ? 0 : -1;
 }
 
 /* Replays every trial of the stored study into the optimizer (resume). */
@@ -830,6 +803,9 @@ static int replay_store(coord *c)
     trk_intermediate *im = NULL;
     int n_im = 0, rc = -1;
     trk_query q = {0};
+    exp_moo_history h;
+    if (exp_moo_history_load(c->spec, c->store, c->study_id, &h, c->err))
+        return -1;
     if (trk_runs_query(c->store, c->study_id, &q, &runs, c->err))
         goto done;
     if (trk_study_intermediates(c->store, c->study_id, &im, &n_im, c->err))
@@ -863,7 +839,8 @@ static int replay_store(coord *c)
             vals[s] = im[k0 + s].value;
         }
         opt_state st = r->state;
-        opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals};
+        opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals,
+                                exp_moo_history_values(&h, r->trial_number)};
         if (opt_study_replay(c->opt, &rec, c->err))
             goto done;
         if (st != OPT_RUNNING) {
@@ -876,6 +853,7 @@ static int replay_store(coord *c)
     rc = 0;
 done:
     trk_run_list_free(&runs);
+    exp_moo_history_free(&h);
     free(im);
     return rc;
 }
@@ -1163,7 +1141,11 @@ static int coord_warm_open(coord *c, const exp_spec *spec)
         exp_cli_error(spec->name, "search.warm_start.study: a study cannot warm-start from itself");
         return -1;
     }
-    if (exp_warm_load(&c->warm, c->store, other, c->space, &c->warm_not_found, c->err)) {
+    const char *metrics[OPT_MAX_OBJECTIVES];
+    for (int k = 0; k < exp_spec_n_objectives(spec); k++)
+        metrics[k] = exp_spec_objective_name(spec, k);
+    if (exp_warm_load(&c->warm, c->store, other, c->space, exp_spec_n_objectives(spec),
+                      metrics, &c->warm_not_found, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
         return -1;
     }
@@ -1255,12 +1237,22 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
     if (spec->search.warm_start && coord_warm_open(c, spec))
         return c->warm_not_found ? EXP_EXIT_INPUT : EXP_EXIT_FAILED;
     int existed = 0;
+    int64_t old_id = 0;
+    if (opt->resume && trk_study_find(c->store, spec->name, &old_id, c->err) == 0 &&
+        exp_moo_record(spec, c->store, old_id, c->err)) {   /* before the spec is replaced */
+        exp_cli_error(spec->name, "--resume: %s", c->err);
+        return EXP_EXIT_INPUT;
+    }
     int rc = trk_study_open(c->store, spec->name, *spec_text,
                             exp_direction_name(spec->search.direction),
                             opt->resume ? TRK_RESUME : 0, &c->study_id, &existed, c->err);
     if (rc) {
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
+    }
+    if (exp_moo_record(spec, c->store, c->study_id, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
     }
     if (data_check(c, spec, *data, existed, c->err)) {
         exp_cli_error("data.path", "%s", c->err);
@@ -1296,7 +1288,7 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
     if (spec->search.warm_start && coord_warm_tag(c, spec, opt->quiet))
         return EXP_EXIT_FAILED;
     if (spec->search.reproducible &&
-        exp_repro_init(&c->repro, c->space, spec->search.direction, &spec->search.sampler,
+        exp_repro_init(&c->repro, c->opt, spec->search.direction, &spec->search.sampler,
                        (unsigned long)c->seed, spec->search.reproducible_lag,
                        spec->search.warm_start ? &c->warm : NULL, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
@@ -1480,7 +1472,7 @@ int exp_run_main(const exp_run_options *opt)
         snprintf(share, sizeof share, "%.4f", wall > 0 ? cpu / wall : 0);
         trk_study_set_tag(c.store, c.study_id, "coordinator_cpu_share", share, err);
         exp_finish_params fp = {&spec, c.store, c.study_id, c.opt, obj, opt->quiet,
-                                mpi ? world - 1 : 1, wall, cpu, &stop_signal};
+                                mpi ? world - 1 : 1, wall, cpu, &stop_signal, -1};
         exp_objective_set_stop(obj, &stop_signal);
         code = exp_finish_study(&fp);
         if (code == EXP_EXIT_OK && stop_signal)
@@ -1535,7 +1527,9 @@ int exp_study_setup(const exp_spec *spec, trk_store *store, int64_t study_id,
     c.seed = study_seed(spec, store, study_id);
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRIu64, c.seed);
+    c.spec = spec;
     int rc = trk_study_set_tag(store, study_id, "sampler_seed", buf, err) ||
+             exp_moo_record(spec, store, study_id, err) ||
              build_study(spec, c.space, c.seed, &c.opt, err) || replay_store(&c);
     if (rc && c.err[0])
         snprintf(err, 256, "%s", c.err);

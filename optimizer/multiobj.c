@@ -39,6 +39,13 @@ int opt_study_set_objectives(opt_study *s, int n, const opt_direction *dirs, cha
 
 int opt_study_n_objectives(const opt_study *s) { return s->n_obj; }
 
+int opt_study_directions(const opt_study *s, opt_direction *dirs)
+{
+    for (int k = 0; k < s->n_obj; k++)
+        dirs[k] = s->n_obj == 1 ? s->direction : s->dirs[k];
+    return s->n_obj;
+}
+
 int opt_tell_values(opt_study *s, int trial, opt_state state, const double *values,
                     char err[256])
 {

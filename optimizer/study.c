@@ -627,6 +627,12 @@ int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256])
         snprintf(err, 256, "replayed trial %d: COMPLETE without a finite value", rec->number);
         return -1;
     }
+    for (int k = 0; s->n_obj > 1 && rec->state == OPT_COMPLETE && k < s->n_obj; k++)
+        if (!rec->values || !isfinite(rec->values[k])) {
+            snprintf(err, 256, "replayed trial %d: COMPLETE without a finite value of "
+                     "objective %d", rec->number, k + 1);
+            return -1;
+        }
     if (rec->n_steps < 0 || (rec->n_steps > 0 && (!rec->steps || !rec->step_values))) {
         snprintf(err, 256, "replayed trial %d: bad intermediate values", rec->number);
         return -1;
@@ -656,6 +662,8 @@ int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256])
     s->n_finished += rec->state == OPT_COMPLETE || rec->state == OPT_PRUNED;
     if (rec->state == OPT_COMPLETE)
         t->value = rec->value;
+    if (rec->state == OPT_COMPLETE && s->n_obj > 1)
+        memcpy(t->values, rec->values, sizeof(double) * (size_t)s->n_obj);
     else if (rec->state == OPT_PRUNED)
         t->value = isnan(rec->value) ? trial_last_value(t) : rec->value;
     return 0;

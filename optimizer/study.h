@@ -156,6 +156,9 @@ typedef struct opt_trial_record {
     int n_steps;                  /* intermediate values, in the order reported */
     const int *steps;
     const double *step_values;
+    /* multi-objective study, COMPLETE: every objective's value (value is the
+     * first); NULL otherwise */
+    const double *values;
 } opt_trial_record;
 
 /* Add a trial from an earlier run (any state; RUNNING trials stay RUNNING and can
@@ -179,8 +182,12 @@ const opt_space *opt_study_space(const opt_study *s);
  * objective). 0 ok, -1 and err. */
 int opt_study_set_objectives(opt_study *s, int n, const opt_direction *dirs, char err[256]);
 int opt_study_n_objectives(const opt_study *s);
+/* The directions of the objectives into dirs (room for OPT_MAX_OBJECTIVES);
+ * returns how many (1 for a single-objective study). */
+int opt_study_directions(const opt_study *s, opt_direction *dirs);
 /* Finish a RUNNING trial with every objective's value (COMPLETE needs them all
- * finite; FAIL ignores them). Replay uses it after opt_study_replay too. */
+ * finite; FAIL ignores them). A replayed COMPLETE trial brings its values in
+ * opt_trial_record.values instead. */
 int opt_tell_values(opt_study *s, int trial, opt_state state, const double *values,
                     char err[256]);
 /* The objective values of the i-th trial held (NaN unless COMPLETE). */
