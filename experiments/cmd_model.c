@@ -12,7 +12,9 @@
  * output, named on standard error, so a signal file traces to its model.
  */
 #include "base/file.h"
+#include "experiments/best_pick.h"
 #include "experiments/edge.h"
+#include "experiments/moo.h"
 #include "experiments/feature_importance.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
@@ -63,12 +65,18 @@ int cmd_best(int argc, char **argv)
         {"study", required_argument, NULL, 's'}, {"export", required_argument, NULL, 'e'},
         {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},        {"require-edge", no_argument, NULL, 'E'},
-        {"importance", no_argument, NULL, 'I'},  {NULL, 0, NULL, 0},
+        {"importance", no_argument, NULL, 'I'},  {"pick", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
     };
     const char *study = NULL, *export_path = NULL, *db = NULL, *format = "table";
     int c, require_edge = 0, importance = 0;
-    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hEI", opts)) != -1) {
+    long pick = -1;
+    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hEIp:", opts)) != -1) {
         switch (c) {
+        case 'p':
+            if (exp_parse_long(optarg, 0, 1L << 30, "best", "--pick", &pick))
+                return EXP_EXIT_USAGE;
+            break;
         case 'E': require_edge = 1; break;
         case 'I': importance = 1; break;
         case 's': study = optarg; break;
@@ -93,6 +101,11 @@ int cmd_best(int argc, char **argv)
     }
     char err[256];
     const char *path = exp_db_path(db);
+    if (pick >= 0) {   /* writes the pick's result, then shows it as below */
+        int pc = exp_best_pick(path, study, (int)pick);
+        if (pc != EXP_EXIT_OK)
+            return pc;
+    }
     trk_store *s = trk_store_open(path, TRK_READONLY, err);
     if (!s) {
         exp_cli_error(path, "%s", err);
@@ -136,7 +149,21 @@ int cmd_best(int argc, char **argv)
                info.status, info.n_runs, info.n_complete, info.n_pruned, info.n_fail);
         if (exp_edge_print_verdict(stdout, result) >= 0)
             printf("\n");
-        if (cJSON_IsNumber(bt))
+        const cJSON *objs = cJSON_GetObjectItemCaseSensitive(result, "objectives");
+        if (cJSON_IsArray(objs)) {   /* multi-objective: the front, then the pick */
+            exp_moo_print_front(stdout, result, info.name);
+            if (cJSON_IsNumber(bt)) {
+                printf("\npicked trial %d:", bt->valueint);
+                const cJSON *o, *bvs = cJSON_GetObjectItemCaseSensitive(result, "best_values");
+                const cJSON *v = bvs ? bvs->child : NULL;
+                cJSON_ArrayForEach(o, objs) {
+                    printf(" %s %.6g", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "name")),
+                           v ? v->valuedouble : NAN);
+                    v = v ? v->next : NULL;
+                }
+                printf("\n");
+            }
+        } else if (cJSON_IsNumber(bt))
             printf("best trial %d, %s %.6g\n", bt->valueint, info.direction,
                    cJSON_IsNumber(bv) ? bv->valuedouble : NAN);
         const cJSON *p, *params = cJSON_GetObjectItemCaseSensitive(result, "best_params");

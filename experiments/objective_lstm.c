@@ -19,7 +19,9 @@
 #include "trainer/data_check.h"
 #include "trainer/model_file.h"
 #include "trainer/trial.h"
+#include "tracker/sha256.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +127,41 @@ void exp_data_free(exp_data *d)
         return;
     tr_candles_free(&d->c);
     free(d);
+}
+
+int exp_data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
+                         char err[256])
+{
+    FILE *f = fopen(spec->data.path, "rb");
+    if (!f) {
+        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
+        return -1;
+    }
+    trk_sha256 h;
+    trk_sha256_init(&h);
+    unsigned char buf[1 << 16];
+    size_t n;
+    long long bytes = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        trk_sha256_update(&h, buf, n);
+        bytes += (long long)n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, 256, "%.200s: read error", spec->data.path);
+        return -1;
+    }
+    uint8_t digest[32];
+    char hex[65];
+    trk_sha256_final(&h, digest);
+    trk_sha256_to_hex(digest, hex);
+    double first, last;
+    int rows;
+    exp_data_range(data, &first, &last, &rows);
+    snprintf(out, 256, "rows %d (%.0f..%.0f), %lld bytes, sha256 %s", rows, first, last, bytes,
+             hex);
+    return 0;
 }
 
 /* ---- set-up ---------------------------------------------------------------------- */

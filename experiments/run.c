@@ -38,7 +38,6 @@
 #include "optimizer/history.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"
-#include "tracker/sha256.h"
 #include "tracker/store.h"
 #include "tracker/verify.h"
 
@@ -305,6 +304,19 @@ static void fmt_duration(double s, char *buf, size_t n)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* "front of N" for the progress line (left out past 2,000 trials: its cost grows
+ * with the square of the trials). */
+static void moo_front_size(const opt_study *opt, char *buf, size_t n)
+{
+    int k = opt_study_n_trials(opt), *nums = k <= 2000 ? malloc(sizeof(int) * (size_t)(k + 1)) : NULL;
+    int f = nums ? opt_study_pareto(opt, nums) : -1;
+    if (f >= 0)
+        snprintf(buf, n, "front of %d", f);
+    else
+        snprintf(buf, n, "-");
+    free(nums);
+}
+
 static void coord_progress(coord *c, int number, const exp_trial_result *r)
 {
     if (c->quiet)
@@ -317,8 +329,8 @@ static void coord_progress(coord *c, int number, const exp_trial_result *r)
     fmt_duration(el, elapsed, sizeof elapsed);
     int left = c->n_target - c->n_finished;
     fmt_duration(c->n_finished ? el / c->n_finished * left : NAN, eta, sizeof eta);
-    if (c->spec->search.n_objectives > 1)   /* no one best: the front (best --study) */
-        snprintf(bestbuf, sizeof bestbuf, "of %s: see the front", c->spec->search.metrics[0]);
+    if (c->spec->search.n_objectives > 1)   /* no one best: the front's size */
+        moo_front_size(c->opt, bestbuf, sizeof bestbuf);
     else if (best_n >= 0)
         snprintf(bestbuf, sizeof bestbuf, "%.6g (#%d)", best, best_n);
     else
@@ -1040,45 +1052,6 @@ static int study_lock(coord *c, const char *name, char err[256])
     return 0;
 }
 
-/*
- * The candles' fingerprint: "rows <n> (<first>..<last>), <bytes> bytes, sha256 <hex>".
- * A resumed study must train on the candles it started with. 0, or -1 with err.
- */
-static int data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
-                            char err[256])
-{
-    FILE *f = fopen(spec->data.path, "rb");
-    if (!f) {
-        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
-        return -1;
-    }
-    trk_sha256 h;
-    trk_sha256_init(&h);
-    unsigned char buf[1 << 16];
-    size_t n;
-    long long bytes = 0;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        trk_sha256_update(&h, buf, n);
-        bytes += (long long)n;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        snprintf(err, 256, "%.200s: read error", spec->data.path);
-        return -1;
-    }
-    uint8_t digest[32];
-    char hex[65];
-    trk_sha256_final(&h, digest);
-    trk_sha256_to_hex(digest, hex);
-    double first, last;
-    int rows;
-    exp_data_range(data, &first, &last, &rows);
-    snprintf(out, 256, "rows %d (%.0f..%.0f), %lld bytes, sha256 %s", rows, first, last, bytes,
-             hex);
-    return 0;
-}
-
 /* Records the data fingerprint with a new study; on resume, refuses candles
  * that differ from the recorded ones (studies from before the fingerprint get
  * it recorded now). 0, or -1 with err. */
@@ -1219,7 +1192,7 @@ static int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char
             exp_cli_error(opt->spec_path, "%s", c->err);
             return EXP_EXIT_INPUT;
         }
-        if (data_fingerprint(spec, *data, c->data_fp, c->err)) {
+        if (exp_data_fingerprint(spec, *data, c->data_fp, c->err)) {
             exp_cli_error("data.path", "%s", c->err);
             return EXP_EXIT_INPUT;
         }
