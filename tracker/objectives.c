@@ -34,7 +34,7 @@ const char *trk_objectives_schema_step(int version)
     return version == 4 ? schema_v4 : NULL;
 }
 
-enum { O_LIST, O_INSERT, O_VALUE_PUT, O_VALUES, O_COUNT };
+enum { O_LIST, O_INSERT, O_VALUE_PUT, O_VALUES, O_RUN_VALUES, O_COUNT };
 
 static const char *const obj_sql[O_COUNT] = {
     [O_LIST] = "SELECT objective, name, direction FROM study_objectives WHERE study_id = ?1"
@@ -45,6 +45,8 @@ static const char *const obj_sql[O_COUNT] = {
     [O_VALUES] = "SELECT v.run_id, r.trial_number, v.objective, v.value FROM run_values v"
                  " JOIN runs r ON r.id = v.run_id WHERE r.study_id = ?1"
                  " ORDER BY r.trial_number, v.objective",
+    [O_RUN_VALUES] = "SELECT v.run_id, r.trial_number, v.objective, v.value FROM run_values v"
+                     " JOIN runs r ON r.id = v.run_id WHERE v.run_id = ?1 ORDER BY v.objective",
 };
 
 static const trk_stmt_table obj_stmts = {TRK_STMTS_OBJECTIVES, O_COUNT, obj_sql, NULL};
@@ -224,19 +226,38 @@ static int values_row(sqlite3_stmt *st, void *elem, void *ctx)
     return r == elem ? 0 : 1;
 }
 
-int trk_study_run_values(trk_store *s, int64_t study_id, trk_run_values **out, int *n,
-                         char err[256])
+/* The rows of statement `id` bound with `key` (a study or a run). */
+static int collect_values(trk_store *s, int id, int64_t key, trk_run_values **out, int *n,
+                          char err[256])
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = stmt(s, O_VALUES, err);
+    sqlite3_stmt *st = stmt(s, id, err);
     if (!st)
         return TRK_ERR;
-    sqlite3_bind_int64(st, 1, study_id);
+    sqlite3_bind_int64(st, 1, key);
     void *buf = NULL;
     values_ctx c = {&buf, n};
     int rc = trk_collect(s, st, sizeof(trk_run_values), &buf, n, values_row, &c, NULL,
                          "reading the runs' objective values", err);
     *out = buf;
+    return rc;
+}
+
+int trk_study_run_values(trk_store *s, int64_t study_id, trk_run_values **out, int *n,
+                         char err[256])
+{
+    return collect_values(s, O_VALUES, study_id, out, n, err);
+}
+
+int trk_run_values_get(trk_store *s, int64_t run_id, trk_run_values *out, char err[256])
+{
+    trk_run_values *rows = NULL;
+    int n = 0, rc = collect_values(s, O_RUN_VALUES, run_id, &rows, &n, err);
+    memset(out, 0, sizeof *out);
+    out->run_id = run_id;
+    if (rc == 0 && n > 0)
+        *out = rows[0];
+    free(rows);
     return rc;
 }

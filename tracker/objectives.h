@@ -55,6 +55,9 @@ typedef struct trk_run_values {
     double v[TRK_MAX_OBJECTIVES];
 } trk_run_values;
 
+/* One run's values (out->n 0 when it has none). */
+int trk_run_values_get(trk_store *s, int64_t run_id, trk_run_values *out, char err[256]);
+
 /* Every run of the study that has objective values, by trial number. Caller
  * free()s *out (NULL when none). */
 int trk_study_run_values(trk_store *s, int64_t study_id, trk_run_values **out, int *n,
