@@ -87,7 +87,8 @@ typedef struct opt_pruner_config {
     int min_early_stopping_rate; /* 0 */
 } opt_pruner_config;
 
-/* Defaults (Optuna 3.x) for a sampler / pruner kind. */
+/* Defaults (Optuna 3.x) for a sampler / pruner kind; motpe takes MOTPESampler's
+ * (univariate, endpoints considered, no constant liar). */
 void opt_sampler_config_default(opt_sampler_config *c, opt_sampler_kind kind);
 void opt_pruner_config_default(opt_pruner_config *c, opt_pruner_kind kind);
 /* Kind from its name ("random", "sobol", "tpe", "gp", "grid" / "none", "median",
