@@ -1,6 +1,7 @@
 /*
  * test_opt_condition.c - conditional parameters: a parent naming itself, an
- * unknown parent and a cycle are rejected; every sampler leaves a parameter
+ * unknown parent and a cycle are rejected; a parent with string choices is
+ * compared by choice index; every sampler leaves a parameter
  * NaN exactly when its condition fails; TPE (groups) finds the conditional
  * optimum layers = 3, units_3 = 100 within 60 trials.
  */
@@ -55,6 +56,16 @@ int main(void)
     CHECK(opt_space_set_condition(sp, 1, "a", OPT_COND_EQ, &v, 1, err) == 0);
     CHECK(opt_space_check_conditions(sp, err) < 0);
     CHECK(opt_cond_op_parse("=>") == OPT_COND_NONE && opt_cond_op_parse(">=") == OPT_COND_GE);
+    opt_space_free(sp);
+    /* a parent with string choices is compared by the index of its choice */
+    sp = opt_space_new();
+    const char *const opts[] = {"adam", "sgd"};
+    opt_space_add_categorical_str(sp, "opt", opts, 2, err);
+    opt_space_add_float(sp, "momentum", 0, 1, 0, 0, err);
+    double sgd = 1;
+    CHECK(opt_space_set_condition(sp, 1, "opt", OPT_COND_EQ, &sgd, 1, err) == 0);
+    double with_sgd[2] = {1, 0.5}, with_adam[2] = {0, 0.5};
+    CHECK(opt_param_active(sp, 1, with_sgd) == 1 && opt_param_active(sp, 1, with_adam) == 0);
     opt_space_free(sp);
     opt_sampler_kind kinds[] = {OPT_SAMPLER_RANDOM, OPT_SAMPLER_SOBOL, OPT_SAMPLER_GP,
                                 OPT_SAMPLER_TPE};
