@@ -618,7 +618,14 @@ int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256])
     }
     for (int i = 0; i < s->space->n; i++) {
         char e2[256];
-        if (opt_value_check(s->space, i, rec->params->values[i], e2) < 0) {
+        double v = rec->params->values[i];
+        if (!opt_param_active(s->space, i, rec->params->values)) {
+            if (!isnan(v)) {   /* inactive parameters are NaN (condition.c) */
+                snprintf(err, 256, "replayed trial %d: parameter '%s' is inactive but has the "
+                         "value %g", rec->number, s->space->p[i].name, v);
+                return -1;
+            }
+        } else if (opt_value_check(s->space, i, v, e2) < 0) {
             snprintf(err, 256, "replayed trial %d: %.200s", rec->number, e2);
             return -1;
         }

@@ -1,16 +1,19 @@
 /*
  * test_opt_condition.c - conditional parameters: a parent naming itself, an
  * unknown parent and a cycle are rejected; a parent with string choices is
- * compared by choice index; every sampler leaves a parameter
+ * compared by choice index; a study rebuilt by replay asks the same next trial
+ * and replay refuses a value for an inactive parameter; every sampler leaves a parameter
  * NaN exactly when its condition fails; TPE (groups) finds the conditional
  * optimum layers = 3, units_3 = 100 within 60 trials.
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "optimizer/study.h"
 
 static int fails;
+#define CHECK_MSG0(c, m) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d %s: %s\n", __FILE__, __LINE__, #c, m); fails++; } } while (0)
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
 
 static double run(opt_sampler_kind kind, int *bad)
@@ -43,8 +46,43 @@ static double run(opt_sampler_kind kind, int *bad)
     return best;
 }
 
+/* A conditional TPE study rebuilt by replay asks what the original asks next;
+ * replay refuses a value for an inactive parameter. */
+static void replay_matches(void)
+{
+    char err[256];
+    opt_space *sp = opt_space_new();
+    opt_space_add_int(sp, "layers", 1, 4, 1, 0, err);
+    opt_space_add_int(sp, "units_3", 16, 256, 1, 1, err);
+    double v = 3;
+    opt_space_set_condition(sp, 1, "layers", OPT_COND_GE, &v, 1, err);
+    opt_sampler_config sc;
+    opt_sampler_config_default(&sc, OPT_SAMPLER_TPE);
+    opt_pruner_config pc;
+    opt_pruner_config_default(&pc, OPT_PRUNER_NONE);
+    opt_study *a = opt_study_new(sp, OPT_MINIMIZE, &sc, &pc, 11, err);
+    opt_study *b = opt_study_new(sp, OPT_MINIMIZE, &sc, &pc, 11, err);
+    opt_trial_params p, q;
+    for (int t = 0; t < 25; t++) {
+        CHECK(opt_ask(a, &p, err) == 0);
+        double f = p.values[0] == 3 ? fabs(log(p.values[1]) - log(100)) : 3.0;
+        CHECK(opt_tell(a, p.number, OPT_COMPLETE, f, err) == 0);
+        opt_trial_record rec = {p.number, OPT_COMPLETE, f, &p, 0, NULL, NULL};
+        CHECK_MSG0(opt_study_replay(b, &rec, err) == 0, err);
+    }
+    CHECK(opt_ask(a, &p, err) == 0 && opt_ask(b, &q, err) == 0);
+    CHECK(memcmp(p.values, q.values, sizeof(double) * 2) == 0);
+    opt_trial_params bad = {.number = 99, .n = 2, .values = {1, 64}};
+    opt_trial_record rec = {99, OPT_COMPLETE, 1.0, &bad, 0, NULL, NULL};
+    CHECK(opt_study_replay(b, &rec, err) < 0);
+    opt_study_free(a);
+    opt_study_free(b);
+    opt_space_free(sp);
+}
+
 int main(void)
 {
+    replay_matches();
     char err[256];
     opt_space *sp = opt_space_new();
     opt_space_add_int(sp, "a", 1, 4, 1, 0, err);
