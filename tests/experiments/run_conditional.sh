@@ -6,7 +6,8 @@
 # resumed to 60 stores a params row for a parameter exactly when its condition
 # holds (never one for an inactive parameter, always one for an active one) and
 # finds layers = 3; the Optuna export loads in Optuna with the inactive
-# parameters absent; a warm-started study with enqueued configurations and
+# parameters absent; a warm-started study with enqueued configurations, the
+# grid sampler (84 active combinations of a 288-point product, each once) and
 # `ask` follow the same rule.
 set -u
 BIN=${SEQTUNE_BIN:?}
@@ -119,6 +120,30 @@ e=$(q "$db" "select group_concat(p.key || '=' || p.value, ' ') from runs r join 
              and p.key in ('layers', 'optimizer', 'units_2') order by p.key")
 check "enqueued {optimizer: sgd, layers: 1}: no units_2, momentum sampled ($e)" \
   [ "$e" = "layers=1 optimizer=sgd" ]
+
+# grid: only the active combinations, each once: (1 + 4 + 16) x (1 + 3) = 84 of
+# the product's 3 x 4 x 4 x 2 x 3 = 288, then the study ends
+cat > "$T/g.json" <<'SPEC'
+{"name": "grid", "objective": {"command": ["sh", "-c", "cat > /dev/null; echo 1"]},
+ "search": {"n_trials": 500, "sampler": "grid", "pruner": "none",
+  "space": {
+   "units_2": {"type": "int", "low": 16, "high": 64, "step": 16, "when": {"layers": {">=": 2}}},
+   "layers": {"type": "int", "low": 1, "high": 3},
+   "units_3": {"type": "int", "low": 16, "high": 64, "step": 16, "when": {"layers": {">=": 3}}},
+   "optimizer": {"type": "categorical", "choices": ["adam", "sgd"]},
+   "momentum": {"type": "float", "low": 0.5, "high": 0.9, "step": 0.2, "when": {"optimizer": {"==": "sgd"}}}}}}
+SPEC
+mpirun -np 3 --oversubscribe "$BIN" run "$T/g.json" --db "$T/g.db" >/dev/null 2>"$T/err" ||
+  { sed 's/^/    /' "$T/err" | head -5; fail=1; }
+g=$(q "$T/g.db" "with t as (select r.id,
+      (select cast(value as integer) from params p where p.run_id = r.id and p.key = 'layers') as layers,
+      (select value from params p where p.run_id = r.id and p.key = 'optimizer') as opt,
+      (select group_concat(key || '=' || value, ' ') from (select key, value from params p where p.run_id = r.id order by key)) as kv
+    from runs r)
+    select count(*), count(distinct kv), sum((instr(kv, 'units_2=') > 0) != (layers >= 2)
+      or (instr(kv, 'units_3=') > 0) != (layers >= 3) or (instr(kv, 'momentum=') > 0) != (opt = 'sgd')) from t")
+check "grid under mpirun: 84 trials, 84 distinct, none against the rule ($g)" [ "$g" = "84|84|0" ]
+check "grid: the study says every point was tried" grep -q "all 84 grid points have been tried" "$T/err"
 
 # ask: the printed params follow the rule too
 for i in 0 1 2 3 4 5 6 7; do

@@ -2,7 +2,8 @@
  * test_opt_condition.c - conditional parameters: a parent naming itself, an
  * unknown parent and a cycle are rejected; a parent with string choices is
  * compared by choice index; a study rebuilt by replay asks the same next trial
- * and replay refuses a value for an inactive parameter; every sampler leaves a parameter
+ * and replay refuses a value for an inactive parameter; the grid sampler
+ * visits exactly the active combinations, once each; every sampler leaves a parameter
  * NaN exactly when its condition fails; TPE (groups) finds the conditional
  * optimum layers = 3, units_3 = 100 within 60 trials.
  */
@@ -80,9 +81,52 @@ static void replay_matches(void)
     opt_space_free(sp);
 }
 
+/* The grid sampler enumerates the active combinations only, each once: layers
+ * 1-3, units_2 (4 levels) when layers >= 2, units_3 (4) when layers >= 3, an
+ * optimizer and its momentum (3 levels) when it is "sgd": (1 + 4 + 16) x
+ * (1 + 3) = 84 points of a 288-point product. */
+static void grid_active_only(void)
+{
+    char err[256];
+    opt_space *sp = opt_space_new();
+    const char *const opts[] = {"adam", "sgd"};
+    opt_space_add_int(sp, "units_2", 16, 64, 16, 0, err);
+    opt_space_add_int(sp, "layers", 1, 3, 1, 0, err);
+    opt_space_add_int(sp, "units_3", 16, 64, 16, 0, err);
+    opt_space_add_categorical_str(sp, "optimizer", opts, 2, err);
+    opt_space_add_float(sp, "momentum", 0.5, 0.9, 0, 0.2, err);
+    double two = 2, three = 3, sgd = 1;
+    opt_space_set_condition(sp, 0, "layers", OPT_COND_GE, &two, 1, err);
+    opt_space_set_condition(sp, 2, "layers", OPT_COND_GE, &three, 1, err);
+    opt_space_set_condition(sp, 4, "optimizer", OPT_COND_EQ, &sgd, 1, err);
+    opt_sampler_config sc;
+    opt_sampler_config_default(&sc, OPT_SAMPLER_GRID);
+    opt_pruner_config pc;
+    opt_pruner_config_default(&pc, OPT_PRUNER_NONE);
+    opt_study *s = opt_study_new(sp, OPT_MINIMIZE, &sc, &pc, 5, err);
+    CHECK_MSG0(s != NULL, err);
+    double seen[100][OPT_MAX_PARAMS];
+    int n = 0, rc = 0, dup = 0, bad = 0;
+    opt_trial_params p;
+    while (s && n < 100 && (rc = opt_ask(s, &p, err)) == 0) {
+        bad += isnan(p.values[0]) != (p.values[1] < 2) || isnan(p.values[2]) != (p.values[1] < 3) ||
+               isnan(p.values[4]) != (p.values[3] == 0) || isnan(p.values[1]) || isnan(p.values[3]);
+        for (int k = 0; k < n; k++)
+            dup += memcmp(seen[k], p.values, sizeof(double) * 5) == 0;
+        memcpy(seen[n++], p.values, sizeof(double) * 5);
+        opt_tell(s, p.number, OPT_COMPLETE, 1.0, err);
+    }
+    printf("grid: %d points before exhausted (want 84), %d duplicates, %d against the rule\n", n,
+           dup, bad);
+    CHECK(n == 84 && rc == OPT_EXHAUSTED && dup == 0 && bad == 0);
+    opt_study_free(s);
+    opt_space_free(sp);
+}
+
 int main(void)
 {
     replay_matches();
+    grid_active_only();
     char err[256];
     opt_space *sp = opt_space_new();
     opt_space_add_int(sp, "a", 1, 4, 1, 0, err);
