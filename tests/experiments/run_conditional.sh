@@ -84,6 +84,19 @@ check "TPE finds layers = 3 within 60 trials (best $best)" matches "$best" "*|3"
 check "... with a value below 0.4 (every other layer count costs at least 0.4)" \
   python3 -c "import sys; sys.exit(not float('${best%|*}') < 0.4)"
 
+# the report: slices of a conditional parameter over the trials that have it,
+# importance over every parameter (each over its trials), the parallel
+# coordinates' note
+"$BIN" report --study cond --db "$db" -o "$T/r.html" 2>/dev/null
+n3=$(q "$db" "select count(*) from params where key = 'units_3'")
+check "report: the units_3 slice has its $n3 trials of 60" \
+  grep -q "units_3 ($n3 of 60 trials: when layers &gt;= 3)" "$T/r.html"
+imp=$(grep -oE '<title>(layers|units_[1-4]|dropout|optimizer|momentum): [0-9.]+</title>' "$T/r.html" | sort -u | wc -l)
+check "report: 8 importance bars ($imp)" [ "$imp" = 8 ]
+check "report: importance names units_4's trials" \
+  grep -q "units_4 in $(q "$db" "select count(*) from params where key = 'units_4'") of 60 (when layers &gt;= 4)" "$T/r.html"
+check "report: parallel coordinates say inactive axes are left out" grep -q "A line leaves out the axes" "$T/r.html"
+
 "$BIN" export --study cond --format optuna -o "$T/optuna.db" --db "$db" 2>/dev/null
 if /usr/bin/python3 -c 'import optuna' 2>/dev/null; then
   out=$(/usr/bin/python3 - "$T/optuna.db" <<'PY'
