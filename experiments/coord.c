@@ -23,20 +23,6 @@ static running_trial *coord_find(coord *c, int number)
     return NULL;
 }
 
-/* The trial's parameters as a JSON object name -> number | string. */
-static cJSON *params_json(const opt_space *space, const opt_trial_params *p)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (int i = 0; i < space->n; i++) {
-        const char *str = opt_value_string(space, i, p->values[i]);
-        if (str)
-            cJSON_AddStringToObject(o, space->p[i].name, str);
-        else
-            cJSON_AddNumberToObject(o, space->p[i].name, opt_value_number(space, i, p->values[i]));
-    }
-    return o;
-}
-
 /* Asks the optimizer for a trial and records it RUNNING; *params_out (owned by
  * the caller, cJSON_Delete) gets its parameters. 0 ok, 1 when the sampler has
  * nothing new to suggest (c->exhausted), -1 with c->err. */
@@ -67,14 +53,7 @@ int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
     *seed = coord_mix_seed(c->seed, (uint64_t)p.number);
     if (trk_run_start(c->store, c->study_id, p.number, worker, (int64_t)*seed, &run_id, c->err))
         return -1;
-    trk_param_in in[OPT_MAX_PARAMS];
-    char text[OPT_MAX_PARAMS][128];
-    for (int i = 0; i < c->space->n; i++) {
-        opt_value_format(c->space, i, p.values[i], text[i], sizeof text[i]);
-        in[i] = (trk_param_in){c->space->p[i].name, text[i],
-                               opt_value_number(c->space, i, p.values[i])};
-    }
-    if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err) ||
+    if (exp_trial_params_log(c->store, run_id, c->space, &p, c->err) ||
         exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err) ||
         (eq >= 0 && exp_enqueue_mark(&c->enq, eq, c->store, run_id, c->err)))
         return -1;
@@ -91,7 +70,7 @@ int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
     double now = exp_now();
     c->run[c->n_run++] = (running_trial){p.number, run_id, worker, now, now};
     *number = p.number;
-    *params_out = params_json(c->space, &p);
+    *params_out = exp_trial_params_json(c->space, &p, 0);
     return 0;
 }
 

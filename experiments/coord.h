@@ -29,6 +29,7 @@
 #include "experiments/run_repro.h"
 #include "experiments/run_enqueue.h"
 #include "experiments/run_warm.h"
+#include "experiments/trial_params.h"
 #include "optimizer/history.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"

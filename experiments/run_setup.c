@@ -7,56 +7,6 @@
 
 /* ---- set-up shared by both modes ------------------------------------------------- */
 
-static int build_space(const exp_spec *spec, opt_space **out, char err[256])
-{
-    opt_space *sp = opt_space_new();
-    if (!sp) {
-        snprintf(err, 256, "out of memory");
-        return -1;
-    }
-    for (int i = 0; i < spec->search.n_space; i++) {
-        const exp_param *p = &spec->search.space[i];
-        int rc;
-        if (p->type == EXP_PARAM_INT) {
-            rc = opt_space_add_int(sp, p->name, (long)p->low, (long)p->high,
-                                   p->step >= 1 ? (long)p->step : 1, p->log, err);
-        } else if (p->type == EXP_PARAM_FLOAT) {
-            rc = opt_space_add_float(sp, p->name, p->low, p->high, p->log, p->step, err);
-        } else {
-            int all_numbers = 1;
-            for (int k = 0; k < p->n_choices; k++)
-                if (p->choices[k].kind == EXP_CHOICE_STRING)
-                    all_numbers = 0;
-            if (all_numbers) {
-                double v[256];
-                int n = p->n_choices < 256 ? p->n_choices : 256;
-                for (int k = 0; k < n; k++)
-                    v[k] = p->choices[k].number;
-                rc = opt_space_add_categorical_num(sp, p->name, v, n, err);
-            } else {
-                const char *v[256];
-                char num[256][32];
-                int n = p->n_choices < 256 ? p->n_choices : 256;
-                for (int k = 0; k < n; k++) {
-                    if (p->choices[k].kind == EXP_CHOICE_STRING) {
-                        v[k] = p->choices[k].text;
-                    } else {
-                        snprintf(num[k], sizeof num[k], "%.17g", p->choices[k].number);
-                        v[k] = num[k];
-                    }
-                }
-                rc = opt_space_add_categorical_str(sp, p->name, v, n, err);
-            }
-        }
-        if (rc) {
-            opt_space_free(sp);
-            return -1;
-        }
-    }
-    *out = sp;
-    return 0;
-}
-
 static int build_study(const exp_spec *spec, const opt_space *space, uint64_t seed,
                        opt_study **out, char err[256])
 {
@@ -82,19 +32,9 @@ static int replay_store(coord *c)
     int k = 0;
     for (int i = 0; i < runs.n; i++) {
         const trk_run *r = &runs.runs[i];
-        opt_trial_params p = {.number = r->trial_number, .n = c->space->n};
-        for (int j = 0; j < c->space->n; j++) {
-            const char *text = NULL;
-            for (int a = 0; a < r->n_params; a++)
-                if (strcmp(r->params[a].key, c->space->p[j].name) == 0)
-                    text = r->params[a].value;
-            if (!text || opt_value_parse(c->space, j, text, &p.values[j], c->err)) {
-                if (!text)
-                    snprintf(c->err, 256, "trial %d in the store has no value for '%s'",
-                             r->trial_number, c->space->p[j].name);
-                goto done;
-            }
-        }
+        opt_trial_params p;
+        if (exp_trial_params_from_run(c->space, r, &p, c->err))
+            goto done;
         while (k < n_im && im[k].trial_number < r->trial_number)
             k++;
         int k0 = k;
@@ -446,7 +386,7 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
     *spec_text = exp_spec_to_string(spec, 0);
     c->spec = spec;
     c->n_target = spec->search.n_trials;
-    if (build_space(spec, &c->space, c->err)) {
+    if (exp_spec_space(spec, &c->space, c->err)) {
         exp_cli_error(opt->spec_path, "search.space: %s", c->err);
         return EXP_EXIT_INPUT;
     }
@@ -621,7 +561,7 @@ int exp_study_setup(const exp_spec *spec, trk_store *store, int64_t study_id,
     c.study_id = study_id;
     *space = NULL;
     *opt = NULL;
-    if (build_space(spec, &c.space, err))
+    if (exp_spec_space(spec, &c.space, err))
         return -1;
     c.seed = study_seed(spec, store, study_id);
     char buf[32];

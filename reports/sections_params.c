@@ -43,6 +43,29 @@ static int ped_top_count(int m)
     return top < 2 ? 2 : top;
 }
 
+/* Names the conditional parameters and the trials each was scored over. */
+static void conditional_note(rep_buf *b, const view *v, const double *X, int m)
+{
+    int first = 1;
+    for (int j = 0; j < v->np; j++) {
+        char cond[160];
+        if (!rep_param_condition(v, j, cond))
+            continue;
+        int have = 0;
+        for (int a = 0; a < m; a++)
+            have += !isnan(X[(size_t)a * (size_t)v->np + (size_t)j]);
+        rep_buf_put(b, first ? " Conditional parameters are scored over the trials where they "
+                               "are active: " : ", ");
+        rep_buf_esc(b, v->keys[j]);
+        rep_buf_printf(b, " in %d of %d (when ", have, m);
+        rep_buf_esc(b, cond);
+        rep_buf_put(b, ")");
+        first = 0;
+    }
+    if (!first)
+        rep_buf_printf(b, "; one active in fewer than %d scores 0.", REP_PED_MIN_TRIALS);
+}
+
 void rep_section_importance(rep_buf *b, const view *v)
 {
     rep_section_open(b, "importance", v->k, "Parameter importance", v->s);
@@ -62,14 +85,16 @@ void rep_section_importance(rep_buf *b, const view *v)
         b->oom = 1;
         goto done;
     }
+    /* A parameter absent from a trial (inactive there) is NaN: PED-ANOVA scores
+     * each parameter over the trials that have it. */
     int m = 0;
     for (int a = 0; a < n; a++) {
         int row_ok = 1;
         for (int j = 0; j < p && row_ok; j++) {
             double c = rep_param_coord(v, ix[a], j);
-            if (v->logscale[j])
-                c = c > 0 ? log10(c) : NAN;
-            row_ok = isfinite(c);
+            if (v->logscale[j] && !isnan(c))
+                c = c > 0 ? log10(c) : INFINITY;
+            row_ok = !isinf(c);
             X[(size_t)m * (size_t)p + (size_t)j] = c;
         }
         if (row_ok)
@@ -117,6 +142,7 @@ void rep_section_importance(rep_buf *b, const view *v)
         if (m < 20)
             rep_buf_put(b, " <b>Few trials:</b> with so small a top set this ranking is rough; "
                         "treat it as a hint, not a measurement.");
+        conditional_note(b, v, X, m);
         rep_buf_put(b, "</p>");
     }
 done:
@@ -182,7 +208,12 @@ void rep_section_slices(rep_buf *b, const view *v)
         }
         rep_chart_fit(&c, x, NULL, m);
         rep_robust_y(&c, y, m, v->s->maximize);
-        rep_chart_begin(&c, v->keys[j], v->keys[j], v->s->metric ? v->s->metric : "value");
+        char cond[160], title[256];
+        if (rep_param_condition(v, j, cond))   /* conditional: its trials only */
+            snprintf(title, sizeof title, "%s (%d of %d trials: when %s)", v->keys[j], m, n, cond);
+        else
+            snprintf(title, sizeof title, "%s", v->keys[j]);
+        rep_chart_begin(&c, title, v->keys[j], v->s->metric ? v->s->metric : "value");
         tip_ctx tc = {v, tix};
         rep_chart_scatter(&c, x, y, m, COLOR_COMPLETE, m > 2000 ? 1.5 : 2.5, 0.5, rep_trial_tip, &tc,
                           NULL);
@@ -331,6 +362,13 @@ void rep_section_parallel(rep_buf *b, const view *v)
                    "objective (dark = best). %d of %d complete trials drawn", n, total);
     if (n < total)
         rep_buf_printf(b, " (the best %d and an even sample of the rest)", REP_MAX_LINES / 4);
+    int any_cond = 0;
+    char cond[160];
+    for (int j = 0; j < v->np; j++)
+        any_cond |= rep_param_condition(v, j, cond);
+    if (any_cond)
+        rep_buf_put(b, ". A line leaves out the axes of the conditional parameters inactive in "
+                    "its trial");
     rep_buf_put(b, ".</p>");
 done:
     rep_buf_put(b, "</section>\n");

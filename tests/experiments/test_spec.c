@@ -471,7 +471,7 @@ static void test_spec_objective(void)
 
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {\"builtin\": \"branni\"}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",
-                 "objective.builtin: expected one of branin, hartmann6, rosenbrock5, styblinski_tang4, mixed, "
+                 "objective.builtin: expected one of branin, hartmann6, rosenbrock5, styblinski_tang4, mixed, conditional, "
                  "got \"branni\" (did you mean \"branin\"?)");
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",
