@@ -213,6 +213,8 @@ static const field training_fields[] = {
      .doc = "global gradient-norm clip"},
     {"l1", FT_NUM, SPEC_AT(params.l1), 0, INFINITY, .param = &range_nonneg,
      .doc = "L1 penalty on the weights (not the biases)"},
+    {"input_noise", FT_NUM, SPEC_AT(params.input_noise), 0, INFINITY, .param = &range_nonneg,
+     .doc = "std of Gaussian noise on the scaled training inputs"},
     {"bidirectional", FT_BOOL, SPEC_AT(params.bidirectional), .param = &range_bool,
      .doc = "each layer also runs backward over the window (past bars only)"},
     LAYER_UNITS(1), LAYER_UNITS(2), LAYER_UNITS(3), LAYER_UNITS(4),

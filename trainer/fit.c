@@ -113,11 +113,13 @@ static int fit_check(const tr_lstm *m, const tr_windows *train, const tr_windows
                      const tr_fit_options *opt, char err[256])
 {
     if (opt->batch_size < 1 || opt->max_epochs < 0 || !(opt->lr > 0) ||
-        opt->weight_decay < 0 || !(opt->l1 >= 0) || opt->plateau_factor < 0 ||
+        opt->weight_decay < 0 || !(opt->l1 >= 0) || !(opt->input_noise >= 0) ||
+        opt->plateau_factor < 0 ||
         opt->plateau_factor >= 1 ||
         opt->patience < 0 || opt->plateau_patience < 0) {
         snprintf(err, 256, "fit options: need batch_size >= 1, max_epochs >= 0, lr > 0, "
-                 "weight_decay >= 0, l1 >= 0, plateau factor in [0, 1), patience >= 0");
+                 "weight_decay >= 0, l1 >= 0, input_noise >= 0, plateau factor in [0, 1), "
+                 "patience >= 0");
         return TR_FIT_EBADARG;
     }
     if (check_set(m, train, "train", err) || check_set(m, val, "validation", err))
@@ -143,6 +145,11 @@ static int fit_epoch(tr_lstm *m, const tr_windows *train, const tr_fit_options *
     for (int s = 0; s < n_train; s += B) {
         int nb = n_train - s < B ? n_train - s : B;
         tr_lstm_gather(train, perm, s, nb, m->xb, m->yb);
+        if (opt->input_noise > 0) {
+            size_t nx = (size_t)nb * (size_t)m->cfg.seq_len * (size_t)m->cfg.n_features;
+            for (size_t i = 0; i < nx; i++)
+                m->xb[i] += (float)gsl_ran_gaussian_ziggurat(rng, opt->input_noise);
+        }
         float loss = tr_lstm_forward(m, m->xb, m->yb, nb, 1, gsl_rng_get(rng), NULL);
         if (!isfinite(loss)) {
             snprintf(err, 256, "fit: the training loss became %s in epoch %d "

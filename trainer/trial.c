@@ -401,6 +401,7 @@ static int fold_train(fold_run *fr)
     fo.lr = p->learning_rate;
     fo.weight_decay = p->l2;
     fo.l1 = p->l1;
+    fo.input_noise = p->input_noise;
     fo.clip_norm = p->clip_norm;
     fo.plateau_factor = cfg->plateau_factor;
     fo.plateau_patience = cfg->plateau_patience;

@@ -206,7 +206,7 @@ static void test_spec_unknown_names(void)
     SET_ERR("features", "[\"rsi\", \"rsi\"]", "features[1]: expected each feature once, got \"rsi\" twice");
     SET_ERR("search.space.unitz", "{\"type\": \"int\", \"low\": 1, \"high\": 4}",
             "search.space.unitz: expected a parameter the LSTM trainer knows (seq_len, units, layers, dropout, "
-            "learning_rate, batch_size, l2, clip_norm, l1, bidirectional, units_1, units_2, units_3, units_4, "
+            "learning_rate, batch_size, l2, clip_norm, l1, input_noise, bidirectional, units_1, units_2, units_3, units_4, "
             "dropout_1, dropout_2, dropout_3, dropout_4), got \"unitz\" (did you mean \"units\"?)");
     /* issue 17: l1 and bidirectional */
     SET_ERR("training.l1", "-0.5", "training.l1: expected a number >= 0, got -0.5");
