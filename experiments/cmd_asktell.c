@@ -19,6 +19,7 @@
 #include "experiments/run_tags.h"
 #include "experiments/spec.h"
 #include "experiments/study_setup.h"
+#include "experiments/trial_params.h"
 #include "experiments/trials_view.h"
 #include "tracker/admin.h"
 #include "tracker/objectives.h"
@@ -211,14 +212,8 @@ int cmd_ask(int argc, char **argv)
         goto out;
     }
     uint64_t tseed = exp_trial_seed(seed, p.number);
-    trk_param_in in[OPT_MAX_PARAMS];
-    char text[OPT_MAX_PARAMS][128];
-    for (int i = 0; i < space->n; i++) {
-        opt_value_format(space, i, p.values[i], text[i], sizeof text[i]);
-        in[i] = (trk_param_in){space->p[i].name, text[i], opt_value_number(space, i, p.values[i])};
-    }
     if (trk_run_start(s, sid, p.number, 0, (int64_t)tseed, &run_id, err) ||
-        trk_run_log_params(s, run_id, in, space->n, err) ||
+        exp_trial_params_log(s, run_id, space, &p, err) ||
         exp_run_tags_write(s, run_id, 0, tseed, &hosts, err)) {
         exp_cli_error(cmd, "%s", err);
         rc = EXP_EXIT_FAILED;
@@ -231,15 +226,8 @@ int cmd_ask(int argc, char **argv)
     cJSON_AddNumberToObject(o, "run_id", (double)run_id);
     snprintf(num, sizeof num, "%" PRIu64, tseed);
     cJSON_AddItemToObject(o, "seed", cJSON_CreateRaw(num));
-    pj = cJSON_AddObjectToObject(o, "params");
-    for (int i = 0; i < space->n; i++) {
-        const char *str = opt_value_string(space, i, p.values[i]);
-        if (str)
-            cJSON_AddStringToObject(pj, space->p[i].name, str);
-        else
-            cJSON_AddItemToObject(pj, space->p[i].name,
-                                  exp_json_number(opt_value_number(space, i, p.values[i])));
-    }
+    if ((pj = exp_trial_params_json(space, &p, 1)))
+        cJSON_AddItemToObject(o, "params", pj);
     print_json(o);
     rc = EXP_EXIT_OK;
 out:

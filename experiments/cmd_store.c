@@ -88,24 +88,7 @@ static int parse_format(const char *cmd, const char *text, int *out)
     return -1;
 }
 
-/* Opens the store read-only; prints the error and returns NULL on failure. */
-static trk_store *open_store(const char *cmd, const char *opt_db)
-{
-    char err[256];
-    trk_store *s = trk_store_open(exp_db_path(opt_db), TRK_READONLY, err);
-    if (!s)
-        exp_cli_error(cmd, "%s", err);
-    return s;
-}
 
-/* A number for a table cell: %.6g, "-" for NaN. */
-static void fmt_num(double v, char *out, size_t n)
-{
-    if (isnan(v))
-        snprintf(out, n, "-");
-    else
-        snprintf(out, n, "%.6g", v);
-}
 
 /* Prints `text` in exactly `w` columns (trials_view.h's exp_cell). */
 static void cell(const char *text, int w, int right)
@@ -202,7 +185,7 @@ int cmd_studies(int argc, char **argv)
         exp_cli_error("studies", "unexpected argument '%s'", argv[optind]);
         return EXP_EXIT_USAGE;
     }
-    trk_store *s = open_store("studies", db);
+    trk_store *s = exp_open_store("studies", db);
     if (!s)
         return EXP_EXIT_INPUT;
     char err[256];
@@ -218,7 +201,7 @@ int cmd_studies(int argc, char **argv)
                "COMPL", "PRUNE", "FAIL", "RUN", "BEST");
         for (int i = 0; i < n; i++) {
             char best[32];
-            fmt_num(l[i].best_value, best, sizeof best);
+            exp_fmt_num(l[i].best_value, best, sizeof best);
             cell(l[i].name, 20, 0);
             printf(" %-11s %-3.3s %6d %6d %5d %5d %4d ", l[i].status, l[i].direction, l[i].n_runs,
                    l[i].n_complete, l[i].n_pruned, l[i].n_fail, l[i].n_running);
@@ -295,44 +278,7 @@ int cmd_studies(int argc, char **argv)
 
 /* ---- trials -------------------------------------------------------------------- */
 
-/* The text of param `key` of run r, or NULL. */
-static const char *param_of(const trk_run *r, const char *key)
-{
-    for (int i = 0; i < r->n_params; i++)
-        if (strcmp(r->params[i].key, key) == 0)
-            return r->params[i].value;
-    return NULL;
-}
 
-/* Sorted union of the param keys of a run list; caller frees the array (not the keys). */
-static const char **param_keys(const trk_run_list *l, int *n)
-{
-    int cap = 16;
-    const char **k = malloc(sizeof *k * (size_t)cap);
-    *n = 0;
-    for (int i = 0; k && i < l->n; i++)
-        for (int p = 0; p < l->runs[i].n_params; p++) {
-            const char *key = l->runs[i].params[p].key;
-            int j = 0;
-            while (j < *n && strcmp(k[j], key) < 0)
-                j++;
-            if (j < *n && strcmp(k[j], key) == 0)
-                continue;
-            if (*n == cap) {
-                cap *= 2;
-                const char **g = realloc(k, sizeof *k * (size_t)cap);
-                if (!g) {
-                    free(k);
-                    return NULL;
-                }
-                k = g;
-            }
-            memmove(k + j + 1, k + j, sizeof *k * (size_t)(*n - j));
-            k[j] = key;
-            (*n)++;
-        }
-    return k;
-}
 
 /* The last value of metric `key` of a run (NaN when absent). */
 static double metric_last(trk_store *s, int64_t run_id, const char *key)
@@ -367,14 +313,14 @@ static int run_folds(trk_store *s, int64_t run_id)
 static void trials_table(trk_store *s, const trk_run_list *l, const char *metric)
 {
     int nk = 0;
-    const char **keys = param_keys(l, &nk);
+    const char **keys = exp_param_keys(l, &nk);
     /* fixed part: RUN(7) TRIAL(5) STATE(8) VALUE(11) FOLDS(5) [metric(11)] = 41 or 53 */
     int used = 7 + 1 + 5 + 1 + 8 + 1 + 11 + 6 + (metric ? 12 : 0);
     int width[64], shown = 0;
     for (int k = 0; k < nk && shown < 64; k++) {
         int w = (int)strlen(keys[k]);
         for (int i = 0; i < l->n; i++) {
-            const char *v = param_of(&l->runs[i], keys[k]);
+            const char *v = exp_run_param(&l->runs[i], keys[k]);
             if (v && (int)strlen(v) > w)
                 w = (int)strlen(v);
         }
@@ -400,7 +346,7 @@ static void trials_table(trk_store *s, const trk_run_list *l, const char *metric
     for (int i = 0; i < l->n; i++) {
         const trk_run *r = &l->runs[i];
         char v[32];
-        fmt_num(r->value, v, sizeof v);
+        exp_fmt_num(r->value, v, sizeof v);
         printf("%7lld %5d %-8s ", (long long)r->id, r->trial_number, trk_state_name(r->state));
         cell(v, 11, 1);
         int folds = isnan(r->value) ? 0 : run_folds(s, r->id);
@@ -409,12 +355,12 @@ static void trials_table(trk_store *s, const trk_run_list *l, const char *metric
         else
             printf(" %5s", "-");
         if (metric) {
-            fmt_num(metric_last(s, r->id, metric), v, sizeof v);
+            exp_fmt_num(metric_last(s, r->id, metric), v, sizeof v);
             putchar(' ');
             cell(v, 11, 1);
         }
         for (int k = 0; k < shown; k++) {
-            const char *p = param_of(r, keys[k]);
+            const char *p = exp_run_param(r, keys[k]);
             putchar(' ');
             cell(p ? p : "-", width[k], 0);
         }
@@ -540,7 +486,7 @@ int cmd_trials(int argc, char **argv)
         exp_cli_error("--filter", "%s", strncmp(err, "filter: ", 8) == 0 ? err + 8 : err);
         return EXP_EXIT_INPUT;
     }
-    trk_store *s = open_store("trials", db);
+    trk_store *s = exp_open_store("trials", db);
     if (!s)
         return EXP_EXIT_INPUT;
     int64_t sid;
@@ -588,237 +534,6 @@ out:
     return rc;
 }
 
-/* ---- compare ------------------------------------------------------------------- */
-
-/* The comparison as rows of one label (kept whole: long metric names show in
- * full) and one cell per run, printed afterwards in blocks of as many runs as fit
- * 80 columns beside the labels. */
-typedef struct cmp_table {
-    int n;             /* runs */
-    int rows, cap;
-    char **label;
-    char (*cells)[32]; /* rows x n */
-} cmp_table;
-
-/* Adds a row (cells[0..n)); with only_diff, rows whose cells are all equal are
- * dropped. -1 when out of memory. */
-static int cmp_add(cmp_table *t, const char *label, char cells[][32], int only_diff)
-{
-    int same = 1;
-    for (int i = 1; i < t->n; i++)
-        same &= strcmp(cells[i], cells[0]) == 0;
-    if (only_diff && same)
-        return 0;
-    if (t->rows == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 32;
-        char **l = realloc(t->label, sizeof *l * (size_t)cap);
-        if (!l)
-            return -1;
-        t->label = l;
-        char (*c)[32] = realloc(t->cells, sizeof *c * (size_t)cap * (size_t)t->n);
-        if (!c)
-            return -1;
-        t->cells = c;
-        t->cap = cap;
-    }
-    if (!(t->label[t->rows] = strdup(label)))
-        return -1;
-    memcpy(t->cells[(size_t)t->rows * (size_t)t->n], cells, sizeof cells[0] * (size_t)t->n);
-    t->rows++;
-    return 0;
-}
-
-static void cmp_print(const cmp_table *t, const long *ids, const trk_run *runs,
-                      char *const *names)
-{
-    for (int i = 0; i < t->n; i++) /* which trial of which study each column is, in full */
-        printf("run %ld: trial %d of study %s\n", ids[i], runs[i].trial_number, names[i]);
-    putchar('\n');
-    int lw = 8;
-    for (int r = 0; r < t->rows; r++) {
-        int chars = 0;
-        for (const unsigned char *p = (const unsigned char *)t->label[r]; *p; p++)
-            chars += (*p & 0xC0) != 0x80;
-        if (chars > lw)
-            lw = chars;
-    }
-    int w = 10;
-    for (int r = 0; r < t->rows * t->n; r++)
-        if ((int)strlen(t->cells[r]) > w)
-            w = (int)strlen(t->cells[r]);
-    if (w > 14)
-        w = 14;
-    int per = (80 - lw) / (w + 1);
-    if (per < 1)
-        per = 1;
-    for (int b = 0; b < t->n; b += per) {
-        int e = b + per < t->n ? b + per : t->n;
-        if (b > 0)
-            putchar('\n');
-        cell("", lw, 0);
-        for (int i = b; i < e; i++) {
-            char h[32];
-            snprintf(h, sizeof h, "run %ld #%d", ids[i], runs[i].trial_number);
-            putchar(' ');
-            cell(h, w, 1);
-        }
-        putchar('\n');
-        for (int r = 0; r < t->rows; r++) {
-            cell(t->label[r], lw, 0);
-            for (int i = b; i < e; i++) {
-                putchar(' ');
-                cell(t->cells[(size_t)r * (size_t)t->n + (size_t)i], w, 1);
-            }
-            putchar('\n');
-        }
-    }
-}
-
-int cmd_compare(int argc, char **argv)
-{
-    static const struct option lo[] = {
-        {"only-diff", no_argument, NULL, 'x'},
-        {"db", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *db = NULL;
-    int only_diff = 0, c;
-    optind = 1;
-    while ((c = exp_cli_getopt(argc, argv, "compare", "h", lo)) != -1) {
-        if (c == 'h') {
-            exp_cli_usage("compare", stdout);
-            return EXP_EXIT_OK;
-        } else if (c == 'x') {
-            only_diff = 1;
-        } else if (c == 'd') {
-            db = optarg;
-        } else {
-            return EXP_EXIT_USAGE;
-        }
-    }
-    int n = argc - optind;
-    if (n < 2) {
-        exp_cli_error("compare", "needs at least two run ids (see 'seqtune compare --help')");
-        return EXP_EXIT_USAGE;
-    }
-    if (n > 64) {
-        exp_cli_error("compare", "at most 64 runs at once, got %d", n);
-        return EXP_EXIT_USAGE;
-    }
-    long ids[64];
-    for (int i = 0; i < n; i++)
-        if (exp_parse_long(argv[optind + i], 1, 1L << 62, "compare", "RUN", &ids[i]))
-            return EXP_EXIT_USAGE;
-    trk_store *s = open_store("compare", db);
-    if (!s)
-        return EXP_EXIT_INPUT;
-    char err[256], (*cells)[32] = calloc((size_t)n, 32);
-    trk_run *runs = calloc((size_t)n, sizeof *runs);
-    trk_metric_summary **ms = calloc((size_t)n, sizeof *ms);
-    int *nms = calloc((size_t)n, sizeof *nms), got = 0, rc = EXP_EXIT_INPUT;
-    cmp_table t = {n, 0, 0, NULL, NULL};
-    trk_study_info *studies = NULL;
-    int n_studies = 0;
-    char *names[64];
-    const char **keys = NULL;
-    if (!cells || !runs || !ms || !nms) {
-        exp_cli_error("compare", "out of memory");
-        goto out;
-    }
-    if (trk_studies_list(s, &studies, &n_studies, err) != 0) {
-        exp_cli_error("compare", "%s", err);
-        goto out;
-    }
-    for (; got < n; got++) {
-        if (trk_run_get(s, ids[got], &runs[got], err) != 0 ||
-            trk_metric_summaries(s, ids[got], &ms[got], &nms[got], err) != 0) {
-            exp_cli_error("compare", "%s", err);
-            got++;
-            goto out;
-        }
-        names[got] = "?";
-        for (int k = 0; k < n_studies; k++)
-            if (studies[k].id == runs[got].study_id)
-                names[got] = studies[k].name;
-    }
-    int oom = 0;
-#define ROW(label, ...) do { for (int i_ = 0; i_ < n; i_++) snprintf(cells[i_], 32, __VA_ARGS__); \
-    oom |= cmp_add(&t, label, cells, only_diff); } while (0)
-    for (int i = 0; i < n; i++)
-        snprintf(cells[i], 32, "%s", names[i]);
-    oom |= cmp_add(&t, "study", cells, only_diff);
-    ROW("trial", "%d", runs[i_].trial_number);
-    ROW("state", "%s", trk_state_name(runs[i_].state));
-    for (int i = 0; i < n; i++)
-        fmt_num(runs[i].value, cells[i], 32);
-    oom |= cmp_add(&t, "value", cells, only_diff);
-    ROW("worker", "%d", runs[i_].worker);
-    ROW("seed", "%lld", (long long)runs[i_].seed);
-#undef ROW
-    /* params: the union of keys in sorted order */
-    trk_run_list all = {runs, n};
-    int nk = 0;
-    keys = param_keys(&all, &nk);
-    for (int k = 0; k < nk; k++) {
-        char label[600];
-        snprintf(label, sizeof label, "params.%s", keys[k]);
-        for (int i = 0; i < n; i++) {
-            const char *v = param_of(&runs[i], keys[k]);
-            snprintf(cells[i], 32, "%s", v ? v : "-");
-        }
-        oom |= cmp_add(&t, label, cells, only_diff);
-    }
-    /* metrics: union of keys, last / min / max */
-    for (int i = 0; i < n; i++)
-        for (int m = 0; m < nms[i]; m++) {
-            const char *key = ms[i][m].key;
-            int seen = 0;
-            for (int j = 0; j < i && !seen; j++)
-                for (int q = 0; q < nms[j] && !seen; q++)
-                    seen = strcmp(ms[j][q].key, key) == 0;
-            if (seen)
-                continue;
-            static const char *const what[] = {"last", "min", "max"};
-            for (int stat = 0; stat < 3; stat++) {
-                char label[600];
-                snprintf(label, sizeof label, "metrics.%s %s", key, what[stat]);
-                for (int j = 0; j < n; j++) {
-                    snprintf(cells[j], 32, "-");
-                    for (int q = 0; q < nms[j]; q++)
-                        if (strcmp(ms[j][q].key, key) == 0)
-                            fmt_num(stat == 0 ? ms[j][q].last : stat == 1 ? ms[j][q].min
-                                                                          : ms[j][q].max,
-                                    cells[j], 32);
-                }
-                oom |= cmp_add(&t, label, cells, only_diff);
-            }
-        }
-    if (oom) {
-        exp_cli_error("compare", "out of memory");
-        goto out;
-    }
-    cmp_print(&t, ids, runs, names);
-    rc = EXP_EXIT_OK;
-out:
-    for (int i = 0; i < got; i++) {
-        trk_run_clear(&runs[i]);
-        trk_metric_summaries_free(ms[i], nms[i]);
-    }
-    free(keys);
-    for (int r = 0; r < t.rows; r++)
-        free(t.label[r]);
-    trk_studies_free(studies, n_studies);
-    free(t.label);
-    free(t.cells);
-    free(cells);
-    free(runs);
-    free(ms);
-    free(nms);
-    trk_store_close(s);
-    return rc;
-}
-
 /* ---- export -------------------------------------------------------------------- */
 
 int cmd_export(int argc, char **argv)
@@ -859,7 +574,7 @@ int cmd_export(int argc, char **argv)
         exp_cli_error("export", "--format: expected csv, json or optuna, got '%s'", format);
         return EXP_EXIT_USAGE;
     }
-    trk_store *s = open_store("export", db);
+    trk_store *s = exp_open_store("export", db);
     if (!s)
         return EXP_EXIT_INPUT;
     char err[256];

@@ -160,36 +160,47 @@ static void kill_child(pid_t pid)
     reap_group(pid, NULL);
 }
 
-int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s,
-                    const char *cwd, exp_step_fn on_step, void *ctx, volatile sig_atomic_t *stop,
-                    double *value, int *last_step, char err[256])
-{
-    int in_p[2] = {-1, -1}, out_p[2] = {-1, -1}, err_p[2] = {-1, -1}, exec_p[2] = {-1, -1};
-    char line[LINE_MAX_LEN + 1], tail[TAIL_MAX + 1] = "";
-    size_t line_len = 0, tail_len = 0, in_off = 0, in_len = strlen(stdin_text);
-    int have_final = 0, rc = EXP_CMD_FAIL, pruned = 0, step = -1;
-    double final_value = NAN, last_value = NAN;
-    long n_lines = 0, n_steps = 0;
-    pid_t pid = -1;
-    *last_step = -1;
+/* One run of the program: its pipes (-1 once closed), the stdout line being
+ * read, stderr's tail and what stdout said so far. */
+typedef struct {
+    int in_p[2], out_p[2], err_p[2], exec_p[2];
+    pid_t pid;                  /* -1 once reaped */
+    const char *stdin_text;
+    size_t in_off, in_len, line_len, tail_len;
+    char line[LINE_MAX_LEN + 1], tail[TAIL_MAX + 1];
+    int have_final, step;
+    double final_value, last_value;
+    long n_lines, n_steps;
+} cmd_run;
 
-    if (pipe(in_p) || pipe(out_p) || pipe(err_p) || pipe(exec_p)) {
+/* Ends the program (kill_child) and forgets its pid. */
+static void cmd_kill(cmd_run *r)
+{
+    kill_child(r->pid);
+    r->pid = -1;
+}
+
+/* Forks and runs argv in cwd with the pipes on 0, 1 and 2, in its own process
+ * group. 0 once it runs; -1 and err when it could not be started. */
+static int cmd_spawn(cmd_run *r, char *const argv[], const char *cwd, char err[256])
+{
+    if (pipe(r->in_p) || pipe(r->out_p) || pipe(r->err_p) || pipe(r->exec_p)) {
         snprintf(err, 256, "objective.command: pipe: %s", strerror(errno));
-        goto done;
+        return -1;
     }
-    fcntl(exec_p[1], F_SETFD, FD_CLOEXEC);
-    pid = fork();
-    if (pid < 0) {
+    fcntl(r->exec_p[1], F_SETFD, FD_CLOEXEC);
+    r->pid = fork();
+    if (r->pid < 0) {
         snprintf(err, 256, "objective.command: fork: %s", strerror(errno));
-        goto done;
+        return -1;
     }
-    if (pid == 0) {
+    if (r->pid == 0) {
         setpgid(0, 0);   /* its own group: the time limit ends grandchildren too */
-        dup2(in_p[0], 0);
-        dup2(out_p[1], 1);
-        dup2(err_p[1], 2);
-        close(in_p[0]); close(in_p[1]); close(out_p[0]); close(out_p[1]);
-        close(err_p[0]); close(err_p[1]); close(exec_p[0]);
+        dup2(r->in_p[0], 0);
+        dup2(r->out_p[1], 1);
+        dup2(r->err_p[1], 2);
+        close(r->in_p[0]); close(r->in_p[1]); close(r->out_p[0]); close(r->out_p[1]);
+        close(r->err_p[0]); close(r->err_p[1]); close(r->exec_p[0]);
         int e = 0;
         if (cwd && chdir(cwd) != 0)
             e = errno;
@@ -197,174 +208,230 @@ int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s
             execvp(argv[0], argv);
         if (!e)
             e = errno;
-        if (write(exec_p[1], &e, sizeof e) < 0)
+        if (write(r->exec_p[1], &e, sizeof e) < 0)
             _exit(127);
         _exit(127);
     }
-    setpgid(pid, pid);   /* both sides, so that no kill can come before it */
-    close(in_p[0]); in_p[0] = -1;
-    close(out_p[1]); out_p[1] = -1;
-    close(err_p[1]); err_p[1] = -1;
-    close(exec_p[1]); exec_p[1] = -1;
+    setpgid(r->pid, r->pid);   /* both sides, so that no kill can come before it */
+    close(r->in_p[0]); r->in_p[0] = -1;
+    close(r->out_p[1]); r->out_p[1] = -1;
+    close(r->err_p[1]); r->err_p[1] = -1;
+    close(r->exec_p[1]); r->exec_p[1] = -1;
     int exec_errno = 0;
-    if (read(exec_p[0], &exec_errno, sizeof exec_errno) == (ssize_t)sizeof exec_errno) {
-        waitpid(pid, NULL, 0);
-        pid = -1;
+    if (read(r->exec_p[0], &exec_errno, sizeof exec_errno) == (ssize_t)sizeof exec_errno) {
+        waitpid(r->pid, NULL, 0);
+        r->pid = -1;
         snprintf(err, 256, "objective.command: cannot run '%s': %s", argv[0], strerror(exec_errno));
-        goto done;
+        return -1;
     }
-    fcntl(in_p[1], F_SETFL, O_NONBLOCK);
-    if (in_len == 0) {
-        close(in_p[1]);
-        in_p[1] = -1;
+    fcntl(r->in_p[1], F_SETFL, O_NONBLOCK);
+    if (r->in_len == 0) {
+        close(r->in_p[1]);
+        r->in_p[1] = -1;
     }
+    return 0;
+}
 
-    double t0 = exp_now();
+/* The stop flag and the time limit (timeout_s > 0, counted from t0): 1 when one
+ * of them ended the program (err says which), else 0. */
+static int cmd_limits(cmd_run *r, volatile sig_atomic_t *stop, double timeout_s, double t0,
+                      char err[256])
+{
+    if (stop && *stop) {
+        cmd_kill(r);
+        snprintf(err, 256, "interrupted");
+        return 1;
+    }
+    if (timeout_s > 0 && exp_now() - t0 > timeout_s) {
+        cmd_kill(r);
+        snprintf(err, 256, "time limit of %g s exceeded", timeout_s);
+        return 1;
+    }
+    return 0;
+}
+
+/* Writes what the program can take of its stdin; closes it when all is written
+ * or the program stopped reading. */
+static void cmd_feed(cmd_run *r)
+{
+    ssize_t w = write(r->in_p[1], r->stdin_text + r->in_off, r->in_len - r->in_off);
+    if (w > 0)
+        r->in_off += (size_t)w;
+    if (w < 0 || r->in_off == r->in_len) {
+        close(r->in_p[1]);
+        r->in_p[1] = -1;
+    }
+}
+
+/* One complete stdout line: a final value, a step (on_step may prune: returns
+ * 1), log text; -1 and err (the program ended) for a bad line or too many steps. */
+static int cmd_line(cmd_run *r, exp_step_fn on_step, void *ctx, char err[256])
+{
+    r->line[r->line_len] = '\0';
+    r->line_len = 0;
+    r->n_lines++;
+    int s;
+    double v;
+    char why[96];
+    int kind = parse_line(r->line, &s, &v, why);
+    if (kind < 0 || (kind == 2 && ++r->n_steps > STEPS_MAX)) {
+        cmd_kill(r);
+        if (kind < 0)
+            snprintf(err, 256, "objective.command: stdout line %ld: %s", r->n_lines, why);
+        else
+            snprintf(err, 256, "objective.command: more than %d step lines", STEPS_MAX);
+        return -1;
+    }
+    if (kind == 1) {
+        r->final_value = v;
+        r->have_final = 1;
+    } else if (kind == 2) {
+        r->step = s;
+        r->last_value = v;
+        r->have_final = 0;
+        if (on_step && on_step(ctx, s, v))
+            return 1;
+    }
+    return 0;
+}
+
+/* Reads what stdout has; *open_out = 0 at its end (a last unterminated line
+ * counts). 0 go on, 1 pruned, -1 and err when the program was ended. */
+static int cmd_read_out(cmd_run *r, int *open_out, exp_step_fn on_step, void *ctx,
+                        char err[256])
+{
+    char buf[4096];
+    ssize_t n = read(r->out_p[0], buf, sizeof buf);
+    if (n <= 0) {
+        *open_out = 0;
+        buf[0] = '\n';
+        n = r->line_len ? 1 : 0;
+    }
+    for (ssize_t k = 0; k < n; k++) {
+        if (buf[k] != '\n') {
+            if (r->line_len == LINE_MAX_LEN) {
+                cmd_kill(r);
+                snprintf(err, 256, "objective.command: stdout line %ld is longer than %d bytes",
+                         r->n_lines + 1, LINE_MAX_LEN);
+                return -1;
+            }
+            r->line[r->line_len++] = buf[k];
+            continue;
+        }
+        int rc = cmd_line(r, on_step, ctx, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The poll loop until stdout and stderr are closed: 0, 1 pruned, -1 and err
+ * when the program was ended (stop, time limit, bad output). */
+static int cmd_talk(cmd_run *r, exp_step_fn on_step, void *ctx, volatile sig_atomic_t *stop,
+                    double timeout_s, double t0, char err[256])
+{
     int open_out = 1, open_err = 1;
     while (open_out || open_err) {
         struct pollfd fds[3];
         int nf = 0, io = -1, ie = -1, ii = -1;
-        if (open_out) { io = nf; fds[nf++] = (struct pollfd){out_p[0], POLLIN, 0}; }
-        if (open_err) { ie = nf; fds[nf++] = (struct pollfd){err_p[0], POLLIN, 0}; }
-        if (in_p[1] >= 0) { ii = nf; fds[nf++] = (struct pollfd){in_p[1], POLLOUT, 0}; }
+        if (open_out) { io = nf; fds[nf++] = (struct pollfd){r->out_p[0], POLLIN, 0}; }
+        if (open_err) { ie = nf; fds[nf++] = (struct pollfd){r->err_p[0], POLLIN, 0}; }
+        if (r->in_p[1] >= 0) { ii = nf; fds[nf++] = (struct pollfd){r->in_p[1], POLLOUT, 0}; }
         int pr = poll(fds, (nfds_t)nf, 100);
-        if (stop && *stop) {
-            kill_child(pid);
-            pid = -1;
-            snprintf(err, 256, "interrupted");
-            goto done;
-        }
-        if (timeout_s > 0 && exp_now() - t0 > timeout_s) {
-            kill_child(pid);
-            pid = -1;
-            snprintf(err, 256, "time limit of %g s exceeded", timeout_s);
-            goto done;
-        }
+        if (cmd_limits(r, stop, timeout_s, t0, err))
+            return -1;
         if (pr <= 0)
             continue;
-        if (ii >= 0 && (fds[ii].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t w = write(in_p[1], stdin_text + in_off, in_len - in_off);
-            if (w > 0)
-                in_off += (size_t)w;
-            if (w < 0 || in_off == in_len) {
-                close(in_p[1]);
-                in_p[1] = -1;
-            }
-        }
+        if (ii >= 0 && (fds[ii].revents & (POLLOUT | POLLERR | POLLHUP)))
+            cmd_feed(r);
         if (ie >= 0 && (fds[ie].revents & (POLLIN | POLLHUP | POLLERR))) {
             char buf[1024];
-            ssize_t r = read(err_p[0], buf, sizeof buf);
-            if (r <= 0)
+            ssize_t n = read(r->err_p[0], buf, sizeof buf);
+            if (n <= 0)
                 open_err = 0;
             else
-                tail_append(tail, &tail_len, buf, (size_t)r);
+                tail_append(r->tail, &r->tail_len, buf, (size_t)n);
         }
         if (io >= 0 && (fds[io].revents & (POLLIN | POLLHUP | POLLERR))) {
-            char buf[4096];
-            ssize_t r = read(out_p[0], buf, sizeof buf);
-            if (r <= 0) {
-                open_out = 0;
-                buf[0] = '\n';
-                r = line_len ? 1 : 0;
-            }
-            for (ssize_t k = 0; k < r; k++) {
-                if (buf[k] != '\n') {
-                    if (line_len == LINE_MAX_LEN) {
-                        kill_child(pid);
-                        pid = -1;
-                        snprintf(err, 256, "objective.command: stdout line %ld is longer than "
-                                 "%d bytes", n_lines + 1, LINE_MAX_LEN);
-                        goto done;
-                    }
-                    line[line_len++] = buf[k];
-                    continue;
-                }
-                line[line_len] = '\0';
-                line_len = 0;
-                n_lines++;
-                int s;
-                double v;
-                char why[96];
-                int kind = parse_line(line, &s, &v, why);
-                if (kind < 0 || (kind == 2 && ++n_steps > STEPS_MAX)) {
-                    kill_child(pid);
-                    pid = -1;
-                    if (kind < 0)
-                        snprintf(err, 256, "objective.command: stdout line %ld: %s", n_lines, why);
-                    else
-                        snprintf(err, 256, "objective.command: more than %d step lines",
-                                 STEPS_MAX);
-                    goto done;
-                }
-                if (kind == 1) {
-                    final_value = v;
-                    have_final = 1;
-                } else if (kind == 2) {
-                    step = s;
-                    last_value = v;
-                    have_final = 0;
-                    if (on_step && on_step(ctx, s, v)) {
-                        pruned = 1;
-                        break;
-                    }
-                }
-            }
-            if (pruned) {
-                kill_child(pid);
-                pid = -1;
-                *value = last_value;
-                *last_step = step;
-                rc = EXP_CMD_PRUNED;
-                goto done;
-            }
+            int rc = cmd_read_out(r, &open_out, on_step, ctx, err);
+            if (rc)
+                return rc;
         }
     }
+    return 0;
+}
+
+/* The outcome of a program that ended with status. */
+static int cmd_outcome(cmd_run *r, int status, double *value, int *last_step, char err[256])
+{
+    const char *tail = r->tail, *sep = tail[0] ? ": " : "";
+    if (WIFSIGNALED(status)) {
+        snprintf(err, 256, "objective.command killed by signal %d%s%s", WTERMSIG(status), sep,
+                 tail);
+    } else if (WEXITSTATUS(status) != 0) {
+        snprintf(err, 256, "objective.command exited with %d%s%s", WEXITSTATUS(status), sep,
+                 tail);
+    } else if (!r->have_final) {
+        snprintf(err, 256, "objective.command printed no final value%s%s", sep, tail);
+    } else if (!isfinite(r->final_value)) {
+        snprintf(err, 256, "objective.command returned a non-finite value");
+    } else {
+        *value = r->final_value;
+        *last_step = r->step;
+        return EXP_CMD_COMPLETE;
+    }
+    return EXP_CMD_FAIL;
+}
+
+int exp_command_run(char *const argv[], const char *stdin_text, double timeout_s,
+                    const char *cwd, exp_step_fn on_step, void *ctx, volatile sig_atomic_t *stop,
+                    double *value, int *last_step, char err[256])
+{
+    static const cmd_run init = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1, NULL, 0, 0, 0, 0,
+                                 "", "", 0, -1, NAN, NAN, 0, 0};
+    cmd_run *r = malloc(sizeof *r);
+    int rc = EXP_CMD_FAIL;
+    *last_step = -1;
+    if (!r) {
+        snprintf(err, 256, "objective.command: out of memory");
+        return rc;
+    }
+    *r = init;
+    r->stdin_text = stdin_text;
+    r->in_len = strlen(stdin_text);
+    if (cmd_spawn(r, argv, cwd, err) < 0)
+        goto done;
+    double t0 = exp_now();
+    int talk = cmd_talk(r, on_step, ctx, stop, timeout_s, t0, err);
+    if (talk == 1) {
+        cmd_kill(r);
+        *value = r->last_value;
+        *last_step = r->step;
+        rc = EXP_CMD_PRUNED;
+    }
+    if (talk)
+        goto done;
     /* Both pipes are closed, but the program may still run (a daemonised child,
      * or one that closed them and sleeps): the time limit and stop still hold. */
-    int status = 0;
-    for (;;) {
-        if (child_ended(pid))
-            break;
-        if (stop && *stop) {
-            kill_child(pid);
-            pid = -1;
-            snprintf(err, 256, "interrupted");
+    while (!child_ended(r->pid)) {
+        if (cmd_limits(r, stop, timeout_s, t0, err))
             goto done;
-        }
-        if (timeout_s > 0 && exp_now() - t0 > timeout_s) {
-            kill_child(pid);
-            pid = -1;
-            snprintf(err, 256, "time limit of %g s exceeded", timeout_s);
-            goto done;
-        }
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    reap_group(pid, &status);   /* what it left running in its group ends with it */
-    pid = -1;
-    tail_clean(tail);
-    if (WIFSIGNALED(status)) {
-        snprintf(err, 256, "objective.command killed by signal %d%s%s", WTERMSIG(status),
-                 tail[0] ? ": " : "", tail);
-    } else if (WEXITSTATUS(status) != 0) {
-        snprintf(err, 256, "objective.command exited with %d%s%s", WEXITSTATUS(status),
-                 tail[0] ? ": " : "", tail);
-    } else if (!have_final) {
-        snprintf(err, 256, "objective.command printed no final value%s%s",
-                 tail[0] ? ": " : "", tail);
-    } else if (!isfinite(final_value)) {
-        snprintf(err, 256, "objective.command returned a non-finite value");
-    } else {
-        *value = final_value;
-        *last_step = step;
-        rc = EXP_CMD_COMPLETE;
-    }
+    int status = 0;
+    reap_group(r->pid, &status);   /* what it left running in its group ends with it */
+    r->pid = -1;
+    tail_clean(r->tail);
+    rc = cmd_outcome(r, status, value, last_step, err);
 done:
-    if (pid > 0)
-        kill_child(pid);
-    int fds_all[] = {in_p[0], in_p[1], out_p[0], out_p[1], err_p[0], err_p[1], exec_p[0], exec_p[1]};
+    if (r->pid > 0)
+        kill_child(r->pid);
+    int fds_all[] = {r->in_p[0],  r->in_p[1],  r->out_p[0],  r->out_p[1],
+                     r->err_p[0], r->err_p[1], r->exec_p[0], r->exec_p[1]};
     for (size_t i = 0; i < sizeof fds_all / sizeof fds_all[0]; i++)
         if (fds_all[i] >= 0)
             close(fds_all[i]);
+    free(r);
     return rc;
 }

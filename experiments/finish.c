@@ -40,10 +40,10 @@ static int64_t run_of_trial(trk_store *store, int64_t study_id, int number, trk_
 
 /* The params of a stored run as the objective takes them (numbers where the
  * text is numeric, else strings). */
-static cJSON *run_params_json(const trk_run *r)
+cJSON *exp_run_params_json(const trk_run *r)
 {
     cJSON *o = cJSON_CreateObject();
-    for (int i = 0; i < r->n_params; i++) {
+    for (int i = 0; r && i < r->n_params; i++) {
         if (isfinite(r->params[i].num))
             cJSON_AddNumberToObject(o, r->params[i].key, r->params[i].num);
         else
@@ -145,7 +145,7 @@ int exp_finish_study(const exp_finish_params *p)
     int code = EXP_EXIT_OK;
 
     if (best_run_id && spec->objective_kind == EXP_OBJECTIVE_LSTM) {
-        cJSON *params = run_params_json(&best_run);
+        cJSON *params = exp_run_params_json(&best_run);
         int n_sh = 0;
         double *sh = exp_edge_trial_sharpes(p->store, p->study_id, &n_sh, err);
         unsigned char *model = NULL;
@@ -187,7 +187,7 @@ int exp_finish_study(const exp_finish_params *p)
     if (best_run_id) {
         cJSON_AddNumberToObject(result, "best_trial", best);
         cJSON_AddNumberToObject(result, "best_value", best_value);
-        cJSON_AddItemToObject(result, "best_params", run_params_json(&best_run));
+        cJSON_AddItemToObject(result, "best_params", exp_run_params_json(&best_run));
     } else {
         cJSON_AddNullToObject(result, "best_trial");
     }

@@ -9,8 +9,10 @@
 #include "experiments/objective.h"
 #include "experiments/spec.h"
 #include "optimizer/study.h"
+#include "tracker/query.h"
 #include "tracker/store.h"
 
+#include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -37,6 +39,11 @@ typedef struct exp_finish_params {
  * the refit (the study stays INTERRUPTED and --resume refits; a pick keeps the
  * result it had); 3 when every finished trial failed (nothing to choose). */
 int exp_finish_study(const exp_finish_params *p);
+
+/* A stored run's params as the objective takes them (numbers where the text
+ * is numeric, else strings; r NULL: an empty object). The caller frees it with
+ * cJSON_Delete. */
+cJSON *exp_run_params_json(const trk_run *r);
 
 /* Prints the top `k` COMPLETE trials of a study as a table to `out`. */
 int exp_print_top_trials(FILE *out, trk_store *store, int64_t study_id,

@@ -25,20 +25,9 @@ static void print_help(FILE *out)
 }
 
 
-/* Re-executes seqtune with OPENBLAS_CORETYPE set when OpenBLAS fell back to its
- * generic kernels on a CPU it does not know (trainer/blas.h). */
-static void blas_pick_kernel(char **argv)
-{
-    const char *core = tr_blas_better_coretype();
-    if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
-        return;
-    execv("/proc/self/exe", argv);
-    unsetenv("OPENBLAS_CORETYPE");   /* exec failed: go on with the generic kernels */
-}
-
 int main(int argc, char **argv)
 {
-    blas_pick_kernel(argv);
+    tr_blas_pick_kernel(argv);
     gsl_set_error_handler_off();
     if (argc < 2) {
         print_help(stderr);

@@ -4,6 +4,7 @@
 #include "experiments/moo.h"
 
 #include "base/pareto.h"
+#include "experiments/finish.h"
 #include "tracker/query.h"
 
 #include <math.h>
@@ -154,19 +155,6 @@ done:
     return rc;
 }
 
-/* A stored run's params as the objective takes them (numbers when numeric). */
-static cJSON *params_json(const trk_run *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (int i = 0; r && i < r->n_params; i++) {
-        if (isfinite(r->params[i].num))
-            cJSON_AddNumberToObject(o, r->params[i].key, r->params[i].num);
-        else
-            cJSON_AddStringToObject(o, r->params[i].key, r->params[i].value);
-    }
-    return o;
-}
-
 int exp_moo_result_json(trk_store *store, int64_t study_id, cJSON *result, char err[256])
 {
     trk_objective *ob = NULL;
@@ -189,7 +177,7 @@ int exp_moo_result_json(trk_store *store, int64_t study_id, cJSON *result, char 
         cJSON *p = cJSON_CreateObject();
         cJSON_AddNumberToObject(p, "trial", front[i].trial);
         cJSON_AddItemToObject(p, "values", cJSON_CreateDoubleArray(front[i].v, n_obj));
-        cJSON_AddItemToObject(p, "params", params_json(run_by_id(&runs, front[i].run_id)));
+        cJSON_AddItemToObject(p, "params", exp_run_params_json(run_by_id(&runs, front[i].run_id)));
         cJSON_AddItemToArray(fr, p);
     }
     rc = objs && fr ? 0 : -1;

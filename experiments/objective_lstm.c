@@ -222,20 +222,21 @@ void exp_data_range(const exp_data *d, double *first, double *last, int *rows)
     *last = *rows ? (double)d->c.ts[d->c.n - 1] : NAN;
 }
 
-/* The largest (or, with largest 0, the smallest) seq_len the spec allows. */
+/* The largest (or, with largest 0, the smallest) seq_len the spec allows; a
+ * conditional seq_len also takes the fixed training.seq_len where inactive. */
 static int seq_len_bound(const exp_spec *spec, int largest)
 {
     const exp_param *sl = exp_spec_param(spec, exp_seq_len_param);
     if (!sl)
         return spec->params.seq_len;
-    if (sl->type != EXP_PARAM_CATEGORICAL)
-        return (int)(largest ? sl->high : sl->low);
-    int seq_len = 0;
-    for (int i = 0; i < sl->n_choices; i++) {
+    int seq_len = sl->type != EXP_PARAM_CATEGORICAL ? (int)(largest ? sl->high : sl->low) : 0;
+    for (int i = 0; sl->type == EXP_PARAM_CATEGORICAL && i < sl->n_choices; i++) {
         int v = (int)sl->choices[i].number;
         if (i == 0 || (largest ? v > seq_len : v < seq_len))
             seq_len = v;
     }
+    if (sl->when.parent && (largest ? spec->params.seq_len > seq_len : spec->params.seq_len < seq_len))
+        seq_len = spec->params.seq_len;
     return seq_len < 1 ? 1 : seq_len;
 }
 

@@ -88,6 +88,7 @@ int exp_repro_ask(exp_repro *r, opt_study *s, const double *fixed, opt_trial_par
     int rc = opt_suggest(r->view, k, out, err);
     if (rc != 0)
         return rc;
-    opt_params_fix(opt_study_space(s), out, fixed);
+    if (opt_params_fix(s, out, fixed, err))
+        return -1;
     return opt_ask_given(s, out, err);
 }

@@ -3,6 +3,7 @@
  * (experiments/run_warm.h).
  */
 #include "experiments/run_warm.h"
+#include "experiments/trial_params.h"
 #include "optimizer/history.h"
 #include "tracker/objectives.h"
 #include "tracker/query.h"
@@ -11,24 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The run's value of every parameter of space; 0 ok, -1 when one is missing
- * or outside this space. */
-static int run_values(const trk_run *r, const opt_space *space, opt_trial_params *p)
-{
-    p->number = r->trial_number;
-    p->n = space->n;
-    for (int j = 0; j < space->n; j++) {
-        const char *text = NULL;
-        for (int a = 0; a < r->n_params; a++)
-            if (strcmp(r->params[a].key, space->p[j].name) == 0)
-                text = r->params[a].value;
-        char e2[256];
-        if (!text || opt_value_parse(space, j, text, &p->values[j], e2))
-            return -1;
-    }
-    return 0;
-}
 
 /* Multi-objective: the other study's objective index of each of this study's
  * metrics (-1 when it has none of that name) and its runs' values. */
@@ -104,12 +87,13 @@ int exp_warm_load(exp_warm *w, trk_store *store, const char *name, const opt_spa
         snprintf(err, 256, "search.warm_start: out of memory");
         return -1;
     }
+    char err2[256];
     for (int i = 0; i < runs.n; i++) {
         const trk_run *r = &runs.runs[i];
         if (r->state != TRK_COMPLETE && r->state != TRK_PRUNED)
             continue;
         if ((r->state == TRK_COMPLETE && !isfinite(r->value)) ||
-            run_values(r, space, &w->params[w->n]) ||
+            exp_trial_params_from_run(space, r, &w->params[w->n], err2) ||
             (n_obj > 1 && r->state == TRK_COMPLETE && trial_values(w, r, map, rv, n_rv, w->n))) {
             w->n_dropped++;
             continue;
@@ -193,6 +177,7 @@ int exp_warm_ask(const exp_warm *w, opt_study *s, opt_direction direction,
     opt_study_free(view);
     if (rc != 0)
         return rc;
-    opt_params_fix(opt_study_space(s), out, fixed);
+    if (opt_params_fix(s, out, fixed, err))
+        return -1;
     return opt_ask_given(s, out, err);
 }

@@ -363,6 +363,7 @@ void exp_spec_free(exp_spec *s)
             free(q->choices[k].text);
         free(q->choices);
         free(q->name);
+        exp_rd_when_free(&q->when);
     }
     free(s->search.space);
     cJSON_Delete(s->search.enqueue);

@@ -88,10 +88,23 @@ typedef struct exp_choice {
     char *text;      /* EXP_CHOICE_STRING only (owned), else NULL */
 } exp_choice;
 
+/* A parameter's condition on another one (`"when": {"layers": {">=": 2}}`):
+ * the parameter is active in a trial only when `parent` is active and its
+ * value satisfies `op` over values[0..n_values) (one value, or 1-16 for "in";
+ * values of the parent's domain, of the JSON kind its choices have). An
+ * inactive parameter is absent from the trial: no value is sampled, sent,
+ * stored or exported for it. parent NULL: always active. */
+typedef struct exp_when {
+    char *parent;             /* owned */
+    opt_cond_op op;
+    exp_choice *values;       /* owned; text owned for string values */
+    int n_values;
+} exp_when;
+
 /* One dimension of search.space. int: integer low..high (inclusive) on a grid
  * of `step` (default 1), `log` for a log-uniform draw (step must be 1).
  * float: low..high, step 0 = continuous, `log` (no step with log).
- * categorical: choices[0..n_choices). */
+ * categorical: choices[0..n_choices). `when`: active only under a condition. */
 typedef struct exp_param {
     char *name;               /* owned */
     exp_param_type type;
@@ -100,6 +113,7 @@ typedef struct exp_param {
     int log;                  /* 0/1 */
     exp_choice *choices;      /* categorical: owned array */
     int n_choices;
+    exp_when when;
 } exp_param;
 
 typedef struct exp_spec {
@@ -211,5 +225,14 @@ int exp_spec_n_objectives(const exp_spec *s);
 /* Objective k's metric name and direction (k = 0: search.metric/direction). */
 const char *exp_spec_objective_name(const exp_spec *s, int k);
 opt_direction exp_spec_objective_direction(const exp_spec *s, int k);
+/* The optimizer's search space of a loaded spec: its parameters in the spec's
+ * order with their conditions. 0 and *out (caller frees with opt_space_free),
+ * or -1 with err. */
+int exp_spec_space(const exp_spec *s, opt_space **out, char err[256]);
+
+/* Whether parameter `name` is active in a configuration (a JSON object of
+ * parameter -> value, as search.enqueue gives or a trial's parameters travel):
+ * 1 active, 0 inactive, -1 unknown (an ancestor's value is not in it). */
+int exp_spec_param_active(const exp_spec *s, const char *name, const cJSON *config);
 
 #endif

@@ -143,6 +143,21 @@ static void print_kind_name(cJSON *obj, const field *f, const exp_spec *s);
 static void read_class_weights(ctx *c, const cJSON *sec, const char *path, const field *f,
                                exp_spec *s);
 static void print_class_weights(cJSON *obj, const field *f, const exp_spec *s);
+static void print_layer_units(cJSON *obj, const field *f, const exp_spec *s);
+static void print_layer_dropout(cJSON *obj, const field *f, const exp_spec *s);
+
+/* Layer K's own size and dropout (K = 1..4, tr_trial_params' layer_units[K-1] and
+ * layer_dropout[K-1]): ranges as units and dropout; printed only when set, so a
+ * spec without them prints (and is stored) as before. In a trial whose `layers`
+ * is below K they belong to no layer and are ignored. */
+#define LAYER_UNITS(K)                                                                    \
+    {"units_" #K, FT_INT, SPEC_AT(params.layer_units[K - 1]), 1, 65536,                    \
+     .param = &range_pos_int, .print = print_layer_units,                                  \
+     .doc = "hidden size of layer " #K " (default: units)"}
+#define LAYER_DROPOUT(K)                                                                  \
+    {"dropout_" #K, FT_NUM, SPEC_AT(params.layer_dropout[K - 1]), 0, 1, 0, 1,             \
+     .param = &range_dropout, .print = print_layer_dropout,                               \
+     .doc = "dropout on layer " #K "'s output (default: dropout)"}
 
 static const field data_fields[] = {
     {"path", FT_CUSTOM, 0, .read = read_path, .print = print_path,
@@ -204,9 +219,14 @@ static const field training_fields[] = {
      .doc = "global gradient-norm clip"},
     {"l1", FT_NUM, SPEC_AT(params.l1), 0, INFINITY, .param = &range_nonneg,
      .doc = "L1 penalty on the weights (not the biases)"},
+    {"input_noise", FT_NUM, SPEC_AT(params.input_noise), 0, INFINITY, .param = &range_nonneg,
+     .doc = "std of Gaussian noise on the scaled training inputs"},
     {"bidirectional", FT_BOOL, SPEC_AT(params.bidirectional), .param = &range_bool,
      .doc = "each layer also runs backward over the window (past bars only)"},
+    LAYER_UNITS(1), LAYER_UNITS(2), LAYER_UNITS(3), LAYER_UNITS(4),
+    LAYER_DROPOUT(1), LAYER_DROPOUT(2), LAYER_DROPOUT(3), LAYER_DROPOUT(4),
 };
+_Static_assert(TR_LSTM_MAX_LAYERS == 4, "one units_K and one dropout_K row per possible layer");
 
 static const field sampler_fields[] = {
     {"name", FT_CUSTOM, SPEC_AT(search.sampler.kind), .names = sampler_names,
@@ -364,8 +384,8 @@ void exp_spec_trial_params(const exp_spec *s, const cJSON *params, tr_trial_para
             *(int *)((char *)out + (f->offset - SPEC_AT(params))) = cJSON_IsTrue(v);
             continue;
         }
-        if (!cJSON_IsNumber(v))
-            continue;
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+            continue;   /* absent (or an inactive NaN): the fixed value stays */
         char *at = (char *)out + (f->offset - SPEC_AT(params));
         assert(f->offset >= SPEC_AT(params) &&
                f->offset - SPEC_AT(params) < sizeof(tr_trial_params));
@@ -485,6 +505,21 @@ static void print_class_weights(cJSON *o, const field *f, const exp_spec *s)
         v[i] = s->trial.class_weight[i], any |= v[i] != 0;
     if (any)
         cJSON_AddItemToObject(o, f->key, cJSON_CreateDoubleArray(v, TR_MULTICLASS_K));
+}
+
+/* units_K and dropout_K, only when set (0 and NaN mean "the default of every layer"). */
+static void print_layer_units(cJSON *o, const field *f, const exp_spec *s)
+{
+    int v = *(const int *)((const char *)s + f->offset);
+    if (v > 0)
+        cJSON_AddNumberToObject(o, f->key, v);
+}
+
+static void print_layer_dropout(cJSON *o, const field *f, const exp_spec *s)
+{
+    double v = *(const double *)((const char *)s + f->offset);
+    if (!isnan(v))
+        cJSON_AddNumberToObject(o, f->key, v);
 }
 
 /* The sampler's and pruner's "name" rows are read by read_sampler / read_pruner,

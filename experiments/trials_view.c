@@ -440,3 +440,61 @@ out:
     free(list);
     return rc;
 }
+
+/* Opens the store read-only; prints the error and returns NULL on failure. */
+trk_store *exp_open_store(const char *cmd, const char *opt_db)
+{
+    char err[256];
+    trk_store *s = trk_store_open(exp_db_path(opt_db), TRK_READONLY, err);
+    if (!s)
+        exp_cli_error(cmd, "%s", err);
+    return s;
+}
+
+/* A number for a table cell: %.6g, "-" for NaN. */
+void exp_fmt_num(double v, char *out, size_t n)
+{
+    if (isnan(v))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%.6g", v);
+}
+
+/* The text of param `key` of run r, or NULL. */
+const char *exp_run_param(const trk_run *r, const char *key)
+{
+    for (int i = 0; i < r->n_params; i++)
+        if (strcmp(r->params[i].key, key) == 0)
+            return r->params[i].value;
+    return NULL;
+}
+
+/* Sorted union of the param keys of a run list; caller frees the array (not the keys). */
+const char **exp_param_keys(const trk_run_list *l, int *n)
+{
+    int cap = 16;
+    const char **k = malloc(sizeof *k * (size_t)cap);
+    *n = 0;
+    for (int i = 0; k && i < l->n; i++)
+        for (int p = 0; p < l->runs[i].n_params; p++) {
+            const char *key = l->runs[i].params[p].key;
+            int j = 0;
+            while (j < *n && strcmp(k[j], key) < 0)
+                j++;
+            if (j < *n && strcmp(k[j], key) == 0)
+                continue;
+            if (*n == cap) {
+                cap *= 2;
+                const char **g = realloc(k, sizeof *k * (size_t)cap);
+                if (!g) {
+                    free(k);
+                    return NULL;
+                }
+                k = g;
+            }
+            memmove(k + j + 1, k + j, sizeof *k * (size_t)(*n - j));
+            k[j] = key;
+            (*n)++;
+        }
+    return k;
+}

@@ -42,4 +42,15 @@ void exp_fmt_time(double t, char out[32]);
  * character boundary; control characters as '?'. Returns 1 if it was cut. */
 int exp_cell(const char *text, int w, int right);
 
+/* Opens the store read-only (exp_db_path(opt_db)); prints the error as cmd's
+ * and returns NULL on failure. */
+trk_store *exp_open_store(const char *cmd, const char *opt_db);
+/* A number for a table cell: %.6g, "-" for NaN. */
+void exp_fmt_num(double v, char *out, size_t n);
+/* The text of param `key` of run r, or NULL. */
+const char *exp_run_param(const trk_run *r, const char *key);
+/* Sorted union of the param keys of a run list (NULL when out of memory); the
+ * caller frees the array, not the keys. */
+const char **exp_param_keys(const trk_run_list *l, int *n);
+
 #endif

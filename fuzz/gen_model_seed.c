@@ -1,6 +1,7 @@
 /*
- * gen_model_seed.c - writes two small seeded model files: one layer with scaler
- * statistics, two layers without. They are the source of the fuzz seeds in
+ * gen_model_seed.c - writes three small seeded model files: one layer with scaler
+ * statistics, two layers without, three layers of their own sizes (4, 3, 2) and
+ * dropouts. They are the source of the fuzz seeds in
  * fuzz/corpus/model/ (each stored as "\0" + file and "\1" + file minus its
  * checksum, see fuzz_model.c) and of tests/bad_inputs/models/ (good.model and
  * the damaged copies). Run by hand when the model format changes:
@@ -14,12 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Saves one small seeded model to dir/name; 0 or 1. */
-static int write_one(const char *dir, const char *name, int layers, int with_stats)
+/* Saves one small seeded model to dir/name; 0 or 1. sized: layers of sizes 4,
+ * 3 (units), 2 and dropouts 0.1, 0, 0.3. */
+static int write_one(const char *dir, const char *name, int layers, int with_stats, int sized)
 {
     char err[256], path[1024];
     tr_lstm_config cfg = {.n_features = 2, .units = 3, .layers = layers, .seq_len = 4,
                           .max_batch = 1, .dropout = 0.1f, .head = TR_HEAD_DIRECTION};
+    if (sized) {
+        cfg.layer_units[0] = 4;
+        cfg.layer_units[2] = 2;
+        cfg.layer_dropout[2] = 0.3f;
+        cfg.layer_dropout_set = 2u | 4u;   /* layer 2: 0, layer 3: 0.3 */
+    }
     tr_lstm *m = tr_lstm_new(&cfg, err);
     tr_model_meta meta;
     memset(&meta, 0, sizeof meta);
@@ -57,5 +65,6 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     const char *dir = argc > 1 ? argv[1] : ".";
-    return write_one(dir, "one_layer.model", 1, 1) | write_one(dir, "two_layers.model", 2, 0);
+    return write_one(dir, "one_layer.model", 1, 1, 0) | write_one(dir, "two_layers.model", 2, 0, 0) |
+           write_one(dir, "sized_layers.model", 3, 1, 1);
 }

@@ -20,6 +20,7 @@
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,149 @@ static int gp_cutoff(const opt_study *s, double sign, int n_done, double *cutoff
     return 0;
 }
 
+/* The training set of the model: X (n, D) the encoded trials, y their losses
+ * warped with log1p((loss - min) / median excess), which keeps their order and
+ * the resolution near the best while squashing huge losses, then
+ * standardised; running trials count as the worst loss (at most n_running of
+ * them). order[i] is row i's trial index. Returns the best standardised loss of
+ * a COMPLETE trial. */
+static double gp_data(const opt_study *s, double sign, double worst, double cutoff,
+                      int n_running, int n, int D, double *X, double *y, double *raw, int *order)
+{
+    int at = 0, running_left = n_running;
+    for (int i = 0; i < s->n && at < n; i++) {
+        const opt_trial *t = &s->trials[i];
+        if (t->state == OPT_RUNNING ? running_left-- <= 0
+                                    : t->state != OPT_COMPLETE || sign * t->value > cutoff)
+            continue;
+        gp_encode(s->space, t->x, X + (size_t)at * D);
+        raw[at] = t->state == OPT_COMPLETE ? sign * t->value : worst;
+        order[at] = i;
+        at++;
+    }
+    assert(at == n);
+    double lo = HUGE_VAL, best = HUGE_VAL;
+    for (int i = 0; i < n; i++)
+        lo = fmin(lo, raw[i]);
+    for (int i = 0; i < n; i++)
+        y[i] = raw[i] - lo;
+    double scale = gp_median(y, n);
+    if (!(scale > 0))
+        scale = 1.0;
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; i++) {
+        y[i] = log1p(y[i] / scale);
+        mean += y[i] / n;
+    }
+    for (int i = 0; i < n; i++)
+        var += (y[i] - mean) * (y[i] - mean) / n;
+    double sd = var > 0 ? sqrt(var) : 1.0;
+    for (int i = 0; i < n; i++) {
+        y[i] = (y[i] - mean) / sd;
+        if (s->trials[order[i]].state == OPT_COMPLETE)
+            best = fmin(best, y[i]);
+    }
+    return best;
+}
+
+/* Candidates into cx: n_rand random points, then n_local perturbations of each
+ * of the n_top best trials (picked[] scratch, n_top long). Returns how many. */
+static int gp_candidates(const opt_study *s, gsl_rng *rng, const gp_model *g, const int *order,
+                         int n_rand, int n_top, int n_local, double *cx, int *picked)
+{
+    int np = s->space->n, m = 0;
+    for (int r = 0; r < n_rand; r++, m++)
+        opt_sample_random(s, rng, cx + (size_t)m * np);
+    for (int k = 0; k < n_top; k++) {
+        int bi = -1;
+        for (int i = 0; i < g->n; i++) {
+            if (s->trials[order[i]].state != OPT_COMPLETE)
+                continue;
+            int taken = 0;
+            for (int q = 0; q < k; q++)
+                taken |= order[i] == picked[q];
+            if (!taken && (bi < 0 || g->y[i] < g->y[bi]))
+                bi = i;
+        }
+        if (bi < 0)
+            break;
+        picked[k] = order[bi];
+        for (int r = 0; r < n_local; r++, m++)
+            gp_perturb(s->space, rng, s->trials[order[bi]].x, r < n_local / 2 ? 0.1 : 0.02,
+                       cx + (size_t)m * np);
+    }
+    return m;
+}
+
+#define GP_ROUNDS 3         /* local search: rounds of shrinking steps per leader */
+#define GP_ROUND_POINTS 30  /* points per round */
+
+/* Local search around each of the n_lead leaders among the m scored candidates:
+ * GP_ROUNDS rounds of GP_ROUND_POINTS perturbations each, with shrinking steps,
+ * written from slot mc on (n_lead * GP_ROUNDS * GP_ROUND_POINTS slots, acq
+ * -HUGE_VAL where unused). 0 ok, -1 out of memory. */
+static int gp_local_search(const opt_study *s, gsl_rng *rng, gp_model *g, const double *theta,
+                           double best, int m, int mc, int n_lead, double *cx, double *cu,
+                           double *acq)
+{
+    const opt_space *sp = s->space;
+    int np = sp->n, D = g->D, n_refine = GP_ROUNDS * GP_ROUND_POINTS, leads[8];
+    assert(n_lead <= 8);
+    for (int r = mc; r < mc + n_lead * n_refine; r++)
+        acq[r] = -HUGE_VAL;
+    for (int l = 0; l < n_lead; l++) {
+        int lead = -1;
+        for (int r = 0; r < m; r++) {
+            int taken = 0;
+            for (int q = 0; q < l; q++)
+                taken |= memcmp(cx + (size_t)r * np, cx + (size_t)leads[q] * np,
+                                sizeof(double) * (size_t)np) == 0;
+            if (!taken && (lead < 0 || acq[r] > acq[lead]))
+                lead = r;
+        }
+        if (lead < 0)
+            break;
+        leads[l] = lead;
+        double cur[OPT_MAX_PARAMS], cur_acq = acq[lead];
+        memcpy(cur, cx + (size_t)lead * np, sizeof(double) * (size_t)np);
+        int base = mc + l * n_refine;
+        const double sds[GP_ROUNDS] = {0.05, 0.01, 0.002};
+        for (int round = 0; round < GP_ROUNDS; round++) {
+            int b0 = base + round * GP_ROUND_POINTS;
+            for (int r = 0; r < GP_ROUND_POINTS; r++) {
+                gp_perturb(sp, rng, cur, sds[round], cx + (size_t)(b0 + r) * np);
+                gp_encode(sp, cx + (size_t)(b0 + r) * np, cu + (size_t)(b0 + r) * D);
+            }
+            if (gp_log_ei(g, theta, best, cu + (size_t)b0 * D, GP_ROUND_POINTS, acq + b0) < 0)
+                return -1;
+            for (int r = 0; r < GP_ROUND_POINTS; r++)
+                if (acq[b0 + r] > cur_acq) {
+                    cur_acq = acq[b0 + r];
+                    memcpy(cur, cx + (size_t)(b0 + r) * np, sizeof(double) * (size_t)np);
+                }
+        }
+    }
+    return 0;
+}
+
+/* The candidate with the highest acquisition among slots [0, m) and [mc, total),
+ * preferring one the study has not tried. */
+static int gp_pick(const opt_study *s, const double *cx, const double *acq, int m, int mc,
+                   int total)
+{
+    int np = s->space->n, pick = -1;
+    for (int pass = 0; pass < 2 && pick < 0; pass++)
+        for (int r = 0; r < total; r++) {
+            if (r >= m && r < mc)
+                continue;
+            if (pass == 0 && opt_study_seen(s, cx + (size_t)r * np))
+                continue;
+            if (pick < 0 || acq[r] > acq[pick])
+                pick = r;
+        }
+    return pick;
+}
+
 int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256])
 {
     const opt_space *sp = s->space;
@@ -305,135 +449,32 @@ int opt_sample_gp(const opt_study *s, gsl_rng *rng, double *x, char err[256])
     }
     n += n_running;
 
-    int n_rand = s->sc.gp_n_candidates, n_top = 5, n_local = 100, n_lead = 5, n_refine = 3 * 30;
-    int mc = n_rand + n_top * n_local;
+    int n_rand = s->sc.gp_n_candidates, n_top = 5, n_local = 100, n_lead = 5;
+    int mc = n_rand + n_top * n_local, total = mc + n_lead * GP_ROUNDS * GP_ROUND_POINTS;
     double *X = malloc(sizeof(double) * (size_t)n * D);
     double *y = malloc(sizeof(double) * (size_t)n);
     double *raw = malloc(sizeof(double) * (size_t)n);
-    int *order = malloc(sizeof(int) * (size_t)n);
-    double *cx = malloc(sizeof(double) * (size_t)(mc + n_lead * n_refine) * np);
-    double *cu = malloc(sizeof(double) * (size_t)(mc + n_lead * n_refine) * D);
-    double *acq = malloc(sizeof(double) * (size_t)(mc + n_lead * n_refine));
+    int *order = malloc(sizeof(int) * (size_t)n), picked[5];
+    double *cx = malloc(sizeof(double) * (size_t)total * np);
+    double *cu = malloc(sizeof(double) * (size_t)total * D);
+    double *acq = malloc(sizeof(double) * (size_t)total);
     gp_model g = {n, D, X, y, gsl_matrix_alloc((size_t)n, (size_t)n),
                   gsl_vector_alloc((size_t)n)};
     double theta[258];
     if (!X || !y || !raw || !order || !cx || !cu || !acq || !g.K || !g.alpha)
         goto oom;
-
-    /* data: losses, standardised; running trials as the worst loss */
-    int at = 0, running_left = n_running;
-    for (int i = 0; i < s->n && at < n; i++) {
-        const opt_trial *t = &s->trials[i];
-        if (t->state == OPT_RUNNING ? running_left-- <= 0
-                                    : t->state != OPT_COMPLETE || sign * t->value > cutoff)
-            continue;
-        gp_encode(sp, t->x, X + (size_t)at * D);
-        raw[at] = t->state == OPT_COMPLETE ? sign * t->value : worst;
-        order[at] = i;
-        at++;
-    }
-    /* warp the losses with log1p((y - min) / median excess), which keeps their
-     * order and the resolution near the best while squashing huge losses,
-     * then standardise */
-    double lo = HUGE_VAL, best = HUGE_VAL;
-    for (int i = 0; i < n; i++)
-        lo = fmin(lo, raw[i]);
-    for (int i = 0; i < n; i++)
-        y[i] = raw[i] - lo;
-    double scale = gp_median(y, n);
-    if (!(scale > 0))
-        scale = 1.0;
-    double mean = 0, var = 0;
-    for (int i = 0; i < n; i++) {
-        y[i] = log1p(y[i] / scale);
-        mean += y[i] / n;
-    }
-    for (int i = 0; i < n; i++)
-        var += (y[i] - mean) * (y[i] - mean) / n;
-    double sd = var > 0 ? sqrt(var) : 1.0;
-    for (int i = 0; i < n; i++) {
-        y[i] = (y[i] - mean) / sd;
-        if (s->trials[order[i]].state == OPT_COMPLETE)
-            best = fmin(best, y[i]);
-    }
+    double best = gp_data(s, sign, worst, cutoff, n_running, n, D, X, y, raw, order);
     if (gp_fit(&g, theta) < 0 || !isfinite(gp_factor(&g, theta)))
         goto fallback;
-
-    /* candidates: random points, then perturbations of the best trials */
-    int m = 0;
-    for (int r = 0; r < n_rand; r++, m++)
-        opt_sample_random(s, rng, cx + (size_t)m * np);
-    for (int k = 0; k < n_top; k++) {
-        int bi = -1;
-        for (int i = 0; i < n; i++) {
-            if (s->trials[order[i]].state != OPT_COMPLETE)
-                continue;
-            int taken = 0;
-            for (int q = 0; q < k; q++)
-                taken |= order[i] == (int)acq[q]; /* acq[0..k) holds picked indices */
-            if (!taken && (bi < 0 || y[i] < y[bi]))
-                bi = i;
-        }
-        if (bi < 0)
-            break;
-        acq[k] = order[bi];
-        for (int r = 0; r < n_local; r++, m++)
-            gp_perturb(sp, rng, s->trials[order[bi]].x, r < n_local / 2 ? 0.1 : 0.02,
-                       cx + (size_t)m * np);
-    }
+    int m = gp_candidates(s, rng, &g, order, n_rand, n_top, n_local, cx, picked);
     for (int r = 0; r < m; r++)
         gp_encode(sp, cx + (size_t)r * np, cu + (size_t)r * D);
-    if (gp_log_ei(&g, theta, best, cu, m, acq) < 0)
+    if (gp_log_ei(&g, theta, best, cu, m, acq) < 0 ||
+        gp_local_search(s, rng, &g, theta, best, m, mc, n_lead, cx, cu, acq) < 0)
         goto oom;
-
-    /* local search: around each of the n_lead leaders, shrinking steps */
-    int leads[8];
-    for (int r = mc; r < mc + n_lead * n_refine; r++)
-        acq[r] = -HUGE_VAL;
-    for (int l = 0; l < n_lead; l++) {
-        int lead = -1;
-        for (int r = 0; r < m; r++) {
-            int taken = 0;
-            for (int q = 0; q < l; q++)
-                taken |= memcmp(cx + (size_t)r * np, cx + (size_t)leads[q] * np,
-                                sizeof(double) * (size_t)np) == 0;
-            if (!taken && (lead < 0 || acq[r] > acq[lead]))
-                lead = r;
-        }
-        if (lead < 0)
-            break;
-        leads[l] = lead;
-        double cur[OPT_MAX_PARAMS], cur_acq = acq[lead];
-        memcpy(cur, cx + (size_t)lead * np, sizeof(double) * (size_t)np);
-        int base = mc + l * n_refine;
-        const double sds[3] = {0.05, 0.01, 0.002};
-        for (int round = 0; round < 3; round++) {
-            int b0 = base + round * 30;
-            for (int r = 0; r < 30; r++) {
-                gp_perturb(sp, rng, cur, sds[round], cx + (size_t)(b0 + r) * np);
-                gp_encode(sp, cx + (size_t)(b0 + r) * np, cu + (size_t)(b0 + r) * D);
-            }
-            if (gp_log_ei(&g, theta, best, cu + (size_t)b0 * D, 30, acq + b0) < 0)
-                goto oom;
-            for (int r = 0; r < 30; r++)
-                if (acq[b0 + r] > cur_acq) {
-                    cur_acq = acq[b0 + r];
-                    memcpy(cur, cx + (size_t)(b0 + r) * np, sizeof(double) * (size_t)np);
-                }
-        }
-    }
     for (int r = m; r < mc; r++)
         acq[r] = -HUGE_VAL; /* unused slots when fewer trials than n_top */
-    int total = mc + n_lead * n_refine, pick = -1;
-    for (int pass = 0; pass < 2 && pick < 0; pass++)
-        for (int r = 0; r < total; r++) {
-            if (r >= m && r < mc)
-                continue;
-            if (pass == 0 && opt_study_seen(s, cx + (size_t)r * np))
-                continue;
-            if (pick < 0 || acq[r] > acq[pick])
-                pick = r;
-        }
+    int pick = gp_pick(s, cx, acq, m, mc, total);
     memcpy(x, cx + (size_t)pick * np, sizeof(double) * (size_t)np);
     rc = 0;
     goto out;

@@ -163,7 +163,7 @@ typedef struct opt_trial_record {
 } opt_trial_record;
 
 /* Add a trial from an earlier run (any state; RUNNING trials stay RUNNING and can
- * be told later). Replay trials in any order; the next ask uses number
+ * be told later). Its values are NaN exactly for its inactive parameters. Replay trials in any order; the next ask uses number
  * max(number) + 1. Successive-halving rungs are rebuilt from the intermediate
  * values as opt_should_prune would have recorded them. 0 ok, -1 and err. */
 int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256]);

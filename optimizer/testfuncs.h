@@ -2,8 +2,10 @@
  * testfuncs.h - benchmark objective functions with their search spaces and known
  * optima: branin (2-D), hartmann6, rosenbrock5, styblinski_tang4 and "mixed", a
  * 6-parameter function shaped like the LSTM space (int with step, log int, int,
- * float, log float, numeric categorical); and zdt1 (two objectives over 30
- * parameters). All are minimised. The study runner
+ * float, log float, numeric categorical), "conditional", whose space has
+ * conditional parameters (inactive ones are NaN; the optimum needs layers 3 and
+ * a specific units_3), and zdt1 (two objectives over 30 parameters). All are
+ * minimised. The study runner
  * uses them as the built-in objective ("objective": {"builtin": "branin"}); the
  * sampler benchmark and tests use them to measure regret.
  */

@@ -52,7 +52,10 @@ int rep_better(const rep_study *s, double a, double b);
 int rep_sort_by_key(int *idx, const double *keys, int n);
 int rep_view_build(view *v, const rep_study *s, int k, char err[256]);
 void rep_view_free(view *v);
-double rep_param_coord(const view *v, int i, int j);
+double rep_param_coord(const view *v, int i, int j);   /* NaN: absent from trial i */
+/* Parameter j's condition from the spec ("layers >= 3"): 1 and out, or 0 when
+ * it is always active. */
+int rep_param_condition(const view *v, int j, char out[160]);
 void rep_param_esc(rep_buf *b, const rep_param *pa);
 void rep_trial_tip(void *ctx, int i, rep_buf *b);
 int rep_robust_y(rep_chart *c, const double *y, int n, int maximize);

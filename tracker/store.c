@@ -1,23 +1,12 @@
 /*
- * store.c - opening the experiment store, its schema and migrations, and the
- * write API of tracker/store.h (the run lifecycle is drawn there).
+ * store.c - opening and closing the experiment store, waiting for its lock,
+ * transactions and batches (the schema is in store_schema.c, the write API of
+ * tracker/store.h in store_write.c).
  *
- * Schema history (PRAGMA user_version; each step runs once, in one transaction,
- * when a writer opens an older file):
- *   1  studies, runs, params, metrics, tags (run), study_tags, artifacts
- *   2  metric_summary (last/min/max/count per run and key, kept by every metric
- *      batch, backfilled from metrics), query indexes, studies.result/best_run_id/
- *      model_artifact_id
- *   3  the model registry and A/B records (tracker/registry.c owns the step)
- *   4  study_objectives and run_values: a study's objectives and the runs'
- *      value per objective (tracker/objectives.c owns the step)
- *
- * Every statement is a prepared statement with bound values; the SQL texts are
- * the constants below. Write transactions are BEGIN IMMEDIATE so that concurrent
+ * Write transactions are BEGIN IMMEDIATE so that concurrent
  * writers queue on the busy timeout instead of failing on a lock upgrade.
  */
 #include "tracker/store_int.h"
-#include "tracker/objectives.h"
 #include "tracker/sha256.h"
 
 #include <assert.h>
@@ -33,152 +22,11 @@
 #include <unistd.h>
 
 
-static const char *const schema_steps[2] = {
-    /* 1 */
-    "CREATE TABLE studies("
-    " id INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL UNIQUE,"
-    " spec TEXT NOT NULL,"
-    " direction TEXT NOT NULL CHECK(direction IN ('minimize','maximize')),"
-    " created REAL NOT NULL,"
-    " status TEXT NOT NULL DEFAULT 'RUNNING'"
-    "   CHECK(status IN ('RUNNING','COMPLETE','INTERRUPTED')));"
-    "CREATE TABLE runs("
-    " id INTEGER PRIMARY KEY,"
-    " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
-    " trial_number INTEGER NOT NULL,"
-    " state TEXT NOT NULL CHECK(state IN ('RUNNING','COMPLETE','PRUNED','FAIL')),"
-    " value REAL, started REAL NOT NULL, finished REAL,"
-    " worker INTEGER, seed INTEGER, error TEXT,"
-    " UNIQUE(study_id, trial_number));"
-    "CREATE INDEX runs_study_state ON runs(study_id, state, value);"
-    "CREATE TABLE params("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " key TEXT NOT NULL, value TEXT NOT NULL, num REAL,"
-    " PRIMARY KEY(run_id, key)) WITHOUT ROWID;"
-    /* Append-only: id grows in logging order and a batch's rows have consecutive ids.
-     * Instead of a per-row index (which would halve the logging rate), each batch
-     * leaves one metric_batches row: a run's rows are the id ranges of its batches.
-     * The run is checked once per batch rather than by a per-row foreign key. */
-    "CREATE TABLE metrics("
-    " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, key TEXT NOT NULL,"
-    " step INTEGER NOT NULL, value REAL, timestamp REAL NOT NULL);"
-    "CREATE TABLE metric_batches("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
-    " PRIMARY KEY(run_id, first_id)) WITHOUT ROWID;"
-    "CREATE TABLE tags("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " key TEXT NOT NULL, value TEXT NOT NULL,"
-    " PRIMARY KEY(run_id, key)) WITHOUT ROWID;"
-    "CREATE TABLE study_tags("
-    " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
-    " key TEXT NOT NULL, value TEXT NOT NULL,"
-    " PRIMARY KEY(study_id, key)) WITHOUT ROWID;"
-    "CREATE TABLE artifacts("
-    " id INTEGER PRIMARY KEY,"
-    " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
-    " run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
-    " kind TEXT NOT NULL, path TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL,"
-    " sha256 TEXT NOT NULL, created REAL NOT NULL);"
-    "CREATE INDEX artifacts_run ON artifacts(run_id);"
-    "CREATE INDEX artifacts_study ON artifacts(study_id);",
-    /* 2 */
-    "CREATE TABLE metric_summary("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " study_id INTEGER NOT NULL,"
-    " key TEXT NOT NULL, last_step INTEGER NOT NULL, last REAL, min REAL, max REAL,"
-    " count INTEGER NOT NULL,"
-    " PRIMARY KEY(run_id, key)) WITHOUT ROWID;"
-    "INSERT INTO metric_summary(run_id, study_id, key, last_step, last, min, max, count)"
-    " SELECT m.run_id, r.study_id, m.key, max(m.step),"
-    "  (SELECT m2.value FROM metrics m2 WHERE m2.run_id = m.run_id AND m2.key = m.key"
-    "   ORDER BY m2.step DESC, m2.id DESC LIMIT 1),"
-    "  min(m.value), max(m.value), count(*)"
-    " FROM metrics m JOIN runs r ON r.id = m.run_id GROUP BY m.run_id, m.key;"
-    "CREATE INDEX metric_summary_order ON metric_summary(study_id, key, last);"
-    "CREATE INDEX runs_study_value ON runs(study_id, value);"
-    "CREATE INDEX params_key_num ON params(key, num);"
-    "CREATE INDEX params_key_value ON params(key, value);"
-    "CREATE INDEX tags_key_value ON tags(key, value);"
-    "ALTER TABLE studies ADD COLUMN result TEXT;"
-    "ALTER TABLE studies ADD COLUMN best_run_id INTEGER;"
-    "ALTER TABLE studies ADD COLUMN model_artifact_id INTEGER;",
-};
 
-/* store.c's own statements (the read side's are in query.c). */
-enum {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL,
-    ST_STUDY_BY_NAME, ST_STUDY_INSERT, ST_STUDY_UPDATE_SPEC, ST_STUDY_STATUS,
-    ST_STUDY_TAG, ST_STUDY_RESULT, ST_STUDY_FAIL_RUNNING, ST_STUDY_EXISTS,
-    ST_RUN_INSERT, ST_RUN_STATE, ST_RUN_FINISH, ST_PARAM_PUT, ST_METRIC_INSERT,
-    ST_METRIC_LAST, ST_RUN_TAG, ST_ARTIFACT_INSERT,
-    ST_METRIC_INSERT_MANY, ST_METRIC_BATCH, ST_BEGIN_READ, ST_SAVEPOINT, ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST_COUNT
-};
 
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BEGIN] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
-    [ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
-    [ST_STUDY_BY_NAME] = "SELECT id, spec, direction FROM studies WHERE name = ?1",
-    [ST_STUDY_INSERT] = "INSERT INTO studies(name, spec, direction, created, status)"
-                        " VALUES(?1, ?2, ?3, ?4, 'RUNNING')",
-    [ST_STUDY_UPDATE_SPEC] = "UPDATE studies SET spec = ?2, status = 'RUNNING' WHERE id = ?1",
-    [ST_STUDY_STATUS] = "UPDATE studies SET status = ?2 WHERE id = ?1",
-    [ST_STUDY_TAG] = "INSERT INTO study_tags(study_id, key, value) VALUES(?1, ?2, ?3)"
-                     " ON CONFLICT(study_id, key) DO UPDATE SET value = excluded.value",
-    [ST_STUDY_RESULT] = "UPDATE studies SET result = ?2, best_run_id = ?3,"
-                        " model_artifact_id = ?4 WHERE id = ?1",
-    [ST_STUDY_FAIL_RUNNING] = "UPDATE runs SET state = 'FAIL', error = ?2, finished = ?3"
-                              " WHERE study_id = ?1 AND state = 'RUNNING'",
-    [ST_STUDY_EXISTS] = "SELECT 1 FROM studies WHERE id = ?1",
-    [ST_RUN_INSERT] = "INSERT INTO runs(study_id, trial_number, state, started, worker, seed)"
-                      " VALUES(?1, ?2, 'RUNNING', ?3, ?4, ?5)",
-    [ST_RUN_STATE] = "SELECT state, study_id FROM runs WHERE id = ?1",
-    [ST_RUN_FINISH] = "UPDATE runs SET state = ?2, value = ?3, error = ?4, finished = ?5"
-                      " WHERE id = ?1 AND state = 'RUNNING'",
-    [ST_PARAM_PUT] = "INSERT INTO params(run_id, key, value, num) VALUES(?1, ?2, ?3, ?4)"
-                     " ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value,"
-                     " num = excluded.num",
-    [ST_METRIC_INSERT] = "INSERT INTO metrics(run_id, key, step, value, timestamp)"
-                         " VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_METRIC_INSERT_MANY] = NULL, /* built by metric_insert_many_sql() */
-    [ST_METRIC_BATCH] = "INSERT INTO metric_batches(run_id, first_id, last_id) VALUES(?1, ?2, ?3)",
-    [ST_BEGIN_READ] = "BEGIN",
-    [ST_SAVEPOINT] = "SAVEPOINT trk_write",
-    [ST_RELEASE] = "RELEASE trk_write",
-    [ST_ROLLBACK_TO] = "ROLLBACK TO trk_write",
-    [ST_METRIC_LAST] =
-        "INSERT INTO metric_summary(run_id, key, last_step, last, min, max, count, study_id)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-        " ON CONFLICT(run_id, key) DO UPDATE SET"
-        " last = CASE WHEN excluded.last_step >= last_step THEN excluded.last ELSE last END,"
-        " last_step = max(last_step, excluded.last_step),"
-        " min = CASE WHEN min IS NULL THEN excluded.min WHEN excluded.min IS NULL THEN min"
-        "  ELSE min(min, excluded.min) END,"
-        " max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max"
-        "  ELSE max(max, excluded.max) END,"
-        " count = count + excluded.count",
-    [ST_RUN_TAG] = "INSERT INTO tags(run_id, key, value) VALUES(?1, ?2, ?3)"
-                   " ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
-    [ST_ARTIFACT_INSERT] =
-        "INSERT INTO artifacts(study_id, run_id, kind, path, bytes, sha256, created)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-        " ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, bytes = excluded.bytes,"
-        " sha256 = excluded.sha256, created = excluded.created RETURNING id",};
 
-static const char *const status_names[] = {"RUNNING", "COMPLETE", "INTERRUPTED"};
 
-const char *trk_study_status_name(trk_study_status s)
-{
-    return (unsigned)s < 3 ? status_names[s] : "?";
-}
-
-static double now_s(void)
+double trk_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -239,27 +87,29 @@ static int store_busy(void *ctx, int n)
     return 1;
 }
 
-/* "INSERT INTO metrics(...) VALUES(?,?,?,?,?),..." with TRK_METRIC_ROWS rows. */
-static const char *metric_insert_many_sql(void)
-{
-    static char sql[64 + TRK_METRIC_ROWS * 12];
-    if (!sql[0]) {
-        size_t n = (size_t)snprintf(sql, sizeof sql,
-                                    "INSERT INTO metrics(run_id, key, step, value, timestamp) VALUES");
-        for (int i = 0; i < TRK_METRIC_ROWS; i++)
-            n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?,?,?,?,?)", i ? "," : "");
-    }
-    return sql;
-}
 
-static const char *build_stmt(int id)
-{
-    return id == ST_METRIC_INSERT_MANY ? metric_insert_many_sql() : NULL;
-}
+/* store.c's own statements: transactions and durability. */
+enum {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL, ST_BEGIN_READ,
+    ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+    ST_COUNT
+};
 
-static const trk_stmt_table store_stmts = {TRK_STMTS_STORE, ST_COUNT, stmt_sql, build_stmt};
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
+    [ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_SAVEPOINT] = "SAVEPOINT trk_write",
+    [ST_RELEASE] = "RELEASE trk_write",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO trk_write",
+};
 
-sqlite3_stmt *trk_stmt(trk_store *s, int id, char err[256])
+static const trk_stmt_table store_stmts = {TRK_STMTS_STORE, ST_COUNT, stmt_sql, NULL};
+
+static sqlite3_stmt *trk_stmt(trk_store *s, int id, char err[256])
 {
     return trk_stmt_get(s, &store_stmts, id, err);
 }
@@ -281,7 +131,7 @@ char *trk_column_strdup(sqlite3_stmt *st, int i)
 }
 
 /* Steps a statement that returns no row; 0 or TRK_ERR. */
-static int step_done(trk_store *s, sqlite3_stmt *st, const char *what, char err[256])
+int trk_step_done(trk_store *s, sqlite3_stmt *st, const char *what, char err[256])
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
@@ -296,7 +146,7 @@ static int step_done(trk_store *s, sqlite3_stmt *st, const char *what, char err[
 static int run_cached(trk_store *s, int id, const char *what, char err[256])
 {
     sqlite3_stmt *st = trk_stmt(s, id, err);
-    return st ? step_done(s, st, what, err) : TRK_ERR;
+    return st ? trk_step_done(s, st, what, err) : TRK_ERR;
 }
 
 int trk_read_begin(trk_store *s)
@@ -343,12 +193,12 @@ void trk_rollback(trk_store *s)
 
 /* Switches to synchronous=FULL for a commit that must be durable when it returns;
  * not inside a batch (the batch's end is durable) nor with TRK_NOSYNC. */
-static int sync_full(trk_store *s, char err[256])
+int trk_sync_full(trk_store *s, char err[256])
 {
     return s->batch || s->nosync ? 0 : run_cached(s, ST_SYNC_FULL, "synchronous=FULL", err);
 }
 
-static void sync_normal(trk_store *s)
+void trk_sync_normal(trk_store *s)
 {
     char ignored[256];
     if (!s->batch && !s->nosync)
@@ -361,11 +211,11 @@ int trk_store_batch_begin(trk_store *s, char err[256])
         snprintf(err, 256, "%.200s: a batch is already open", s->path);
         return TRK_EINVAL;
     }
-    int rc = sync_full(s, err); /* the batch's one commit is durable */
+    int rc = trk_sync_full(s, err); /* the batch's one commit is durable */
     if (rc == 0 && (rc = trk_begin(s, err)) == 0)
         s->batch = 1;
     if (rc != 0)
-        sync_normal(s);
+        trk_sync_normal(s);
     return rc;
 }
 
@@ -379,76 +229,11 @@ int trk_store_batch_end(trk_store *s, char err[256])
     int rc = trk_commit(s, err);
     if (rc != 0)
         trk_rollback(s);
-    sync_normal(s);
+    trk_sync_normal(s);
     return rc;
 }
 
 /* ---- opening ------------------------------------------------------------------ */
-
-/* Runs fixed SQL, retrying while another process holds a lock (schema set-up
- * races between processes that open a new file at once). */
-/* Runs `sql`, retrying (for 10 s at most) the BUSY answers that SQLite gives
- * without asking the busy handler (WAL recovery); a wait the busy handler gave
- * up on is final. */
-static int exec_retry(sqlite3 *db, const char *sql)
-{
-    int rc;
-    for (int i = 0; i < 1000; i++) {
-        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-            return rc;
-        if (sqlite3_extended_errcode(db) == SQLITE_BUSY)
-            return rc;   /* the busy handler already waited its limit */
-        usleep(10000);
-    }
-    return rc;
-}
-
-static int read_int_pragma(sqlite3 *db, const char *sql, int *out)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *out = sqlite3_column_int(st, 0);
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Applies schema steps user_version+1 .. TRK_SCHEMA_VERSION, one transaction each;
- * the version is re-read under the write lock so concurrent openers agree. */
-int trk_schema_migrate(sqlite3 *db, int target, char err[256])
-{
-    for (;;) {
-        int v = 0;
-        if (exec_retry(db, "BEGIN IMMEDIATE") != SQLITE_OK ||
-            read_int_pragma(db, "PRAGMA user_version", &v) != SQLITE_OK) {
-            snprintf(err, 256, "schema migration: %s", sqlite3_errmsg(db));
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return TRK_ERR;
-        }
-        if (v >= target) {
-            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-            return 0;
-        }
-        char set_version[64];
-        snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", v + 1);
-        const char *step = v < 2    ? schema_steps[v]
-                           : v == 2 ? trk_registry_schema_step(v + 1)
-                                    : trk_objectives_schema_step(v + 1);
-        if (!step || sqlite3_exec(db, step, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(db, set_version, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            snprintf(err, 256, "schema migration to version %d: %s", v + 1, sqlite3_errmsg(db));
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return TRK_ERR;
-        }
-    }
-}
 
 /* Checks the first 16 bytes for SQLite's magic without modifying the file;
  * 1 = SQLite, 0 = empty file, -1 = something else (err filled). */
@@ -530,31 +315,113 @@ trk_store *trk_store_open(const char *path, int flags, char err[256])
     return trk_store_open_wait(path, flags, NULL, err);
 }
 
-trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts *wait,
-                               char err[256])
+/* The path names a store that may be opened with flags: 0, or -1 and err. */
+static int store_check_path(const char *path, int flags, char err[256])
 {
-    trk_store *s = NULL;
     if (!path || !*path) {
         snprintf(err, 256, "store path is empty");
-        return NULL;
+        return -1;
     }
     if ((flags & TRK_CREATE) && (flags & TRK_READONLY)) {
         snprintf(err, 256, "%s: TRK_CREATE and TRK_READONLY exclude each other", path);
-        return NULL;
+        return -1;
     }
     int kind = 0;
     if (access(path, F_OK) != 0) {
         if (!(flags & TRK_CREATE)) {
             snprintf(err, 256, "%s: no such file", path);
-            return NULL;
+            return -1;
         }
     } else if ((kind = sniff_sqlite(path, err)) < 0) {
-        return NULL;
+        return -1;
     } else if (kind == 0 && !(flags & TRK_CREATE)) {
         snprintf(err, 256, "%s: empty file, not a seqtune store", path);
-        return NULL;
+        return -1;
     }
-    s = calloc(1, sizeof *s);
+    return 0;
+}
+
+/* The artifact folder (and the per-study lock in it) belongs to the real file:
+ * a store reached through a symlink is the same store. Keeps the path's own
+ * folder name when the real path cannot be had. */
+static void store_real_artifact_root(trk_store *s, const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (!real)
+        return;
+    size_t rn = strlen(real) + sizeof ".artifacts";
+    char *root = malloc(rn);
+    if (root) {
+        snprintf(root, rn, "%s.artifacts", real);
+        free(s->artifact_root);
+        s->artifact_root = root;
+    }
+    free(real);
+}
+
+/* The schema version and the number of tables, in one statement, so one
+ * snapshot (another process may be creating the schema); an SQLite code. */
+static int probe_schema(sqlite3 *db, int *version, int *tables)
+{
+    sqlite3_stmt *probe = NULL;
+    int prc = sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                 " (SELECT count(*) FROM sqlite_master)", -1, &probe, NULL);
+    if (prc == SQLITE_OK && (prc = sqlite3_step(probe)) == SQLITE_ROW) {
+        *version = sqlite3_column_int(probe, 0);
+        *tables = sqlite3_column_int(probe, 1);
+        prc = SQLITE_OK;
+    }
+    sqlite3_finalize(probe);
+    return prc;
+}
+
+/* 1 when a read-only store could not be opened in place (a folder it may not
+ * write its -shm into) and was reopened immutable. */
+static int store_retry_immutable(trk_store *s)
+{
+    return s->readonly && (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN &&
+           reopen_immutable(s) == 0;
+}
+
+/* Looks before writing anything, so that a foreign SQLite file stays untouched:
+ * 0 when the file is a store of a schema this program reads (or may create or
+ * migrate), else -1 and err. */
+static int store_check_schema(trk_store *s, const char *path, int flags, char err[256])
+{
+    int version = 0, tables = 0;
+    int prc = probe_schema(s->db, &version, &tables);
+    if (prc != SQLITE_OK && store_retry_immutable(s))
+        prc = probe_schema(s->db, &version, &tables);
+    if (prc != SQLITE_OK) {
+        if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
+            snprintf(err, 256, "%s: not an SQLite database (not a seqtune store)", path);
+        else
+            trk_sql_fail(s, path, err);
+        return -1;
+    }
+    if (version > TRK_SCHEMA_VERSION) {
+        snprintf(err, 256, "%s: store schema version %d is newer than this seqtune's (%d)",
+                 path, version, TRK_SCHEMA_VERSION);
+        return -1;
+    }
+    if (version == 0 && (tables > 0 || !(flags & TRK_CREATE))) {
+        snprintf(err, 256, "%s: an SQLite database but not a seqtune store", path);
+        return -1;
+    }
+    if (s->readonly && version < TRK_SCHEMA_VERSION) {
+        snprintf(err, 256, "%s: store schema version %d is older than %d; open it once "
+                 "for writing to migrate", path, version, TRK_SCHEMA_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts *wait,
+                               char err[256])
+{
+    if (store_check_path(path, flags, err) < 0)
+        return NULL;
+    trk_store *s = calloc(1, sizeof *s);
     if (!s)
         goto oom;
     s->path = strdup(path);
@@ -573,19 +440,7 @@ trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts 
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    /* The artifact folder (and the per-study lock in it) belongs to the real
-     * file: a store reached through a symlink is the same store. */
-    char *real = realpath(path, NULL);
-    if (real) {
-        size_t rn = strlen(real) + sizeof ".artifacts";
-        char *root = malloc(rn);
-        if (root) {
-            snprintf(root, rn, "%s.artifacts", real);
-            free(s->artifact_root);
-            s->artifact_root = root;
-        }
-        free(real);
-    }
+    store_real_artifact_root(s, path);
     if (wait)
         s->wait = *wait;
     if (!(s->wait.limit_s > 0))
@@ -596,62 +451,18 @@ trk_store *trk_store_open_wait(const char *path, int flags, const trk_wait_opts 
     if (sqlite3_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
                      " PRAGMA temp_store=MEMORY;",
                      NULL, NULL, NULL) != SQLITE_OK &&
-        !(s->readonly && (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN &&
-          reopen_immutable(s) == 0)) {
+        !store_retry_immutable(s)) {
         trk_sql_fail(s, path, err);
         goto fail;
     }
-    /* Look before writing anything: a foreign SQLite file must stay untouched. */
-    /* One statement, so one snapshot: another process may be creating the schema. */
-    int version = 0, tables = 0;
-    sqlite3_stmt *probe = NULL;
-    int prc = sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version),"
-                                 " (SELECT count(*) FROM sqlite_master)", -1, &probe, NULL);
-    if (prc == SQLITE_OK && (prc = sqlite3_step(probe)) == SQLITE_ROW) {
-        version = sqlite3_column_int(probe, 0);
-        tables = sqlite3_column_int(probe, 1);
-        prc = SQLITE_OK;
-    }
-    sqlite3_finalize(probe);
-    if (prc != SQLITE_OK && s->readonly && (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN &&
-        reopen_immutable(s) == 0) {
-        prc = sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version),"
-                                 " (SELECT count(*) FROM sqlite_master)", -1, &probe, NULL);
-        if (prc == SQLITE_OK && (prc = sqlite3_step(probe)) == SQLITE_ROW) {
-            version = sqlite3_column_int(probe, 0);
-            tables = sqlite3_column_int(probe, 1);
-            prc = SQLITE_OK;
-        }
-        sqlite3_finalize(probe);
-    }
-    if (prc != SQLITE_OK) {
-        if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
-            snprintf(err, 256, "%s: not an SQLite database (not a seqtune store)", path);
-        else
-            trk_sql_fail(s, path, err);
+    if (store_check_schema(s, path, flags, err) < 0)
         goto fail;
-    }
-    if (version > TRK_SCHEMA_VERSION) {
-        snprintf(err, 256, "%s: store schema version %d is newer than this seqtune's (%d)",
-                 path, version, TRK_SCHEMA_VERSION);
-        goto fail;
-    }
-    if (version == 0 && (tables > 0 || !(flags & TRK_CREATE))) {
-        snprintf(err, 256, "%s: an SQLite database but not a seqtune store", path);
-        goto fail;
-    }
-    if (s->readonly) {
-        if (version < TRK_SCHEMA_VERSION) {
-            snprintf(err, 256, "%s: store schema version %d is older than %d; open it once "
-                     "for writing to migrate", path, version, TRK_SCHEMA_VERSION);
-            goto fail;
-        }
+    if (s->readonly)
         return s;
-    }
-    if (exec_retry(s->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-        exec_retry(s->db, s->nosync ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL")
+    if (trk_exec_retry(s->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+        trk_exec_retry(s->db, s->nosync ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL")
             != SQLITE_OK ||
-        exec_retry(s->db, "PRAGMA foreign_keys=ON") != SQLITE_OK) {
+        trk_exec_retry(s->db, "PRAGMA foreign_keys=ON") != SQLITE_OK) {
         trk_sql_fail(s, path, err);
         goto fail;
     }
@@ -680,701 +491,3 @@ void trk_store_close(trk_store *s)
 
 const char *trk_store_path(const trk_store *s) { return s->path; }
 const char *trk_store_artifact_root(const trk_store *s) { return s->artifact_root; }
-
-/* ---- studies ------------------------------------------------------------------ */
-
-/* Are the two specs' search.space objects equal? Unparsable specs compare as text. */
-static int same_space(const char *a, const char *b)
-{
-    cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
-    int same;
-    if (!ja || !jb) {
-        same = strcmp(a, b) == 0;
-    } else {
-        cJSON *sa = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ja, "search"), "space");
-        cJSON *sb = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(jb, "search"), "space");
-        same = (!sa && !sb) || (sa && sb && cJSON_Compare(sa, sb, 1));
-    }
-    cJSON_Delete(ja);
-    cJSON_Delete(jb);
-    return same;
-}
-
-int trk_study_open(trk_store *s, const char *name, const char *spec_json,
-                   const char *direction, int flags, int64_t *study_id, int *existed,
-                   char err[256])
-{
-    int rc = TRK_EINVAL;
-    char *old_spec = NULL;
-    if (!name || !*name) {
-        snprintf(err, 256, "study name is empty");
-        return TRK_EINVAL;
-    }
-    if (!direction || (strcmp(direction, "minimize") && strcmp(direction, "maximize"))) {
-        snprintf(err, 256, "study '%s': direction must be 'minimize' or 'maximize', got '%s'",
-                 name, direction ? direction : "(null)");
-        return TRK_EINVAL;
-    }
-    cJSON *probe = spec_json ? cJSON_Parse(spec_json) : NULL;
-    if (!probe) {
-        snprintf(err, 256, "study '%s': the spec is not valid JSON", name);
-        return TRK_EINVAL;
-    }
-    cJSON_Delete(probe);
-    if ((rc = trk_begin(s, err)) != 0)
-        return rc;
-    sqlite3_stmt *st = trk_stmt(s, ST_STUDY_BY_NAME, err);
-    if (!st)
-        goto fail_err;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        old_spec = trk_column_strdup(st, 1);
-        const char *old_dir = (const char *)sqlite3_column_text(st, 2);
-        if (!(flags & TRK_RESUME)) {
-            snprintf(err, 256, "study '%s' already exists in %s (pass --resume to continue it, "
-                     "or choose another name)", name, s->path);
-            rc = TRK_EEXISTS;
-            goto fail;
-        }
-        if (strcmp(old_dir ? old_dir : "", direction) != 0) {
-            snprintf(err, 256, "study '%s': cannot resume with direction '%s', it was created "
-                     "with '%s'", name, direction, old_dir ? old_dir : "?");
-            rc = TRK_EINVAL;
-            goto fail;
-        }
-        if (!old_spec || !same_space(old_spec, spec_json)) {
-            snprintf(err, 256, "study '%s': the spec's search.space differs from the stored "
-                     "one; a resumed study keeps its search space", name);
-            rc = TRK_EINVAL;
-            goto fail;
-        }
-        sqlite3_reset(st);
-        if (!(st = trk_stmt(s, ST_STUDY_UPDATE_SPEC, err)))
-            goto fail_err;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, spec_json, -1, SQLITE_TRANSIENT);
-        if (step_done(s, st, "updating the study", err))
-            goto fail_err;
-        *study_id = id;
-        if (existed)
-            *existed = 1;
-    } else if (step == SQLITE_DONE) {
-        sqlite3_reset(st);
-        if (!(st = trk_stmt(s, ST_STUDY_INSERT, err)))
-            goto fail_err;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, spec_json, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, direction, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 4, now_s());
-        if (step_done(s, st, "creating the study", err))
-            goto fail_err;
-        *study_id = sqlite3_last_insert_rowid(s->db);
-        if (existed)
-            *existed = 0;
-    } else {
-        trk_sql_fail(s, "looking the study up", err);
-        goto fail_err;
-    }
-    if ((rc = trk_commit(s, err)) != 0)
-        goto fail;
-    free(old_spec);
-    return 0;
-fail_err:
-    rc = TRK_ERR;
-fail:
-    if (st)
-        sqlite3_reset(st);
-    trk_rollback(s);
-    free(old_spec);
-    return rc;
-}
-
-int trk_study_find(trk_store *s, const char *name, int64_t *study_id, char err[256])
-{
-    sqlite3_stmt *st = trk_stmt(s, ST_STUDY_BY_NAME, err);
-    if (!st)
-        return TRK_ERR;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *study_id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        return 0;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return trk_sql_fail(s, "looking the study up", err);
-    snprintf(err, 256, "no study named '%s' in %s", name, s->path);
-    return TRK_ENOTFOUND;
-}
-
-/* Runs one cached write statement inside its own transaction; `durable` commits with
- * the WAL fsynced. `bind` fills the statement's parameters. Returns the number of
- * changed rows through *changes (may be NULL). */
-typedef void (*binder)(sqlite3_stmt *st, const void *ctx);
-
-static int write_one(trk_store *s, int id, binder bind, const void *ctx, int durable,
-                     const char *what, int *changes, char err[256])
-{
-    int rc;
-    if (durable && (rc = sync_full(s, err)) != 0)
-        return rc;
-    if ((rc = trk_begin(s, err)) != 0)
-        goto out;
-    sqlite3_stmt *st = trk_stmt(s, id, err);
-    if (!st) {
-        rc = TRK_ERR;
-        goto fail;
-    }
-    bind(st, ctx);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        int ext = sqlite3_extended_errcode(s->db);
-        trk_sql_fail(s, what, err);
-        sqlite3_reset(st);
-        rc = ext == SQLITE_CONSTRAINT_FOREIGNKEY ? TRK_ENOTFOUND : TRK_ERR;
-        goto fail;
-    }
-    sqlite3_reset(st);
-    if (changes)
-        *changes = sqlite3_changes(s->db);
-    if ((rc = trk_commit(s, err)) != 0)
-        goto fail;
-    goto out;
-fail:
-    trk_rollback(s);
-out:
-    if (durable)
-        sync_normal(s);
-    return rc;
-}
-
-struct status_ctx { int64_t id; const char *text; int64_t a, b; double t; };
-
-static void bind_status(sqlite3_stmt *st, const void *p)
-{
-    const struct status_ctx *c = p;
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
-}
-
-int trk_study_set_status(trk_store *s, int64_t study_id, trk_study_status stt, char err[256])
-{
-    if ((unsigned)stt > TRK_STUDY_INTERRUPTED) {
-        snprintf(err, 256, "study %lld: invalid status %d", (long long)study_id, (int)stt);
-        return TRK_EINVAL;
-    }
-    struct status_ctx c = {study_id, trk_study_status_name(stt), 0, 0, 0};
-    int changes = 0;
-    err[0] = '\0';
-    int rc = write_one(s, ST_STUDY_STATUS, bind_status, &c, 1, "setting the study status",
-                       &changes, err);
-    if (rc == 0 && changes == 0) {
-        snprintf(err, 256, "study %lld: no such study", (long long)study_id);
-        return TRK_ENOTFOUND;
-    }
-    return rc;
-}
-
-struct kv_ctx { int64_t id; const char *key, *value; };
-
-static void bind_kv(sqlite3_stmt *st, const void *p)
-{
-    const struct kv_ctx *c = p;
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_text(st, 2, c->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->value, -1, SQLITE_STATIC);
-}
-
-static int set_tag(trk_store *s, int id, int64_t owner, const char *key, const char *value,
-                   const char *what, char err[256])
-{
-    if (!key || !*key || !value) {
-        snprintf(err, 256, "%s %lld: tag key must be non-empty and value non-NULL", what,
-                 (long long)owner);
-        return TRK_EINVAL;
-    }
-    struct kv_ctx c = {owner, key, value};
-    err[0] = '\0';
-    int rc = write_one(s, id, bind_kv, &c, 0, "setting a tag", NULL, err);
-    if (rc == TRK_ENOTFOUND)
-        snprintf(err, 256, "%s %lld: no such %s", what, (long long)owner, what);
-    return rc;
-}
-
-int trk_study_set_tag(trk_store *s, int64_t study_id, const char *key, const char *value,
-                      char err[256])
-{
-    return set_tag(s, ST_STUDY_TAG, study_id, key, value, "study", err);
-}
-
-int trk_run_set_tag(trk_store *s, int64_t run_id, const char *key, const char *value,
-                    char err[256])
-{
-    return set_tag(s, ST_RUN_TAG, run_id, key, value, "run", err);
-}
-
-static void bind_result(sqlite3_stmt *st, const void *p)
-{
-    const struct status_ctx *c = p;
-    sqlite3_bind_int64(st, 1, c->id);
-    if (c->text)
-        sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
-    if (c->a > 0)
-        sqlite3_bind_int64(st, 3, c->a);
-    if (c->b > 0)
-        sqlite3_bind_int64(st, 4, c->b);
-}
-
-int trk_study_set_result(trk_store *s, int64_t study_id, const char *result_json,
-                         int64_t best_run_id, int64_t model_artifact_id, char err[256])
-{
-    if (result_json) {
-        cJSON *probe = cJSON_Parse(result_json);
-        if (!probe) {
-            snprintf(err, 256, "study %lld: the result is not valid JSON", (long long)study_id);
-            return TRK_EINVAL;
-        }
-        cJSON_Delete(probe);
-    }
-    struct status_ctx c = {study_id, result_json, best_run_id, model_artifact_id, 0};
-    int changes = 0;
-    err[0] = '\0';
-    int rc = write_one(s, ST_STUDY_RESULT, bind_result, &c, 1, "storing the study result",
-                       &changes, err);
-    if (rc == 0 && changes == 0) {
-        snprintf(err, 256, "study %lld: no such study", (long long)study_id);
-        return TRK_ENOTFOUND;
-    }
-    return rc;
-}
-
-static void bind_fail_running(sqlite3_stmt *st, const void *p)
-{
-    const struct status_ctx *c = p;
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, c->t);
-}
-
-int trk_study_fail_running(trk_store *s, int64_t study_id, const char *reason,
-                           int *n_marked, char err[256])
-{
-    struct status_ctx c = {study_id, reason ? reason : "lost", 0, 0, now_s()};
-    int changes = 0;
-    err[0] = '\0';
-    int rc = write_one(s, ST_STUDY_FAIL_RUNNING, bind_fail_running, &c, 1,
-                       "failing the running runs", &changes, err);
-    if (n_marked)
-        *n_marked = rc == 0 ? changes : 0;
-    return rc;
-}
-
-/* ---- runs --------------------------------------------------------------------- */
-
-int trk_run_start(trk_store *s, int64_t study_id, int trial_number, int worker,
-                  int64_t seed, int64_t *run_id, char err[256])
-{
-    int rc;
-    if ((rc = trk_begin(s, err)) != 0)
-        return rc;
-    sqlite3_stmt *st = trk_stmt(s, ST_RUN_INSERT, err);
-    if (!st)
-        goto fail;
-    sqlite3_bind_int64(st, 1, study_id);
-    sqlite3_bind_int(st, 2, trial_number);
-    sqlite3_bind_double(st, 3, now_s());
-    sqlite3_bind_int(st, 4, worker);
-    sqlite3_bind_int64(st, 5, seed);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        int ext = sqlite3_extended_errcode(s->db);
-        sqlite3_reset(st);
-        if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
-            snprintf(err, 256, "study %lld: no such study", (long long)study_id);
-            rc = TRK_ENOTFOUND;
-        } else if (ext == SQLITE_CONSTRAINT_UNIQUE) {
-            snprintf(err, 256, "study %lld: trial number %d already exists",
-                     (long long)study_id, trial_number);
-            rc = TRK_EINVAL;
-        } else {
-            rc = trk_sql_fail(s, "starting a run", err);
-        }
-        trk_rollback(s);
-        return rc;
-    }
-    sqlite3_reset(st);
-    *run_id = sqlite3_last_insert_rowid(s->db);
-    if ((rc = trk_commit(s, err)) != 0)
-        goto fail;
-    return 0;
-fail:
-    trk_rollback(s);
-    return TRK_ERR;
-}
-
-int trk_run_log_params(trk_store *s, int64_t run_id, const trk_param_in *p, int n,
-                       char err[256])
-{
-    int rc;
-    for (int i = 0; i < n; i++)
-        if (!p[i].key || !*p[i].key || !p[i].value) {
-            snprintf(err, 256, "run %lld: param %d has an empty key or a NULL value",
-                     (long long)run_id, i);
-            return TRK_EINVAL;
-        }
-    if ((rc = trk_begin(s, err)) != 0)
-        return rc;
-    sqlite3_stmt *st = trk_stmt(s, ST_PARAM_PUT, err);
-    if (!st)
-        goto fail;
-    for (int i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, run_id);
-        sqlite3_bind_text(st, 2, p[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, p[i].value, -1, SQLITE_STATIC);
-        trk_bind_double(st, 4, p[i].num);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail_step;
-        sqlite3_reset(st);
-    }
-    if (trk_commit(s, err) != 0)
-        goto fail;
-    return 0;
-fail_step:
-    sqlite3_reset(st);
-    if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        snprintf(err, 256, "run %lld: no such run", (long long)run_id);
-        trk_rollback(s);
-        return TRK_ENOTFOUND;
-    }
-    trk_sql_fail(s, "logging params", err);
-fail:
-    trk_rollback(s);
-    return TRK_ERR;
-}
-
-/* Per-key aggregate of one metric batch, upserted into metric_summary. */
-typedef struct batch_key {
-    const char *key;
-    int64_t last_step;
-    double last, min, max;
-    int64_t count;
-} batch_key;
-
-/* Folds row m into the batch's per-key aggregates. */
-static void batch_key_add(batch_key *keys, int *nk, const trk_metric_in *m)
-{
-    int k = *nk - 1;
-    if (k < 0 || strcmp(keys[k].key, m->key) != 0)
-        for (k = 0; k < *nk && strcmp(keys[k].key, m->key) != 0; k++)
-            ;
-    if (k == *nk)
-        keys[(*nk)++] = (batch_key){m->key, m->step, m->value, NAN, NAN, 0};
-    batch_key *b = &keys[k];
-    double v = m->value;
-    if (m->step >= b->last_step) {
-        b->last_step = m->step;
-        b->last = v;
-    }
-    if (!isnan(v)) {
-        b->min = isnan(b->min) ? v : fmin(b->min, v);
-        b->max = isnan(b->max) ? v : fmax(b->max, v);
-    }
-    b->count++;
-}
-
-/* Binds the 5 columns of row m at parameter offset `at` of an insert statement. */
-static void bind_metric(sqlite3_stmt *st, int at, int64_t run_id, const trk_metric_in *m,
-                        double t_now)
-{
-    sqlite3_bind_int64(st, at + 1, run_id);
-    sqlite3_bind_text(st, at + 2, m->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, at + 3, m->step);
-    trk_bind_double(st, at + 4, m->value);
-    sqlite3_bind_double(st, at + 5, m->timestamp > 0 ? m->timestamp : t_now);
-}
-
-int trk_run_log_metrics(trk_store *s, int64_t run_id, const trk_metric_in *m, int n,
-                        char err[256])
-{
-    int rc = TRK_ERR, nk = 0;
-    batch_key *keys = NULL;
-    sqlite3_stmt *st = NULL;
-    if (n <= 0)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (!m[i].key || !*m[i].key) {
-            snprintf(err, 256, "run %lld: metric row %d has an empty key", (long long)run_id, i);
-            return TRK_EINVAL;
-        }
-    keys = malloc(sizeof *keys * (size_t)n);
-    if (!keys) {
-        snprintf(err, 256, "run %lld: out of memory", (long long)run_id);
-        return TRK_ERR;
-    }
-    if ((rc = trk_begin(s, err)) != 0)
-        goto out;
-    rc = TRK_ERR;
-    /* The run must exist: checked once per batch (metrics has no foreign key). */
-    if (!(st = trk_stmt(s, ST_RUN_STATE, err)))
-        goto fail;
-    sqlite3_bind_int64(st, 1, run_id);
-    int found = sqlite3_step(st);
-    int64_t study_id = found == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    if (found != SQLITE_ROW) {
-        if (found == SQLITE_DONE) {
-            snprintf(err, 256, "run %lld: no such run", (long long)run_id);
-            rc = TRK_ENOTFOUND;
-        } else {
-            rc = trk_sql_fail(s, "logging metrics", err);
-        }
-        goto fail;
-    }
-    /* Rows go in TRK_METRIC_ROWS at a time, the rest one by one; inside the write
-     * transaction their ids are consecutive. */
-    double t_now = now_s();
-    int64_t first_id = 0;
-    int i = 0;
-    if (n >= TRK_METRIC_ROWS && !(st = trk_stmt(s, ST_METRIC_INSERT_MANY, err)))
-        goto fail;
-    for (; i + TRK_METRIC_ROWS <= n; i += TRK_METRIC_ROWS) {
-        for (int j = 0; j < TRK_METRIC_ROWS; j++)
-            bind_metric(st, 5 * j, run_id, &m[i + j], t_now);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail_step;
-        sqlite3_reset(st);
-        if (i == 0)
-            first_id = sqlite3_last_insert_rowid(s->db) - TRK_METRIC_ROWS + 1;
-    }
-    if (i < n && !(st = trk_stmt(s, ST_METRIC_INSERT, err)))
-        goto fail;
-    for (int j = i; j < n; j++) {
-        bind_metric(st, 0, run_id, &m[j], t_now);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail_step;
-        sqlite3_reset(st);
-        if (j == 0)
-            first_id = sqlite3_last_insert_rowid(s->db);
-    }
-    int64_t last_id = sqlite3_last_insert_rowid(s->db);
-    assert(last_id - first_id + 1 == n);
-    if (!(st = trk_stmt(s, ST_METRIC_BATCH, err)))
-        goto fail;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, first_id);
-    sqlite3_bind_int64(st, 3, last_id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail_step;
-    sqlite3_reset(st);
-    for (int j = 0; j < n; j++)
-        batch_key_add(keys, &nk, &m[j]);
-    if (!(st = trk_stmt(s, ST_METRIC_LAST, err)))
-        goto fail;
-    for (int k = 0; k < nk; k++) {
-        sqlite3_bind_int64(st, 1, run_id);
-        sqlite3_bind_text(st, 2, keys[k].key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, keys[k].last_step);
-        trk_bind_double(st, 4, keys[k].last);
-        trk_bind_double(st, 5, keys[k].min);
-        trk_bind_double(st, 6, keys[k].max);
-        sqlite3_bind_int64(st, 7, keys[k].count);
-        sqlite3_bind_int64(st, 8, study_id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail_step;
-        sqlite3_reset(st);
-    }
-    if ((rc = trk_commit(s, err)) != 0)
-        goto fail;
-    goto out;
-fail_step:
-    sqlite3_reset(st);
-    rc = trk_sql_fail(s, "logging metrics", err);
-fail:
-    if (rc == 0)
-        rc = TRK_ERR;
-    trk_rollback(s);
-out:
-    free(keys);
-    return rc;
-}
-
-int trk_run_finish(trk_store *s, int64_t run_id, trk_state state, double value,
-                   const char *error, char err[256])
-{
-    int rc;
-    if (!trial_state_can_move(TRK_RUNNING, state)) {
-        snprintf(err, 256, "run %lld: a run finishes COMPLETE, PRUNED or FAIL, not %s",
-                 (long long)run_id, trk_state_name(state));
-        return TRK_EINVAL;
-    }
-    if ((rc = sync_full(s, err)) != 0)
-        return rc;
-    if ((rc = trk_begin(s, err)) != 0)
-        goto out;
-    sqlite3_stmt *st = trk_stmt(s, ST_RUN_FINISH, err);
-    if (!st) {
-        rc = TRK_ERR;
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_text(st, 2, trk_state_name(state), -1, SQLITE_STATIC);
-    trk_bind_double(st, 3, value);
-    if (state == TRK_FAIL && error)
-        sqlite3_bind_text(st, 4, error, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 5, now_s());
-    if ((rc = step_done(s, st, "finishing a run", err)) != 0)
-        goto fail;
-    /* the UPDATE moves only a RUNNING run (invariant 1): one row or none */
-    assert(sqlite3_changes(s->db) <= 1);
-    if (sqlite3_changes(s->db) == 0) {
-        sqlite3_stmt *q = trk_stmt(s, ST_RUN_STATE, err);
-        if (!q) {
-            rc = TRK_ERR;
-            goto fail;
-        }
-        sqlite3_bind_int64(q, 1, run_id);
-        if (sqlite3_step(q) == SQLITE_ROW) {
-            snprintf(err, 256, "run %lld: already finished (%s)", (long long)run_id,
-                     (const char *)sqlite3_column_text(q, 0));
-            rc = TRK_EINVAL;
-        } else {
-            snprintf(err, 256, "run %lld: no such run", (long long)run_id);
-            rc = TRK_ENOTFOUND;
-        }
-        sqlite3_reset(q);
-        goto fail;
-    }
-    if ((rc = trk_commit(s, err)) != 0)
-        goto fail;
-    goto out;
-fail:
-    trk_rollback(s);
-out:
-    sync_normal(s);
-    return rc;
-}
-
-/* ---- artifacts ---------------------------------------------------------------- */
-
-/* A relative name without empty, "." or ".." components (nothing escapes the folder). */
-static int safe_name(const char *name)
-{
-    if (!name || !*name || name[0] == '/')
-        return 0;
-    const char *p = name;
-    while (*p) {
-        size_t len = strcspn(p, "/");
-        if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
-            return 0;
-        p += len;
-        if (*p == '/')
-            p++;
-        if (*p == '\0' && p[-1] == '/')
-            return 0;
-    }
-    return strchr(name, '\\') == NULL;
-}
-
-/* mkdir -p of every folder above `path`'s last component. */
-static int make_parents(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0777);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
-int trk_artifact_put(trk_store *s, int64_t study_id, int64_t run_id, const char *kind,
-                     const char *name, const void *data, size_t len, int64_t *artifact_id,
-                     char err[256])
-{
-    int rc;
-    if (!safe_name(name)) {
-        snprintf(err, 256, "artifact name '%s': must be a relative path without '..' or "
-                 "empty components", name ? name : "(null)");
-        return TRK_EINVAL;
-    }
-    if (!kind || !*kind) {
-        snprintf(err, 256, "artifact '%s': kind is empty", name);
-        return TRK_EINVAL;
-    }
-    char rel[4096], full[4200], hex[65];
-    if (run_id > 0)
-        snprintf(rel, sizeof rel, "%lld/%lld/%s", (long long)study_id, (long long)run_id, name);
-    else
-        snprintf(rel, sizeof rel, "%lld/study/%s", (long long)study_id, name);
-    snprintf(full, sizeof full, "%s/%s", s->artifact_root, rel);
-    if (s->readonly) {
-        snprintf(err, 256, "%s: store is open read-only", s->path);
-        return TRK_EINVAL;
-    }
-    /* The owner must exist before a file is written for it. */
-    sqlite3_stmt *q = trk_stmt(s, run_id > 0 ? ST_RUN_STATE : ST_STUDY_EXISTS, err);
-    if (!q)
-        return TRK_ERR;
-    sqlite3_bind_int64(q, 1, run_id > 0 ? run_id : study_id);
-    int found = sqlite3_step(q) == SQLITE_ROW;
-    int owner_study = run_id > 0 && found ? sqlite3_column_int64(q, 1) == study_id : 1;
-    sqlite3_reset(q);
-    if (!found || !owner_study) {
-        snprintf(err, 256, run_id > 0 ? "run %lld: no such run in study %lld"
-                                      : "study %lld: no such study",
-                 (long long)(run_id > 0 ? run_id : study_id), (long long)study_id);
-        return TRK_ENOTFOUND;
-    }
-    if (make_parents(full) != 0) {
-        snprintf(err, 256, "%.200s: %s", full, strerror(errno));
-        return TRK_ERR;
-    }
-    if ((rc = trk_file_write_durable(full, data, len, err)) != 0)
-        return rc;
-    trk_sha256_hex(data, len, hex);
-    if ((rc = trk_begin(s, err)) != 0)
-        return rc;
-    sqlite3_stmt *st = trk_stmt(s, ST_ARTIFACT_INSERT, err);
-    if (!st)
-        goto fail;
-    sqlite3_bind_int64(st, 1, study_id);
-    if (run_id > 0)
-        sqlite3_bind_int64(st, 2, run_id);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, rel, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)len);
-    sqlite3_bind_text(st, 6, hex, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 7, now_s());
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        trk_sql_fail(s, "recording an artifact", err);
-        sqlite3_reset(st);
-        goto fail;
-    }
-    if (artifact_id)
-        *artifact_id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (trk_commit(s, err) != 0)
-        goto fail;
-    return 0;
-fail:
-    trk_rollback(s);
-    return TRK_ERR;
-}
-
-int trk_artifact_put_file(trk_store *s, int64_t study_id, int64_t run_id, const char *kind,
-                          const char *name, const char *src_path, int64_t *artifact_id,
-                          char err[256])
-{
-    size_t size = 0;
-    char *buf = base_file_read(src_path, SIZE_MAX / 2, &size, err);
-    if (!buf)
-        return TRK_ERR;
-    int rc = trk_artifact_put(s, study_id, run_id, kind, name, buf, size, artifact_id, err);
-    free(buf);
-    return rc;
-}

@@ -16,8 +16,8 @@
 /* Statement tables. Each file of tracker/ that runs fixed SQL owns one table of
  * SQL texts, indexed by its own private enum; the store prepares each statement on
  * first use and keeps it until trk_store_close. A table's slot says where. */
-enum { TRK_STMTS_STORE, TRK_STMTS_QUERY, TRK_STMTS_ADMIN, TRK_STMTS_REGISTRY,
-       TRK_STMTS_OBJECTIVES, TRK_STMTS_COUNT };
+enum { TRK_STMTS_STORE, TRK_STMTS_WRITE, TRK_STMTS_QUERY, TRK_STMTS_ADMIN,
+       TRK_STMTS_REGISTRY, TRK_STMTS_OBJECTIVES, TRK_STMTS_COUNT };
 
 typedef struct trk_stmt_table {
     int slot;                       /* one of TRK_STMTS_STORE... */
@@ -47,8 +47,6 @@ sqlite3_stmt *trk_stmt_get(trk_store *s, const trk_stmt_table *t, int id, char e
 /* Finalizes every cached statement (trk_store_close). */
 void trk_stmts_finalize(trk_store *s);
 
-/* The cached statement `id` of store.c's own table. */
-sqlite3_stmt *trk_stmt(trk_store *s, int id, char err[256]);
 
 /*
  * Steps `st` (bound by the caller) to its end, appending one element of `size`
@@ -85,6 +83,18 @@ void trk_rollback(trk_store *s);
 /* The SQL of schema step `version` (3 and later) that registry.c owns; NULL
  * for a step it does not know. */
 const char *trk_registry_schema_step(int version);
+
+/* store.c, for store_write.c: the wall clock in seconds; steps a statement
+ * that returns no row (0 or TRK_ERR); synchronous=FULL for a commit that must be
+ * durable when it returns (not inside a batch nor with TRK_NOSYNC), and back. */
+double trk_now_s(void);
+int trk_step_done(trk_store *s, sqlite3_stmt *st, const char *what, char err[256]);
+int trk_sync_full(trk_store *s, char err[256]);
+void trk_sync_normal(trk_store *s);
+
+/* store_schema.c: runs fixed SQL, retrying BUSY answers SQLite gives without
+ * asking the busy handler (WAL recovery). */
+int trk_exec_retry(sqlite3 *db, const char *sql);
 
 /* Applies schema steps up to `target` (for tests: build an old-version file). */
 int trk_schema_migrate(sqlite3 *db, int target, char err[256]);

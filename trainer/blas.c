@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *tr_blas_corename(void)
 {
@@ -28,4 +29,13 @@ const char *tr_blas_better_coretype(void)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return "Haswell";
     return NULL;
+}
+
+void tr_blas_pick_kernel(char **argv)
+{
+    const char *core = tr_blas_better_coretype();
+    if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");   /* exec failed: go on with the generic kernels */
 }

@@ -19,4 +19,11 @@ const char *tr_blas_corename(void);
  * is fine or OPENBLAS_CORETYPE is already set. */
 const char *tr_blas_better_coretype(void);
 
+/* Executes this program again (argv as given to main) with OPENBLAS_CORETYPE
+ * set when tr_blas_better_coretype() names a kernel; returns only when nothing
+ * needs doing or the exec failed (then with the kernels OpenBLAS chose). Every
+ * program whose numbers are compared with seqtune's calls it first in main, so
+ * that both run the same kernels. */
+void tr_blas_pick_kernel(char **argv);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * lstm.c - stacked LSTM forward/backward on cblas_sgemm (see lstm.h for the math).
  *
- * Shapes: B batch, T seq_len, F features, H units, K a layer's input size.
+ * Shapes: B batch, T seq_len, F features, H the hidden size of the layer at hand
+ * (H_l, tr_lstm_layer_units), K its input size (F, or D*H_{l-1}).
  * Activations are time-major: row (t*B + b) of a (T, B, n) buffer is window b at
  * time t, so one timestep is one contiguous (B, n) block and a whole layer is one
  * (T*B, n) matrix. That makes
@@ -214,23 +215,24 @@ static int ndir(const tr_lstm_config *c)
     return c->bidirectional ? 2 : 1;
 }
 
-int tr_lstm_n_out(const tr_lstm_config *c)
+/* The top layer's hidden size H_top. */
+static int top_units(const tr_lstm_config *c)
 {
-    return c->head == TR_HEAD_MULTICLASS ? c->n_classes : 1;
+    return tr_lstm_layer_units(c, c->layers - 1);
 }
 
-static int layer_in(const tr_lstm_config *c, int l)
+/* 1 when the output of layer l gets dropout in the current pass. */
+static int dropped(const tr_lstm *m, int l)
 {
-    return l == 0 ? c->n_features : ndir(c) * c->units;
+    return m->training && tr_lstm_layer_dropout(&m->cfg, l) > 0.0f;
 }
 
 /* Points t at consecutive tensors of slab s (the layout documented in lstm.h). */
 static void map_tensors(const tr_lstm_config *c, float *s, tr_lstm_tensors *t)
 {
-    size_t H = (size_t)c->units;
     memset(t, 0, sizeof *t);
     for (int l = 0; l < c->layers; l++) {
-        size_t K = (size_t)layer_in(c, l);
+        size_t K = (size_t)tr_lstm_layer_in(c, l), H = (size_t)tr_lstm_layer_units(c, l);
         t->w_ih[l] = s; s += 4 * H * K;
         t->w_hh[l] = s; s += 4 * H * H;
         t->b_ih[l] = s; s += 4 * H;
@@ -242,17 +244,8 @@ static void map_tensors(const tr_lstm_config *c, float *s, tr_lstm_tensors *t)
             t->b_hh_r[l] = s; s += 4 * H;
         }
     }
-    t->w_head = s; s += (size_t)tr_lstm_n_out(c) * ndir(c) * H;
+    t->w_head = s; s += (size_t)tr_lstm_n_out(c) * ndir(c) * top_units(c);
     t->b_head = s;
-}
-
-static size_t count_params(const tr_lstm_config *c)
-{
-    size_t H = (size_t)c->units, n = 0, D = (size_t)ndir(c);
-    for (int l = 0; l < c->layers; l++)
-        n += D * 4 * H * ((size_t)layer_in(c, l) + H + 2);
-    size_t K = (size_t)tr_lstm_n_out(c);
-    return n + K * (D * H + 1);
 }
 
 /* Rounds a float count up to 64 bytes so every buffer stays cache-line aligned. */
@@ -265,47 +258,13 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
 {
     tr_lstm *m = NULL;
     const tr_lstm_config *c = cfg;
-    if (c->n_features < 1 || c->units < 1 || c->layers < 1 ||
-        c->layers > TR_LSTM_MAX_LAYERS || c->seq_len < 1 || c->max_batch < 1) {
-        snprintf(err, 256, "lstm config: need n_features, units, seq_len, max_batch >= 1 "
-                 "and layers in 1..%d (got %d, %d, %d, %d, layers %d)", TR_LSTM_MAX_LAYERS,
-                 c->n_features, c->units, c->seq_len, c->max_batch, c->layers);
+    if (tr_lstm_config_check(c, err))
         return NULL;
-    }
-    if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
-        snprintf(err, 256, "lstm config: dropout must be in [0, 1), got %g", (double)c->dropout);
-        return NULL;
-    }
-    if (c->bidirectional != 0 && c->bidirectional != 1) {
-        snprintf(err, 256, "lstm config: bidirectional must be 0 or 1, got %d", c->bidirectional);
-        return NULL;
-    }
-    if (c->head == TR_HEAD_MULTICLASS &&
-        (c->n_classes < 2 || c->n_classes > TR_LSTM_MAX_CLASSES)) {
-        snprintf(err, 256, "lstm config: n_classes must be in 2..%d, got %d",
-                 TR_LSTM_MAX_CLASSES, c->n_classes);
-        return NULL;
-    }
-    for (int k = 0; c->head == TR_HEAD_MULTICLASS && k < c->n_classes; k++)
-        if (!(c->class_weight[k] >= 0.0f) || !isfinite(c->class_weight[k])) {
-            snprintf(err, 256, "lstm config: class weight %d must be finite and >= 0", k);
-            return NULL;
-        }
-    if (c->head != TR_HEAD_DIRECTION && c->head != TR_HEAD_RETURN &&
-        c->head != TR_HEAD_MULTICLASS) {
-        snprintf(err, 256, "lstm config: unknown head kind %d", (int)c->head);
-        return NULL;
-    }
-    if ((double)c->units * c->seq_len * c->max_batch * (c->units + c->n_features) > 4e9) {
-        snprintf(err, 256, "lstm config: units %d x seq_len %d x max_batch %d is too large",
-                 c->units, c->seq_len, c->max_batch);
-        return NULL;
-    }
     m = calloc(1, sizeof *m);
     if (!m)
         goto oom;
     m->cfg = *c;
-    m->n_params = count_params(c);
+    m->n_params = tr_lstm_param_count(c);
     m->params = aligned_alloc(64, pad16(m->n_params) * sizeof(float));
     m->grads = aligned_alloc(64, pad16(m->n_params) * sizeof(float));
     if (!m->params || !m->grads)
@@ -315,15 +274,16 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
     map_tensors(c, m->params, &m->p);
     map_tensors(c, m->grads, &m->g);
 
-    size_t T = (size_t)c->seq_len, B = (size_t)c->max_batch, H = (size_t)c->units;
-    size_t D = (size_t)ndir(c), F = (size_t)c->n_features, W = D * H > F ? D * H : F;
+    size_t T = (size_t)c->seq_len, B = (size_t)c->max_batch, Hm = (size_t)tr_lstm_max_units(c);
+    size_t Ht = (size_t)top_units(c);
+    size_t D = (size_t)ndir(c), F = (size_t)c->n_features, W = D * Hm > F ? D * Hm : F;
     /* two passes: count, then assign */
     for (int pass = 0; pass < 2; pass++) {
         size_t off = 0;
         float *base = m->act;
 #define TAKE(ptr, n) do { if (pass) (ptr) = base + off; off += pad16(n); } while (0)
         for (int l = 0; l < c->layers; l++) {
-            size_t K = (size_t)layer_in(c, l);
+            size_t K = (size_t)tr_lstm_layer_in(c, l), H = (size_t)tr_lstm_layer_units(c, l);
             tr_lstm_layer_act *A = &m->L[l];
             TAKE(A->in_buf, T * B * K);
             TAKE(A->gates, T * B * 4 * H);
@@ -346,19 +306,19 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
                     TAKE(A->cat, T * B * 2 * H);
             }
         }
-        TAKE(m->head_in, B * D * H);
-        TAKE(m->head_mask, B * D * H);
+        TAKE(m->head_in, B * D * Ht);
+        TAKE(m->head_mask, B * D * Ht);
         if (c->bidirectional) {
-            TAKE(m->head_cat, B * 2 * H);
-            TAKE(m->dh_r, T * B * H);
+            TAKE(m->head_cat, B * 2 * Ht);
+            TAKE(m->dh_r, T * B * Hm);
         }
         TAKE(m->logits, B * (size_t)tr_lstm_n_out(c));
         TAKE(m->dz, B * (size_t)tr_lstm_n_out(c));
         TAKE(m->dh, T * B * W);
         TAKE(m->dx, T * B * W);
-        TAKE(m->dh_next, B * H);
-        TAKE(m->dc_next, B * H);
-        TAKE(m->bias_sum, 4 * H);
+        TAKE(m->dh_next, B * Hm);
+        TAKE(m->dc_next, B * Hm);
+        TAKE(m->bias_sum, 4 * Hm);
         TAKE(m->ones, T * B);
         TAKE(m->xb, B * T * F);
         TAKE(m->yb, B);
@@ -376,7 +336,7 @@ tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256])
     return m;
 oom:
     snprintf(err, 256, "lstm: out of memory for units %d, seq_len %d, max_batch %d",
-             c->units, c->seq_len, c->max_batch);
+             tr_lstm_max_units(c), c->seq_len, c->max_batch);
     tr_lstm_free(m);
     return NULL;
 }
@@ -393,15 +353,21 @@ void tr_lstm_free(tr_lstm *m)
 
 void tr_lstm_init(tr_lstm *m, gsl_rng *rng)
 {
-    /* nn.LSTM: every weight and bias U(-k, k), k = 1/sqrt(H); nn.Linear(H, 1):
-     * kaiming_uniform(a = sqrt(5)) gives bound 1/sqrt(fan_in) = 1/sqrt(H), and the
-     * bias uses the same bound. So one bound covers the whole slab. */
-    double k = 1.0 / sqrt((double)m->cfg.units);
-    /* the head nn.Linear(D*H, 1): bound 1/sqrt(D*H), the same as k when D = 1 */
-    double kh = 1.0 / sqrt((double)ndir(&m->cfg) * m->cfg.units);
-    size_t head0 = (size_t)(m->p.w_head - m->params);
-    for (size_t i = 0; i < m->n_params; i++)
-        m->params[i] = (float)((2.0 * gsl_rng_uniform(rng) - 1.0) * (i < head0 ? k : kh));
+    /* nn.LSTM: every weight and bias of a layer U(-k, k), k = 1/sqrt(H_l) (one
+     * single-layer nn.LSTM per size); nn.Linear(D*H_top, n_out): kaiming_uniform(a =
+     * sqrt(5)) gives bound 1/sqrt(fan_in) = 1/sqrt(D*H_top), and the bias uses the
+     * same bound. A layer's tensors are contiguous in the slab, up to the next
+     * layer's w_ih (or the head's weights). */
+    const tr_lstm_config *c = &m->cfg;
+    size_t i = 0;
+    for (int l = 0; l <= c->layers; l++) {
+        double k = l < c->layers ? 1.0 / sqrt((double)tr_lstm_layer_units(c, l))
+                                 : 1.0 / sqrt((double)ndir(c) * top_units(c));
+        size_t end = l + 1 < c->layers ? (size_t)(m->p.w_ih[l + 1] - m->params)
+                   : l < c->layers ? (size_t)(m->p.w_head - m->params) : m->n_params;
+        for (; i < end; i++)
+            m->params[i] = (float)((2.0 * gsl_rng_uniform(rng) - 1.0) * k);
+    }
 }
 
 static double l1_tensor(const float *w, float *g, size_t n, float lambda)
@@ -419,11 +385,11 @@ double tr_lstm_l1(tr_lstm *m, double lambda)
     if (!(lambda > 0))
         return 0.0;
     const tr_lstm_config *c = &m->cfg;
-    size_t G4 = 4 * (size_t)c->units, H = (size_t)c->units;
     float lam = (float)lambda;
     double sum = 0.0;
     for (int l = 0; l < c->layers; l++) {
-        size_t K = (size_t)layer_in(c, l);
+        size_t K = (size_t)tr_lstm_layer_in(c, l), H = (size_t)tr_lstm_layer_units(c, l);
+        size_t G4 = 4 * H;
         sum += l1_tensor(m->p.w_ih[l], m->g.w_ih[l], G4 * K, lam);
         sum += l1_tensor(m->p.w_hh[l], m->g.w_hh[l], G4 * H, lam);
         if (c->bidirectional) {
@@ -431,7 +397,8 @@ double tr_lstm_l1(tr_lstm *m, double lambda)
             sum += l1_tensor(m->p.w_hh_r[l], m->g.w_hh_r[l], G4 * H, lam);
         }
     }
-    sum += l1_tensor(m->p.w_head, m->g.w_head, (size_t)tr_lstm_n_out(c) * ndir(c) * H, lam);
+    sum += l1_tensor(m->p.w_head, m->g.w_head,
+                     (size_t)tr_lstm_n_out(c) * ndir(c) * top_units(c), lam);
     return lambda * sum;
 }
 
@@ -460,7 +427,8 @@ static void dir_forward(tr_lstm *m, int l, int d, int B)
 {
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
-    int T = c->seq_len, H = c->units, G4 = 4 * H, K = layer_in(c, l);
+    int T = c->seq_len, H = tr_lstm_layer_units(c, l), G4 = 4 * H, K = tr_lstm_layer_in(c, l);
+    assert(l >= 0 && l < c->layers && H >= 1 && H <= tr_lstm_max_units(c) && K >= 1);
     const float *w_ih = d ? m->p.w_ih_r[l] : m->p.w_ih[l];
     const float *w_hh = d ? m->p.w_hh_r[l] : m->p.w_hh[l];
     const float *b_ih = d ? m->p.b_ih_r[l] : m->p.b_ih[l];
@@ -540,14 +508,13 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                       int training, unsigned long dropout_seed, float *out)
 {
     const tr_lstm_config *c = &m->cfg;
-    int T = c->seq_len, F = c->n_features, H = c->units;
-    int drop = training && c->dropout > 0.0f;
+    int T = c->seq_len, F = c->n_features, H = top_units(c);
     uint64_t rs = (uint64_t)dropout_seed * 0x2545f4914f6cdd1dULL + 1;
     if (B < 1 || B > c->max_batch)
         return NAN;
     assert(x && T >= 1 && F >= 1 && H >= 1 && c->layers >= 1);
     m->batch = B;
-    m->training = drop;
+    m->training = training != 0;
 
     /* (B, T, F) -> time-major (T, B, F) */
     float *in0 = m->L[0].in_buf;
@@ -560,12 +527,13 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
     int bi = c->bidirectional, HD = ndir(c) * H;
     for (int l = 0; l < c->layers; l++) {
         tr_lstm_layer_act *A = &m->L[l];
-        int K = layer_in(c, l);
+        int K = tr_lstm_layer_in(c, l), Hl = tr_lstm_layer_units(c, l);
         size_t TB = (size_t)T * B;
-        if (l > 0) {
+        if (l > 0) {   /* the input (T, B, K = D*H_{l-1}) is layer l-1's output */
             const float *below = bi ? m->L[l - 1].cat : m->L[l - 1].h;
-            if (drop) {
-                dropout_forward(below, A->in_buf, A->mask, TB * K, c->dropout, &rs);
+            if (dropped(m, l - 1)) {
+                dropout_forward(below, A->in_buf, A->mask, TB * K,
+                                tr_lstm_layer_dropout(c, l - 1), &rs);
                 A->in = A->in_buf;
             } else {
                 A->in = below;
@@ -575,16 +543,18 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
         if (bi) {
             m->R[l].in = A->in;
             dir_forward(m, l, 1, B);
-            if (l < c->layers - 1)   /* output (T, B, 2H) = [h_fwd, h_bwd] */
+            if (l < c->layers - 1)   /* output (T, B, 2H_l) = [h_fwd, h_bwd] */
                 for (size_t r = 0; r < TB; r++) {
-                    memcpy(A->cat + r * 2 * H, A->h + r * H, (size_t)H * sizeof(float));
-                    memcpy(A->cat + r * 2 * H + H, m->R[l].h + r * H, (size_t)H * sizeof(float));
+                    memcpy(A->cat + r * 2 * Hl, A->h + r * Hl, (size_t)Hl * sizeof(float));
+                    memcpy(A->cat + r * 2 * Hl + Hl, m->R[l].h + r * Hl,
+                           (size_t)Hl * sizeof(float));
                 }
         }
     }
 
-    /* head: z (B) = dropout(h_{T-1}) (B, D*H) w_head + b_head; bidirectional:
-     * h_{T-1} is [h_fwd_{T-1}, h_bwd_0], each direction's final state */
+    /* head: z (B) = dropout(h_{T-1}) (B, D*H_top) w_head + b_head; bidirectional:
+     * h_{T-1} is [h_fwd_{T-1}, h_bwd_0], each direction's final state; here
+     * H = H_top */
     const float *hl = m->L[c->layers - 1].h + (size_t)(T - 1) * B * H;
     if (bi) {
         const float *hb = m->R[c->layers - 1].h;   /* t = 0 */
@@ -595,8 +565,9 @@ float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
         }
         hl = m->head_cat;
     }
-    if (drop) {
-        dropout_forward(hl, m->head_in, m->head_mask, (size_t)B * HD, c->dropout, &rs);
+    if (dropped(m, c->layers - 1)) {
+        dropout_forward(hl, m->head_in, m->head_mask, (size_t)B * HD,
+                        tr_lstm_layer_dropout(c, c->layers - 1), &rs);
         m->head_src = m->head_in;
     } else {
         m->head_src = hl;
@@ -626,7 +597,9 @@ static void dir_backward(tr_lstm *m, int l, int d, const float *dh, float *dx, i
 {
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
-    int T = c->seq_len, B = m->batch, H = c->units, G4 = 4 * H, K = layer_in(c, l);
+    int T = c->seq_len, B = m->batch, H = tr_lstm_layer_units(c, l), G4 = 4 * H;
+    int K = tr_lstm_layer_in(c, l);
+    assert(l >= 0 && l < c->layers && H >= 1 && H <= tr_lstm_max_units(c) && K >= 1);
     const float *w_ih = d ? m->p.w_ih_r[l] : m->p.w_ih[l];
     const float *w_hh = d ? m->p.w_hh_r[l] : m->p.w_hh[l];
     float *gw_ih = d ? m->g.w_ih_r[l] : m->g.w_ih[l];
@@ -677,8 +650,8 @@ static void dir_backward(tr_lstm *m, int l, int d, const float *dh, float *dx, i
 void tr_lstm_backward(tr_lstm *m, float *dx_out)
 {
     const tr_lstm_config *c = &m->cfg;
-    int T = c->seq_len, B = m->batch, H = c->units, F = c->n_features;
-    int bi = c->bidirectional, HD = ndir(c) * H;
+    int T = c->seq_len, B = m->batch, H = top_units(c), F = c->n_features;
+    int bi = c->bidirectional, HD = ndir(c) * H;   /* the head's input (B, D*H_top) */
     size_t BH = (size_t)B * H, TB = (size_t)T * B;
     float *dh = m->dh, *dx = m->dx;
     /* a backward pass follows a training forward pass of this batch */
@@ -707,7 +680,7 @@ void tr_lstm_backward(tr_lstm *m, float *dx_out)
         float *dlast = dh + (size_t)(T - 1) * BH;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, K, 1.0f, m->dz, K,
                     m->p.w_head, H, 0.0f, dlast, H);
-        if (m->training)
+        if (dropped(m, c->layers - 1))
             for (size_t k = 0; k < BH; k++)
                 dlast[k] *= m->head_mask[k];
     } else {
@@ -716,7 +689,7 @@ void tr_lstm_backward(tr_lstm *m, float *dx_out)
         float *dhead = m->head_cat;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, HD, K, 1.0f, m->dz, K,
                     m->p.w_head, HD, 0.0f, dhead, HD);
-        if (m->training)
+        if (dropped(m, c->layers - 1))
             for (size_t k = 0; k < (size_t)B * HD; k++)
                 dhead[k] *= m->head_mask[k];
         memset(dh, 0, TB * H * sizeof(float));
@@ -735,15 +708,18 @@ void tr_lstm_backward(tr_lstm *m, float *dx_out)
         if (bi)
             dir_backward(m, l, 1, m->dh_r, need_dx ? dx : NULL, 1);
         if (l > 0) {
-            if (m->training) {
+            /* dx (T, B, K = D*Hb) becomes the gradient of layer l-1's output */
+            size_t Hb = (size_t)tr_lstm_layer_units(c, l - 1), K = (size_t)tr_lstm_layer_in(c, l);
+            assert(K == (size_t)ndir(c) * Hb);
+            if (dropped(m, l - 1)) {
                 const float *mk = m->L[l].mask;
-                for (size_t k = 0; k < TB * (size_t)HD; k++)
+                for (size_t k = 0; k < TB * K; k++)
                     dx[k] *= mk[k];
             }
-            if (bi) {   /* (T, B, 2H) into each direction's (T, B, H) */
+            if (bi) {   /* (T, B, 2Hb) into each direction's (T, B, Hb) */
                 for (size_t r = 0; r < TB; r++) {
-                    memcpy(dh + r * H, dx + r * 2 * H, (size_t)H * sizeof(float));
-                    memcpy(m->dh_r + r * H, dx + r * 2 * H + H, (size_t)H * sizeof(float));
+                    memcpy(dh + r * Hb, dx + r * 2 * Hb, Hb * sizeof(float));
+                    memcpy(m->dh_r + r * Hb, dx + r * 2 * Hb + Hb, Hb * sizeof(float));
                 }
             } else {
                 float *s = dh; dh = dx; dx = s;
@@ -806,25 +782,4 @@ int tr_lstm_eval_loss(tr_lstm *m, const tr_windows *w, double *loss, char err[25
     }
     *loss = w->n > 0 ? sum / w->n : 0.0;
     return 0;
-}
-
-void tr_lstm_flops(const tr_lstm_config *c, int B, double *fwd, double *bwd)
-{
-    double T = c->seq_len, H = c->units, G4 = 4.0 * H, f = 0.0, g = 0.0, D = ndir(c);
-    for (int l = 0; l < c->layers; l++) {
-        double K = layer_in(c, l);
-        f += 2.0 * T * B * K * G4;              /* input projection */
-        f += 2.0 * (T - 1) * B * H * G4;        /* recurrent products */
-        g += 2.0 * (T - 1) * B * H * G4;        /* dh_{t-1} = dG_t W_hh */
-        g += 2.0 * (T - 1) * B * H * G4;        /* dW_hh */
-        g += 2.0 * T * B * K * G4;              /* dW_ih */
-        if (l > 0)
-            g += 2.0 * T * B * K * G4;          /* dx into the layer below */
-    }
-    f *= D;                                     /* each direction of each layer */
-    g *= D;
-    f += 2.0 * B * D * H * tr_lstm_n_out(c);    /* head */
-    g += 4.0 * B * D * H * tr_lstm_n_out(c);
-    *fwd = f;
-    *bwd = g;
 }

@@ -5,10 +5,18 @@
  * nn.Linear(units, 1), so PyTorch outputs serve as the reference in the tests:
  *
  *   for each layer l, time t (x_t is the layer's input, h_{-1} = c_{-1} = 0):
- *     a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        (4H: gates i, f, g, o)
+ *     a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        (4H_l: gates i, f, g, o)
  *     i = sigmoid(a_i)  f = sigmoid(a_f)  g = tanh(a_g)  o = sigmoid(a_o)
  *     c_t = f * c_{t-1} + i * g      h_t = o * tanh(c_t)
  *   between layers and before the head: inverted dropout (training only)
+ *
+ * Per-layer sizes: layer l has its own hidden size H_l (cfg.layer_units[l], 0 =
+ * units) and its own dropout p_l on its output (into layer l+1, or into the head
+ * for the top layer; cfg.layer_dropout[l] where bit l of cfg.layer_dropout_set
+ * is set, else dropout). Layer l's input size is n_features for l = 0 and
+ * D*H_{l-1} above, so such a stack equals single-layer nn.LSTM modules chained
+ * with an nn.Dropout(p_l) after each; the head reads D*H_top. When every layer
+ * has the defaults, everything (slab, masks, results) is as with one size.
  *   head: z = w_head . h_{T-1} + b_head
  *         direction: p = sigmoid(z), loss = mean BCE(p, y)   (computed from z, stable)
  *         return:    loss = mean (z - y)^2
@@ -28,10 +36,11 @@
  * Memory: every parameter lives in one slab (`params`) with a struct of pointers
  * into it (`p`), every gradient in a second slab of the same layout (`grads`, `g`):
  * zeroing, clipping, Adam and saving are single loops over one buffer. The order
- * in the slab is, per layer: w_ih (4H, in), w_hh (4H, H), b_ih (4H), b_hh (4H),
- * then (bidirectional only) the reverse direction's four in the same order; then
- * w_head (n_out, D*H), b_head (n_out), D = 2 when bidirectional, else 1. A layer's input
- * size `in` is n_features for layer 0, D*H above (PyTorch's state_dict order). Activations for `max_batch` windows are allocated
+ * in the slab is, per layer l: w_ih (4H_l, in_l), w_hh (4H_l, H_l), b_ih (4H_l),
+ * b_hh (4H_l), then (bidirectional only) the reverse direction's four in the same
+ * order; then w_head (n_out, D*H_top), b_head (n_out), D = 2 when bidirectional,
+ * else 1. A layer's input size in_l is n_features for layer 0, D*H_{l-1} above
+ * (PyTorch's state_dict order). Activations for `max_batch` windows are allocated
  * once in tr_lstm_new; forward/backward never allocate.
  *
  * Internally activations are time-major (T, B, ...) so that each timestep is one
@@ -60,7 +69,7 @@ typedef enum tr_head {
 
 typedef struct tr_lstm_config {
     int n_features;     /* input size, >= 1 */
-    int units;          /* hidden size H, >= 1 */
+    int units;          /* hidden size H of every layer without its own, >= 1 */
     int layers;         /* 1 .. TR_LSTM_MAX_LAYERS */
     int seq_len;        /* T, >= 1 */
     int max_batch;      /* activations are sized for this many windows, >= 1 */
@@ -71,24 +80,46 @@ typedef struct tr_lstm_config {
     int n_classes;      /* multiclass head: K in 2..TR_LSTM_MAX_CLASSES; else ignored */
     float class_weight[TR_LSTM_MAX_CLASSES];  /* multiclass: nn.CrossEntropyLoss's
                                weight; all 0 = unweighted (every class 1) */
+    /* per-layer overrides; entries of layers >= `layers` are ignored, a zeroed
+     * config has none (every layer takes units and dropout) */
+    int layer_units[TR_LSTM_MAX_LAYERS];      /* H_l, >= 1; 0 = units */
+    float layer_dropout[TR_LSTM_MAX_LAYERS];  /* p_l in [0, 1) on layer l's output */
+    unsigned layer_dropout_set;               /* bit l: layer_dropout[l] replaces
+                                                 dropout for layer l */
 } tr_lstm_config;
 
 /* Values the head gives per window: n_classes for the multiclass head, else 1. */
 int tr_lstm_n_out(const tr_lstm_config *cfg);
 
+/* What a config describes (lstm_config.c). Layer l (0 <= l < cfg->layers): its
+ * hidden size H_l (its override or units), its input size in_l (n_features, or
+ * D*H_{l-1}) and the dropout on its output (its override or dropout); the
+ * largest H_l. */
+int tr_lstm_layer_units(const tr_lstm_config *cfg, int l);
+int tr_lstm_layer_in(const tr_lstm_config *cfg, int l);
+float tr_lstm_layer_dropout(const tr_lstm_config *cfg, int l);
+int tr_lstm_max_units(const tr_lstm_config *cfg);
+
+/* 0 when tr_lstm_new would accept cfg's sizes, head, overrides and memory
+ * bound; else -1 with err naming the field (and the layer, 1-based). */
+int tr_lstm_config_check(const tr_lstm_config *cfg, char err[256]);
+
+/* The weights of the slab (lstm.h's layout); cfg must pass tr_lstm_config_check. */
+size_t tr_lstm_param_count(const tr_lstm_config *cfg);
+
 /* Pointers into a slab; the same layout for parameters and gradients. */
 typedef struct tr_lstm_tensors {
-    float *w_ih[TR_LSTM_MAX_LAYERS];    /* (4H, in_l), in_0 = n_features, else H */
-    float *w_hh[TR_LSTM_MAX_LAYERS];    /* (4H, H) */
-    float *b_ih[TR_LSTM_MAX_LAYERS];    /* (4H) */
-    float *b_hh[TR_LSTM_MAX_LAYERS];    /* (4H) */
-    float *w_head;                      /* (n_out, D*H) */
+    float *w_ih[TR_LSTM_MAX_LAYERS];    /* (4H_l, in_l), in_0 = n_features, else D*H_{l-1} */
+    float *w_hh[TR_LSTM_MAX_LAYERS];    /* (4H_l, H_l) */
+    float *b_ih[TR_LSTM_MAX_LAYERS];    /* (4H_l) */
+    float *b_hh[TR_LSTM_MAX_LAYERS];    /* (4H_l) */
+    float *w_head;                      /* (n_out, D*H_top) */
     float *b_head;                      /* (n_out) */
     /* the reverse direction of each layer; NULL unless bidirectional */
-    float *w_ih_r[TR_LSTM_MAX_LAYERS];  /* (4H, in_l) */
-    float *w_hh_r[TR_LSTM_MAX_LAYERS];  /* (4H, H) */
-    float *b_ih_r[TR_LSTM_MAX_LAYERS];  /* (4H) */
-    float *b_hh_r[TR_LSTM_MAX_LAYERS];  /* (4H) */
+    float *w_ih_r[TR_LSTM_MAX_LAYERS];  /* (4H_l, in_l) */
+    float *w_hh_r[TR_LSTM_MAX_LAYERS];  /* (4H_l, H_l) */
+    float *b_ih_r[TR_LSTM_MAX_LAYERS];  /* (4H_l) */
+    float *b_hh_r[TR_LSTM_MAX_LAYERS];  /* (4H_l) */
 } tr_lstm_tensors;
 
 /* Per-layer activations (time-major). Internal, but visible for tests. */
@@ -96,14 +127,14 @@ typedef struct tr_lstm_layer_act {
     const float *in;    /* (T, B, in_l) the layer's input in the last forward pass:
                            in_buf, or the layer below's h when there is no dropout */
     float *in_buf;  /* (T, B, in_l) own input storage (layer 0; dropped-out input) */
-    float *gates;   /* (T, B, 4H) activated i,f,g,o; overwritten by dG in backward */
-    float *c;       /* (T, B, H) cell state */
-    float *tc;      /* (T, B, H) tanh(c) */
-    float *h;       /* (T, B, H) hidden output */
-    float *mask;    /* (T, B, in_l) dropout mask scaled by 1/(1-p), l > 0 only */
-    float *wt_ih;   /* (in_l, 4H) W_ih transposed, refreshed by every forward pass */
-    float *wt_hh;   /* (H, 4H) W_hh transposed, likewise (NN GEMMs run faster) */
-    float *cat;     /* (T, B, 2H) [h_fwd, h_bwd]: bidirectional layers below the top */
+    float *gates;   /* (T, B, 4H_l) activated i,f,g,o; overwritten by dG in backward */
+    float *c;       /* (T, B, H_l) cell state */
+    float *tc;      /* (T, B, H_l) tanh(c) */
+    float *h;       /* (T, B, H_l) hidden output */
+    float *mask;    /* (T, B, in_l) dropout mask scaled by 1/(1-p_{l-1}), l > 0 only */
+    float *wt_ih;   /* (in_l, 4H_l) W_ih transposed, refreshed by every forward pass */
+    float *wt_hh;   /* (H_l, 4H_l) W_hh transposed, likewise (NN GEMMs run faster) */
+    float *cat;     /* (T, B, 2H_l) [h_fwd, h_bwd]: bidirectional layers below the top */
 } tr_lstm_layer_act;
 
 typedef struct tr_lstm {
@@ -117,34 +148,37 @@ typedef struct tr_lstm {
     float *act;             /* one slab holding everything below */
     tr_lstm_layer_act L[TR_LSTM_MAX_LAYERS];
     tr_lstm_layer_act R[TR_LSTM_MAX_LAYERS];  /* reverse direction (bidirectional) */
-    float *head_in;         /* (B, D*H) h_{T-1} of the last layer after dropout */
-    float *head_mask;       /* (B, D*H) */
-    float *head_cat;        /* (B, 2H) [h_fwd_{T-1}, h_bwd_0] (bidirectional) */
-    float *dh_r;            /* (T, B, H) reverse direction's output gradient (bidir.) */
+    /* below, Hm is the largest H_l and H_top the top layer's H_l */
+    float *head_in;         /* (B, D*H_top) h_{T-1} of the last layer after dropout */
+    float *head_mask;       /* (B, D*H_top) */
+    float *head_cat;        /* (B, 2H_top) [h_fwd_{T-1}, h_bwd_0] (bidirectional) */
+    float *dh_r;            /* (T, B, Hm) reverse direction's output gradient (bidir.) */
     float *logits;          /* (B, n_out) */
     float *dz;              /* (B, n_out) dloss/dz */
-    float *dh;              /* (T, B, max(D*H, F)) gradient w.r.t. a layer's output */
-    float *dx;              /* (T, B, max(D*H, F)) gradient w.r.t. a layer's input */
-    float *dh_next;         /* (B, H) */
-    float *dc_next;         /* (B, H) */
-    float *bias_sum;        /* (4H) b_ih + b_hh of the current layer */
+    float *dh;              /* (T, B, max(D*Hm, F)) gradient w.r.t. a layer's output */
+    float *dx;              /* (T, B, max(D*Hm, F)) gradient w.r.t. a layer's input */
+    float *dh_next;         /* (B, Hm) */
+    float *dc_next;         /* (B, Hm) */
+    float *bias_sum;        /* (4Hm) b_ih + b_hh of the current layer */
     float *ones;            /* (T * B) all ones, for bias gradients as GEMV */
     float *xb;              /* (B, T, F) batch gather buffer for predict and fit */
     float *yb;              /* (B) targets gathered with xb */
     const float *head_src;  /* head input used by the last forward pass */
     int batch;              /* B of the last forward pass */
-    int training;           /* dropout active in the last forward pass */
+    int training;           /* the last forward pass was a training one (dropout
+                               where a layer's p_l > 0) */
 } tr_lstm;
 
 /* Creates a model with zeroed parameters (call tr_lstm_init next). Sets OpenBLAS
- * to cfg.blas_threads (1 when 0). Returns NULL and fills err on a bad config or
- * out of memory. The caller frees with tr_lstm_free. */
+ * to cfg.blas_threads (1 when 0). Returns NULL and fills err on a bad config (a
+ * layer's size or dropout included, naming the layer) or out of memory. The
+ * caller frees with tr_lstm_free. */
 tr_lstm *tr_lstm_new(const tr_lstm_config *cfg, char err[256]);
 void tr_lstm_free(tr_lstm *m);
 
-/* PyTorch initialisation: every LSTM weight and bias uniform(-1/sqrt(H), 1/sqrt(H));
- * the head (nn.Linear) uniform(-1/sqrt(H), 1/sqrt(H)) for weight and bias. Draws
- * in slab order from rng. */
+/* PyTorch initialisation: every weight and bias of layer l uniform(-1/sqrt(H_l),
+ * 1/sqrt(H_l)); the head (nn.Linear) uniform(-1/sqrt(D*H_top), 1/sqrt(D*H_top)) for
+ * weight and bias. Draws in slab order from rng. */
 void tr_lstm_init(tr_lstm *m, gsl_rng *rng);
 
 /* Forward pass on a batch x (B, T, F) row-major, B <= cfg.max_batch, T = seq_len.

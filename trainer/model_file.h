@@ -9,6 +9,9 @@
  *                      n_classes of a multiclass head (the last two version >= 2;
  *                      0 in version 1)
  *             f32      dropout
+ *   per layer (version >= 3) u32 H_l x layers, f32 p_l x layers: each layer's
+ *             hidden size and the dropout on its output, resolved (lstm.h's
+ *             per-layer sizes); before version 3 every layer has units and dropout
  *   meta      u32 n_features, then per feature: u32 length + bytes (no NUL);
  *             string target_kind, i32 horizon, f32 deadband, i32 seq_len,
  *             string scaler_kind, u32 has_stats, then when 1: f32 center[n],
@@ -25,9 +28,11 @@
 
 #include "trainer/lstm.h"
 
-#define TR_MODEL_FILE_VERSION 2  /* 2: bidirectional flag and the target section;
-                                    version 1 files still load (one direction,
-                                    classes from target_kind, no target scaler) */
+#define TR_MODEL_FILE_VERSION 3  /* 3: each layer's size and dropout; 2: the
+                                    bidirectional flag and the target section.
+                                    Versions 1 and 2 still load (version 1: one
+                                    direction, classes from target_kind, no target
+                                    scaler; both: one size and dropout) */
 
 /* What the data side records beside the weights. Every pointer is owned by the
  * struct: fill it with tr_model_meta_alloc, release with tr_model_meta_free. */

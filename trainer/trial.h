@@ -69,21 +69,28 @@ typedef struct tr_trial_config {
 void tr_trial_config_default(tr_trial_config *cfg);
 
 /* One point of the search space: the LSTM hyperparameters. Each is a row of the
- * spec's field table (experiments/spec.c), which reads, checks and prints it
- * and takes it from a trial's parameters; adding one is a field here, its
- * default below, its use in trial.c and that one row. */
+ * spec's field table (experiments/spec_fields.c), which reads, checks and prints
+ * it and takes it from a trial's parameters; adding one is a field here, its
+ * default below, its use in trial.c and that one row. Start from
+ * tr_trial_params_default: a zeroed struct would give every layer dropout 0. */
 typedef struct tr_trial_params {
     int seq_len, units, layers;
     double dropout, learning_rate;
     int batch_size;
     double l2, clip_norm;
     double l1;              /* L1 on the weights (tr_lstm_l1), 0 = off */
+    double input_noise;     /* training-input noise std (tr_fit_options), 0 = off */
     int bidirectional;      /* 0 / 1: nn.LSTM(bidirectional=True) layers */
+    /* per layer (1-based in the spec: units_1 is layer_units[0]); entries of
+     * layers >= `layers` are ignored (tr_lstm_config's overrides) */
+    int layer_units[TR_LSTM_MAX_LAYERS];      /* hidden size; 0 = units */
+    double layer_dropout[TR_LSTM_MAX_LAYERS]; /* dropout on its output; NaN = dropout */
 } tr_trial_params;
 
 /* The defaults of the hyperparameters a study does not search: seq_len 32,
  * units 32, 1 layer, no dropout, and the training loop's learning rate, batch
- * size, L2 and clip norm (tr_fit_options_default). */
+ * size, L2 and clip norm (tr_fit_options_default); every layer takes units and
+ * dropout (layer_units 0, layer_dropout NaN). */
 void tr_trial_params_default(tr_trial_params *p);
 
 /* Per-bar backtest curves of a fold (every fold: the out-of-sample series

@@ -100,7 +100,7 @@ bad pruner_name    'search.pruner.name: expected one of none, median, percentile
 bad metric_name    'search.metric: expected one of val_log_loss, val_accuracy, val_balanced_accuracy, val_auc, val_brier, val_mcc, val_mse, val_mae, sharpe, sortino, total_return, max_drawdown, val_macro_f1, val_rmse, val_mape, val_directional_accuracy, got "val_acu" (did you mean "val_auc"?)' "s['search']['metric']='val_acu'; s['search']['direction']='maximize'"
 bad feature_name   'features[1]: expected a known feature, got "rsl:14" (did you mean "rsi"?)' "s['features'][1]='rsl:14'"
 bad empty_choices  'search.space.batch_size.choices: expected a non-empty array of numbers, strings or booleans, got []' "s['search']['space']['batch_size']['choices']=[]"
-bad unknown_key    'search.space.units.hihg: expected one of the keys type, low, high, step, log, choices, got unknown key "hihg" (did you mean "high"?)' "s['search']['space']['units']['hihg']=3"
+bad unknown_key    'search.space.units.hihg: expected one of the keys type, low, high, step, log, choices, when, got unknown key "hihg" (did you mean "high"?)' "s['search']['space']['units']['hihg']=3"
 bad unknown_param  'search.space.unitz: expected a parameter the LSTM trainer knows' "s['search']['space']['unitz']=s['search']['space'].pop('units')"
 bad data_missing   'data.path: expected a readable file, got "nope.csv"' "s['data']['path']='nope.csv'"
 bad data_dir       'data.path: expected a readable file, got "."' "s['data']['path']='.'"

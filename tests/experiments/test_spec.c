@@ -206,7 +206,8 @@ static void test_spec_unknown_names(void)
     SET_ERR("features", "[\"rsi\", \"rsi\"]", "features[1]: expected each feature once, got \"rsi\" twice");
     SET_ERR("search.space.unitz", "{\"type\": \"int\", \"low\": 1, \"high\": 4}",
             "search.space.unitz: expected a parameter the LSTM trainer knows (seq_len, units, layers, dropout, "
-            "learning_rate, batch_size, l2, clip_norm, l1, bidirectional), got \"unitz\" (did you mean \"units\"?)");
+            "learning_rate, batch_size, l2, clip_norm, l1, input_noise, bidirectional, units_1, units_2, units_3, units_4, "
+            "dropout_1, dropout_2, dropout_3, dropout_4), got \"unitz\" (did you mean \"units\"?)");
     /* issue 17: l1 and bidirectional */
     SET_ERR("training.l1", "-0.5", "training.l1: expected a number >= 0, got -0.5");
     SET_ERR("training.bidirectional", "1", "training.bidirectional: expected true or false, got 1");
@@ -431,8 +432,9 @@ static void test_spec_canonical_round_trip(void)
         {"search.sampler", "{\"name\": \"sobol\", \"seed\": 3}"},
         {"target", "{\"kind\": \"return\", \"horizon\": 2}"},
         {"search.space.tag", NULL},
+        {"training", "{\"layers\": 2, \"units_1\": 24, \"dropout_2\": 0.1}"},
     };
-    for (int v = 0; v < 4; v++) {
+    for (int v = 0; v < 5; v++) {
         char *json = spec_set(base_spec, variants[v][0], variants[v][1]);
         if (v == 2) {
             char *m = spec_set(json, "search.metric", "\"val_mse\"");
@@ -459,6 +461,54 @@ static void test_spec_canonical_round_trip(void)
         exp_errors_free(&e);
         free(json);
     }
+}
+
+/* Issue 18: units_K / dropout_K, fixed in training or searched, reach each trial's
+ * per-layer overrides; unset, they print nothing, so the canonical text (and the
+ * stored spec a --resume compares) of a spec without them is what it was. */
+static void test_spec_layer_fields(void)
+{
+    exp_spec s;
+    exp_errors e = {0};
+    CHECK(exp_spec_parse(base_spec, tmp_dir, 1, &s, &e) == 0);
+    char *text = exp_spec_to_string(&s, 0);
+    CHECK_MSG(text && !strstr(text, "units_") && !strstr(text, "dropout_"),
+              "unset per-layer fields are printed: %s", text ? text : "(null)");
+    for (int l = 0; l < 4; l++)
+        CHECK(s.params.layer_units[l] == 0 && isnan(s.params.layer_dropout[l]));
+    free(text);
+    exp_spec_free(&s);
+
+    char *json = spec_set(base_spec, "training",
+                          "{\"layers\": 3, \"units_2\": 12, \"dropout_1\": 0, \"dropout_3\": 0.25}");
+    char *j2 = spec_set(json, "search.space.units_1", "{\"type\": \"int\", \"low\": 2, \"high\": 9}");
+    int rc = exp_spec_parse(j2, tmp_dir, 1, &s, &e);
+    CHECK_MSG(rc == 0, "per-layer spec refused: %s", e.n ? e.msg[0] : "");
+    if (rc == 0) {
+        CHECK_INT(s.params.layer_units[1], 12);
+        CHECK(s.params.layer_units[0] == 0 && s.params.layer_units[2] == 0);
+        CHECK(s.params.layer_dropout[0] == 0.0 && s.params.layer_dropout[2] == 0.25);
+        CHECK(isnan(s.params.layer_dropout[1]) && isnan(s.params.layer_dropout[3]));
+        text = exp_spec_to_string(&s, 0);
+        CHECK_STR_CONTAINS(text, "\"units_2\":12,\"dropout_1\":0,\"dropout_3\":0.25}");
+        CHECK_STR_CONTAINS(text, "\"units_1\":{\"type\":\"int\",\"low\":2,\"high\":9");
+        /* a trial: units_1 searched, units_2 fixed, layer 4's value absent */
+        cJSON *params = cJSON_Parse("{\"units_1\": 7, \"dropout_2\": 0.4}");
+        tr_trial_params p;
+        exp_spec_trial_params(&s, params, &p);
+        CHECK(p.layer_units[0] == 7 && p.layer_units[1] == 12 && p.layer_units[3] == 0);
+        CHECK(p.layer_dropout[1] == 0.4 && p.layer_dropout[2] == 0.25);
+        cJSON_Delete(params);
+        free(text);
+        exp_spec_free(&s);
+    }
+    exp_errors_free(&e);
+    free(json);
+    free(j2);
+    SET_ERR("training.units_4", "0", "training.units_4: expected an integer in [1, 65536], got 0");
+    SET_ERR("training.dropout_2", "1", "training.dropout_2: expected a number in [0, 1), got 1");
+    SET_ERR("search.space.units_2", "{\"type\": \"float\", \"low\": 2, \"high\": 8}",
+            "search.space.units_2.type: expected \"int\" or \"categorical\" for units_2");
 }
 
 /* With an objective, the data-side sections are optional and any names are allowed. */
@@ -505,7 +555,7 @@ static void test_spec_objective(void)
 
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {\"builtin\": \"branni\"}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",
-                 "objective.builtin: expected one of branin, hartmann6, rosenbrock5, styblinski_tang4, mixed, zdt1, "
+                 "objective.builtin: expected one of branin, hartmann6, rosenbrock5, styblinski_tang4, mixed, conditional, zdt1, "
                  "got \"branni\" (did you mean \"branin\"?)");
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",
@@ -642,6 +692,7 @@ int main(void)
     test_spec_sampler_pruner_kinds();
     test_spec_multi_objective();
     test_spec_canonical_round_trip();
+    test_spec_layer_fields();
     test_spec_objective();
     test_spec_bad_json_and_file();
     test_spec_fuzz_never_crashes();

@@ -97,6 +97,17 @@ static void test_spec_trial_params_from_table(void)
     CHECK_NEAR(p.dropout, s.params.dropout, 0);   /* not a number: the fixed value stays */
     CHECK_INT(p.batch_size, s.params.batch_size);
     cJSON_Delete(params);
+    /* per-layer values: a searched one wins, an absent or NaN (inactive) one
+     * leaves the fixed value, which by default is "every layer's" (0, NaN) */
+    s.params.layer_units[3] = 5;
+    params = cJSON_Parse("{\"units_1\": 12, \"dropout_2\": 0}");
+    cJSON_AddNumberToObject(params, "units_4", NAN);
+    cJSON_AddNumberToObject(params, "dropout_3", NAN);
+    exp_spec_trial_params(&s, params, &p);
+    CHECK(p.layer_units[0] == 12 && p.layer_units[1] == 0 && p.layer_units[2] == 0);
+    CHECK_INT(p.layer_units[3], 5);
+    CHECK(p.layer_dropout[1] == 0.0 && isnan(p.layer_dropout[0]) && isnan(p.layer_dropout[2]));
+    cJSON_Delete(params);
     const char *const *names = exp_lstm_param_names();
     int n = 0;
     while (names[n])

@@ -11,6 +11,7 @@
 #include "experiments/spec.h"
 #include "tracker/query.h"
 #include "tracker/store.h"
+#include "trainer/blas.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 
 int main(int argc, char **argv)
 {
+    tr_blas_pick_kernel(argv);   /* the kernels seqtune ran the trials with */
     if (argc != 4) {
         fprintf(stderr, "usage: seed_rerun SPEC.json DB TRIAL_NUMBER\n");
         return 2;

@@ -12,7 +12,9 @@
  * max_i |analytic_i - numeric_i| <= 1e-4 * max_i |numeric_i| + 1e-6.
  * Configurations: 1 layer BCE with L1; 2 layers MSE with dropout (the C pass's
  * masks are replayed) and L1; 2 layers BCE without L1, units not a multiple of 16;
- * 2 layers with the three-class head (class-weighted cross-entropy), dropout, L1.
+ * 2 layers with the three-class head (class-weighted cross-entropy), dropout, L1;
+ * 3 layers of sizes 6, 3, 5 (layer l reads [h_fwd, h_bwd] of 2 H_{l-1}) with their
+ * own dropout (the middle one 0) and L1.
  */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -60,8 +62,9 @@ static double ref_loss(const tr_lstm *m, const double *P, const double *x, const
                        int B, int use_masks, double l1)
 {
     const tr_lstm_config *c = &m->cfg;
-    int T = c->seq_len, F = c->n_features, H = c->units, W = 2 * H > F ? 2 * H : F;
-    double *in = malloc(sizeof(double) * T * W), *out = malloc(sizeof(double) * T * 2 * H);
+    int T = c->seq_len, F = c->n_features, Hm = tr_lstm_max_units(c), H = 0;
+    int W = 2 * Hm > F ? 2 * Hm : F;
+    double *in = malloc(sizeof(double) * T * W), *out = malloc(sizeof(double) * T * 2 * Hm);
     double loss = 0.0, wsum = 0.0;
 #define OFF(ptr) (P + ((ptr) - m->params))
     for (int b = 0; b < B; b++) {
@@ -69,26 +72,29 @@ static double ref_loss(const tr_lstm *m, const double *P, const double *x, const
         for (int k = 0; k < T * F; k++)
             in[k] = x[(size_t)b * T * F + k];
         for (int l = 0; l < c->layers; l++) {
+            H = tr_lstm_layer_units(c, l);
             ref_dir(OFF(m->p.w_ih[l]), OFF(m->p.w_hh[l]), OFF(m->p.b_ih[l]), OFF(m->p.b_hh[l]),
                     in, T, K, H, 0, out, 0);
             ref_dir(OFF(m->p.w_ih_r[l]), OFF(m->p.w_hh_r[l]), OFF(m->p.b_ih_r[l]),
                     OFF(m->p.b_hh_r[l]), in, T, K, H, 1, out, H);
             K = 2 * H;
+            int drop = use_masks && tr_lstm_layer_dropout(c, l) > 0;
             for (int t = 0; t < T; t++)
                 for (int k = 0; k < K; k++) {
                     double v = out[(size_t)t * K + k];
-                    if (use_masks && l + 1 < c->layers)
+                    if (drop && l + 1 < c->layers)
                         v *= m->L[l + 1].mask[((size_t)t * B + b) * K + k];
                     in[(size_t)t * K + k] = v;
                 }
         }
+        int drop_head = use_masks && tr_lstm_layer_dropout(c, c->layers - 1) > 0;
         int NO = tr_lstm_n_out(c);
         double zs[TR_LSTM_MAX_CLASSES] = {0};
         for (int o = 0; o < NO; o++) {
             zs[o] = OFF(m->p.b_head)[o];
             for (int k = 0; k < 2 * H; k++) {
                 double v = k < H ? out[(size_t)(T - 1) * 2 * H + k] : out[k];
-                if (use_masks)
+                if (drop_head)
                     v *= m->head_mask[(size_t)b * 2 * H + k];
                 zs[o] += OFF(m->p.w_head)[(size_t)o * 2 * H + k] * v;
             }
@@ -110,9 +116,10 @@ static double ref_loss(const tr_lstm *m, const double *P, const double *x, const
     loss /= c->head == TR_HEAD_MULTICLASS ? wsum : B;
     double pen = 0.0;
     for (int l = 0; l < c->layers; l++) {
-        size_t K = l == 0 ? (size_t)F : 2 * (size_t)H, G = 4 * (size_t)H;
+        size_t Hl = (size_t)tr_lstm_layer_units(c, l), G = 4 * Hl;
+        size_t K = l == 0 ? (size_t)F : 2 * (size_t)tr_lstm_layer_units(c, l - 1);
         const float *ws[4] = {m->p.w_ih[l], m->p.w_hh[l], m->p.w_ih_r[l], m->p.w_hh_r[l]};
-        size_t ns[4] = {G * K, G * H, G * K, G * H};
+        size_t ns[4] = {G * K, G * Hl, G * K, G * Hl};
         for (int q = 0; q < 4; q++)
             for (size_t i = 0; i < ns[q]; i++)
                 pen += fabs(OFF(ws[q])[i]);
@@ -143,15 +150,24 @@ static void compare(const char *name, int layer, const float *an, const double *
 
 #define CMP(name, l, ptr, n) compare(name, l, m->g.ptr, num + (m->g.ptr - m->grads), n)
 
-static void run(int layers, int units, tr_head head, float dropout, double l1,
-                unsigned long seed)
+/* Checks every gradient of the bidirectional model cfg describes (the sizes,
+ * heads and classes are set here) with an L1 penalty l1. */
+static void run_cfg(tr_lstm_config cfg, double l1, unsigned long seed)
 {
     char err[256];
-    int B = 3, T = 5, F = 3;
-    tr_lstm_config cfg = {.n_features = F, .units = units, .layers = layers, .seq_len = T,
-                          .max_batch = B, .dropout = dropout, .head = head,
-                          .bidirectional = 1, .n_classes = 3,
-                          .class_weight = {0.5f, 2.0f, 1.25f}};
+    int B = 3, T = 5, F = 3, layers = cfg.layers, units = cfg.units;
+    tr_head head = cfg.head;
+    cfg.n_features = F;
+    cfg.seq_len = T;
+    cfg.max_batch = B;
+    cfg.bidirectional = 1;
+    cfg.n_classes = 3;
+    cfg.class_weight[0] = 0.5f;
+    cfg.class_weight[1] = 2.0f;
+    cfg.class_weight[2] = 1.25f;
+    int training = 0;
+    for (int l = 0; l < layers; l++)
+        training |= tr_lstm_layer_dropout(&cfg, l) > 0;
     tr_lstm *m = tr_lstm_new(&cfg, err);
     CHECK_MSG(m != NULL, "%s", err);
     if (!m)
@@ -169,7 +185,6 @@ static void run(int layers, int units, tr_head head, float dropout, double l1,
         y[b] = head == TR_HEAD_DIRECTION    ? (float)(b % 2)
                : head == TR_HEAD_MULTICLASS ? (float)(b % 3)
                                             : (float)gsl_ran_gaussian(rng, 1.0);
-    int training = dropout > 0;
     float lf = tr_lstm_forward(m, x, y, B, training, 99, NULL);
     tr_lstm_zero_grad(m);
     tr_lstm_backward(m, dx);
@@ -197,17 +212,19 @@ static void run(int layers, int units, tr_head head, float dropout, double l1,
         num[i] = (lp - lm) / (2 * h);
     }
     for (int l = 0; l < layers; l++) {
-        size_t K = l == 0 ? (size_t)F : 2 * (size_t)units, G = 4 * (size_t)units;
+        size_t Hl = (size_t)tr_lstm_layer_units(&cfg, l), G = 4 * Hl;
+        size_t K = l == 0 ? (size_t)F : 2 * (size_t)tr_lstm_layer_units(&cfg, l - 1);
         CMP("w_ih", l, w_ih[l], G * K);
-        CMP("w_hh", l, w_hh[l], G * units);
+        CMP("w_hh", l, w_hh[l], G * Hl);
         CMP("b_ih", l, b_ih[l], G);
         CMP("b_hh", l, b_hh[l], G);
         CMP("w_ih_reverse", l, w_ih_r[l], G * K);
-        CMP("w_hh_reverse", l, w_hh_r[l], G * units);
+        CMP("w_hh_reverse", l, w_hh_r[l], G * Hl);
         CMP("b_ih_reverse", l, b_ih_r[l], G);
         CMP("b_hh_reverse", l, b_hh_r[l], G);
     }
-    CMP("w_head", -1, w_head, 2 * (size_t)units * tr_lstm_n_out(&m->cfg));
+    CMP("w_head", -1, w_head,
+        2 * (size_t)tr_lstm_layer_units(&cfg, layers - 1) * tr_lstm_n_out(&m->cfg));
     CMP("b_head", -1, b_head, tr_lstm_n_out(&m->cfg));
     for (size_t i = 0; i < nx; i++) {
         double keep = xd[i];
@@ -219,11 +236,23 @@ static void run(int layers, int units, tr_head head, float dropout, double l1,
         num[i] = (lp - lm) / (2 * h);
     }
     compare("input", -1, dx, num, nx);
-    fprintf(stderr, "bidirectional layers %d units %d head %d dropout %.2f l1 %g: "
-            "%zu parameters checked\n", layers, units, (int)head, (double)dropout, l1, n);
+    fprintf(stderr, "bidirectional layers %d units", layers);
+    for (int l = 0; l < layers; l++)
+        fprintf(stderr, " %d", tr_lstm_layer_units(&cfg, l));
+    fprintf(stderr, " dropout");
+    for (int l = 0; l < layers; l++)
+        fprintf(stderr, " %.2f", (double)tr_lstm_layer_dropout(&cfg, l));
+    fprintf(stderr, " head %d l1 %g: %zu parameters checked\n", (int)head, l1, n);
     free(x); free(y); free(dx); free(P); free(xd); free(num);
     gsl_rng_free(rng);
     tr_lstm_free(m);
+}
+
+static void run(int layers, int units, tr_head head, float dropout, double l1,
+                unsigned long seed)
+{
+    run_cfg((tr_lstm_config){.units = units, .layers = layers, .dropout = dropout,
+                             .head = head}, l1, seed);
 }
 
 int main(void)
@@ -233,5 +262,10 @@ int main(void)
     run(2, 5, TR_HEAD_RETURN, 0.3f, 0.003, 2);
     run(2, 17, TR_HEAD_DIRECTION, 0.0f, 0.0, 3);
     run(2, 4, TR_HEAD_MULTICLASS, 0.25f, 0.002, 4);   /* weighted 3-class CE */
+    /* per-layer sizes and dropout: 6, 3, 5 units; the middle layer's output undropped */
+    run_cfg((tr_lstm_config){.units = 4, .layers = 3, .head = TR_HEAD_MULTICLASS,
+                             .dropout = 0.2f, .layer_units = {6, 3, 5},
+                             .layer_dropout = {0.0f, 0.0f, 0.35f},
+                             .layer_dropout_set = 2u | 4u}, 0.002, 5);
     return check_done();
 }

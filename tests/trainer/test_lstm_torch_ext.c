@@ -1,11 +1,15 @@
 /*
- * test_lstm_torch_ext - bidirectional layers and the L1 penalty against PyTorch.
+ * test_lstm_torch_ext - bidirectional layers, the L1 penalty, the three-class head
+ * and per-layer sizes against PyTorch.
  *
  * tests/fixtures/lstm_torch_ext.json (tests/make_lstm_ext_fixture.py, PyTorch 1.13
  * in float64 on float32-exact values) holds nn.LSTM(bidirectional=True) with 1-3
  * layers whose head reads h_n (forward final state, backward final state), L1
- * penalties on the weight matrices, and the three-class head (softmax +
- * nn.CrossEntropyLoss, with and without class weights). For each case the C model must match every
+ * penalties on the weight matrices, the three-class head (softmax +
+ * nn.CrossEntropyLoss, with and without class weights), and stacks whose layers
+ * have different hidden sizes (chained single-layer nn.LSTM modules, 2-4 layers,
+ * one and two directions, "layer_units" with 0 = the case's units). For each case
+ * the C model must match every
  * tensor to max |c - torch| <= 1e-5 * max |torch|: head outputs, data loss, the L1
  * penalty, each parameter gradient of loss + penalty (named, per direction), the
  * input gradient, and the parameters after clip_grad_norm_(0.5) + Adam(lr 0.01,
@@ -95,6 +99,9 @@ static void run_case(int ci, const cJSON *c)
     int nw = cJSON_GetArraySize(cw);
     for (int k = 0; k < nw && k < TR_LSTM_MAX_CLASSES; k++)
         cfg.class_weight[k] = (float)cJSON_GetArrayItem(cw, k)->valuedouble;
+    const cJSON *lu = cJSON_GetObjectItem(c, "layer_units");
+    for (int l = 0; l < cJSON_GetArraySize(lu) && l < TR_LSTM_MAX_LAYERS; l++)
+        cfg.layer_units[l] = cJSON_GetArrayItem(lu, l)->valueint;
     int NO = K > 0 ? K : 1;
     tr_lstm *m = tr_lstm_new(&cfg, err);
     CHECK_MSG(m != NULL, "%s", err);
@@ -125,19 +132,22 @@ static void run_case(int ci, const cJSON *c)
         else
             CHECK(pen == 0.0f);
         for (int l = 0; l < L; l++) {
-            size_t K = l == 0 ? (size_t)F : (size_t)(bi ? 2 : 1) * H, G = 4 * (size_t)H;
+            size_t Hl = (size_t)tr_lstm_layer_units(&cfg, l), G = 4 * Hl;
+            size_t K = l == 0 ? (size_t)F
+                              : (size_t)(bi ? 2 : 1) * tr_lstm_layer_units(&cfg, l - 1);
             CMP("grad w_ih", l, w_ih[l], G * K);
-            CMP("grad w_hh", l, w_hh[l], G * H);
+            CMP("grad w_hh", l, w_hh[l], G * Hl);
             CMP("grad b_ih", l, b_ih[l], G);
             CMP("grad b_hh", l, b_hh[l], G);
             if (bi) {
                 CMP("grad w_ih_reverse", l, w_ih_r[l], G * K);
-                CMP("grad w_hh_reverse", l, w_hh_r[l], G * H);
+                CMP("grad w_hh_reverse", l, w_hh_r[l], G * Hl);
                 CMP("grad b_ih_reverse", l, b_ih_r[l], G);
                 CMP("grad b_hh_reverse", l, b_hh_r[l], G);
             }
         }
-        CMP("grad w_head", -1, w_head, (size_t)NO * (bi ? 2 : 1) * H);
+        CMP("grad w_head", -1, w_head,
+            (size_t)NO * (bi ? 2 : 1) * tr_lstm_layer_units(&cfg, L - 1));
         CMP("grad b_head", -1, b_head, NO);
         compare(ci, "grad input", -1, dx, gx, nx);
         compare(ci, "all grads", -1, m->grads, gp, n);
@@ -171,16 +181,21 @@ int main(void)
     const cJSON *cases = cJSON_GetObjectItem(doc, "cases");
     CHECK_MSG(cJSON_IsArray(cases) && cJSON_GetArraySize(cases) >= 4,
               "fixture %s: expected at least 4 cases", path);
-    int ci = 0, n_bi = 0, n_mc = 0;
+    int ci = 0, n_bi = 0, n_mc = 0, n_sizes = 0, n_sizes_bi = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, cases) {
-        n_bi += cJSON_IsTrue(cJSON_GetObjectItem(c, "bidirectional")) &&
-                cJSON_GetObjectItem(c, "layers")->valueint >= 2;
+        int bi = cJSON_IsTrue(cJSON_GetObjectItem(c, "bidirectional"));
+        int sized = cJSON_GetArraySize(cJSON_GetObjectItem(c, "layer_units")) >= 2;
+        n_bi += bi && cJSON_GetObjectItem(c, "layers")->valueint >= 2;
+        n_sizes += sized;
+        n_sizes_bi += sized && bi;
         n_mc += strcmp(cJSON_GetObjectItem(c, "head")->valuestring, "multiclass") == 0;
         run_case(ci++, c);
     }
     CHECK_MSG(n_bi >= 1, "the fixture has no bidirectional case with 2+ layers");
     CHECK_MSG(n_mc >= 2, "the fixture has fewer than 2 multiclass cases");
+    CHECK_MSG(n_sizes >= 3 && n_sizes_bi >= 1, "the fixture has %d cases with per-layer "
+              "sizes (%d bidirectional); expected at least 3 (1)", n_sizes, n_sizes_bi);
     printf("%d cases compared with PyTorch\n", ci);
     cJSON_Delete(doc);
     return check_done();

@@ -91,8 +91,16 @@ int main(void)
     cfg.long_threshold = cfg.short_threshold = 0;
     cfg.metric = "val_rmse";
     cfg.seed = 3;
-    tr_trial_params p = {.seq_len = 4, .units = 8, .layers = 1, .dropout = 0.0,
-                         .learning_rate = 1e-2, .batch_size = 32, .clip_norm = 1.0};
+    tr_trial_params p;
+    tr_trial_params_default(&p);
+    p.seq_len = 4;
+    p.units = 8;
+    p.layers = 1;
+    p.dropout = 0.0;
+    p.learning_rate = 1e-2;
+    p.batch_size = 32;
+    p.l2 = 0.0;
+    p.clip_norm = 1.0;
     tr_trial_data d;
     CHECK(tr_trial_data_make(&c, &cfg, &d, err) == 0);
     tr_trial_result res;

@@ -113,7 +113,16 @@ int main(void)
     cfg.max_epochs = 2;
     cfg.patience = 2;
     cfg.seed = 7;
-    tr_trial_params p = {16, 8, 1, 0.1, 3e-3, 64, 0.0, 1.0, 0.0, 0};
+    tr_trial_params p;
+    tr_trial_params_default(&p);
+    p.seq_len = 16;
+    p.units = 8;
+    p.layers = 1;
+    p.dropout = 0.1;
+    p.learning_rate = 3e-3;
+    p.batch_size = 64;
+    p.l2 = 0.0;
+    p.clip_norm = 1.0;
 
     tr_trial_result base;
     seen sn;
@@ -235,6 +244,30 @@ int main(void)
     }
     tr_lstm_free(model);
     tr_scaler_free(&sc);
+    /* per-layer sizes reach the model: layers of 6 and 3 units, the second's
+     * output undropped; units_3 and dropout_4 belong to no layer and are ignored */
+    tr_trial_params pl = p;
+    pl.layers = 2;
+    pl.layer_units[0] = 6;
+    pl.layer_units[1] = 3;
+    pl.layer_units[2] = 40;
+    pl.layer_dropout[1] = 0.0;
+    pl.layer_dropout[3] = 0.9;
+    tr_fold_result fin2;
+    model = NULL;
+    rc = tr_trial_final(&d, &cfg, &pl, &fin2, &model, NULL, err);
+    CHECK_MSG(rc == 0, "per-layer sizes: %s", err);
+    if (rc == 0 && model) {
+        CHECK_INT(tr_lstm_layer_units(&model->cfg, 0), 6);
+        CHECK_INT(tr_lstm_layer_units(&model->cfg, 1), 3);
+        CHECK(tr_lstm_layer_dropout(&model->cfg, 0) == 0.1f);
+        CHECK(tr_lstm_layer_dropout(&model->cfg, 1) == 0.0f);
+        CHECK_INT((int)model->n_params, 4 * 6 * (d.m.cols + 6 + 2) + 4 * 3 * (6 + 3 + 2) + 3 + 1);
+        CHECK(isfinite(fin2.test.log_loss));
+    }
+    tr_lstm_free(model);
+    if (rc == 0)
+        tr_fold_result_free(&fin2);
     /* bad metric names */
     double v;
     CHECK(tr_fold_metric(&fin, "val_mse", &v, err) < 0);
