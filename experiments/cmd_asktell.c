@@ -291,6 +291,28 @@ static int tell_values(const char *cmd, trk_store *s, int64_t sid, int64_t run_i
     return rc;
 }
 
+/* Finishes the RUNNING run with state and value (values: a COMPLETE tell's
+ * one per objective) and adds what was told to o. 0, or an exit code after a
+ * message. */
+static int tell_finish(const char *cmd, trk_store *s, int64_t sid, int64_t run_id, trk_state state,
+                       double value, const double *values, int n_values, cJSON *o)
+{
+    char err[256];
+    int rc = state == TRK_COMPLETE ? tell_values(cmd, s, sid, run_id, values, n_values) : 0;
+    if (rc)
+        return rc;
+    if (trk_run_finish(s, run_id, state, value,
+                       state == TRK_FAIL ? "reported failed by seqtune tell" : NULL, err)) {
+        exp_cli_error(cmd, "%s", err);
+        return EXP_EXIT_FAILED;
+    }
+    cJSON_AddStringToObject(o, "state", trk_state_name(state));
+    cJSON_AddItemToObject(o, "value", exp_json_number(value));
+    if (n_values > 1)
+        cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(values, n_values));
+    return 0;
+}
+
 /* A finite number from an option; -1 after a message. */
 static int parse_num(const char *cmd, const char *opt, const char *text, double *out)
 {
@@ -441,21 +463,12 @@ int cmd_tell(int argc, char **argv)
     } else {
         if (state == TRK_PRUNED && !have_value && have_inter)
             value = inter;
-        if (state == TRK_COMPLETE && (rc = tell_values(cmd, s, sid, r->id, values, n_values))) {
+        if ((rc = tell_finish(cmd, s, sid, r->id, (trk_state)state,
+                              have_value || state == TRK_PRUNED ? value : NAN, values, n_values,
+                              o))) {
             cJSON_Delete(o);
             goto out;
         }
-        if (trk_run_finish(s, r->id, (trk_state)state, have_value || state == TRK_PRUNED ? value : NAN,
-                           state == TRK_FAIL ? "reported failed by seqtune tell" : NULL, err)) {
-            exp_cli_error(cmd, "%s", err);
-            cJSON_Delete(o);
-            rc = EXP_EXIT_FAILED;
-            goto out;
-        }
-        cJSON_AddStringToObject(o, "state", trk_state_name((trk_state)state));
-        cJSON_AddItemToObject(o, "value", exp_json_number(value));
-        if (n_values > 1)
-            cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(values, n_values));
     }
     print_json(o);
     rc = EXP_EXIT_OK;

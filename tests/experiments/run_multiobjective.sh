@@ -8,7 +8,7 @@
 #   `best --pick N` records N as the picked trial (its values and params), a
 #   trial off the front is refused (exit 2) and the result is left as it was;
 #   the report has the Pareto section; a resume that changes search.metrics is
-#   refused (exit 2). Then an LSTM study on the real 1h candles (3 trials, 2
+#   refused (exit 2); ask/tell: tell needs one value per objective. Then an LSTM study on the real 1h candles (3 trials, 2
 #   epochs, search.metrics sharpe and max_drawdown) under mpirun -np 3: both
 #   metrics stored per trial and equal to the mean of the per-fold metric the
 #   store logged, and `best --pick` runs the holdout on the picked trial and
@@ -116,6 +116,18 @@ check "the report has the Pareto section with the hypervolume" \
   python3 -c "import sys; h = open(sys.argv[1]).read(); i = h.find('<section id=\"pareto\">');
 sys.exit(not (i >= 0 and 'Final hypervolume' in h[i:h.find('</section>', i)]))" "$T/r.html"
 check "  and says which trial was picked" grep -q "Trial $pick was picked for the holdout" "$T/r.html"
+
+# --- 3b. ask/tell from an outer loop --------------------------------------------------------
+"$BIN" ask --spec "$T/zdt.json" --db "$T/at.db" > "$T/ask.json" 2>/dev/null
+check "ask creates the study and gives trial 0" grep -q '"trial":0' "$T/ask.json"
+"$BIN" tell --study zdt --trial 0 --value 0.5 --db "$T/at.db" > /dev/null 2> "$T/tell1.err"
+check "tell with one value is refused (exit 2)" [ $? -eq 2 ]
+check "  naming both objectives" grep -q "the study has 2 objectives (f1, f2): give 2 numbers" "$T/tell1.err"
+"$BIN" tell --study zdt --trial 0 --value 0.5,2.25 --db "$T/at.db" > "$T/tell2.json"
+check "tell --value 0.5,2.25 completes trial 0 with both values" \
+  [ "$(sqlite3 "$T/at.db" "select r.state, r.value, group_concat(v.value, ' ') from runs r join run_values v on v.run_id = r.id group by r.id")" = "COMPLETE|0.5|0.5 2.25" ]
+"$BIN" ask --study zdt --db "$T/at.db" > "$T/ask2.json" 2>/dev/null
+check "the next ask replays it (trial 1)" grep -q '"trial":1' "$T/ask2.json"
 
 # --- 4. LSTM on the real candles ----------------------------------------------------------
 CSV="$DATA/btcusdt_binance_1h_2021-10-01_2022-10-31.csv"
