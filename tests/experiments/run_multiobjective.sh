@@ -7,7 +7,8 @@
 #   --resume to more trials keeps the values and the front still matches;
 #   `best --pick N` records N as the picked trial (its values and params), a
 #   trial off the front is refused (exit 2) and the result is left as it was;
-#   the report has the Pareto section; a resume that changes search.metrics is
+#   the report has the Pareto section; the Optuna export loads in Optuna with both
+#   directions and its best_trials equal the front; a resume that changes search.metrics is
 #   refused (exit 2); ask/tell: tell needs one value per objective. Then an LSTM study on the real 1h candles (3 trials, 2
 #   epochs, search.metrics sharpe and max_drawdown) under mpirun -np 3: both
 #   metrics stored per trial and equal to the mean of the per-fold metric the
@@ -116,6 +117,29 @@ check "the report has the Pareto section with the hypervolume" \
   python3 -c "import sys; h = open(sys.argv[1]).read(); i = h.find('<section id=\"pareto\">');
 sys.exit(not (i >= 0 and 'Final hypervolume' in h[i:h.find('</section>', i)]))" "$T/r.html"
 check "  and says which trial was picked" grep -q "Trial $pick was picked for the holdout" "$T/r.html"
+
+"$BIN" export --study zdt --db "$T/m.db" --format optuna -o "$T/optuna.db"
+check "the Optuna export (exit 0)" [ $? -eq 0 ]
+"$BIN" export --study zdt --db "$T/m.db" --format json -o "$T/export.json"
+check "the JSON export has the objectives and each trial's values" python3 - "$T/export.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = [o["name"] for o in d["study"]["objectives"]] == ["f1", "f2"]
+ok = ok and all(len(t["values"]) == 2 and t["values"][0] == t["value"] for t in d["trials"])
+sys.exit(0 if ok and len(d["trials"]) == 60 else 1)
+PY
+if /usr/bin/python3 -c 'import optuna' 2>/dev/null; then
+  ofront=$(/usr/bin/python3 -c "
+import optuna, sys
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.load_study(study_name='zdt', storage='sqlite:///' + sys.argv[1])
+assert [d.name for d in s.directions] == ['MINIMIZE', 'MINIMIZE'] and len(s.trials[0].values) == 2
+print(' '.join(str(t.number) for t in sorted(s.best_trials, key=lambda t: t.number)))" "$T/optuna.db")
+  check "Optuna loads it with two directions, and its best_trials are the front ($ofront)" \
+    [ "$ofront" = "$(front_from_best)" ]
+else
+  echo "SKIP (Optuna check): optuna not importable by /usr/bin/python3"
+fi
 
 # --- 3b. ask/tell from an outer loop --------------------------------------------------------
 "$BIN" ask --spec "$T/zdt.json" --db "$T/at.db" > "$T/ask.json" 2>/dev/null
