@@ -22,6 +22,7 @@
 #include "experiments/trial_params.h"
 #include "experiments/trials_view.h"
 #include "tracker/admin.h"
+#include "tracker/objectives.h"
 #include "tracker/query.h"
 
 #include <cjson/cJSON.h>
@@ -55,7 +56,8 @@ const char exp_usage_tell[] =
     "pruned or fail finishes it so (a pruned trial keeps its last intermediate value).\n\n"
     "  --study NAME      the study\n"
     "  --trial N         the trial number `ask` printed\n"
-    "  --value V         the objective value: the trial is COMPLETE\n"
+    "  --value V         the objective value: the trial is COMPLETE; a multi-objective\n"
+    "                    study (search.metrics) takes one per objective: V1,V2,...\n"
     "  --state S         pruned or fail\n"
     "  --step K          an intermediate step (>= 0), with --intermediate V\n"
     "  --db FILE         the store (default: $SEQTUNE_DB, then ./seqtune.db)\n"
@@ -240,6 +242,77 @@ out:
     return rc;
 }
 
+/* --value: one finite number, or a comma-separated list of 2..TRK_MAX_OBJECTIVES
+ * (a multi-objective study). The count into *n; -1 after a message. */
+static int parse_values(const char *cmd, const char *text, double *out, int *n)
+{
+    const char *p = text;
+    for (*n = 0; *n < TRK_MAX_OBJECTIVES; p++) {
+        char *end;
+        out[*n] = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || !isfinite(out[*n]))
+            break;
+        (*n)++;
+        if (!*end)
+            return 0;
+        p = end;
+    }
+    exp_cli_error(cmd, "--value: expected a finite number, or up to %d comma-separated (one "
+                  "per objective), got '%s'", TRK_MAX_OBJECTIVES, text);
+    return -1;
+}
+
+/* A COMPLETE tell gives one value per objective of the study, stored per
+ * objective when there are several. 0, or an exit code after a message. */
+static int tell_values(const char *cmd, trk_store *s, int64_t sid, int64_t run_id,
+                       const double *v, int n)
+{
+    char err[256];
+    trk_objective *ob = NULL;
+    int n_ob = 0;
+    if (trk_study_objectives(s, sid, &ob, &n_ob, err)) {
+        exp_cli_error(cmd, "%s", err);
+        return EXP_EXIT_FAILED;
+    }
+    int want = n_ob > 1 ? n_ob : 1, rc = 0;
+    if (n != want) {
+        char names[160] = "";
+        for (int k = 0, off = 0; k < n_ob && off < (int)sizeof names; k++)
+            off += snprintf(names + off, sizeof names - (size_t)off, "%s%s", k ? ", " : "",
+                            ob[k].name);
+        exp_cli_error(cmd, "--value: the study has %d objective%s (%s): give %d number%s", want,
+                      want > 1 ? "s" : "", names, want, want > 1 ? "s, comma-separated" : "");
+        rc = EXP_EXIT_INPUT;
+    } else if (want > 1 && trk_run_set_values(s, run_id, v, n, err)) {
+        exp_cli_error(cmd, "%s", err);
+        rc = EXP_EXIT_FAILED;
+    }
+    trk_objectives_free(ob, n_ob);
+    return rc;
+}
+
+/* Finishes the RUNNING run with state and value (values: a COMPLETE tell's
+ * one per objective) and adds what was told to o. 0, or an exit code after a
+ * message. */
+static int tell_finish(const char *cmd, trk_store *s, int64_t sid, int64_t run_id, trk_state state,
+                       double value, const double *values, int n_values, cJSON *o)
+{
+    char err[256];
+    int rc = state == TRK_COMPLETE ? tell_values(cmd, s, sid, run_id, values, n_values) : 0;
+    if (rc)
+        return rc;
+    if (trk_run_finish(s, run_id, state, value,
+                       state == TRK_FAIL ? "reported failed by seqtune tell" : NULL, err)) {
+        exp_cli_error(cmd, "%s", err);
+        return EXP_EXIT_FAILED;
+    }
+    cJSON_AddStringToObject(o, "state", trk_state_name(state));
+    cJSON_AddItemToObject(o, "value", exp_json_number(value));
+    if (n_values > 1)
+        cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(values, n_values));
+    return 0;
+}
+
 /* A finite number from an option; -1 after a message. */
 static int parse_num(const char *cmd, const char *opt, const char *text, double *out)
 {
@@ -263,8 +336,8 @@ int cmd_tell(int argc, char **argv)
     };
     const char *cmd = "tell", *study = NULL, *db = NULL;
     long trial = -1, step = -1;
-    double value = NAN, inter = NAN, wait = 30;
-    int have_value = 0, have_inter = 0, state = -1, c;
+    double value = NAN, inter = NAN, wait = 30, values[TRK_MAX_OBJECTIVES];
+    int have_value = 0, have_inter = 0, state = -1, c, n_values = 0;
     optind = 1;
     while ((c = exp_cli_getopt(argc, argv, cmd, "h", lo)) != -1) {
         switch (c) {
@@ -280,8 +353,9 @@ int cmd_tell(int argc, char **argv)
                 return EXP_EXIT_USAGE;
             break;
         case 'v':
-            if (parse_num(cmd, "--value", optarg, &value))
+            if (parse_values(cmd, optarg, values, &n_values))
                 return EXP_EXIT_USAGE;
+            value = values[0];
             have_value = 1;
             break;
         case 'i':
@@ -389,15 +463,12 @@ int cmd_tell(int argc, char **argv)
     } else {
         if (state == TRK_PRUNED && !have_value && have_inter)
             value = inter;
-        if (trk_run_finish(s, r->id, (trk_state)state, have_value || state == TRK_PRUNED ? value : NAN,
-                           state == TRK_FAIL ? "reported failed by seqtune tell" : NULL, err)) {
-            exp_cli_error(cmd, "%s", err);
+        if ((rc = tell_finish(cmd, s, sid, r->id, (trk_state)state,
+                              have_value || state == TRK_PRUNED ? value : NAN, values, n_values,
+                              o))) {
             cJSON_Delete(o);
-            rc = EXP_EXIT_FAILED;
             goto out;
         }
-        cJSON_AddStringToObject(o, "state", trk_state_name((trk_state)state));
-        cJSON_AddItemToObject(o, "value", exp_json_number(value));
     }
     print_json(o);
     rc = EXP_EXIT_OK;

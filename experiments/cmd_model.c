@@ -12,7 +12,9 @@
  * output, named on standard error, so a signal file traces to its model.
  */
 #include "base/file.h"
+#include "experiments/best_pick.h"
 #include "experiments/edge.h"
+#include "experiments/moo.h"
 #include "experiments/feature_importance.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
@@ -57,18 +59,91 @@ static void print_confusion(const cJSON *cm)
     }
 }
 
+/* A multi-objective result: its Pareto front, then the picked trial's values. */
+static void print_front_and_pick(const cJSON *result, const cJSON *objs, const cJSON *bt,
+                                 const char *study)
+{
+    exp_moo_print_front(stdout, result, study);
+    if (!cJSON_IsNumber(bt))
+        return;
+    printf("\npicked trial %d:", bt->valueint);
+    const cJSON *o, *bvs = cJSON_GetObjectItemCaseSensitive(result, "best_values");
+    const cJSON *v = bvs ? bvs->child : NULL;
+    cJSON_ArrayForEach(o, objs) {
+        printf(" %s %.6g", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "name")),
+               v ? v->valuedouble : NAN);
+        v = v ? v->next : NULL;
+    }
+    printf("\n");
+}
+
+/* `best`'s table: the study, the verdict, the chosen trial (or the front) with its
+ * parameters, the holdout and, with `importance`, the inputs' importance. */
+static void print_best_table(const trk_study_info *info, const cJSON *result, int importance)
+{
+    const cJSON *bt = cJSON_GetObjectItemCaseSensitive(result, "best_trial");
+    const cJSON *bv = cJSON_GetObjectItemCaseSensitive(result, "best_value");
+    printf("study %s (%s, %d trials: %d complete, %d pruned, %d failed)\n", info->name,
+           info->status, info->n_runs, info->n_complete, info->n_pruned, info->n_fail);
+    if (exp_edge_print_verdict(stdout, result) >= 0)
+        printf("\n");
+    const cJSON *objs = cJSON_GetObjectItemCaseSensitive(result, "objectives");
+    if (cJSON_IsArray(objs))   /* multi-objective: the front, then the pick */
+        print_front_and_pick(result, objs, bt, info->name);
+    else if (cJSON_IsNumber(bt))
+        printf("best trial %d, %s %.6g\n", bt->valueint, info->direction,
+               cJSON_IsNumber(bv) ? bv->valuedouble : NAN);
+    const cJSON *p, *params = cJSON_GetObjectItemCaseSensitive(result, "best_params");
+    cJSON_ArrayForEach(p, params)
+    {
+        if (cJSON_IsNumber(p))
+            printf("  %-16s %.10g\n", p->string, p->valuedouble);
+        else if (cJSON_IsString(p))
+            printf("  %-16s %s\n", p->string, p->valuestring);
+    }
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(result, "holdout");
+    const cJSON *bh = cJSON_GetObjectItemCaseSensitive(result, "buy_and_hold");
+    if (cJSON_IsObject(h)) {
+        printf("holdout (evaluated once, after the search):\n  %-18s %12s %12s\n",
+               "metric", "model", "buy&hold");
+        cJSON_ArrayForEach(p, h)
+        {
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(bh, p->string);
+            if (cJSON_IsNumber(b))
+                printf("  %-18s %12.4f %12.4f\n", p->string, p->valuedouble, b->valuedouble);
+            else
+                printf("  %-18s %12.4f\n", p->string, p->valuedouble);
+        }
+    }
+    print_confusion(cJSON_GetObjectItemCaseSensitive(result, "holdout_confusion"));
+    const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
+    if (cJSON_IsNumber(dsr))
+        printf("  %-18s %12.4f   (over %d evaluated trials: complete, pruned, failed "
+               "after a fold)\n", "deflated_sharpe", dsr->valuedouble,
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(result, "n_trials")));
+    if (importance && exp_feature_importance_print(stdout, result) < 0)
+        printf("\npermutation importance: not in this study's result (it was run by a "
+               "seqtune without it)\n");
+}
+
 int cmd_best(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"study", required_argument, NULL, 's'}, {"export", required_argument, NULL, 'e'},
         {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},        {"require-edge", no_argument, NULL, 'E'},
-        {"importance", no_argument, NULL, 'I'},  {NULL, 0, NULL, 0},
+        {"importance", no_argument, NULL, 'I'},  {"pick", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
     };
     const char *study = NULL, *export_path = NULL, *db = NULL, *format = "table";
     int c, require_edge = 0, importance = 0;
-    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hEI", opts)) != -1) {
+    long pick = -1;
+    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hEIp:", opts)) != -1) {
         switch (c) {
+        case 'p':
+            if (exp_parse_long(optarg, 0, 1L << 30, "best", "--pick", &pick))
+                return EXP_EXIT_USAGE;
+            break;
         case 'E': require_edge = 1; break;
         case 'I': importance = 1; break;
         case 's': study = optarg; break;
@@ -93,6 +168,11 @@ int cmd_best(int argc, char **argv)
     }
     char err[256];
     const char *path = exp_db_path(db);
+    if (pick >= 0) {   /* writes the pick's result, then shows it as below */
+        int pc = exp_best_pick(path, study, (int)pick);
+        if (pc != EXP_EXIT_OK)
+            return pc;
+    }
     trk_store *s = trk_store_open(path, TRK_READONLY, err);
     if (!s) {
         exp_cli_error(path, "%s", err);
@@ -130,46 +210,7 @@ int cmd_best(int argc, char **argv)
         printf("%s\n", pretty ? pretty : "null");
         cJSON_free(pretty);
     } else {
-        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(result, "best_trial");
-        const cJSON *bv = cJSON_GetObjectItemCaseSensitive(result, "best_value");
-        printf("study %s (%s, %d trials: %d complete, %d pruned, %d failed)\n", info.name,
-               info.status, info.n_runs, info.n_complete, info.n_pruned, info.n_fail);
-        if (exp_edge_print_verdict(stdout, result) >= 0)
-            printf("\n");
-        if (cJSON_IsNumber(bt))
-            printf("best trial %d, %s %.6g\n", bt->valueint, info.direction,
-                   cJSON_IsNumber(bv) ? bv->valuedouble : NAN);
-        const cJSON *p, *params = cJSON_GetObjectItemCaseSensitive(result, "best_params");
-        cJSON_ArrayForEach(p, params)
-        {
-            if (cJSON_IsNumber(p))
-                printf("  %-16s %.10g\n", p->string, p->valuedouble);
-            else if (cJSON_IsString(p))
-                printf("  %-16s %s\n", p->string, p->valuestring);
-        }
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(result, "holdout");
-        const cJSON *bh = cJSON_GetObjectItemCaseSensitive(result, "buy_and_hold");
-        if (cJSON_IsObject(h)) {
-            printf("holdout (evaluated once, after the search):\n  %-18s %12s %12s\n",
-                   "metric", "model", "buy&hold");
-            cJSON_ArrayForEach(p, h)
-            {
-                const cJSON *b = cJSON_GetObjectItemCaseSensitive(bh, p->string);
-                if (cJSON_IsNumber(b))
-                    printf("  %-18s %12.4f %12.4f\n", p->string, p->valuedouble, b->valuedouble);
-                else
-                    printf("  %-18s %12.4f\n", p->string, p->valuedouble);
-            }
-        }
-        print_confusion(cJSON_GetObjectItemCaseSensitive(result, "holdout_confusion"));
-        const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
-        if (cJSON_IsNumber(dsr))
-            printf("  %-18s %12.4f   (over %d evaluated trials: complete, pruned, failed "
-                   "after a fold)\n", "deflated_sharpe", dsr->valuedouble,
-                   (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(result, "n_trials")));
-        if (importance && exp_feature_importance_print(stdout, result) < 0)
-            printf("\npermutation importance: not in this study's result (it was run by a "
-                   "seqtune without it)\n");
+        print_best_table(&info, result, importance);
     }
     if (export_path) {
         if (trk_artifacts_list(s, info.id, 0, &arts, &n_arts, err)) {

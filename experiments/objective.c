@@ -175,10 +175,21 @@ static void eval_builtin(exp_objective *o, const cJSON *params, volatile sig_ato
                      sp->p[i].name);
             return;
         }
-    out->value = opt_testfunc_eval(o->func, x);
-    out->state = isfinite(out->value) ? TRK_COMPLETE : TRK_FAIL;
-    if (out->state == TRK_FAIL)
-        snprintf(out->error, sizeof out->error, "the function returned %g", out->value);
+    double v[OPT_MAX_OBJECTIVES];
+    opt_testfunc_eval_values(o->func, x, v);
+    out->value = v[0];
+    out->state = TRK_COMPLETE;
+    int n = opt_testfunc_n_objectives(o->func);
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k])) {
+            out->state = TRK_FAIL;
+            snprintf(out->error, sizeof out->error, "the function returned %g%s", v[k],
+                     n > 1 ? (k ? " (second objective)" : " (first objective)") : "");
+        }
+    if (n > 1 && out->state == TRK_COMPLETE) {
+        out->n_values = n;
+        memcpy(out->values, v, sizeof(double) * (size_t)n);
+    }
 }
 
 typedef struct cmd_ctx {

@@ -15,7 +15,7 @@ static int build_study(const exp_spec *spec, const opt_space *space, uint64_t se
     *out = opt_study_new(space, spec->search.direction, &spec->search.sampler,
                          spec->search.reproducible ? &none : &spec->search.pruner,
                          (unsigned long)seed, err);
-    return *out ? 0 : -1;
+    return *out && exp_moo_setup(spec, *out, err) == 0 ? 0 : -1;
 }
 
 /* Replays every trial of the stored study into the optimizer (resume). */
@@ -25,6 +25,9 @@ static int replay_store(coord *c)
     trk_intermediate *im = NULL;
     int n_im = 0, rc = -1;
     trk_query q = {0};
+    exp_moo_history h;
+    if (exp_moo_history_load(c->spec, c->store, c->study_id, &h, c->err))
+        return -1;
     if (trk_runs_query(c->store, c->study_id, &q, &runs, c->err))
         goto done;
     if (trk_study_intermediates(c->store, c->study_id, &im, &n_im, c->err))
@@ -48,7 +51,8 @@ static int replay_store(coord *c)
             vals[s] = im[k0 + s].value;
         }
         opt_state st = r->state;
-        opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals};
+        opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals,
+                                exp_moo_history_values(&h, r->trial_number)};
         if (opt_study_replay(c->opt, &rec, c->err))
             goto done;
         if (st != OPT_RUNNING) {
@@ -61,6 +65,7 @@ static int replay_store(coord *c)
     rc = 0;
 done:
     trk_run_list_free(&runs);
+    exp_moo_history_free(&h);
     free(im);
     return rc;
 }
@@ -247,44 +252,6 @@ static int study_lock(coord *c, const char *name, char err[256])
     return 0;
 }
 
-/*
- * The candles' fingerprint: "rows <n> (<first>..<last>), <bytes> bytes, sha256 <hex>".
- * A resumed study must train on the candles it started with. 0, or -1 with err.
- */
-static int data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
-                            char err[256])
-{
-    FILE *f = fopen(spec->data.path, "rb");
-    if (!f) {
-        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
-        return -1;
-    }
-    trk_sha256 h;
-    trk_sha256_init(&h);
-    unsigned char buf[1 << 16];
-    size_t n;
-    long long bytes = 0;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        trk_sha256_update(&h, buf, n);
-        bytes += (long long)n;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        snprintf(err, 256, "%.200s: read error", spec->data.path);
-        return -1;
-    }
-    uint8_t digest[32];
-    char hex[65];
-    trk_sha256_final(&h, digest);
-    trk_sha256_to_hex(digest, hex);
-    double first, last;
-    int rows;
-    exp_data_range(data, &first, &last, &rows);
-    snprintf(out, 256, "rows %d (%.0f..%.0f), %lld bytes, sha256 %s", rows, first, last, bytes,
-             hex);
-    return 0;
-}
 
 /* Records the data fingerprint with a new study; on resume, refuses candles
  * that differ from the recorded ones (studies from before the fingerprint get
@@ -348,7 +315,11 @@ static int coord_warm_open(coord *c, const exp_spec *spec)
         exp_cli_error(spec->name, "search.warm_start.study: a study cannot warm-start from itself");
         return -1;
     }
-    if (exp_warm_load(&c->warm, c->store, other, c->space, &c->warm_not_found, c->err)) {
+    const char *metrics[OPT_MAX_OBJECTIVES];
+    for (int k = 0; k < exp_spec_n_objectives(spec); k++)
+        metrics[k] = exp_spec_objective_name(spec, k);
+    if (exp_warm_load(&c->warm, c->store, other, c->space, exp_spec_n_objectives(spec),
+                      metrics, &c->warm_not_found, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
         return -1;
     }
@@ -422,7 +393,7 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
             exp_cli_error(opt->spec_path, "%s", c->err);
             return EXP_EXIT_INPUT;
         }
-        if (data_fingerprint(spec, *data, c->data_fp, c->err)) {
+        if (exp_data_fingerprint(spec, *data, c->data_fp, c->err)) {
             exp_cli_error("data.path", "%s", c->err);
             return EXP_EXIT_INPUT;
         }
@@ -440,12 +411,22 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
     if (spec->search.warm_start && coord_warm_open(c, spec))
         return c->warm_not_found ? EXP_EXIT_INPUT : EXP_EXIT_FAILED;
     int existed = 0;
+    int64_t old_id = 0;
+    if (opt->resume && trk_study_find(c->store, spec->name, &old_id, c->err) == 0 &&
+        exp_moo_record(spec, c->store, old_id, c->err)) {   /* before the spec is replaced */
+        exp_cli_error(spec->name, "--resume: %s", c->err);
+        return EXP_EXIT_INPUT;
+    }
     int rc = trk_study_open(c->store, spec->name, *spec_text,
                             exp_direction_name(spec->search.direction),
                             opt->resume ? TRK_RESUME : 0, &c->study_id, &existed, c->err);
     if (rc) {
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
+    }
+    if (exp_moo_record(spec, c->store, c->study_id, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
     }
     if (data_check(c, spec, *data, existed, c->err)) {
         exp_cli_error("data.path", "%s", c->err);
@@ -481,7 +462,7 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
     if (spec->search.warm_start && coord_warm_tag(c, spec, opt->quiet))
         return EXP_EXIT_FAILED;
     if (spec->search.reproducible &&
-        exp_repro_init(&c->repro, c->space, spec->search.direction, &spec->search.sampler,
+        exp_repro_init(&c->repro, c->opt, spec->search.direction, &spec->search.sampler,
                        (unsigned long)c->seed, spec->search.reproducible_lag,
                        spec->search.warm_start ? &c->warm : NULL, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
@@ -566,7 +547,9 @@ int exp_study_setup(const exp_spec *spec, trk_store *store, int64_t study_id,
     c.seed = study_seed(spec, store, study_id);
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRIu64, c.seed);
+    c.spec = spec;
     int rc = trk_study_set_tag(store, study_id, "sampler_seed", buf, err) ||
+             exp_moo_record(spec, store, study_id, err) ||
              build_study(spec, c.space, c.seed, &c.opt, err) || replay_store(&c);
     if (rc && c.err[0])
         snprintf(err, 256, "%s", c.err);

@@ -355,6 +355,8 @@ void exp_spec_free(exp_spec *s)
         free(s->features[i]);
     free(s->features);
     free(s->search.metric);
+    for (int i = 0; i < s->search.n_objectives; i++)
+        free(s->search.metrics[i]);
     for (int i = 0; i < s->search.n_space; i++) {
         exp_param *q = &s->search.space[i];
         for (int k = 0; k < q->n_choices; k++)

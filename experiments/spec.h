@@ -148,8 +148,15 @@ typedef struct exp_spec {
         long long seed;               /* >= 0 when has_seed */
         opt_pruner_config pruner;     /* opt_pruner_config_default(kind) + the spec's keys */
         char *metric;                 /* owned; LSTM default val_log_loss (direction) or
-                                         val_mse (return); objective default "value" */
-        opt_direction direction;      /* default minimize (see README) */
+                                         val_mse (return); objective default "value";
+                                         multi-objective: metrics[0] */
+        opt_direction direction;      /* default minimize (see README); directions[0] */
+        /* search.metrics / search.directions: a multi-objective study. 0 when the
+         * spec has search.metric (one objective), else 2..OPT_MAX_OBJECTIVES; the
+         * sampler is then motpe, nsga2 or random and the pruner none. */
+        int n_objectives;
+        char *metrics[OPT_MAX_OBJECTIVES];          /* owned */
+        opt_direction directions[OPT_MAX_OBJECTIVES];
         exp_param *space;             /* n_space owned params, in the JSON's order */
         int n_space;
         /* reproducible: trial k is suggested from the trials numbered below
@@ -213,6 +220,11 @@ char *exp_spec_to_string(const exp_spec *s, int pretty);
 /* The search-space parameter called `name`, or NULL. */
 const exp_param *exp_spec_param(const exp_spec *s, const char *name);
 
+/* The objectives a trial reports: 1, or search.n_objectives (2..4). */
+int exp_spec_n_objectives(const exp_spec *s);
+/* Objective k's metric name and direction (k = 0: search.metric/direction). */
+const char *exp_spec_objective_name(const exp_spec *s, int k);
+opt_direction exp_spec_objective_direction(const exp_spec *s, int k);
 /* The optimizer's search space of a loaded spec: its parameters in the spec's
  * order with their conditions. 0 and *out (caller frees with opt_space_free),
  * or -1 with err. */

@@ -79,6 +79,21 @@ void exp_rd_print_enqueue(cJSON *o, const field *f, const exp_spec *s);
 void exp_rd_read_warm_start(ctx *c, const cJSON *sec, const char *path, const field *f,
                             exp_spec *s);
 void exp_rd_print_warm_start(cJSON *o, const field *f, const exp_spec *s);
+/* search.metrics and search.directions (spec_objectives.c): read after
+ * search.metric and search.direction, which they exclude. */
+void exp_rd_read_metrics(ctx *c, const cJSON *sec, const char *path, const field *f,
+                         exp_spec *s);
+void exp_rd_print_metrics(cJSON *o, const field *f, const exp_spec *s);
+void exp_rd_read_directions(ctx *c, const cJSON *sec, const char *path, const field *f,
+                            exp_spec *s);
+void exp_rd_print_directions(cJSON *o, const field *f, const exp_spec *s);
+/* An LSTM metric name at path (spec_fields.c): its index in exp_metric_names,
+ * or -1 after recording the error (unknown, or not for the target kind). */
+int exp_rd_check_metric(ctx *c, const cJSON *m, const char *path, const exp_spec *s);
+/* Records an error at path when direction d disagrees with the LSTM metric's
+ * natural one (dv: the JSON value given, NULL when the default was taken). */
+void exp_rd_check_direction(ctx *c, const char *path, const char *metric, opt_direction d,
+                            const cJSON *dv);
 cJSON *exp_rd_param_json(const exp_param *q);
 /* 1 when JSON value v is a value of parameter q (bounds, integer, step grid,
  * choices); else 0 and why = what was expected. */

@@ -30,7 +30,7 @@ int opt_ask_given(opt_study *s, opt_trial_params *p, char err[256])
         return -1;
     }
     p->number = s->next_number;
-    opt_trial_record rec = {p->number, OPT_RUNNING, 0, p, 0, NULL, NULL};
+    opt_trial_record rec = {p->number, OPT_RUNNING, 0, p, 0, NULL, NULL, NULL};
     return opt_study_replay(s, &rec, err);
 }
 

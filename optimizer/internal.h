@@ -9,7 +9,7 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
-#include "optimizer/pareto.h"
+#include "base/pareto.h"
 #include "optimizer/study.h"
 
 #define OPT_MAX_RUNGS 32

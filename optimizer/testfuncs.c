@@ -10,8 +10,11 @@
  * active only for "sgd") with its minimum 0 at layers 3, units_1 128, units_2
  * 64, units_3 32, dropout 0.2, sgd with momentum 0.9; every other layer count
  * costs at least 0.4.
+ * "zdt1" is Zitzler-Deb-Thiele's first two-objective problem in its standard
+ * size, 30 parameters x1..x30 on [0, 1].
  */
 #include "optimizer/testfuncs.h"
+#include "optimizer/study.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,9 +22,11 @@
 
 struct opt_testfunc {
     const char *name;
-    double optimum;
+    double optimum;          /* single-objective: the global minimum; NaN otherwise */
     int (*space)(opt_space *s, char err[256]);
     double (*eval)(const double *x);
+    int n_objectives;        /* 0 or 1: eval; >= 2: eval_values */
+    void (*eval_values)(const double *x, double *f);
 };
 
 static double branin(const double *x)
@@ -168,13 +173,26 @@ static int conditional_space(opt_space *s, char err[256])
     return opt_space_set_condition(s, 7, "optimizer", OPT_COND_EQ, &sgd, 1, err);
 }
 
+#define ZDT1_DIMS 30
+
+static int zdt1_space(opt_space *s, char err[256])
+{
+    return cube_space(s, ZDT1_DIMS, 0, 1, err);
+}
+
+static void zdt1_values(const double *x, double *f)
+{
+    opt_zdt1(x, ZDT1_DIMS, f);
+}
+
 static const opt_testfunc registry[] = {
-    {"branin", 0.39788735772973816, branin_space, branin},
-    {"hartmann6", -3.3223680114155147, hartmann6_space, hartmann6},
-    {"rosenbrock5", 0.0, rosenbrock5_space, rosenbrock5},
-    {"styblinski_tang4", -39.16616570377142 * 4, styblinski_tang4_space, styblinski_tang4},
-    {"mixed", 0.0, mixed_space, mixed},
-    {"conditional", 0.0, conditional_space, conditional},
+    {"branin", 0.39788735772973816, branin_space, branin, 1, NULL},
+    {"hartmann6", -3.3223680114155147, hartmann6_space, hartmann6, 1, NULL},
+    {"rosenbrock5", 0.0, rosenbrock5_space, rosenbrock5, 1, NULL},
+    {"styblinski_tang4", -39.16616570377142 * 4, styblinski_tang4_space, styblinski_tang4, 1, NULL},
+    {"mixed", 0.0, mixed_space, mixed, 1, NULL},
+    {"conditional", 0.0, conditional_space, conditional, 1, NULL},
+    {"zdt1", NAN, zdt1_space, NULL, 2, zdt1_values},
 };
 
 int opt_testfunc_count(void)
@@ -219,9 +237,27 @@ opt_space *opt_testfunc_space(const opt_testfunc *f, char err[256])
     return s;
 }
 
+int opt_testfunc_n_objectives(const opt_testfunc *f)
+{
+    return f->n_objectives > 1 ? f->n_objectives : 1;
+}
+
 double opt_testfunc_eval(const opt_testfunc *f, const double *values)
 {
+    double v[OPT_MAX_OBJECTIVES];
+    if (!f->eval) {
+        f->eval_values(values, v);
+        return v[0];
+    }
     return f->eval(values);
+}
+
+void opt_testfunc_eval_values(const opt_testfunc *f, const double *values, double *out)
+{
+    if (f->eval)
+        out[0] = f->eval(values);
+    else
+        f->eval_values(values, out);
 }
 
 void opt_zdt1(const double *x, int d, double *f)

@@ -12,6 +12,7 @@
  */
 #include "tracker/export.h"
 #include "tracker/json_int.h"
+#include "tracker/objectives.h"
 #include "tracker/oos.h"
 #include "tracker/query.h"
 #include "tracker/store_int.h"
@@ -181,6 +182,24 @@ static int ej_tags_artifacts(trk_store *s, int64_t study_id, const trk_run *r, c
     return 0;
 }
 
+/* The study's objectives: [{"name", "direction"}] in index order. */
+static int ej_objectives(trk_store *s, int64_t study_id, cJSON *study, char err[256])
+{
+    trk_objective *ob = NULL;
+    int n = 0;
+    if (trk_study_objectives(s, study_id, &ob, &n, err))
+        return TRK_ERR;
+    cJSON *a = cJSON_AddArrayToObject(study, "objectives");
+    for (int k = 0; k < n; k++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", ob[k].name);
+        cJSON_AddStringToObject(o, "direction", ob[k].maximize ? "maximize" : "minimize");
+        cJSON_AddItemToArray(a, o);
+    }
+    trk_objectives_free(ob, n);
+    return 0;
+}
+
 /* One trial into trials: attributes, params, metrics, intermediate values (iv
  * from *j on, in trial order), tags, artifacts and OOS series. */
 static int ej_trial(trk_store *s, int64_t study_id, const trk_run *r,
@@ -193,6 +212,14 @@ static int ej_trial(trk_store *s, int64_t study_id, const trk_run *r,
     cJSON_AddNumberToObject(t, "trial_number", r->trial_number);
     cJSON_AddStringToObject(t, "state", trk_state_name(r->state));
     cJSON_AddItemToObject(t, "value", num_or_null(r->value));
+    trk_run_values rv;   /* a multi-objective trial's value per objective */
+    if (trk_run_values_get(s, r->id, &rv, err))
+        return TRK_ERR;
+    if (rv.n > 0) {
+        cJSON *vals = cJSON_AddArrayToObject(t, "values");
+        for (int k = 0; k < rv.n; k++)
+            cJSON_AddItemToArray(vals, num_or_null(rv.v[k]));
+    }
     fmt_time(r->started, 'T', when);
     cJSON_AddStringToObject(t, "started", when);
     fmt_time(r->finished, 'T', when);
@@ -240,6 +267,8 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
         trk_study_tags(s, si.id, &kv, &nkv, err) || trk_study_intermediates(s, si.id, &iv, &niv, err))
         goto fail;
     ej_study(study, &si, spec, result, best, model, kv, nkv);
+    if (ej_objectives(s, si.id, study, err))
+        goto fail;
     cJSON *trials = cJSON_AddArrayToObject(root, "trials");
     for (int i = 0, j = 0; i < runs.n; i++)
         if (ej_trial(s, si.id, &runs.runs[i], iv, niv, &j, trials, err))
@@ -466,13 +495,13 @@ static const char optuna_schema[] =
 enum { OQ_STUDY, OQ_DIR, OQ_SATTR, OQ_TRIAL, OQ_PARAM, OQ_VALUE, OQ_INTER, OQ_TATTR, OQ_N };
 static const char *const optuna_sql[OQ_N] = {
     "INSERT INTO studies(study_id, study_name) VALUES(1, ?1)",
-    "INSERT INTO study_directions(direction, study_id, objective) VALUES(?1, 1, 0)",
+    "INSERT INTO study_directions(direction, study_id, objective) VALUES(?1, 1, ?2)",
     "INSERT INTO study_user_attributes(study_id, \"key\", value_json) VALUES(1, ?1, ?2)",
     "INSERT INTO trials(trial_id, number, study_id, state, datetime_start, datetime_complete)"
     " VALUES(?1, ?2, 1, ?3, ?4, ?5)",
     "INSERT INTO trial_params(trial_id, param_name, param_value, distribution_json)"
     " VALUES(?1, ?2, ?3, ?4)",
-    "INSERT INTO trial_values(trial_id, objective, value, value_type) VALUES(?1, 0, ?2, ?3)",
+    "INSERT INTO trial_values(trial_id, objective, value, value_type) VALUES(?1, ?2, ?3, ?4)",
     "INSERT INTO trial_intermediate_values(trial_id, step, intermediate_value,"
     " intermediate_value_type) VALUES(?1, ?2, ?3, ?4)",
     "INSERT INTO trial_user_attributes(trial_id, \"key\", value_json) VALUES(?1, ?2, ?3)",
@@ -647,11 +676,31 @@ static int oq_attrs(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const trk_run 
     return rc;
 }
 
-/* One run as Optuna trial tid: the trial row, params, attributes, its value
+/* Trial tid's values: objective 0 is the run's value; a multi-objective
+ * study's (n_obj > 1) COMPLETE run has one per objective (tracker/objectives.h). */
+static int oq_values(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const trk_run *r,
+                     int64_t tid, int n_obj, char err[256])
+{
+    trk_run_values rv = {.n = 1, .v = {r->value}};
+    if (n_obj > 1 && r->state == TRK_COMPLETE && trk_run_values_get(s, r->id, &rv, err))
+        return TRK_ERR;
+    for (int k = 0; k < rv.n; k++) {
+        sqlite3_bind_int64(st[OQ_VALUE], 1, tid);
+        sqlite3_bind_int(st[OQ_VALUE], 2, k);
+        if (isfinite(rv.v[k]))
+            sqlite3_bind_double(st[OQ_VALUE], 3, rv.v[k]);
+        sqlite3_bind_text(st[OQ_VALUE], 4, value_type(rv.v[k], 0), -1, SQLITE_STATIC);
+        if (oq_step(db, st[OQ_VALUE], err))
+            return TRK_ERR;
+    }
+    return 0;
+}
+
+/* One run as Optuna trial tid: the trial row, params, attributes, its value(s)
  * and its intermediate values (iv from *j on, in trial order). */
 static int oq_trial(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const cJSON *space,
-                    const trk_run *r, int64_t tid, const trk_intermediate *iv, int niv, int *j,
-                    char err[256])
+                    const trk_run *r, int64_t tid, int n_obj, const trk_intermediate *iv,
+                    int niv, int *j, char err[256])
 {
     char t0[64], t1[64];
     const char *state = trk_state_name(r->state);
@@ -671,14 +720,8 @@ static int oq_trial(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const cJSON *s
     if (oq_step(db, st[OQ_TRIAL], err) || oq_params(db, st, space, r, tid, err) ||
         oq_attrs(s, db, st, r, tid, err))
         return TRK_ERR;
-    if (has_value) {
-        sqlite3_bind_int64(st[OQ_VALUE], 1, tid);
-        if (isfinite(r->value))
-            sqlite3_bind_double(st[OQ_VALUE], 2, r->value);
-        sqlite3_bind_text(st[OQ_VALUE], 3, value_type(r->value, 0), -1, SQLITE_STATIC);
-        if (oq_step(db, st[OQ_VALUE], err))
-            return TRK_ERR;
-    }
+    if (has_value && oq_values(s, db, st, r, tid, n_obj, err))
+        return TRK_ERR;
     while (*j < niv && iv[*j].trial_number < r->trial_number)
         (*j)++;
     for (; *j < niv && iv[*j].run_id == r->id; (*j)++) {
@@ -693,13 +736,34 @@ static int oq_trial(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const cJSON *s
     return 0;
 }
 
+/* The study's directions, one per objective (the study's direction when it has
+ * none recorded); *n_obj gets their number. */
+static int oq_directions(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const trk_study_info *si,
+                         int *n_obj, char err[256])
+{
+    trk_objective *ob = NULL;
+    int n = 0;
+    if (trk_study_objectives(s, si->id, &ob, &n, err))
+        return TRK_ERR;
+    *n_obj = n > 0 ? n : 1;
+    int rc = 0;
+    for (int k = 0; k < *n_obj && rc == 0; k++) {
+        int max = n > 0 ? ob[k].maximize : strcmp(si->direction, "maximize") == 0;
+        sqlite3_bind_text(st[OQ_DIR], 1, max ? "MAXIMIZE" : "MINIMIZE", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st[OQ_DIR], 2, k);
+        rc = oq_step(db, st[OQ_DIR], err) ? TRK_ERR : 0;
+    }
+    trk_objectives_free(ob, n);
+    return rc;
+}
+
 static int export_optuna(trk_store *s, const char *name, const char *path, char err[256])
 {
     trk_study_info si;
     trk_run_list runs = {0};
     char *spec = NULL, tmp[TRK_TEMP_NAME_MAX];
     trk_intermediate *iv = NULL;
-    int niv = 0, rc;
+    int niv = 0, rc, n_obj = 1;
     sqlite3 *db = NULL;
     sqlite3_stmt *st[OQ_N] = {0};
     cJSON *spec_j = NULL;
@@ -725,15 +789,13 @@ static int export_optuna(trk_store *s, const char *name, const char *path, char 
             goto fail;
         }
     sqlite3_bind_text(st[OQ_STUDY], 1, si.name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st[OQ_DIR], 1, strcmp(si.direction, "maximize") == 0 ? "MAXIMIZE" : "MINIMIZE",
-                      -1, SQLITE_STATIC);
     sqlite3_bind_text(st[OQ_SATTR], 1, "seqtune_spec", -1, SQLITE_STATIC);
     sqlite3_bind_text(st[OQ_SATTR], 2, spec_j ? spec : "null", -1, SQLITE_STATIC);
-    if (oq_step(db, st[OQ_STUDY], err) || oq_step(db, st[OQ_DIR], err) ||
+    if (oq_step(db, st[OQ_STUDY], err) || oq_directions(s, db, st, &si, &n_obj, err) ||
         oq_step(db, st[OQ_SATTR], err))
         goto fail;
     for (int i = 0, j = 0; i < runs.n; i++)
-        if (oq_trial(s, db, st, space, &runs.runs[i], i + 1, iv, niv, &j, err))
+        if (oq_trial(s, db, st, space, &runs.runs[i], i + 1, n_obj, iv, niv, &j, err))
             goto fail;
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, 256, "%.200s: %s", path, sqlite3_errmsg(db));

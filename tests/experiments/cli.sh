@@ -95,7 +95,7 @@ bad low_ge_high    'search.space.units.high: expected a number > low (16), got 1
 bad log_low        'search.space.dropout.low: expected a number > 0 ("log": true), got 0' "s['search']['space']['dropout']['log']=True"
 bad lstm_range     'search.space.units.low: expected a number > 0, got -3' "s['search']['space']['units']['low']=-3"
 bad dropout_range  'search.space.dropout.high: expected a number in [0, 1), got 1' "s['search']['space']['dropout']['high']=1"
-bad sampler_name   'search.sampler.name: expected one of random, sobol, tpe, gp, grid, got "tpf" (did you mean "tpe"?)' "s['search']['sampler']['name']='tpf'"
+bad sampler_name   'search.sampler.name: expected one of random, sobol, tpe, gp, grid, motpe, nsga2, got "tpf" (did you mean "tpe"?)' "s['search']['sampler']['name']='tpf'"
 bad pruner_name    'search.pruner.name: expected one of none, median, percentile, successive_halving, got "mediam" (did you mean "median"?)' "s['search']['pruner']['name']='mediam'"
 bad metric_name    'search.metric: expected one of val_log_loss, val_accuracy, val_balanced_accuracy, val_auc, val_brier, val_mcc, val_mse, val_mae, sharpe, sortino, total_return, max_drawdown, val_macro_f1, val_rmse, val_mape, val_directional_accuracy, got "val_acu" (did you mean "val_auc"?)' "s['search']['metric']='val_acu'; s['search']['direction']='maximize'"
 bad feature_name   'features[1]: expected a known feature, got "rsl:14" (did you mean "rsi"?)' "s['features'][1]='rsl:14'"

@@ -85,7 +85,13 @@ specs = [lstm,
          {'name': 'obj', 'objective': {'builtin': 'branin'},
           'search': {'space': {'x1': {'type': 'float', 'low': -5, 'high': 10},
                                'x2': {'type': 'float', 'low': 0, 'high': 15}},
-                     'enqueue': [{'x1': 1.5}], 'warm_start': {'study': 'other'}}}]
+                     'enqueue': [{'x1': 1.5}], 'warm_start': {'study': 'other'}}},
+         with_search({'metrics': ['sharpe', 'max_drawdown'], 'directions': ['maximize', 'minimize'],
+                      'sampler': {'name': 'motpe'}}),
+         {'name': 'moo', 'objective': {'builtin': 'zdt1'},
+          'search': {'metrics': ['f1', 'f2'],
+                     'space': {'x%d' % (i + 1): {'type': 'float', 'low': 0, 'high': 1}
+                               for i in range(30)}}}]
 printed = {}
 for i, s in enumerate(specs):
     for p, v in leaves(validate(s)):
@@ -101,7 +107,7 @@ named = validate(with_search({'sampler': {'name': bare['name']}}))['search']['sa
 if bare != named:
     bad.append('search.sampler omitted gives %s, naming "%s" gives %s'
                % (json.dumps(bare), bare['name'], json.dumps(named)))
-for name in ('tpe', 'random', 'sobol', 'gp'):
+for name in ('tpe', 'random', 'sobol', 'gp', 'motpe', 'nsga2'):
     a = validate(with_search({'sampler': {'name': name}}))['search']['sampler']
     b = validate(with_search({'sampler': dict(a)}))['search']['sampler']
     if a != b:

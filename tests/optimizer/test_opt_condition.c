@@ -68,13 +68,13 @@ static void replay_matches(void)
         CHECK(opt_ask(a, &p, err) == 0);
         double f = p.values[0] == 3 ? fabs(log(p.values[1]) - log(100)) : 3.0;
         CHECK(opt_tell(a, p.number, OPT_COMPLETE, f, err) == 0);
-        opt_trial_record rec = {p.number, OPT_COMPLETE, f, &p, 0, NULL, NULL};
+        opt_trial_record rec = {p.number, OPT_COMPLETE, f, &p, 0, NULL, NULL, NULL};
         CHECK_MSG0(opt_study_replay(b, &rec, err) == 0, err);
     }
     CHECK(opt_ask(a, &p, err) == 0 && opt_ask(b, &q, err) == 0);
     CHECK(memcmp(p.values, q.values, sizeof(double) * 2) == 0);
     opt_trial_params bad = {.number = 99, .n = 2, .values = {1, 64}};
-    opt_trial_record rec = {99, OPT_COMPLETE, 1.0, &bad, 0, NULL, NULL};
+    opt_trial_record rec = {99, OPT_COMPLETE, 1.0, &bad, 0, NULL, NULL, NULL};
     CHECK(opt_study_replay(b, &rec, err) < 0);
     opt_study_free(a);
     opt_study_free(b);
