@@ -94,11 +94,11 @@ def cube(d, lo, hi):
 
 
 MIXED_SPACE = {
-    "seq_len": IntDistribution(20, 120, step=4),
-    "units": IntDistribution(16, 256, log=True),
+    "window": IntDistribution(20, 120, step=4),
+    "width": IntDistribution(16, 256, log=True),
     "layers": IntDistribution(1, 3),
     "dropout": FloatDistribution(0.0, 0.5),
-    "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
+    "step_size": FloatDistribution(1e-4, 1e-2, log=True),
     "batch_size": CategoricalDistribution(BATCHES),
 }
 
@@ -147,9 +147,9 @@ def time_ask(n, asks, seed=7):
     trials = []
     for _ in range(n):
         params = {
-            "seq_len": 20 + 4 * rnd.randrange(26), "units": rnd.randint(16, 256),
+            "window": 20 + 4 * rnd.randrange(26), "width": rnd.randint(16, 256),
             "layers": rnd.randint(1, 3), "dropout": rnd.uniform(0, 0.5),
-            "learning_rate": 10 ** rnd.uniform(-4, -2), "batch_size": rnd.choice(BATCHES)}
+            "step_size": 10 ** rnd.uniform(-4, -2), "batch_size": rnd.choice(BATCHES)}
         trials.append(optuna.trial.create_trial(
             params=params, distributions=MIXED_SPACE, value=mixed(list(params.values()))))
     study.add_trials(trials)

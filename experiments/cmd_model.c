@@ -126,6 +126,53 @@ static void print_best_table(const trk_study_info *info, const cJSON *result, in
                "seqtune without it)\n");
 }
 
+/* --export: copies the study's model artifact (model_id) to path after checking
+ * its recorded size and sha256. 0, or -1 after a message. */
+static int best_export(trk_store *s, const char *study, int64_t study_id, int64_t model_id,
+                       const char *path, int table)
+{
+    char err[256], src[4096], hex[65];
+    trk_artifact *arts = NULL;
+    int n_arts = 0, rc = -1;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (trk_artifacts_list(s, study_id, 0, &arts, &n_arts, err)) {
+        exp_cli_error(study, "%s", err);
+        return -1;
+    }
+    const trk_artifact *a = NULL;
+    for (int i = 0; i < n_arts; i++)
+        if (arts[i].id == model_id)
+            a = &arts[i];
+    if (!a) {
+        exp_cli_error(study, "the study stored no model (its objective is not the LSTM "
+                      "trainer, or no trial completed)");
+        goto out;
+    }
+    snprintf(src, sizeof src, "%s/%s", trk_store_artifact_root(s), a->path);
+    if (read_all(src, &bytes, &len, err)) {
+        exp_cli_error("--export", "the model artifact is missing: %s", err);
+        goto out;
+    }
+    trk_sha256_hex(bytes, len, hex);
+    if ((int64_t)len != a->bytes || strcmp(hex, a->sha256) != 0) {
+        exp_cli_error("--export", "the model artifact %s does not match its recorded "
+                      "size and sha256 (damaged)", src);
+        goto out;
+    }
+    if (trk_file_write_durable(path, bytes, len, err)) {
+        exp_cli_error("--export", "%s", err);
+        goto out;
+    }
+    if (table)
+        printf("model written to %s (%zu bytes, sha256 %.16s...)\n", path, len, hex);
+    rc = 0;
+out:
+    free(bytes);
+    trk_artifacts_free(arts, n_arts);
+    return rc;
+}
+
 int cmd_best(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -189,11 +236,7 @@ int cmd_best(int argc, char **argv)
     memset(&info, 0, sizeof info);
     char *result_text = NULL;
     int64_t best_run = 0, model_id = 0;
-    trk_artifact *arts = NULL;
-    int n_arts = 0;
     cJSON *result = NULL;
-    unsigned char *bytes = NULL;
-    size_t len = 0;
     if (trk_study_get(s, study, &info, err) ||
         trk_study_result(s, info.id, &result_text, &best_run, &model_id, err)) {
         exp_cli_error(study, "%s", err);
@@ -212,39 +255,9 @@ int cmd_best(int argc, char **argv)
     } else {
         print_best_table(&info, result, importance);
     }
-    if (export_path) {
-        if (trk_artifacts_list(s, info.id, 0, &arts, &n_arts, err)) {
-            exp_cli_error(study, "%s", err);
-            goto done;
-        }
-        const trk_artifact *a = NULL;
-        for (int i = 0; i < n_arts; i++)
-            if (arts[i].id == model_id)
-                a = &arts[i];
-        if (!a) {
-            exp_cli_error(study, "the study stored no model (its objective is not the LSTM "
-                          "trainer, or no trial completed)");
-            goto done;
-        }
-        char src[4096], hex[65];
-        snprintf(src, sizeof src, "%s/%s", trk_store_artifact_root(s), a->path);
-        if (read_all(src, &bytes, &len, err)) {
-            exp_cli_error("--export", "the model artifact is missing: %s", err);
-            goto done;
-        }
-        trk_sha256_hex(bytes, len, hex);
-        if ((int64_t)len != a->bytes || strcmp(hex, a->sha256) != 0) {
-            exp_cli_error("--export", "the model artifact %s does not match its recorded "
-                          "size and sha256 (damaged)", src);
-            goto done;
-        }
-        if (trk_file_write_durable(export_path, bytes, len, err)) {
-            exp_cli_error("--export", "%s", err);
-            goto done;
-        }
-        if (strcmp(format, "table") == 0)
-            printf("model written to %s (%zu bytes, sha256 %.16s...)\n", export_path, len, hex);
-    }
+    if (export_path && best_export(s, study, info.id, model_id, export_path,
+                                   strcmp(format, "table") == 0))
+        goto done;
     code = EXP_EXIT_OK;
     /* --require-edge: exit 4 unless the verdict is edge (no verdict: no edge shown) */
     if (require_edge &&
@@ -252,9 +265,7 @@ int cmd_best(int argc, char **argv)
                       "verdict"), "edge")))
         code = EXP_EXIT_NO_EDGE;
 done:
-    free(bytes);
     cJSON_Delete(result);
-    trk_artifacts_free(arts, n_arts);
     free(result_text);
     trk_study_info_clear(&info);
     trk_store_close(s);
@@ -381,6 +392,50 @@ static int write_model_sidecar(const char *out_path, const char *arg, const exp_
     return rc ? -1 : 0;
 }
 
+/* Writes the signals of predictions pr (to out_path, or stdout) with the
+ * thresholds, a NaN one taken from the target's default. The exit code. */
+static int predict_emit(const tr_predictions *pr, const tr_candles *cd, const tr_model_meta *meta,
+                        double long_th, double short_th, const char *out_path,
+                        const char *model_arg, const exp_model_ref *ref)
+{
+    char err[256];
+    int multi = pr->n_out > 1;   /* class probabilities: down, flat, up */
+    int direction = !multi && !pr->price && strcmp(meta->target_kind, "return") != 0;
+    if (isnan(long_th))
+        long_th = multi ? 0.1 : direction ? 0.55 : 0.0;   /* price, return: 0 */
+    if (isnan(short_th))
+        short_th = multi ? -0.1 : direction ? 0.45 : 0.0;
+    if (short_th > long_th) {
+        exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
+        return EXP_EXIT_USAGE;
+    }
+    size_t off = 0;
+    char *buf = predict_csv(pr, cd, direction, long_th, short_th, &off);
+    int code = EXP_EXIT_INPUT;
+    if (!buf) {
+        exp_cli_error("predict", "out of memory");
+        return code;
+    }
+    if (out_path) {
+        if (trk_file_write_durable(out_path, buf, off, err)) {
+            exp_cli_error("-o", "%s", err);
+            goto done;
+        }
+        fprintf(stderr, "seqtune: predict: %d signals written to %s\n", pr->n, out_path);
+        if (ref->registered && write_model_sidecar(out_path, model_arg, ref))
+            goto done;
+    } else {
+        fwrite(buf, 1, off, stdout);
+        if (ref->registered)
+            fprintf(stderr, "seqtune: predict: model %s version %d (%s, sha256 %s)\n", ref->name,
+                    ref->version, model_arg, ref->sha256);
+    }
+    code = EXP_EXIT_OK;
+done:
+    free(buf);
+    return code;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -449,7 +504,6 @@ int cmd_predict(int argc, char **argv)
     memset(&cd, 0, sizeof cd);
     tr_predictions pr;
     memset(&pr, 0, sizeof pr);
-    char *buf = NULL;
     if (tr_model_load(model_path, 256, 1, &m, &meta, err)) {
         exp_cli_error(model_path, "%s", err);
         goto done;
@@ -469,41 +523,8 @@ int cmd_predict(int argc, char **argv)
                       : prc == TR_PREDICT_EMODEL ? model_path : "predict", "%s", err);
         goto done;
     }
-    int nw = pr.n;
-    int multi = pr.n_out > 1;   /* class probabilities: down, flat, up */
-    int direction = !multi && !pr.price && strcmp(meta.target_kind, "return") != 0;
-    if (isnan(long_th))
-        long_th = multi ? 0.1 : direction ? 0.55 : 0.0;   /* price, return: 0 */
-    if (isnan(short_th))
-        short_th = multi ? -0.1 : direction ? 0.45 : 0.0;
-    if (short_th > long_th) {
-        exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
-        code = EXP_EXIT_USAGE;
-        goto done;
-    }
-    size_t off = 0;
-    buf = predict_csv(&pr, &cd, direction, long_th, short_th, &off);
-    if (!buf) {
-        exp_cli_error("predict", "out of memory");
-        goto done;
-    }
-    if (out_path) {
-        if (trk_file_write_durable(out_path, buf, off, err)) {
-            exp_cli_error("-o", "%s", err);
-            goto done;
-        }
-        fprintf(stderr, "seqtune: predict: %d signals written to %s\n", nw, out_path);
-        if (ref.registered && write_model_sidecar(out_path, model_arg, &ref))
-            goto done;
-    } else {
-        fwrite(buf, 1, off, stdout);
-        if (ref.registered)
-            fprintf(stderr, "seqtune: predict: model %s version %d (%s, sha256 %s)\n", ref.name,
-                    ref.version, model_arg, ref.sha256);
-    }
-    code = EXP_EXIT_OK;
+    code = predict_emit(&pr, &cd, &meta, long_th, short_th, out_path, model_arg, &ref);
 done:
-    free(buf);
     tr_predictions_free(&pr);
     tr_candles_free(&cd);
     tr_model_meta_free(&meta);

@@ -342,8 +342,11 @@ static int coord_warm_tag(coord *c, const exp_spec *spec, int quiet)
     return 0;
 }
 
-int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
-                      exp_data **data, exp_objective **obj)
+/* Reads the spec and checks everything that can refuse the run before the
+ * store is opened: a refused run leaves no study behind (no RUNNING study with
+ * no trials that blocks the name). 0, or an exit code after a message. */
+static int coord_check(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
+                       exp_data **data, exp_objective **obj)
 {
     exp_errors errs = {0};
     if (exp_spec_load(opt->spec_path, spec, &errs)) {
@@ -365,9 +368,6 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
         exp_cli_error("data", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
-    /* Everything that can refuse the run is checked before the store is opened:
-     * a refused run leaves no study behind (no RUNNING study with no trials
-     * that blocks the name). */
     *obj = exp_objective_new(spec, *data, c->err);
     if (!*obj) {
         exp_cli_error(spec->name, "%s", c->err);
@@ -398,6 +398,14 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
             return EXP_EXIT_INPUT;
         }
     }
+    return 0;
+}
+
+/* Opens the store, takes the study lock and creates or resumes the study
+ * (*existed: it was there). 0, or an exit code after a message. */
+static int coord_open_study(coord *c, const exp_run_options *opt, exp_spec *spec,
+                            const char *spec_text, exp_data *data, int *existed)
+{
     trk_wait_opts wait = {lock_wait_s(), &exp_stop_signal, lock_notice, NULL};
     c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
@@ -410,16 +418,15 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
     }
     if (spec->search.warm_start && coord_warm_open(c, spec))
         return c->warm_not_found ? EXP_EXIT_INPUT : EXP_EXIT_FAILED;
-    int existed = 0;
     int64_t old_id = 0;
     if (opt->resume && trk_study_find(c->store, spec->name, &old_id, c->err) == 0 &&
         exp_moo_record(spec, c->store, old_id, c->err)) {   /* before the spec is replaced */
         exp_cli_error(spec->name, "--resume: %s", c->err);
         return EXP_EXIT_INPUT;
     }
-    int rc = trk_study_open(c->store, spec->name, *spec_text,
+    int rc = trk_study_open(c->store, spec->name, spec_text,
                             exp_direction_name(spec->search.direction),
-                            opt->resume ? TRK_RESUME : 0, &c->study_id, &existed, c->err);
+                            opt->resume ? TRK_RESUME : 0, &c->study_id, existed, c->err);
     if (rc) {
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
@@ -428,10 +435,18 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_FAILED;
     }
-    if (data_check(c, spec, *data, existed, c->err)) {
+    if (data_check(c, spec, data, *existed, c->err)) {
         exp_cli_error("data.path", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
+    return 0;
+}
+
+/* Builds the optimizer of an opened study: lost trials, the seed, replay of
+ * the store, enqueued and warm-start trials, the reproducible schedule. 0, or
+ * an exit code after a message. */
+static int coord_start_search(coord *c, const exp_run_options *opt, exp_spec *spec, int existed)
+{
     if (existed) {
         int lost = 0;
         if (trk_study_fail_running(c->store, c->study_id, "lost", &lost, c->err)) {
@@ -473,6 +488,15 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
                 "would depend on which trials finished first)\n", spec->name,
                 opt_pruner_kind_name(spec->search.pruner.kind));
     return 0;
+}
+
+int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
+                      exp_data **data, exp_objective **obj)
+{
+    int existed = 0, rc = coord_check(c, opt, spec, spec_text, data, obj);
+    if (rc == 0)
+        rc = coord_open_study(c, opt, spec, *spec_text, *data, &existed);
+    return rc ? rc : coord_start_search(c, opt, spec, existed);
 }
 
 void coord_close(coord *c)

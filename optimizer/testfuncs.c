@@ -124,11 +124,11 @@ static double mixed(const double *x)
 
 static int mixed_space(opt_space *s, char err[256])
 {
-    if (opt_space_add_int(s, "seq_len", 20, 120, 4, 0, err) < 0 ||
-        opt_space_add_int(s, "units", 16, 256, 1, 1, err) < 0 ||
+    if (opt_space_add_int(s, "window", 20, 120, 4, 0, err) < 0 ||
+        opt_space_add_int(s, "width", 16, 256, 1, 1, err) < 0 ||
         opt_space_add_int(s, "layers", 1, 3, 1, 0, err) < 0 ||
         opt_space_add_float(s, "dropout", 0.0, 0.5, 0, 0, err) < 0 ||
-        opt_space_add_float(s, "learning_rate", 1e-4, 1e-2, 1, 0, err) < 0)
+        opt_space_add_float(s, "step_size", 1e-4, 1e-2, 1, 0, err) < 0)
         return -1;
     return opt_space_add_categorical_num(s, "batch_size", mixed_batches, 3, err);
 }
