@@ -9,8 +9,15 @@
  * Speed: CPU time per TPE ask on the "mixed" space after 100, 1,000 and 10,000
  * finished trials (a study rebuilt by replay, then a few asks, each told).
  *
+ * Multi-objective (--moo): ZDT1 in its standard 30 dimensions, `trials` ask/tell
+ * rounds of motpe, nsga2 and random (their defaults) for each of `seeds` seeds
+ * from --seed0 on: the hypervolume of all the trials' objective vectors against
+ * the reference point (11, 11) (f1 <= 1 and f2 <= 10 on [0, 1]^30) at half and at
+ * the whole budget, as mean, standard error and median over the seeds.
+ *
  * Prints a table for people, then one JSON line with every figure.
  * Usage: bench_sampler [--seeds N] [--trials N] [--funcs a,b] [--samplers a,b] [--no-timing]
+ *        bench_sampler --moo [--seeds N] [--seed0 S] [--trials N]
  */
 #include <cjson/cJSON.h>
 #include <gsl/gsl_errno.h>
@@ -21,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/pareto.h"
 #include "optimizer/study.h"
 #include "optimizer/testfuncs.h"
 
@@ -122,9 +130,105 @@ static double time_ask(const opt_testfunc *f, const opt_space *sp, int n, int as
     return ms;
 }
 
+/* One ZDT1 run: the hypervolume at half and at the whole budget into hv[2]. */
+static int moo_run_one(const opt_testfunc *f, const opt_space *sp, opt_sampler_kind kind,
+                       int trials, unsigned long seed, double hv[2], double *secs)
+{
+    char err[256];
+    opt_sampler_config sc;
+    opt_sampler_config_default(&sc, kind);
+    opt_study *st = opt_study_new(sp, OPT_MINIMIZE, &sc, NULL, seed, err);
+    opt_direction dirs[2] = {OPT_MINIMIZE, OPT_MINIMIZE};
+    double *v = malloc(sizeof(double) * 2 * (size_t)trials), ref[2] = {11, 11};
+    if (!st || !v || opt_study_set_objectives(st, 2, dirs, err)) {
+        fprintf(stderr, "bench_sampler: %s\n", err);
+        opt_study_free(st);
+        free(v);
+        return -1;
+    }
+    double t0 = now_s();
+    for (int t = 0; t < trials; t++) {
+        opt_trial_params p;
+        if (opt_ask(st, &p, err) < 0) {
+            fprintf(stderr, "bench_sampler: ask: %s\n", err);
+            opt_study_free(st);
+            free(v);
+            return -1;
+        }
+        opt_testfunc_eval_values(f, p.values, v + 2 * t);
+        opt_tell_values(st, p.number, OPT_COMPLETE, v + 2 * t, err);
+    }
+    *secs += now_s() - t0;
+    hv[0] = base_hypervolume(v, trials / 2, 2, ref);
+    hv[1] = base_hypervolume(v, trials, 2, ref);
+    opt_study_free(st);
+    free(v);
+    return 0;
+}
+
+/* --moo: the ZDT1 table and JSON line ({"zdt1": {SAMPLER: {...}}}). */
+static int moo_bench(int seeds, int seed0, int trials)
+{
+    const opt_testfunc *f = opt_testfunc_find("zdt1");
+    char err[256];
+    opt_space *sp = f ? opt_testfunc_space(f, err) : NULL;
+    double *h = malloc(sizeof(double) * 2 * (size_t)seeds);
+    if (!sp || !h) {
+        fprintf(stderr, "bench_sampler: zdt1: no space\n");
+        return 2;
+    }
+    const opt_sampler_kind kinds[3] = {OPT_SAMPLER_MOTPE, OPT_SAMPLER_NSGA2, OPT_SAMPLER_RANDOM};
+    cJSON *root = cJSON_CreateObject(), *jz = cJSON_AddObjectToObject(root, "zdt1");
+    printf("%-8s %-7s %10s %10s %9s %10s %7s   (hypervolume, ref 11,11, %d trials, %d seeds)\n",
+           "function", "sampler", "mean@half", "mean@all", "se@all", "median@all", "s/run",
+           trials, seeds);
+    for (int k = 0; k < 3; k++) {
+        double secs = 0;
+        for (int sd = 0; sd < seeds; sd++) {
+            double hv[2];
+            if (moo_run_one(f, sp, kinds[k], trials, 1000 + (unsigned long)(seed0 + sd), hv,
+                            &secs) < 0)
+                return 2;
+            h[sd] = hv[0];
+            h[seeds + sd] = hv[1];
+        }
+        double m[2] = {0, 0}, s2 = 0;
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < seeds; i++)
+                m[c] += h[c * seeds + i] / seeds;
+        for (int i = 0; i < seeds; i++)
+            s2 += (h[seeds + i] - m[1]) * (h[seeds + i] - m[1]);
+        double se = seeds > 1 ? sqrt(s2 / (seeds - 1) / seeds) : 0;
+        cJSON *js = cJSON_AddObjectToObject(jz, opt_sampler_kind_name(kinds[k]));
+        cJSON_AddItemToObject(js, "hv_half", cJSON_CreateDoubleArray(h, seeds));
+        cJSON_AddItemToObject(js, "hv", cJSON_CreateDoubleArray(h + seeds, seeds));
+        qsort(h + seeds, (size_t)seeds, sizeof(double), cmp_double);
+        double med = seeds % 2 ? h[seeds + seeds / 2]
+                               : 0.5 * (h[seeds + seeds / 2 - 1] + h[seeds + seeds / 2]);
+        const char *kn = opt_sampler_kind_name(kinds[k]);
+        printf("%-8s %-7s %10.4f %10.4f %9.4f %10.4f %7.2f\n", "zdt1", kn, m[0], m[1], se, med,
+               secs / seeds);
+        fflush(stdout);
+        cJSON_AddNumberToObject(js, "mean_half", m[0]);
+        cJSON_AddNumberToObject(js, "mean", m[1]);
+        cJSON_AddNumberToObject(js, "se", se);
+        cJSON_AddNumberToObject(js, "median", med);
+        cJSON_AddNumberToObject(js, "seeds", seeds);
+        cJSON_AddNumberToObject(js, "trials", trials);
+        cJSON_AddNumberToObject(js, "seconds_per_run", secs / seeds);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    printf("%s\n", text);
+    free(text);
+    cJSON_Delete(root);
+    opt_space_free(sp);
+    free(h);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int seeds = 20, trials = 100, timing = 1;
+    int seeds = 20, trials = 100, timing = 1, moo = 0, seed0 = 0;
     const char *funcs = NULL, *samplers = NULL;
     gsl_set_error_handler_off();
     for (int i = 1; i < argc; i++) {
@@ -138,9 +242,14 @@ int main(int argc, char **argv)
             samplers = argv[++i];
         else if (strcmp(argv[i], "--no-timing") == 0)
             timing = 0;
+        else if (strcmp(argv[i], "--moo") == 0)
+            moo = 1;
+        else if (strcmp(argv[i], "--seed0") == 0 && i + 1 < argc)
+            seed0 = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_sampler [--seeds N] [--trials N] [--funcs a,b] "
-                            "[--samplers tpe,gp,random] [--no-timing]\n");
+                            "[--samplers tpe,gp,random] [--no-timing]\n"
+                            "       bench_sampler --moo [--seeds N] [--seed0 S] [--trials N]\n");
             return 1;
         }
     }
@@ -148,6 +257,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_sampler: --seeds and --trials must be >= 1\n");
         return 1;
     }
+    if (moo)
+        return moo_bench(seeds, seed0, trials);
     const opt_sampler_kind kinds[3] = {OPT_SAMPLER_TPE, OPT_SAMPLER_GP, OPT_SAMPLER_RANDOM};
     cJSON *root = cJSON_CreateObject();
     cJSON *regret = cJSON_AddObjectToObject(root, "regret");
@@ -156,8 +267,8 @@ int main(int argc, char **argv)
            "mean@50", "mean@100", "se@100", "med@25", "med@50", "med@100", "s/run");
     for (int fi = 0; fi < opt_testfunc_count(); fi++) {
         const opt_testfunc *f = opt_testfunc_at(fi);
-        if (!in_list(funcs, opt_testfunc_name(f)))
-            continue;
+        if (!in_list(funcs, opt_testfunc_name(f)) || opt_testfunc_n_objectives(f) > 1)
+            continue;   /* regret needs one objective (zdt1: see --moo) */
         char err[256];
         opt_space *sp = opt_testfunc_space(f, err);
         if (!sp) {

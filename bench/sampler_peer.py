@@ -2,8 +2,8 @@
 """bench/sampler_peer.py - Optuna's half of the sampler benchmark (see bench/sampler).
 
 Runs Optuna 3.x's TPESampler (multivariate, constant_liar, n_startup_trials 10, as
-seqtune's tpe defaults) and RandomSampler on the same five test functions and spaces
-as optimizer/testfuncs.c, 100 trials x N seeds, and times one TPE ask on the "mixed"
+seqtune's tpe defaults; group=True on the conditional space) and RandomSampler on the
+same six test functions and spaces as optimizer/testfuncs.c, 100 trials x N seeds, and times one TPE ask on the "mixed"
 space after 100 / 1,000 / 10,000 finished trials (in-memory storage, study built with
 add_trials). Prints a table, then one JSON line. Exits 3 when optuna is absent.
 """
@@ -69,16 +69,36 @@ def mixed(x):
             + 0.8 * drop * lr + batch)
 
 
+COND_LAYER_COST = [1.0, 0.6, 0.0, 0.4]
+COND_UNITS_BEST = [128, 64, 32, 48]
+
+
+def conditional(trial):
+    """optimizer/testfuncs.c's "conditional", written define-by-run: units_k
+    exists when layers >= k, momentum when the optimizer is sgd."""
+    layers = trial.suggest_int("layers", 1, 4)
+    f = COND_LAYER_COST[layers - 1]
+    for k in range(layers):
+        u = math.log(trial.suggest_int(f"units_{k + 1}", 16, 256, log=True) / COND_UNITS_BEST[k])
+        f += 0.3 * u * u
+    d = (trial.suggest_float("dropout", 0.0, 0.5) - 0.2) / 0.15
+    f += 0.25 * d * d
+    if trial.suggest_categorical("optimizer", ["adam", "sgd"]) == "adam":
+        return f + 0.1
+    m = (trial.suggest_float("momentum", 0.0, 0.99) - 0.9) / 0.3
+    return f + 0.2 * m * m
+
+
 def cube(d, lo, hi):
     return {f"x{i + 1}": FloatDistribution(lo, hi) for i in range(d)}
 
 
 MIXED_SPACE = {
-    "seq_len": IntDistribution(20, 120, step=4),
-    "units": IntDistribution(16, 256, log=True),
+    "window": IntDistribution(20, 120, step=4),
+    "width": IntDistribution(16, 256, log=True),
     "layers": IntDistribution(1, 3),
     "dropout": FloatDistribution(0.0, 0.5),
-    "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
+    "step_size": FloatDistribution(1e-4, 1e-2, log=True),
     "batch_size": CategoricalDistribution(BATCHES),
 }
 
@@ -89,24 +109,30 @@ FUNCS = [
     ("rosenbrock5", rosenbrock5, cube(5, -2.048, 2.048), 0.0),
     ("styblinski_tang4", styblinski_tang4, cube(4, -5, 5), -39.16616570377142 * 4),
     ("mixed", mixed, MIXED_SPACE, 0.0),
+    ("conditional", conditional, None, 0.0),   # define-by-run: space None
 ]
 CHECKPOINTS = (25, 50, 100)
 
 
-def make_sampler(kind, seed):
+def make_sampler(kind, seed, group=False):
     if kind == "optuna_tpe":
-        return optuna.samplers.TPESampler(n_startup_trials=10, multivariate=True,
+        # group=True (a joint model per group of co-occurring parameters) for a
+        # conditional space, as seqtune's TPE does there
+        return optuna.samplers.TPESampler(n_startup_trials=10, multivariate=True, group=group,
                                           constant_liar=True, seed=seed)
     return optuna.samplers.RandomSampler(seed=seed)
 
 
 def run_one(fn, space, optimum, kind, seed, trials):
-    study = optuna.create_study(sampler=make_sampler(kind, seed))
+    study = optuna.create_study(sampler=make_sampler(kind, seed, group=space is None))
     best, reg = math.inf, {}
     for t in range(1, trials + 1):
-        trial = study.ask(space)
-        x = [trial.params[k] for k in space]
-        v = fn(x)
+        if space is None:   # define-by-run
+            trial = study.ask()
+            v = fn(trial)
+        else:
+            trial = study.ask(space)
+            v = fn([trial.params[k] for k in space])
         study.tell(trial, v)
         best = min(best, v)
         if t in CHECKPOINTS:
@@ -121,9 +147,9 @@ def time_ask(n, asks, seed=7):
     trials = []
     for _ in range(n):
         params = {
-            "seq_len": 20 + 4 * rnd.randrange(26), "units": rnd.randint(16, 256),
+            "window": 20 + 4 * rnd.randrange(26), "width": rnd.randint(16, 256),
             "layers": rnd.randint(1, 3), "dropout": rnd.uniform(0, 0.5),
-            "learning_rate": 10 ** rnd.uniform(-4, -2), "batch_size": rnd.choice(BATCHES)}
+            "step_size": 10 ** rnd.uniform(-4, -2), "batch_size": rnd.choice(BATCHES)}
         trials.append(optuna.trial.create_trial(
             params=params, distributions=MIXED_SPACE, value=mixed(list(params.values()))))
     study.add_trials(trials)

@@ -19,8 +19,10 @@
 #include "experiments/run_tags.h"
 #include "experiments/spec.h"
 #include "experiments/study_setup.h"
+#include "experiments/trial_params.h"
 #include "experiments/trials_view.h"
 #include "tracker/admin.h"
+#include "tracker/objectives.h"
 #include "tracker/query.h"
 
 #include <cjson/cJSON.h>
@@ -54,7 +56,8 @@ const char exp_usage_tell[] =
     "pruned or fail finishes it so (a pruned trial keeps its last intermediate value).\n\n"
     "  --study NAME      the study\n"
     "  --trial N         the trial number `ask` printed\n"
-    "  --value V         the objective value: the trial is COMPLETE\n"
+    "  --value V         the objective value: the trial is COMPLETE; a multi-objective\n"
+    "                    study (search.metrics) takes one per objective: V1,V2,...\n"
     "  --state S         pruned or fail\n"
     "  --step K          an intermediate step (>= 0), with --intermediate V\n"
     "  --db FILE         the store (default: $SEQTUNE_DB, then ./seqtune.db)\n"
@@ -113,15 +116,16 @@ static void print_json(cJSON *o)
     cJSON_Delete(o);
 }
 
-int cmd_ask(int argc, char **argv)
+/* Reads ask's options; -1 to go on, else the exit code (after a message, or
+ * the help text). */
+static int ask_parse(int argc, char **argv, const char *cmd, const char **study,
+                     const char **spec_path, const char **db, double *wait)
 {
     static const struct option lo[] = {
         {"study", required_argument, NULL, 's'}, {"spec", required_argument, NULL, 'p'},
         {"db", required_argument, NULL, 'd'},    {"wait", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    const char *cmd = "ask", *study = NULL, *spec_path = NULL, *db = NULL;
-    double wait = 30;
     int c;
     optind = 1;
     while ((c = exp_cli_getopt(argc, argv, cmd, "h", lo)) != -1) {
@@ -129,15 +133,15 @@ int cmd_ask(int argc, char **argv)
             exp_cli_usage(cmd, stdout);
             return EXP_EXIT_OK;
         } else if (c == 's') {
-            study = optarg;
+            *study = optarg;
         } else if (c == 'p') {
-            spec_path = optarg;
+            *spec_path = optarg;
         } else if (c == 'd') {
-            db = optarg;
+            *db = optarg;
         } else if (c == 'w') {
             char *end;
-            wait = strtod(optarg, &end);
-            if (*end || !(wait >= 0)) {
+            *wait = strtod(optarg, &end);
+            if (*end || !(*wait >= 0)) {
                 exp_cli_error(cmd, "--wait: expected seconds >= 0, got '%s'", optarg);
                 return EXP_EXIT_USAGE;
             }
@@ -145,37 +149,71 @@ int cmd_ask(int argc, char **argv)
             return EXP_EXIT_USAGE;
         }
     }
-    if (optind < argc || (!study && !spec_path)) {
+    if (optind < argc || (!*study && !*spec_path)) {
         exp_cli_error(cmd, optind < argc ? "unexpected argument '%s'" : "--study NAME is required%s",
                       optind < argc ? argv[optind] : "");
         return EXP_EXIT_USAGE;
     }
+    return -1;
+}
+
+/* --spec: loads it into *spec and checks that it names *study (taken from it
+ * when not given). 0, or an exit code after a message. */
+static int ask_load_spec(const char *cmd, const char *path, const char **study, exp_spec *spec)
+{
+    exp_errors errs = {0};
+    if (exp_spec_load(path, spec, &errs)) {
+        for (int i = 0; i < errs.n; i++)
+            exp_cli_error(path, "%s", errs.msg[i]);
+        exp_errors_free(&errs);
+        return EXP_EXIT_INPUT;
+    }
+    if (!*study)
+        *study = spec->name;
+    if (strcmp(*study, spec->name) != 0) {
+        exp_cli_error(cmd, "--study '%s' but the spec names '%s'", *study, spec->name);
+        return EXP_EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* Prints the asked trial. */
+static void ask_print(const char *study, const opt_space *space, const opt_trial_params *p,
+                      int64_t run_id, uint64_t tseed)
+{
+    cJSON *o = cJSON_CreateObject(), *pj;
+    char num[32];
+    cJSON_AddStringToObject(o, "study", study);
+    cJSON_AddNumberToObject(o, "trial", p->number);
+    cJSON_AddNumberToObject(o, "run_id", (double)run_id);
+    snprintf(num, sizeof num, "%" PRIu64, tseed);
+    cJSON_AddItemToObject(o, "seed", cJSON_CreateRaw(num));
+    if ((pj = exp_trial_params_json(space, p, 1)))
+        cJSON_AddItemToObject(o, "params", pj);
+    print_json(o);
+}
+
+int cmd_ask(int argc, char **argv)
+{
+    const char *cmd = "ask", *study = NULL, *spec_path = NULL, *db = NULL;
+    double wait = 30;
+    int rc = ask_parse(argc, argv, cmd, &study, &spec_path, &db, &wait), lock = -1;
+    if (rc >= 0)
+        return rc;
     exp_spec spec;
     memset(&spec, 0, sizeof spec);
     char *spec_text = NULL, err[256];
-    if (spec_path) {
-        exp_errors errs = {0};
-        if (exp_spec_load(spec_path, &spec, &errs)) {
-            for (int i = 0; i < errs.n; i++)
-                exp_cli_error(spec_path, "%s", errs.msg[i]);
-            exp_errors_free(&errs);
-            return EXP_EXIT_INPUT;
-        }
-        if (!study)
-            study = spec.name;
-        if (strcmp(study, spec.name) != 0) {
-            exp_cli_error(cmd, "--study '%s' but the spec names '%s'", study, spec.name);
-            exp_spec_free(&spec);
-            return EXP_EXIT_INPUT;
-        }
-        spec_text = exp_spec_to_string(&spec, 0);
-    }
-    int rc = EXP_EXIT_INPUT, lock = -1;
     opt_space *space = NULL;
     opt_study *opt = NULL;
     exp_run_hosts hosts = {0};
-    trk_store *s = trk_store_open(exp_db_path(db), spec_path ? TRK_CREATE : 0, err);
-    if (!s) {
+    trk_store *s = NULL;
+    if (spec_path) {
+        if ((rc = ask_load_spec(cmd, spec_path, &study, &spec)) != 0)
+            goto out;
+        spec_text = exp_spec_to_string(&spec, 0);
+    }
+    rc = EXP_EXIT_INPUT;
+    if (!(s = trk_store_open(exp_db_path(db), spec_path ? TRK_CREATE : 0, err))) {
         exp_cli_error(cmd, "%s", err);
         goto out;
     }
@@ -201,44 +239,20 @@ int cmd_ask(int argc, char **argv)
     int64_t run_id;
     if (!spec_text)
         spec_text = exp_spec_to_string(&spec, 0);
-    if (exp_study_setup(&spec, s, sid, &space, &opt, &seed, err) ||
-        opt_ask(opt, &p, err) ||
+    rc = EXP_EXIT_FAILED;
+    if (exp_study_setup(&spec, s, sid, &space, &opt, &seed, err) || opt_ask(opt, &p, err) ||
         exp_run_hosts_gather(&hosts, 0, 0, 1, &spec, spec_text ? spec_text : "", err)) {
         exp_cli_error(cmd, "%s", err);
-        rc = EXP_EXIT_FAILED;
         goto out;
     }
     uint64_t tseed = exp_trial_seed(seed, p.number);
-    trk_param_in in[OPT_MAX_PARAMS];
-    char text[OPT_MAX_PARAMS][128];
-    for (int i = 0; i < space->n; i++) {
-        opt_value_format(space, i, p.values[i], text[i], sizeof text[i]);
-        in[i] = (trk_param_in){space->p[i].name, text[i], opt_value_number(space, i, p.values[i])};
-    }
     if (trk_run_start(s, sid, p.number, 0, (int64_t)tseed, &run_id, err) ||
-        trk_run_log_params(s, run_id, in, space->n, err) ||
+        exp_trial_params_log(s, run_id, space, &p, err) ||
         exp_run_tags_write(s, run_id, 0, tseed, &hosts, err)) {
         exp_cli_error(cmd, "%s", err);
-        rc = EXP_EXIT_FAILED;
         goto out;
     }
-    cJSON *o = cJSON_CreateObject(), *pj;
-    char num[32];
-    cJSON_AddStringToObject(o, "study", study);
-    cJSON_AddNumberToObject(o, "trial", p.number);
-    cJSON_AddNumberToObject(o, "run_id", (double)run_id);
-    snprintf(num, sizeof num, "%" PRIu64, tseed);
-    cJSON_AddItemToObject(o, "seed", cJSON_CreateRaw(num));
-    pj = cJSON_AddObjectToObject(o, "params");
-    for (int i = 0; i < space->n; i++) {
-        const char *str = opt_value_string(space, i, p.values[i]);
-        if (str)
-            cJSON_AddStringToObject(pj, space->p[i].name, str);
-        else
-            cJSON_AddItemToObject(pj, space->p[i].name,
-                                  exp_json_number(opt_value_number(space, i, p.values[i])));
-    }
-    print_json(o);
+    ask_print(study, space, &p, run_id, tseed);
     rc = EXP_EXIT_OK;
 out:
     exp_run_hosts_free(&hosts);
@@ -250,6 +264,77 @@ out:
     free(spec_text);
     exp_spec_free(&spec);
     return rc;
+}
+
+/* --value: one finite number, or a comma-separated list of 2..TRK_MAX_OBJECTIVES
+ * (a multi-objective study). The count into *n; -1 after a message. */
+static int parse_values(const char *cmd, const char *text, double *out, int *n)
+{
+    const char *p = text;
+    for (*n = 0; *n < TRK_MAX_OBJECTIVES; p++) {
+        char *end;
+        out[*n] = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || !isfinite(out[*n]))
+            break;
+        (*n)++;
+        if (!*end)
+            return 0;
+        p = end;
+    }
+    exp_cli_error(cmd, "--value: expected a finite number, or up to %d comma-separated (one "
+                  "per objective), got '%s'", TRK_MAX_OBJECTIVES, text);
+    return -1;
+}
+
+/* A COMPLETE tell gives one value per objective of the study, stored per
+ * objective when there are several. 0, or an exit code after a message. */
+static int tell_values(const char *cmd, trk_store *s, int64_t sid, int64_t run_id,
+                       const double *v, int n)
+{
+    char err[256];
+    trk_objective *ob = NULL;
+    int n_ob = 0;
+    if (trk_study_objectives(s, sid, &ob, &n_ob, err)) {
+        exp_cli_error(cmd, "%s", err);
+        return EXP_EXIT_FAILED;
+    }
+    int want = n_ob > 1 ? n_ob : 1, rc = 0;
+    if (n != want) {
+        char names[160] = "";
+        for (int k = 0, off = 0; k < n_ob && off < (int)sizeof names; k++)
+            off += snprintf(names + off, sizeof names - (size_t)off, "%s%s", k ? ", " : "",
+                            ob[k].name);
+        exp_cli_error(cmd, "--value: the study has %d objective%s (%s): give %d number%s", want,
+                      want > 1 ? "s" : "", names, want, want > 1 ? "s, comma-separated" : "");
+        rc = EXP_EXIT_INPUT;
+    } else if (want > 1 && trk_run_set_values(s, run_id, v, n, err)) {
+        exp_cli_error(cmd, "%s", err);
+        rc = EXP_EXIT_FAILED;
+    }
+    trk_objectives_free(ob, n_ob);
+    return rc;
+}
+
+/* Finishes the RUNNING run with state and value (values: a COMPLETE tell's
+ * one per objective) and adds what was told to o. 0, or an exit code after a
+ * message. */
+static int tell_finish(const char *cmd, trk_store *s, int64_t sid, int64_t run_id, trk_state state,
+                       double value, const double *values, int n_values, cJSON *o)
+{
+    char err[256];
+    int rc = state == TRK_COMPLETE ? tell_values(cmd, s, sid, run_id, values, n_values) : 0;
+    if (rc)
+        return rc;
+    if (trk_run_finish(s, run_id, state, value,
+                       state == TRK_FAIL ? "reported failed by seqtune tell" : NULL, err)) {
+        exp_cli_error(cmd, "%s", err);
+        return EXP_EXIT_FAILED;
+    }
+    cJSON_AddStringToObject(o, "state", trk_state_name(state));
+    cJSON_AddItemToObject(o, "value", exp_json_number(value));
+    if (n_values > 1)
+        cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(values, n_values));
+    return 0;
 }
 
 /* A finite number from an option; -1 after a message. */
@@ -264,7 +349,29 @@ static int parse_num(const char *cmd, const char *opt, const char *text, double 
     return 0;
 }
 
-int cmd_tell(int argc, char **argv)
+/* What `tell` was given. */
+typedef struct {
+    const char *study, *db;
+    long trial, step;
+    double value, inter, wait, values[TRK_MAX_OBJECTIVES];
+    int have_value, have_inter, state, n_values;
+} tell_args;
+
+/* --state's word: a trk_state, or -1. */
+static int parse_state(const char *w)
+{
+    if (strcmp(w, "pruned") == 0 || strcmp(w, "PRUNED") == 0)
+        return TRK_PRUNED;
+    if (strcmp(w, "fail") == 0 || strcmp(w, "FAIL") == 0)
+        return TRK_FAIL;
+    if (strcmp(w, "complete") == 0 || strcmp(w, "COMPLETE") == 0)
+        return TRK_COMPLETE;
+    return -1;
+}
+
+/* Reads the options into *t; -1 to go on, else the exit code (after a message,
+ * or the help text). */
+static int tell_parse(int argc, char **argv, const char *cmd, tell_args *t)
 {
     static const struct option lo[] = {
         {"study", required_argument, NULL, 's'}, {"trial", required_argument, NULL, 't'},
@@ -273,46 +380,39 @@ int cmd_tell(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},    {"wait", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    const char *cmd = "tell", *study = NULL, *db = NULL;
-    long trial = -1, step = -1;
-    double value = NAN, inter = NAN, wait = 30;
-    int have_value = 0, have_inter = 0, state = -1, c;
+    *t = (tell_args){.trial = -1, .step = -1, .value = NAN, .inter = NAN, .wait = 30, .state = -1};
+    int c;
     optind = 1;
     while ((c = exp_cli_getopt(argc, argv, cmd, "h", lo)) != -1) {
         switch (c) {
         case 'h': exp_cli_usage(cmd, stdout); return EXP_EXIT_OK;
-        case 's': study = optarg; break;
-        case 'd': db = optarg; break;
+        case 's': t->study = optarg; break;
+        case 'd': t->db = optarg; break;
         case 't':
-            if (exp_parse_long(optarg, 0, 1L << 30, cmd, "--trial", &trial))
+            if (exp_parse_long(optarg, 0, 1L << 30, cmd, "--trial", &t->trial))
                 return EXP_EXIT_USAGE;
             break;
         case 'k':
-            if (exp_parse_long(optarg, 0, 1L << 40, cmd, "--step", &step))
+            if (exp_parse_long(optarg, 0, 1L << 40, cmd, "--step", &t->step))
                 return EXP_EXIT_USAGE;
             break;
         case 'v':
-            if (parse_num(cmd, "--value", optarg, &value))
+            if (parse_values(cmd, optarg, t->values, &t->n_values))
                 return EXP_EXIT_USAGE;
-            have_value = 1;
+            t->value = t->values[0];
+            t->have_value = 1;
             break;
         case 'i':
-            if (parse_num(cmd, "--intermediate", optarg, &inter))
+            if (parse_num(cmd, "--intermediate", optarg, &t->inter))
                 return EXP_EXIT_USAGE;
-            have_inter = 1;
+            t->have_inter = 1;
             break;
         case 'w':
-            if (parse_num(cmd, "--wait", optarg, &wait) || wait < 0)
+            if (parse_num(cmd, "--wait", optarg, &t->wait) || t->wait < 0)
                 return EXP_EXIT_USAGE;
             break;
         case 'S':
-            if (strcmp(optarg, "pruned") == 0 || strcmp(optarg, "PRUNED") == 0)
-                state = TRK_PRUNED;
-            else if (strcmp(optarg, "fail") == 0 || strcmp(optarg, "FAIL") == 0)
-                state = TRK_FAIL;
-            else if (strcmp(optarg, "complete") == 0 || strcmp(optarg, "COMPLETE") == 0)
-                state = TRK_COMPLETE;
-            else {
+            if ((t->state = parse_state(optarg)) < 0) {
                 exp_cli_error(cmd, "--state: expected pruned or fail, got '%s'", optarg);
                 return EXP_EXIT_USAGE;
             }
@@ -325,99 +425,127 @@ int cmd_tell(int argc, char **argv)
         exp_cli_error(cmd, "unexpected argument '%s'", argv[optind]);
         return EXP_EXIT_USAGE;
     }
-    if (!study || trial < 0) {
+    if (!t->study || t->trial < 0) {
         exp_cli_error(cmd, "--study NAME and --trial N are required (see 'seqtune tell --help')");
         return EXP_EXIT_USAGE;
     }
-    if ((step >= 0) != have_inter) {
+    if ((t->step >= 0) != t->have_inter) {
         exp_cli_error(cmd, "--step and --intermediate go together");
         return EXP_EXIT_USAGE;
     }
-    if (have_value && state < 0)
-        state = TRK_COMPLETE;
-    if (state == TRK_COMPLETE && !have_value) {
+    if (t->have_value && t->state < 0)
+        t->state = TRK_COMPLETE;
+    if (t->state == TRK_COMPLETE && !t->have_value) {
         exp_cli_error(cmd, "a complete trial needs --value V");
         return EXP_EXIT_USAGE;
     }
-    if (state < 0 && !have_inter) {
+    if (t->state < 0 && !t->have_inter) {
         exp_cli_error(cmd, "nothing to tell: give --value, --state or --step with --intermediate");
         return EXP_EXIT_USAGE;
     }
+    return -1;
+}
+
+/* The RUNNING run of trial t->trial into *l (one run). 0, or an exit code after
+ * a message. */
+static int tell_find_running(const char *cmd, trk_store *s, int64_t sid, const tell_args *t,
+                             trk_run_list *l)
+{
     char err[256], filter[48];
-    int rc = EXP_EXIT_INPUT, lock = -1;
+    snprintf(filter, sizeof filter, "trial_number = %ld", t->trial);
+    trk_query q = {filter, NULL, 0, 0};
+    if (trk_runs_query(s, sid, &q, l, err)) {
+        exp_cli_error(cmd, "%s", err);
+        return EXP_EXIT_INPUT;
+    }
+    if (l->n != 1) {
+        exp_cli_error(cmd, "study '%s' has no trial %ld", t->study, t->trial);
+        return EXP_EXIT_INPUT;
+    }
+    if (l->runs[0].state != TRK_RUNNING) {
+        exp_cli_error(cmd, "trial %ld is %s already; only a RUNNING trial takes reports", t->trial,
+                      trk_state_name(l->runs[0].state));
+        return EXP_EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* An intermediate alone: adds to o whether the study's pruner would stop the
+ * trial at this step. 0, or an exit code after a message. */
+static int tell_prune_check(const char *cmd, trk_store *s, int64_t sid, const tell_args *t,
+                            cJSON *o)
+{
+    char err[256] = "";
     exp_spec spec;
     memset(&spec, 0, sizeof spec);
     opt_space *space = NULL;
     opt_study *opt = NULL;
-    trk_run_list l = {0};
-    trk_store *s = trk_store_open(exp_db_path(db), 0, err);
-    int64_t sid;
-    if (!s || trk_study_find(s, study, &sid, err)) {
-        exp_cli_error(cmd, "%s", err);
-        goto out;
+    uint64_t seed;
+    int rc = 0;
+    if (stored_spec(cmd, s, sid, &spec) != 0 ||
+        exp_study_setup(&spec, s, sid, &space, &opt, &seed, err)) {
+        if (err[0])
+            exp_cli_error(cmd, "%s", err);
+        rc = EXP_EXIT_FAILED;
+    } else {
+        cJSON_AddNumberToObject(o, "step", (double)t->step);
+        cJSON_AddBoolToObject(o, "prune",
+                              opt_should_prune(opt, (int)t->trial, (int)t->step) == 1);
     }
-    if ((rc = lock_study(cmd, s, study, wait, &lock)) != 0)
-        goto out;
+    opt_study_free(opt);
+    opt_space_free(space);
+    exp_spec_free(&spec);
+    return rc;
+}
+
+int cmd_tell(int argc, char **argv)
+{
+    const char *cmd = "tell";
+    tell_args t;
+    int rc = tell_parse(argc, argv, cmd, &t), lock = -1;
+    if (rc >= 0)
+        return rc;
+    char err[256];
     rc = EXP_EXIT_INPUT;
-    snprintf(filter, sizeof filter, "trial_number = %ld", trial);
-    trk_query q = {filter, NULL, 0, 0};
-    if (trk_runs_query(s, sid, &q, &l, err)) {
+    trk_run_list l = {0};
+    trk_store *s = trk_store_open(exp_db_path(t.db), 0, err);
+    int64_t sid;
+    cJSON *o = NULL;
+    if (!s || trk_study_find(s, t.study, &sid, err)) {
         exp_cli_error(cmd, "%s", err);
         goto out;
     }
-    if (l.n != 1) {
-        exp_cli_error(cmd, "study '%s' has no trial %ld", study, trial);
+    if ((rc = lock_study(cmd, s, t.study, t.wait, &lock)) != 0 ||
+        (rc = tell_find_running(cmd, s, sid, &t, &l)) != 0)
         goto out;
-    }
     const trk_run *r = &l.runs[0];
-    if (r->state != TRK_RUNNING) {
-        exp_cli_error(cmd, "trial %ld is %s already; only a RUNNING trial takes reports", trial,
-                      trk_state_name(r->state));
-        goto out;
-    }
-    if (have_inter) {
-        trk_metric_in m = {TRK_INTERMEDIATE_KEY, step, inter, 0};
+    if (t.have_inter) {
+        trk_metric_in m = {TRK_INTERMEDIATE_KEY, t.step, t.inter, 0};
         if (trk_run_log_metrics(s, r->id, &m, 1, err)) {
             exp_cli_error(cmd, "%s", err);
             rc = EXP_EXIT_FAILED;
             goto out;
         }
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "study", study);
-    cJSON_AddNumberToObject(o, "trial", (double)trial);
-    if (state < 0) { /* an intermediate alone: would the pruner stop here? */
-        uint64_t seed;
-        if (stored_spec(cmd, s, sid, &spec) != 0 ||
-            exp_study_setup(&spec, s, sid, &space, &opt, &seed, err)) {
-            if (err[0])
-                exp_cli_error(cmd, "%s", err);
-            cJSON_Delete(o);
-            rc = EXP_EXIT_FAILED;
-            goto out;
-        }
-        cJSON_AddNumberToObject(o, "step", (double)step);
-        cJSON_AddBoolToObject(o, "prune", opt_should_prune(opt, (int)trial, (int)step) == 1);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "study", t.study);
+    cJSON_AddNumberToObject(o, "trial", (double)t.trial);
+    if (t.state < 0) {
+        rc = tell_prune_check(cmd, s, sid, &t, o);
     } else {
-        if (state == TRK_PRUNED && !have_value && have_inter)
-            value = inter;
-        if (trk_run_finish(s, r->id, (trk_state)state, have_value || state == TRK_PRUNED ? value : NAN,
-                           state == TRK_FAIL ? "reported failed by seqtune tell" : NULL, err)) {
-            exp_cli_error(cmd, "%s", err);
-            cJSON_Delete(o);
-            rc = EXP_EXIT_FAILED;
-            goto out;
-        }
-        cJSON_AddStringToObject(o, "state", trk_state_name((trk_state)state));
-        cJSON_AddItemToObject(o, "value", exp_json_number(value));
+        if (t.state == TRK_PRUNED && !t.have_value && t.have_inter)
+            t.value = t.inter;
+        rc = tell_finish(cmd, s, sid, r->id, (trk_state)t.state,
+                         t.have_value || t.state == TRK_PRUNED ? t.value : NAN, t.values,
+                         t.n_values, o);
     }
-    print_json(o);
-    rc = EXP_EXIT_OK;
+    if (rc == 0) {
+        print_json(o);
+        o = NULL;
+    }
 out:
+    cJSON_Delete(o);
     trk_run_list_free(&l);
-    opt_study_free(opt);
-    opt_space_free(space);
-    exp_spec_free(&spec);
     if (lock >= 0)
         close(lock);
     trk_store_close(s);

@@ -12,7 +12,9 @@
  * output, named on standard error, so a signal file traces to its model.
  */
 #include "base/file.h"
+#include "experiments/best_pick.h"
 #include "experiments/edge.h"
+#include "experiments/moo.h"
 #include "experiments/feature_importance.h"
 #include "experiments/cli.h"
 #include "experiments/commands.h"
@@ -57,18 +59,138 @@ static void print_confusion(const cJSON *cm)
     }
 }
 
+/* A multi-objective result: its Pareto front, then the picked trial's values. */
+static void print_front_and_pick(const cJSON *result, const cJSON *objs, const cJSON *bt,
+                                 const char *study)
+{
+    exp_moo_print_front(stdout, result, study);
+    if (!cJSON_IsNumber(bt))
+        return;
+    printf("\npicked trial %d:", bt->valueint);
+    const cJSON *o, *bvs = cJSON_GetObjectItemCaseSensitive(result, "best_values");
+    const cJSON *v = bvs ? bvs->child : NULL;
+    cJSON_ArrayForEach(o, objs) {
+        printf(" %s %.6g", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "name")),
+               v ? v->valuedouble : NAN);
+        v = v ? v->next : NULL;
+    }
+    printf("\n");
+}
+
+/* `best`'s table: the study, the verdict, the chosen trial (or the front) with its
+ * parameters, the holdout and, with `importance`, the inputs' importance. */
+static void print_best_table(const trk_study_info *info, const cJSON *result, int importance)
+{
+    const cJSON *bt = cJSON_GetObjectItemCaseSensitive(result, "best_trial");
+    const cJSON *bv = cJSON_GetObjectItemCaseSensitive(result, "best_value");
+    printf("study %s (%s, %d trials: %d complete, %d pruned, %d failed)\n", info->name,
+           info->status, info->n_runs, info->n_complete, info->n_pruned, info->n_fail);
+    if (exp_edge_print_verdict(stdout, result) >= 0)
+        printf("\n");
+    const cJSON *objs = cJSON_GetObjectItemCaseSensitive(result, "objectives");
+    if (cJSON_IsArray(objs))   /* multi-objective: the front, then the pick */
+        print_front_and_pick(result, objs, bt, info->name);
+    else if (cJSON_IsNumber(bt))
+        printf("best trial %d, %s %.6g\n", bt->valueint, info->direction,
+               cJSON_IsNumber(bv) ? bv->valuedouble : NAN);
+    const cJSON *p, *params = cJSON_GetObjectItemCaseSensitive(result, "best_params");
+    cJSON_ArrayForEach(p, params)
+    {
+        if (cJSON_IsNumber(p))
+            printf("  %-16s %.10g\n", p->string, p->valuedouble);
+        else if (cJSON_IsString(p))
+            printf("  %-16s %s\n", p->string, p->valuestring);
+    }
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(result, "holdout");
+    const cJSON *bh = cJSON_GetObjectItemCaseSensitive(result, "buy_and_hold");
+    if (cJSON_IsObject(h)) {
+        printf("holdout (evaluated once, after the search):\n  %-18s %12s %12s\n",
+               "metric", "model", "buy&hold");
+        cJSON_ArrayForEach(p, h)
+        {
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(bh, p->string);
+            if (cJSON_IsNumber(b))
+                printf("  %-18s %12.4f %12.4f\n", p->string, p->valuedouble, b->valuedouble);
+            else
+                printf("  %-18s %12.4f\n", p->string, p->valuedouble);
+        }
+    }
+    print_confusion(cJSON_GetObjectItemCaseSensitive(result, "holdout_confusion"));
+    const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
+    if (cJSON_IsNumber(dsr))
+        printf("  %-18s %12.4f   (over %d evaluated trials: complete, pruned, failed "
+               "after a fold)\n", "deflated_sharpe", dsr->valuedouble,
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(result, "n_trials")));
+    if (importance && exp_feature_importance_print(stdout, result) < 0)
+        printf("\npermutation importance: not in this study's result (it was run by a "
+               "seqtune without it)\n");
+}
+
+/* --export: copies the study's model artifact (model_id) to path after checking
+ * its recorded size and sha256. 0, or -1 after a message. */
+static int best_export(trk_store *s, const char *study, int64_t study_id, int64_t model_id,
+                       const char *path, int table)
+{
+    char err[256], src[4096], hex[65];
+    trk_artifact *arts = NULL;
+    int n_arts = 0, rc = -1;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (trk_artifacts_list(s, study_id, 0, &arts, &n_arts, err)) {
+        exp_cli_error(study, "%s", err);
+        return -1;
+    }
+    const trk_artifact *a = NULL;
+    for (int i = 0; i < n_arts; i++)
+        if (arts[i].id == model_id)
+            a = &arts[i];
+    if (!a) {
+        exp_cli_error(study, "the study stored no model (its objective is not the LSTM "
+                      "trainer, or no trial completed)");
+        goto out;
+    }
+    snprintf(src, sizeof src, "%s/%s", trk_store_artifact_root(s), a->path);
+    if (read_all(src, &bytes, &len, err)) {
+        exp_cli_error("--export", "the model artifact is missing: %s", err);
+        goto out;
+    }
+    trk_sha256_hex(bytes, len, hex);
+    if ((int64_t)len != a->bytes || strcmp(hex, a->sha256) != 0) {
+        exp_cli_error("--export", "the model artifact %s does not match its recorded "
+                      "size and sha256 (damaged)", src);
+        goto out;
+    }
+    if (trk_file_write_durable(path, bytes, len, err)) {
+        exp_cli_error("--export", "%s", err);
+        goto out;
+    }
+    if (table)
+        printf("model written to %s (%zu bytes, sha256 %.16s...)\n", path, len, hex);
+    rc = 0;
+out:
+    free(bytes);
+    trk_artifacts_free(arts, n_arts);
+    return rc;
+}
+
 int cmd_best(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"study", required_argument, NULL, 's'}, {"export", required_argument, NULL, 'e'},
         {"db", required_argument, NULL, 'd'},    {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},        {"require-edge", no_argument, NULL, 'E'},
-        {"importance", no_argument, NULL, 'I'},  {NULL, 0, NULL, 0},
+        {"importance", no_argument, NULL, 'I'},  {"pick", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
     };
     const char *study = NULL, *export_path = NULL, *db = NULL, *format = "table";
     int c, require_edge = 0, importance = 0;
-    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hEI", opts)) != -1) {
+    long pick = -1;
+    while ((c = exp_cli_getopt(argc, argv, "best", "s:e:d:f:hEIp:", opts)) != -1) {
         switch (c) {
+        case 'p':
+            if (exp_parse_long(optarg, 0, 1L << 30, "best", "--pick", &pick))
+                return EXP_EXIT_USAGE;
+            break;
         case 'E': require_edge = 1; break;
         case 'I': importance = 1; break;
         case 's': study = optarg; break;
@@ -93,6 +215,11 @@ int cmd_best(int argc, char **argv)
     }
     char err[256];
     const char *path = exp_db_path(db);
+    if (pick >= 0) {   /* writes the pick's result, then shows it as below */
+        int pc = exp_best_pick(path, study, (int)pick);
+        if (pc != EXP_EXIT_OK)
+            return pc;
+    }
     trk_store *s = trk_store_open(path, TRK_READONLY, err);
     if (!s) {
         exp_cli_error(path, "%s", err);
@@ -109,11 +236,7 @@ int cmd_best(int argc, char **argv)
     memset(&info, 0, sizeof info);
     char *result_text = NULL;
     int64_t best_run = 0, model_id = 0;
-    trk_artifact *arts = NULL;
-    int n_arts = 0;
     cJSON *result = NULL;
-    unsigned char *bytes = NULL;
-    size_t len = 0;
     if (trk_study_get(s, study, &info, err) ||
         trk_study_result(s, info.id, &result_text, &best_run, &model_id, err)) {
         exp_cli_error(study, "%s", err);
@@ -130,80 +253,11 @@ int cmd_best(int argc, char **argv)
         printf("%s\n", pretty ? pretty : "null");
         cJSON_free(pretty);
     } else {
-        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(result, "best_trial");
-        const cJSON *bv = cJSON_GetObjectItemCaseSensitive(result, "best_value");
-        printf("study %s (%s, %d trials: %d complete, %d pruned, %d failed)\n", info.name,
-               info.status, info.n_runs, info.n_complete, info.n_pruned, info.n_fail);
-        if (exp_edge_print_verdict(stdout, result) >= 0)
-            printf("\n");
-        if (cJSON_IsNumber(bt))
-            printf("best trial %d, %s %.6g\n", bt->valueint, info.direction,
-                   cJSON_IsNumber(bv) ? bv->valuedouble : NAN);
-        const cJSON *p, *params = cJSON_GetObjectItemCaseSensitive(result, "best_params");
-        cJSON_ArrayForEach(p, params)
-        {
-            if (cJSON_IsNumber(p))
-                printf("  %-16s %.10g\n", p->string, p->valuedouble);
-            else if (cJSON_IsString(p))
-                printf("  %-16s %s\n", p->string, p->valuestring);
-        }
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(result, "holdout");
-        const cJSON *bh = cJSON_GetObjectItemCaseSensitive(result, "buy_and_hold");
-        if (cJSON_IsObject(h)) {
-            printf("holdout (evaluated once, after the search):\n  %-18s %12s %12s\n",
-                   "metric", "model", "buy&hold");
-            cJSON_ArrayForEach(p, h)
-            {
-                const cJSON *b = cJSON_GetObjectItemCaseSensitive(bh, p->string);
-                if (cJSON_IsNumber(b))
-                    printf("  %-18s %12.4f %12.4f\n", p->string, p->valuedouble, b->valuedouble);
-                else
-                    printf("  %-18s %12.4f\n", p->string, p->valuedouble);
-            }
-        }
-        print_confusion(cJSON_GetObjectItemCaseSensitive(result, "holdout_confusion"));
-        const cJSON *dsr = cJSON_GetObjectItemCaseSensitive(result, "deflated_sharpe");
-        if (cJSON_IsNumber(dsr))
-            printf("  %-18s %12.4f   (over %d evaluated trials: complete, pruned, failed "
-                   "after a fold)\n", "deflated_sharpe", dsr->valuedouble,
-                   (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(result, "n_trials")));
-        if (importance && exp_feature_importance_print(stdout, result) < 0)
-            printf("\npermutation importance: not in this study's result (it was run by a "
-                   "seqtune without it)\n");
+        print_best_table(&info, result, importance);
     }
-    if (export_path) {
-        if (trk_artifacts_list(s, info.id, 0, &arts, &n_arts, err)) {
-            exp_cli_error(study, "%s", err);
-            goto done;
-        }
-        const trk_artifact *a = NULL;
-        for (int i = 0; i < n_arts; i++)
-            if (arts[i].id == model_id)
-                a = &arts[i];
-        if (!a) {
-            exp_cli_error(study, "the study stored no model (its objective is not the LSTM "
-                          "trainer, or no trial completed)");
-            goto done;
-        }
-        char src[4096], hex[65];
-        snprintf(src, sizeof src, "%s/%s", trk_store_artifact_root(s), a->path);
-        if (read_all(src, &bytes, &len, err)) {
-            exp_cli_error("--export", "the model artifact is missing: %s", err);
-            goto done;
-        }
-        trk_sha256_hex(bytes, len, hex);
-        if ((int64_t)len != a->bytes || strcmp(hex, a->sha256) != 0) {
-            exp_cli_error("--export", "the model artifact %s does not match its recorded "
-                          "size and sha256 (damaged)", src);
-            goto done;
-        }
-        if (trk_file_write_durable(export_path, bytes, len, err)) {
-            exp_cli_error("--export", "%s", err);
-            goto done;
-        }
-        if (strcmp(format, "table") == 0)
-            printf("model written to %s (%zu bytes, sha256 %.16s...)\n", export_path, len, hex);
-    }
+    if (export_path && best_export(s, study, info.id, model_id, export_path,
+                                   strcmp(format, "table") == 0))
+        goto done;
     code = EXP_EXIT_OK;
     /* --require-edge: exit 4 unless the verdict is edge (no verdict: no edge shown) */
     if (require_edge &&
@@ -211,9 +265,7 @@ int cmd_best(int argc, char **argv)
                       "verdict"), "edge")))
         code = EXP_EXIT_NO_EDGE;
 done:
-    free(bytes);
     cJSON_Delete(result);
-    trk_artifacts_free(arts, n_arts);
     free(result_text);
     trk_study_info_clear(&info);
     trk_store_close(s);
@@ -340,6 +392,50 @@ static int write_model_sidecar(const char *out_path, const char *arg, const exp_
     return rc ? -1 : 0;
 }
 
+/* Writes the signals of predictions pr (to out_path, or stdout) with the
+ * thresholds, a NaN one taken from the target's default. The exit code. */
+static int predict_emit(const tr_predictions *pr, const tr_candles *cd, const tr_model_meta *meta,
+                        double long_th, double short_th, const char *out_path,
+                        const char *model_arg, const exp_model_ref *ref)
+{
+    char err[256];
+    int multi = pr->n_out > 1;   /* class probabilities: down, flat, up */
+    int direction = !multi && !pr->price && strcmp(meta->target_kind, "return") != 0;
+    if (isnan(long_th))
+        long_th = multi ? 0.1 : direction ? 0.55 : 0.0;   /* price, return: 0 */
+    if (isnan(short_th))
+        short_th = multi ? -0.1 : direction ? 0.45 : 0.0;
+    if (short_th > long_th) {
+        exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
+        return EXP_EXIT_USAGE;
+    }
+    size_t off = 0;
+    char *buf = predict_csv(pr, cd, direction, long_th, short_th, &off);
+    int code = EXP_EXIT_INPUT;
+    if (!buf) {
+        exp_cli_error("predict", "out of memory");
+        return code;
+    }
+    if (out_path) {
+        if (trk_file_write_durable(out_path, buf, off, err)) {
+            exp_cli_error("-o", "%s", err);
+            goto done;
+        }
+        fprintf(stderr, "seqtune: predict: %d signals written to %s\n", pr->n, out_path);
+        if (ref->registered && write_model_sidecar(out_path, model_arg, ref))
+            goto done;
+    } else {
+        fwrite(buf, 1, off, stdout);
+        if (ref->registered)
+            fprintf(stderr, "seqtune: predict: model %s version %d (%s, sha256 %s)\n", ref->name,
+                    ref->version, model_arg, ref->sha256);
+    }
+    code = EXP_EXIT_OK;
+done:
+    free(buf);
+    return code;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -408,7 +504,6 @@ int cmd_predict(int argc, char **argv)
     memset(&cd, 0, sizeof cd);
     tr_predictions pr;
     memset(&pr, 0, sizeof pr);
-    char *buf = NULL;
     if (tr_model_load(model_path, 256, 1, &m, &meta, err)) {
         exp_cli_error(model_path, "%s", err);
         goto done;
@@ -428,41 +523,8 @@ int cmd_predict(int argc, char **argv)
                       : prc == TR_PREDICT_EMODEL ? model_path : "predict", "%s", err);
         goto done;
     }
-    int nw = pr.n;
-    int multi = pr.n_out > 1;   /* class probabilities: down, flat, up */
-    int direction = !multi && !pr.price && strcmp(meta.target_kind, "return") != 0;
-    if (isnan(long_th))
-        long_th = multi ? 0.1 : direction ? 0.55 : 0.0;   /* price, return: 0 */
-    if (isnan(short_th))
-        short_th = multi ? -0.1 : direction ? 0.45 : 0.0;
-    if (short_th > long_th) {
-        exp_cli_error("predict", "--short %g is above --long %g", short_th, long_th);
-        code = EXP_EXIT_USAGE;
-        goto done;
-    }
-    size_t off = 0;
-    buf = predict_csv(&pr, &cd, direction, long_th, short_th, &off);
-    if (!buf) {
-        exp_cli_error("predict", "out of memory");
-        goto done;
-    }
-    if (out_path) {
-        if (trk_file_write_durable(out_path, buf, off, err)) {
-            exp_cli_error("-o", "%s", err);
-            goto done;
-        }
-        fprintf(stderr, "seqtune: predict: %d signals written to %s\n", nw, out_path);
-        if (ref.registered && write_model_sidecar(out_path, model_arg, &ref))
-            goto done;
-    } else {
-        fwrite(buf, 1, off, stdout);
-        if (ref.registered)
-            fprintf(stderr, "seqtune: predict: model %s version %d (%s, sha256 %s)\n", ref.name,
-                    ref.version, model_arg, ref.sha256);
-    }
-    code = EXP_EXIT_OK;
+    code = predict_emit(&pr, &cd, &meta, long_th, short_th, out_path, model_arg, &ref);
 done:
-    free(buf);
     tr_predictions_free(&pr);
     tr_candles_free(&cd);
     tr_model_meta_free(&meta);

@@ -60,7 +60,7 @@ const exp_cmd exp_commands[] = {
      "A store locked by another program is waited for $SEQTUNE_LOCK_WAIT_S s (60).\n"},
     {"best", cmd_best, "Show the chosen trial, its holdout result, and export its model",
      "usage: seqtune best --study NAME [--export MODEL_FILE] [--require-edge] [--importance]\n"
-     "                    [--format table|json] [--db FILE]\n\n"
+     "                    [--pick TRIAL] [--format table|json] [--db FILE]\n\n"
      "Opens with the verdict: edge or no edge after accounting for the search (the\n"
      "Deflated Sharpe Ratio over every evaluated trial, and a Diebold-Mariano test of\n"
      "the holdout loss against no skill), with the reasons, the LSTM-vs-linear test\n"
@@ -73,6 +73,10 @@ const exp_cmd exp_commands[] = {
      "                       the walk-forward test spans, never the holdout); the JSON\n"
      "                       always holds it as \"permutation_importance\"\n"
      "  --study NAME         the study\n"
+     "  --pick TRIAL         a multi-objective study (search.metrics) lists its Pareto\n"
+     "                       front and has no best trial: refit TRIAL of the front,\n"
+     "                       check it once on the holdout and make it the study's model\n"
+     "                       (writes the store; again with another trial replaces it)\n"
      "  --export FILE        write the model file there (replaced atomically)\n"
      "  --format table|json  output format (default table)\n"
      "  --db FILE            the store (default $SEQTUNE_DB, then ./seqtune.db)\n"

@@ -23,20 +23,6 @@ static running_trial *coord_find(coord *c, int number)
     return NULL;
 }
 
-/* The trial's parameters as a JSON object name -> number | string. */
-static cJSON *params_json(const opt_space *space, const opt_trial_params *p)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (int i = 0; i < space->n; i++) {
-        const char *str = opt_value_string(space, i, p->values[i]);
-        if (str)
-            cJSON_AddStringToObject(o, space->p[i].name, str);
-        else
-            cJSON_AddNumberToObject(o, space->p[i].name, opt_value_number(space, i, p->values[i]));
-    }
-    return o;
-}
-
 /* Asks the optimizer for a trial and records it RUNNING; *params_out (owned by
  * the caller, cJSON_Delete) gets its parameters. 0 ok, 1 when the sampler has
  * nothing new to suggest (c->exhausted), -1 with c->err. */
@@ -67,14 +53,7 @@ int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
     *seed = coord_mix_seed(c->seed, (uint64_t)p.number);
     if (trk_run_start(c->store, c->study_id, p.number, worker, (int64_t)*seed, &run_id, c->err))
         return -1;
-    trk_param_in in[OPT_MAX_PARAMS];
-    char text[OPT_MAX_PARAMS][128];
-    for (int i = 0; i < c->space->n; i++) {
-        opt_value_format(c->space, i, p.values[i], text[i], sizeof text[i]);
-        in[i] = (trk_param_in){c->space->p[i].name, text[i],
-                               opt_value_number(c->space, i, p.values[i])};
-    }
-    if (trk_run_log_params(c->store, run_id, in, c->space->n, c->err) ||
+    if (exp_trial_params_log(c->store, run_id, c->space, &p, c->err) ||
         exp_run_tags_write(c->store, run_id, worker, *seed, &c->hosts, c->err) ||
         (eq >= 0 && exp_enqueue_mark(&c->enq, eq, c->store, run_id, c->err)))
         return -1;
@@ -91,7 +70,7 @@ int coord_start_trial(coord *c, int worker, int *number, uint64_t *seed,
     double now = exp_now();
     c->run[c->n_run++] = (running_trial){p.number, run_id, worker, now, now};
     *number = p.number;
-    *params_out = params_json(c->space, &p);
+    *params_out = exp_trial_params_json(c->space, &p, 0);
     return 0;
 }
 
@@ -185,18 +164,34 @@ static void fmt_duration(double s, char *buf, size_t n)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-static void coord_progress(coord *c, int number, trk_state st, double value)
+/* "front of N" for the progress line (left out past 2,000 trials: its cost grows
+ * with the square of the trials). */
+static void moo_front_size(const opt_study *opt, char *buf, size_t n)
+{
+    int k = opt_study_n_trials(opt), *nums = k <= 2000 ? malloc(sizeof(int) * (size_t)(k + 1)) : NULL;
+    int f = nums ? opt_study_pareto(opt, nums) : -1;
+    if (f >= 0)
+        snprintf(buf, n, "front of %d", f);
+    else
+        snprintf(buf, n, "-");
+    free(nums);
+}
+
+static void coord_progress(coord *c, int number, const exp_trial_result *r)
 {
     if (c->quiet)
         return;
-    double best;
+    trk_state st = r->state;
+    double value = r->value, best;
     int best_n = opt_study_best(c->opt, &best);
     double el = exp_now() - c->t0;
     char elapsed[32], eta[32], bestbuf[64];
     fmt_duration(el, elapsed, sizeof elapsed);
     int left = c->n_target - c->n_finished;
     fmt_duration(c->n_finished ? el / c->n_finished * left : NAN, eta, sizeof eta);
-    if (best_n >= 0)
+    if (c->spec->search.n_objectives > 1)   /* no one best: the front's size */
+        moo_front_size(c->opt, bestbuf, sizeof bestbuf);
+    else if (best_n >= 0)
         snprintf(bestbuf, sizeof bestbuf, "%.6g (#%d)", best, best_n);
     else
         snprintf(bestbuf, sizeof bestbuf, "-");
@@ -207,7 +202,9 @@ static void coord_progress(coord *c, int number, trk_state st, double value)
         c->progress_shown = 1;
     } else {
         fprintf(stderr, "trial %d %s", number, trk_state_name(st));
-        if (st != TRK_FAIL && isfinite(value))
+        for (int k = 0; st == TRK_COMPLETE && k < r->n_values; k++)
+            fprintf(stderr, "%s%.6g", k ? ", " : " ", r->values[k]);
+        if (st != TRK_FAIL && isfinite(value) && r->n_values == 0)
             fprintf(stderr, " %.6g", value);
         fprintf(stderr, "  [%d/%d, best %s, %s elapsed]\n", c->n_finished, c->n_target,
                 bestbuf, elapsed);
@@ -223,21 +220,18 @@ int coord_on_result(coord *c, int number, exp_trial_result *r)
         return 0;
     if (r->metrics && log_metric_object(c, t->run_id, r->metrics, "", 0))
         return -1;
+    exp_moo_check_result(c->spec, r);
     double value = r->value;
     if (r->state == TRK_COMPLETE && !isfinite(value)) {
         r->state = TRK_FAIL;
         snprintf(r->error, sizeof r->error, "objective returned a non-finite value");
     }
-    if (trk_run_finish(c->store, t->run_id, r->state,
+    if (exp_moo_store_values(c->spec, c->store, t->run_id, r, c->err) ||
+        trk_run_finish(c->store, t->run_id, r->state,
                        r->state == TRK_FAIL ? NAN : value,
                        r->state == TRK_FAIL ? r->error : NULL, c->err))
         return -1;
-    char e[256];
-    opt_state os = r->state == TRK_COMPLETE ? OPT_COMPLETE
-                   : r->state == TRK_PRUNED ? OPT_PRUNED : OPT_FAIL;
-    if (opt_tell(c->opt, number, os, r->state == TRK_FAIL ? NAN : value, e) != 0 &&
-        os != OPT_FAIL)
-        opt_tell(c->opt, number, OPT_FAIL, NAN, e);
+    exp_moo_tell(c->spec, c->opt, number, r);
     c->n_finished++;
     if (r->state != TRK_FAIL && exp_now() - t->started > c->slowest)
         c->slowest = exp_now() - t->started;
@@ -250,7 +244,7 @@ int coord_on_result(coord *c, int number, exp_trial_result *r)
     else
         c->n_fail++;
     *t = c->run[--c->n_run];
-    coord_progress(c, number, r->state, value);
+    coord_progress(c, number, r);
     return 0;
 }
 

@@ -9,6 +9,7 @@
  *   run_setup.c  study set-up: spec -> optimizer, the store's replay, the study
  *                lock, the data's fingerprint and broadcast
  *   wire.c       the messages and their codecs
+ *   moo.c        a multi-objective study's values, replay and Pareto front
  */
 #ifndef EXP_COORD_H
 #define EXP_COORD_H
@@ -19,6 +20,7 @@
 #include "experiments/cli.h"
 #include "experiments/edge.h"
 #include "experiments/finish.h"
+#include "experiments/moo.h"
 #include "experiments/objective.h"
 #include "experiments/objective_lstm.h"
 #include "experiments/spec.h"
@@ -29,6 +31,7 @@
 #include "experiments/run_repro.h"
 #include "experiments/run_enqueue.h"
 #include "experiments/run_warm.h"
+#include "experiments/trial_params.h"
 #include "optimizer/history.h"
 #include "tracker/admin.h"
 #include "tracker/query.h"

@@ -6,12 +6,14 @@
  * before the holdout and evaluated on the holdout exactly once; the holdout
  * metrics (next to buy-and-hold and the Deflated Sharpe Ratio over all trials'
  * Sharpe ratios) and the model file become the study's result. Other objectives
- * store the best trial and its value.
+ * store the best trial and its value. A multi-objective study stores its
+ * Pareto front; the trial to refit is picked from it later (`best --pick`).
  */
 #include "experiments/finish.h"
 
 #include "experiments/cli.h"
 #include "experiments/edge.h"
+#include "experiments/moo.h"
 #include "tracker/query.h"
 
 #include <math.h>
@@ -38,10 +40,10 @@ static int64_t run_of_trial(trk_store *store, int64_t study_id, int number, trk_
 
 /* The params of a stored run as the objective takes them (numbers where the
  * text is numeric, else strings). */
-static cJSON *run_params_json(const trk_run *r)
+cJSON *exp_run_params_json(const trk_run *r)
 {
     cJSON *o = cJSON_CreateObject();
-    for (int i = 0; i < r->n_params; i++) {
+    for (int i = 0; r && i < r->n_params; i++) {
         if (isfinite(r->params[i].num))
             cJSON_AddNumberToObject(o, r->params[i].key, r->params[i].num);
         else
@@ -129,18 +131,21 @@ int exp_finish_study(const exp_finish_params *p)
 {
     char err[256] = "";
     const exp_spec *spec = p->spec;
+    int moo = spec->search.n_objectives > 1;
     double best_value = NAN;
-    int best = opt_study_best(p->opt, &best_value);
+    int best = p->pick >= 0 ? p->pick : moo ? -1 : opt_study_best(p->opt, &best_value);
     trk_run best_run;
     memset(&best_run, 0, sizeof best_run);
     int64_t best_run_id = best >= 0 ? run_of_trial(p->store, p->study_id, best, &best_run, err)
                                     : 0;
+    if (p->pick >= 0)
+        best_value = best_run.value;
     cJSON *result = NULL;
     int64_t model_id = 0;
     int code = EXP_EXIT_OK;
 
     if (best_run_id && spec->objective_kind == EXP_OBJECTIVE_LSTM) {
-        cJSON *params = run_params_json(&best_run);
+        cJSON *params = exp_run_params_json(&best_run);
         int n_sh = 0;
         double *sh = exp_edge_trial_sharpes(p->store, p->study_id, &n_sh, err);
         unsigned char *model = NULL;
@@ -151,8 +156,10 @@ int exp_finish_study(const exp_finish_params *p)
         if (exp_objective_holdout(p->obj, params, (uint64_t)best_run.seed, sh, n_sh, &result,
                                   &model, &model_len, err) && p->stop && *p->stop) {
             exp_cli_error(spec->name, "interrupted by signal %d during the refit of trial %d; "
-                          "every trial is kept; --resume refits", (int)*p->stop, best);
-            trk_study_set_status(p->store, p->study_id, TRK_STUDY_INTERRUPTED, err);
+                          "every trial is kept; %s", (int)*p->stop, best,
+                          p->pick >= 0 ? "the study keeps its result" : "--resume refits");
+            if (p->pick < 0)
+                trk_study_set_status(p->store, p->study_id, TRK_STUDY_INTERRUPTED, err);
             code = EXP_EXIT_INTERRUPTED;
         } else if (!result) {
             exp_cli_error(spec->name, "holdout evaluation of trial %d: %s", best, err);
@@ -180,9 +187,21 @@ int exp_finish_study(const exp_finish_params *p)
     if (best_run_id) {
         cJSON_AddNumberToObject(result, "best_trial", best);
         cJSON_AddNumberToObject(result, "best_value", best_value);
-        cJSON_AddItemToObject(result, "best_params", run_params_json(&best_run));
+        cJSON_AddItemToObject(result, "best_params", exp_run_params_json(&best_run));
     } else {
         cJSON_AddNullToObject(result, "best_trial");
+    }
+    if (moo && exp_moo_result_json(p->store, p->study_id, result, err)) {
+        exp_cli_error(spec->name, "the Pareto front: %s", err);
+        code = EXP_EXIT_FAILED;
+    }
+    if (moo && best_run_id) {
+        cJSON_AddNumberToObject(result, "picked_trial", best);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(result, "pareto_front"))
+            if ((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "trial")) == best)
+                cJSON_AddItemToObject(result, "best_values",
+                                      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(f, "values"), 1));
     }
     cJSON_AddNumberToObject(result, "search_wall_s", p->wall_s);
     cJSON_AddNumberToObject(result, "coordinator_cpu_share",
@@ -197,7 +216,12 @@ int exp_finish_study(const exp_finish_params *p)
     }
     cJSON_free(text);
 
-    if (!p->quiet) {
+    if (!p->quiet && moo) {
+        fprintf(stdout, "\nstudy '%s': ", spec->name);
+        exp_moo_print_front(stdout, result, spec->name);
+        if (best_run_id)
+            fprintf(stdout, "\npicked trial: %d\n", best);
+    } else if (!p->quiet) {
         fprintf(stdout, "\nstudy '%s': top trials (%s %s)\n", spec->name,
                 exp_direction_name(spec->search.direction), spec->search.metric);
         exp_print_top_trials(stdout, p->store, p->study_id,
@@ -206,6 +230,8 @@ int exp_finish_study(const exp_finish_params *p)
             fprintf(stdout, "\nbest trial: %d  value %.6g\n", best, best_value);
         else
             fprintf(stdout, "\nno trial completed: nothing to refit\n");
+    }
+    if (!p->quiet) {
         print_holdout(stdout, result);
         exp_edge_print_verdict(stdout, result);
         if (model_id)

@@ -29,6 +29,45 @@ void exp_trial_result_clear(exp_trial_result *r)
     r->metrics = NULL;
 }
 
+/* A builtin's parameters are active under the same conditions in the spec as
+ * in the function's own space (the function reads only its active values). */
+static int builtin_conditions_match(const exp_spec *spec, const opt_space *fs, char err[256])
+{
+    opt_space *sp;
+    if (exp_spec_space(spec, &sp, err))
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < fs->n && rc == 0; i++) {
+        const opt_cond *want = &fs->p[i].when;
+        int j = opt_space_find(sp, fs->p[i].name);
+        const opt_cond *got = &sp->p[j].when;
+        int same = want->op == got->op && want->n == got->n &&
+                   (want->op == OPT_COND_NONE ||
+                    strcmp(fs->p[want->parent].name, sp->p[got->parent].name) == 0);
+        for (int k = 0; same && k < want->n; k++)
+            same = want->v[k] == got->v[k];
+        if (same)
+            continue;
+        rc = -1;
+        char v[80];
+        const char *str = want->op == OPT_COND_NONE ? NULL
+                          : opt_value_string(fs, want->parent, want->v[0]);
+        if (str)
+            snprintf(v, sizeof v, "\"%.60s\"", str);
+        else
+            snprintf(v, sizeof v, "%g", want->v[0]);
+        if (want->op == OPT_COND_NONE)
+            snprintf(err, 256, "objective.builtin: %s needs search.space.%s without a \"when\"",
+                     spec->objective.builtin, fs->p[i].name);
+        else
+            snprintf(err, 256, "objective.builtin: %s needs search.space.%s.when {\"%s\": "
+                     "{\"%s\": %s}}", spec->objective.builtin, fs->p[i].name,
+                     fs->p[want->parent].name, opt_cond_op_name(want->op), v);
+    }
+    opt_space_free(sp);
+    return rc;
+}
+
 exp_objective *exp_objective_new(const exp_spec *spec, const exp_data *data, char err[256])
 {
     exp_objective *o = calloc(1, sizeof *o);
@@ -59,6 +98,8 @@ exp_objective *exp_objective_new(const exp_spec *spec, const exp_data *data, cha
                      spec->objective.builtin, o->func_space->n, spec->search.n_space);
             goto fail;
         }
+        if (builtin_conditions_match(spec, o->func_space, err))
+            goto fail;
     } else if (spec->objective_kind == EXP_OBJECTIVE_LSTM) {
         o->lstm = exp_lstm_objective_new(spec, data, err);
         if (!o->lstm)
@@ -111,6 +152,9 @@ static void eval_builtin(exp_objective *o, const cJSON *params, volatile sig_ato
     for (int i = 0; i < sp->n; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, sp->p[i].name);
         char text[64];
+        x[i] = NAN;
+        if (!v && sp->p[i].when.op != OPT_COND_NONE)
+            continue;   /* inactive: checked below */
         if (cJSON_IsNumber(v))
             snprintf(text, sizeof text, "%.17g", v->valuedouble);
         else if (cJSON_IsString(v))
@@ -123,10 +167,29 @@ static void eval_builtin(exp_objective *o, const cJSON *params, volatile sig_ato
             return;
         }
     }
-    out->value = opt_testfunc_eval(o->func, x);
-    out->state = isfinite(out->value) ? TRK_COMPLETE : TRK_FAIL;
-    if (out->state == TRK_FAIL)
-        snprintf(out->error, sizeof out->error, "the function returned %g", out->value);
+    opt_space_deactivate(sp, x);
+    for (int i = 0; i < sp->n; i++)
+        if (isnan(x[i]) && opt_param_active(sp, i, x)) {
+            out->state = TRK_FAIL;
+            snprintf(out->error, sizeof out->error, "%.63s: no value (the parameter is active)",
+                     sp->p[i].name);
+            return;
+        }
+    double v[OPT_MAX_OBJECTIVES];
+    opt_testfunc_eval_values(o->func, x, v);
+    out->value = v[0];
+    out->state = TRK_COMPLETE;
+    int n = opt_testfunc_n_objectives(o->func);
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k])) {
+            out->state = TRK_FAIL;
+            snprintf(out->error, sizeof out->error, "the function returned %g%s", v[k],
+                     n > 1 ? (k ? " (second objective)" : " (first objective)") : "");
+        }
+    if (n > 1 && out->state == TRK_COMPLETE) {
+        out->n_values = n;
+        memcpy(out->values, v, sizeof(double) * (size_t)n);
+    }
 }
 
 typedef struct cmd_ctx {

@@ -34,7 +34,10 @@ typedef int (*exp_report_fn)(void *ctx, int step, double value, const cJSON *ext
  * final metrics (name -> number); free with exp_trial_result_clear. */
 typedef struct exp_trial_result {
     trk_state state;       /* TRK_COMPLETE, TRK_PRUNED or TRK_FAIL */
-    double value;          /* objective (COMPLETE), last intermediate (PRUNED) */
+    double value;          /* objective (COMPLETE), last intermediate (PRUNED); the
+                              first objective's of a multi-objective spec */
+    int n_values;          /* multi-objective spec, COMPLETE: search.n_objectives */
+    double values[OPT_MAX_OBJECTIVES];   /* ... each metric's value, in spec order */
     int last_step;         /* -1 when nothing was reported */
     char error[256];       /* FAIL only */
     cJSON *metrics;

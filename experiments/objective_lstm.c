@@ -19,7 +19,9 @@
 #include "trainer/data_check.h"
 #include "trainer/model_file.h"
 #include "trainer/trial.h"
+#include "tracker/sha256.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +129,41 @@ void exp_data_free(exp_data *d)
     free(d);
 }
 
+int exp_data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
+                         char err[256])
+{
+    FILE *f = fopen(spec->data.path, "rb");
+    if (!f) {
+        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
+        return -1;
+    }
+    trk_sha256 h;
+    trk_sha256_init(&h);
+    unsigned char buf[1 << 16];
+    size_t n;
+    long long bytes = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        trk_sha256_update(&h, buf, n);
+        bytes += (long long)n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, 256, "%.200s: read error", spec->data.path);
+        return -1;
+    }
+    uint8_t digest[32];
+    char hex[65];
+    trk_sha256_final(&h, digest);
+    trk_sha256_to_hex(digest, hex);
+    double first, last;
+    int rows;
+    exp_data_range(data, &first, &last, &rows);
+    snprintf(out, 256, "rows %d (%.0f..%.0f), %lld bytes, sha256 %s", rows, first, last, bytes,
+             hex);
+    return 0;
+}
+
 /* ---- set-up ---------------------------------------------------------------------- */
 
 /* The spec holds the trainer's own config; a trial adds the features and the metric. */
@@ -185,20 +222,21 @@ void exp_data_range(const exp_data *d, double *first, double *last, int *rows)
     *last = *rows ? (double)d->c.ts[d->c.n - 1] : NAN;
 }
 
-/* The largest (or, with largest 0, the smallest) seq_len the spec allows. */
+/* The largest (or, with largest 0, the smallest) seq_len the spec allows; a
+ * conditional seq_len also takes the fixed training.seq_len where inactive. */
 static int seq_len_bound(const exp_spec *spec, int largest)
 {
     const exp_param *sl = exp_spec_param(spec, exp_seq_len_param);
     if (!sl)
         return spec->params.seq_len;
-    if (sl->type != EXP_PARAM_CATEGORICAL)
-        return (int)(largest ? sl->high : sl->low);
-    int seq_len = 0;
-    for (int i = 0; i < sl->n_choices; i++) {
+    int seq_len = sl->type != EXP_PARAM_CATEGORICAL ? (int)(largest ? sl->high : sl->low) : 0;
+    for (int i = 0; sl->type == EXP_PARAM_CATEGORICAL && i < sl->n_choices; i++) {
         int v = (int)sl->choices[i].number;
         if (i == 0 || (largest ? v > seq_len : v < seq_len))
             seq_len = v;
     }
+    if (sl->when.parent && (largest ? spec->params.seq_len > seq_len : spec->params.seq_len < seq_len))
+        seq_len = spec->params.seq_len;
     return seq_len < 1 ? 1 : seq_len;
 }
 
@@ -380,6 +418,31 @@ static cJSON *mean_metrics(const tr_trial_result *res)
     return sum;
 }
 
+/* A multi-objective spec: each of search.metrics as the mean over the folds (as
+ * the objective is), into out->values. A metric that is not finite on some fold
+ * fails the trial, naming it. */
+static void objective_values(const exp_spec *spec, const tr_trial_result *res,
+                             exp_trial_result *out)
+{
+    int n = spec->search.n_objectives;
+    for (int k = 0; k < n && n > 1; k++) {
+        double sum = 0, v;
+        char err[256];
+        for (int f = 0; f < res->n_folds; f++) {
+            if (tr_fold_metric(&res->folds[f], spec->search.metrics[k], &v, err) != 0 ||
+                !isfinite(v)) {
+                out->state = TRK_FAIL;
+                snprintf(out->error, sizeof out->error, "fold %d: the objective %s is not "
+                         "finite", f, spec->search.metrics[k]);
+                return;
+            }
+            sum += v;
+        }
+        out->values[k] = sum / res->n_folds;
+    }
+    out->n_values = n > 1 ? n : 0;
+}
+
 void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_t seed,
                              exp_report_fn report, void *ctx, volatile sig_atomic_t *stop,
                              exp_trial_result *out)
@@ -424,6 +487,7 @@ void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_
         out->state = TRK_COMPLETE;
         out->last_step = res.n_folds - 1;
         out->value = res.objective;
+        objective_values(o->spec, &res, out);
     }
     if (res.n_folds)
         out->metrics = mean_metrics(&res);

@@ -31,6 +31,11 @@ char *exp_lstm_objective_layout(const exp_lstm_objective *o, char err[256]);
 
 /* The candles' first and last open time and row count. */
 void exp_data_range(const exp_data *d, double *first, double *last, int *rows);
+/* The candles' fingerprint: "rows <n> (<first>..<last>), <bytes> bytes, sha256 <hex>"
+ * of spec's data file as loaded into d. A resumed study, and a trial picked for
+ * the holdout later, must train on the candles the study started with. 0, or -1
+ * with err. */
+int exp_data_fingerprint(const exp_spec *spec, const exp_data *d, char out[256], char err[256]);
 
 /* One trial (see exp_objective_eval). */
 void exp_lstm_objective_eval(exp_lstm_objective *o, const cJSON *params, uint64_t seed,

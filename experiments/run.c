@@ -113,7 +113,7 @@ static int run_end(coord *c, const exp_spec *spec, exp_objective *obj,
         snprintf(share, sizeof share, "%.4f", wall > 0 ? cpu / wall : 0);
         trk_study_set_tag(c->store, c->study_id, "coordinator_cpu_share", share, err);
         exp_finish_params fp = {spec, c->store, c->study_id, c->opt, obj, opt->quiet,
-                                mpi ? world - 1 : 1, wall, cpu, &exp_stop_signal};
+                                mpi ? world - 1 : 1, wall, cpu, &exp_stop_signal, -1};
         exp_objective_set_stop(obj, &exp_stop_signal);
         code = exp_finish_study(&fp);
         if (code == EXP_EXIT_OK && exp_stop_signal)

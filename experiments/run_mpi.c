@@ -28,25 +28,6 @@ void coord_send_empty(int worker, int tag)
     cJSON_Delete(m);
 }
 
-/* Rebuilds a worker's RESULT message into an exp_trial_result. */
-static void result_from_json(const cJSON *m, exp_trial_result *r)
-{
-    memset(r, 0, sizeof *r);
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "state");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "value");
-    const cJSON *ls = cJSON_GetObjectItemCaseSensitive(m, "last_step");
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(m, "error");
-    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(m, "metrics");
-    int s = cJSON_IsString(st) ? trk_state_parse(st->valuestring) : -1;
-    r->state = s < 0 ? TRK_FAIL : (trk_state)s;
-    r->value = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    r->last_step = cJSON_IsNumber(ls) ? ls->valueint : -1;
-    snprintf(r->error, sizeof r->error, "%s", cJSON_IsString(e) ? e->valuestring : "");
-    if (s < 0)
-        snprintf(r->error, sizeof r->error, "worker sent no valid state");
-    r->metrics = cJSON_IsObject(mt) ? cJSON_Duplicate(mt, 1) : NULL;
-}
-
 /* Handles one message from a worker (inside the open batch). */
 static int coord_on_message(coord *c, const MPI_Status *st, int *busy)
 {
@@ -65,7 +46,7 @@ static int coord_on_message(coord *c, const MPI_Status *st, int *busy)
         rc = d < 0 ? -1 : 0;
     } else if (st->MPI_TAG == EXP_TAG_RESULT) {
         exp_trial_result r;
-        result_from_json(m, &r);
+        exp_wire_result_decode(m, &r);
         rc = coord_on_result(c, number, &r);
         exp_trial_result_clear(&r);
         if (!c->lost[st->MPI_SOURCE])
@@ -285,18 +266,7 @@ void exp_worker_loop(exp_objective *obj)
             r.last_step = -1;
             snprintf(r.error, sizeof r.error, "the trial message carries no valid seed");
         }
-        cJSON *res = cJSON_CreateObject();
-        cJSON_AddNumberToObject(res, "number", w.number);
-        cJSON_AddStringToObject(res, "state", trk_state_name(r.state));
-        if (isfinite(r.value))
-            cJSON_AddNumberToObject(res, "value", r.value);
-        cJSON_AddNumberToObject(res, "last_step", r.last_step);
-        if (r.state == TRK_FAIL)
-            cJSON_AddStringToObject(res, "error", r.error);
-        if (r.metrics) {
-            cJSON_AddItemToObject(res, "metrics", r.metrics);
-            r.metrics = NULL;
-        }
+        cJSON *res = exp_wire_result_encode(w.number, &r);
         exp_wire_send(res, 0, EXP_TAG_RESULT, MPI_COMM_WORLD);
         cJSON_Delete(res);
         exp_trial_result_clear(&r);

@@ -9,14 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int exp_repro_init(exp_repro *r, const opt_space *space, opt_direction direction,
+int exp_repro_init(exp_repro *r, const opt_study *like, opt_direction direction,
                    const opt_sampler_config *sc, unsigned long seed, int lag,
                    const exp_warm *w, char err[256])
 {
     memset(r, 0, sizeof *r);
-    opt_pruner_config pc;
-    opt_pruner_config_default(&pc, OPT_PRUNER_NONE);
-    r->view = opt_study_new(space, direction, sc, &pc, seed, err);
+    r->view = exp_view_new(like, direction, sc, seed, err);
     r->lag = lag;
     r->offset = w ? w->n : 0;
     return r->view ? exp_warm_replay(w, r->view, err) : -1;
@@ -65,17 +63,15 @@ static int view_extend(exp_repro *r, const opt_study *s, int horizon, char err[2
     for (int k = 0; rc == 0 && k < span; k++) {
         if (at[k] < 0)
             continue;   /* a number the study never handed out */
-        opt_trial_params p;
-        opt_trial_record rec = {0};
-        opt_study_trial_info(s, at[k], &rec.number, &rec.state, &rec.value, &p);
-        if (rec.state == OPT_RUNNING) {
-            snprintf(err, 256, "reproducible: trial %d is still running", rec.number);
+        int number;
+        opt_state st;
+        opt_study_trial_info(s, at[k], &number, &st, NULL, NULL);
+        if (st == OPT_RUNNING) {
+            snprintf(err, 256, "reproducible: trial %d is still running", number);
             rc = -1;
             break;
         }
-        rec.params = &p;
-        rec.number += r->offset;
-        rc = opt_study_replay(r->view, &rec, err);
+        rc = exp_view_copy_trial(r->view, s, at[k], number + r->offset, err);
     }
     free(at);
     if (rc == 0)
@@ -92,6 +88,7 @@ int exp_repro_ask(exp_repro *r, opt_study *s, const double *fixed, opt_trial_par
     int rc = opt_suggest(r->view, k, out, err);
     if (rc != 0)
         return rc;
-    opt_params_fix(opt_study_space(s), out, fixed);
+    if (opt_params_fix(s, out, fixed, err))
+        return -1;
     return opt_ask_given(s, out, err);
 }

@@ -22,9 +22,10 @@ typedef struct exp_repro {
     int offset;        /* history trials: trial m is m + offset in the view */
 } exp_repro;
 
-/* A view over space with the real study's direction, sampler and seed (no
- * pruner), holding the warm-start history w first (NULL: none). 0 ok, -1 and err. */
-int exp_repro_init(exp_repro *r, const opt_space *space, opt_direction direction,
+/* A view like the real study `like` (its space, direction and objectives) with
+ * its sampler and seed (no pruner), holding the warm-start history w first
+ * (NULL: none). 0 ok, -1 and err. */
+int exp_repro_init(exp_repro *r, const opt_study *like, opt_direction direction,
                    const opt_sampler_config *sc, unsigned long seed, int lag,
                    const exp_warm *w, char err[256]);
 void exp_repro_free(exp_repro *r);

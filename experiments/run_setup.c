@@ -7,56 +7,6 @@
 
 /* ---- set-up shared by both modes ------------------------------------------------- */
 
-static int build_space(const exp_spec *spec, opt_space **out, char err[256])
-{
-    opt_space *sp = opt_space_new();
-    if (!sp) {
-        snprintf(err, 256, "out of memory");
-        return -1;
-    }
-    for (int i = 0; i < spec->search.n_space; i++) {
-        const exp_param *p = &spec->search.space[i];
-        int rc;
-        if (p->type == EXP_PARAM_INT) {
-            rc = opt_space_add_int(sp, p->name, (long)p->low, (long)p->high,
-                                   p->step >= 1 ? (long)p->step : 1, p->log, err);
-        } else if (p->type == EXP_PARAM_FLOAT) {
-            rc = opt_space_add_float(sp, p->name, p->low, p->high, p->log, p->step, err);
-        } else {
-            int all_numbers = 1;
-            for (int k = 0; k < p->n_choices; k++)
-                if (p->choices[k].kind == EXP_CHOICE_STRING)
-                    all_numbers = 0;
-            if (all_numbers) {
-                double v[256];
-                int n = p->n_choices < 256 ? p->n_choices : 256;
-                for (int k = 0; k < n; k++)
-                    v[k] = p->choices[k].number;
-                rc = opt_space_add_categorical_num(sp, p->name, v, n, err);
-            } else {
-                const char *v[256];
-                char num[256][32];
-                int n = p->n_choices < 256 ? p->n_choices : 256;
-                for (int k = 0; k < n; k++) {
-                    if (p->choices[k].kind == EXP_CHOICE_STRING) {
-                        v[k] = p->choices[k].text;
-                    } else {
-                        snprintf(num[k], sizeof num[k], "%.17g", p->choices[k].number);
-                        v[k] = num[k];
-                    }
-                }
-                rc = opt_space_add_categorical_str(sp, p->name, v, n, err);
-            }
-        }
-        if (rc) {
-            opt_space_free(sp);
-            return -1;
-        }
-    }
-    *out = sp;
-    return 0;
-}
-
 static int build_study(const exp_spec *spec, const opt_space *space, uint64_t seed,
                        opt_study **out, char err[256])
 {
@@ -65,7 +15,7 @@ static int build_study(const exp_spec *spec, const opt_space *space, uint64_t se
     *out = opt_study_new(space, spec->search.direction, &spec->search.sampler,
                          spec->search.reproducible ? &none : &spec->search.pruner,
                          (unsigned long)seed, err);
-    return *out ? 0 : -1;
+    return *out && exp_moo_setup(spec, *out, err) == 0 ? 0 : -1;
 }
 
 /* Replays every trial of the stored study into the optimizer (resume). */
@@ -75,6 +25,9 @@ static int replay_store(coord *c)
     trk_intermediate *im = NULL;
     int n_im = 0, rc = -1;
     trk_query q = {0};
+    exp_moo_history h;
+    if (exp_moo_history_load(c->spec, c->store, c->study_id, &h, c->err))
+        return -1;
     if (trk_runs_query(c->store, c->study_id, &q, &runs, c->err))
         goto done;
     if (trk_study_intermediates(c->store, c->study_id, &im, &n_im, c->err))
@@ -82,19 +35,9 @@ static int replay_store(coord *c)
     int k = 0;
     for (int i = 0; i < runs.n; i++) {
         const trk_run *r = &runs.runs[i];
-        opt_trial_params p = {.number = r->trial_number, .n = c->space->n};
-        for (int j = 0; j < c->space->n; j++) {
-            const char *text = NULL;
-            for (int a = 0; a < r->n_params; a++)
-                if (strcmp(r->params[a].key, c->space->p[j].name) == 0)
-                    text = r->params[a].value;
-            if (!text || opt_value_parse(c->space, j, text, &p.values[j], c->err)) {
-                if (!text)
-                    snprintf(c->err, 256, "trial %d in the store has no value for '%s'",
-                             r->trial_number, c->space->p[j].name);
-                goto done;
-            }
-        }
+        opt_trial_params p;
+        if (exp_trial_params_from_run(c->space, r, &p, c->err))
+            goto done;
         while (k < n_im && im[k].trial_number < r->trial_number)
             k++;
         int k0 = k;
@@ -108,7 +51,8 @@ static int replay_store(coord *c)
             vals[s] = im[k0 + s].value;
         }
         opt_state st = r->state;
-        opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals};
+        opt_trial_record rec = {r->trial_number, st, r->value, &p, n_steps, steps, vals,
+                                exp_moo_history_values(&h, r->trial_number)};
         if (opt_study_replay(c->opt, &rec, c->err))
             goto done;
         if (st != OPT_RUNNING) {
@@ -121,6 +65,7 @@ static int replay_store(coord *c)
     rc = 0;
 done:
     trk_run_list_free(&runs);
+    exp_moo_history_free(&h);
     free(im);
     return rc;
 }
@@ -307,44 +252,6 @@ static int study_lock(coord *c, const char *name, char err[256])
     return 0;
 }
 
-/*
- * The candles' fingerprint: "rows <n> (<first>..<last>), <bytes> bytes, sha256 <hex>".
- * A resumed study must train on the candles it started with. 0, or -1 with err.
- */
-static int data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
-                            char err[256])
-{
-    FILE *f = fopen(spec->data.path, "rb");
-    if (!f) {
-        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
-        return -1;
-    }
-    trk_sha256 h;
-    trk_sha256_init(&h);
-    unsigned char buf[1 << 16];
-    size_t n;
-    long long bytes = 0;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        trk_sha256_update(&h, buf, n);
-        bytes += (long long)n;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        snprintf(err, 256, "%.200s: read error", spec->data.path);
-        return -1;
-    }
-    uint8_t digest[32];
-    char hex[65];
-    trk_sha256_final(&h, digest);
-    trk_sha256_to_hex(digest, hex);
-    double first, last;
-    int rows;
-    exp_data_range(data, &first, &last, &rows);
-    snprintf(out, 256, "rows %d (%.0f..%.0f), %lld bytes, sha256 %s", rows, first, last, bytes,
-             hex);
-    return 0;
-}
 
 /* Records the data fingerprint with a new study; on resume, refuses candles
  * that differ from the recorded ones (studies from before the fingerprint get
@@ -408,7 +315,11 @@ static int coord_warm_open(coord *c, const exp_spec *spec)
         exp_cli_error(spec->name, "search.warm_start.study: a study cannot warm-start from itself");
         return -1;
     }
-    if (exp_warm_load(&c->warm, c->store, other, c->space, &c->warm_not_found, c->err)) {
+    const char *metrics[OPT_MAX_OBJECTIVES];
+    for (int k = 0; k < exp_spec_n_objectives(spec); k++)
+        metrics[k] = exp_spec_objective_name(spec, k);
+    if (exp_warm_load(&c->warm, c->store, other, c->space, exp_spec_n_objectives(spec),
+                      metrics, &c->warm_not_found, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
         return -1;
     }
@@ -431,8 +342,11 @@ static int coord_warm_tag(coord *c, const exp_spec *spec, int quiet)
     return 0;
 }
 
-int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
-                      exp_data **data, exp_objective **obj)
+/* Reads the spec and checks everything that can refuse the run before the
+ * store is opened: a refused run leaves no study behind (no RUNNING study with
+ * no trials that blocks the name). 0, or an exit code after a message. */
+static int coord_check(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
+                       exp_data **data, exp_objective **obj)
 {
     exp_errors errs = {0};
     if (exp_spec_load(opt->spec_path, spec, &errs)) {
@@ -446,7 +360,7 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
     *spec_text = exp_spec_to_string(spec, 0);
     c->spec = spec;
     c->n_target = spec->search.n_trials;
-    if (build_space(spec, &c->space, c->err)) {
+    if (exp_spec_space(spec, &c->space, c->err)) {
         exp_cli_error(opt->spec_path, "search.space: %s", c->err);
         return EXP_EXIT_INPUT;
     }
@@ -454,9 +368,6 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
         exp_cli_error("data", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
-    /* Everything that can refuse the run is checked before the store is opened:
-     * a refused run leaves no study behind (no RUNNING study with no trials
-     * that blocks the name). */
     *obj = exp_objective_new(spec, *data, c->err);
     if (!*obj) {
         exp_cli_error(spec->name, "%s", c->err);
@@ -482,11 +393,19 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
             exp_cli_error(opt->spec_path, "%s", c->err);
             return EXP_EXIT_INPUT;
         }
-        if (data_fingerprint(spec, *data, c->data_fp, c->err)) {
+        if (exp_data_fingerprint(spec, *data, c->data_fp, c->err)) {
             exp_cli_error("data.path", "%s", c->err);
             return EXP_EXIT_INPUT;
         }
     }
+    return 0;
+}
+
+/* Opens the store, takes the study lock and creates or resumes the study
+ * (*existed: it was there). 0, or an exit code after a message. */
+static int coord_open_study(coord *c, const exp_run_options *opt, exp_spec *spec,
+                            const char *spec_text, exp_data *data, int *existed)
+{
     trk_wait_opts wait = {lock_wait_s(), &exp_stop_signal, lock_notice, NULL};
     c->store = trk_store_open_wait(opt->db_path, TRK_CREATE, &wait, c->err);
     if (!c->store) {
@@ -499,18 +418,35 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
     }
     if (spec->search.warm_start && coord_warm_open(c, spec))
         return c->warm_not_found ? EXP_EXIT_INPUT : EXP_EXIT_FAILED;
-    int existed = 0;
-    int rc = trk_study_open(c->store, spec->name, *spec_text,
+    int64_t old_id = 0;
+    if (opt->resume && trk_study_find(c->store, spec->name, &old_id, c->err) == 0 &&
+        exp_moo_record(spec, c->store, old_id, c->err)) {   /* before the spec is replaced */
+        exp_cli_error(spec->name, "--resume: %s", c->err);
+        return EXP_EXIT_INPUT;
+    }
+    int rc = trk_study_open(c->store, spec->name, spec_text,
                             exp_direction_name(spec->search.direction),
-                            opt->resume ? TRK_RESUME : 0, &c->study_id, &existed, c->err);
+                            opt->resume ? TRK_RESUME : 0, &c->study_id, existed, c->err);
     if (rc) {
         exp_cli_error(spec->name, "%s", c->err);
         return EXP_EXIT_INPUT;
     }
-    if (data_check(c, spec, *data, existed, c->err)) {
+    if (exp_moo_record(spec, c->store, c->study_id, c->err)) {
+        exp_cli_error(spec->name, "%s", c->err);
+        return EXP_EXIT_FAILED;
+    }
+    if (data_check(c, spec, data, *existed, c->err)) {
         exp_cli_error("data.path", "%s", c->err);
         return EXP_EXIT_INPUT;
     }
+    return 0;
+}
+
+/* Builds the optimizer of an opened study: lost trials, the seed, replay of
+ * the store, enqueued and warm-start trials, the reproducible schedule. 0, or
+ * an exit code after a message. */
+static int coord_start_search(coord *c, const exp_run_options *opt, exp_spec *spec, int existed)
+{
     if (existed) {
         int lost = 0;
         if (trk_study_fail_running(c->store, c->study_id, "lost", &lost, c->err)) {
@@ -541,7 +477,7 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
     if (spec->search.warm_start && coord_warm_tag(c, spec, opt->quiet))
         return EXP_EXIT_FAILED;
     if (spec->search.reproducible &&
-        exp_repro_init(&c->repro, c->space, spec->search.direction, &spec->search.sampler,
+        exp_repro_init(&c->repro, c->opt, spec->search.direction, &spec->search.sampler,
                        (unsigned long)c->seed, spec->search.reproducible_lag,
                        spec->search.warm_start ? &c->warm : NULL, c->err)) {
         exp_cli_error(spec->name, "%s", c->err);
@@ -552,6 +488,15 @@ int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec
                 "would depend on which trials finished first)\n", spec->name,
                 opt_pruner_kind_name(spec->search.pruner.kind));
     return 0;
+}
+
+int coord_open(coord *c, const exp_run_options *opt, exp_spec *spec, char **spec_text,
+                      exp_data **data, exp_objective **obj)
+{
+    int existed = 0, rc = coord_check(c, opt, spec, spec_text, data, obj);
+    if (rc == 0)
+        rc = coord_open_study(c, opt, spec, *spec_text, *data, &existed);
+    return rc ? rc : coord_start_search(c, opt, spec, existed);
 }
 
 void coord_close(coord *c)
@@ -621,12 +566,14 @@ int exp_study_setup(const exp_spec *spec, trk_store *store, int64_t study_id,
     c.study_id = study_id;
     *space = NULL;
     *opt = NULL;
-    if (build_space(spec, &c.space, err))
+    if (exp_spec_space(spec, &c.space, err))
         return -1;
     c.seed = study_seed(spec, store, study_id);
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRIu64, c.seed);
+    c.spec = spec;
     int rc = trk_study_set_tag(store, study_id, "sampler_seed", buf, err) ||
+             exp_moo_record(spec, store, study_id, err) ||
              build_study(spec, c.space, c.seed, &c.opt, err) || replay_store(&c);
     if (rc && c.err[0])
         snprintf(err, 256, "%s", c.err);

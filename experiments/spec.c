@@ -355,12 +355,15 @@ void exp_spec_free(exp_spec *s)
         free(s->features[i]);
     free(s->features);
     free(s->search.metric);
+    for (int i = 0; i < s->search.n_objectives; i++)
+        free(s->search.metrics[i]);
     for (int i = 0; i < s->search.n_space; i++) {
         exp_param *q = &s->search.space[i];
         for (int k = 0; k < q->n_choices; k++)
             free(q->choices[k].text);
         free(q->choices);
         free(q->name);
+        exp_rd_when_free(&q->when);
     }
     free(s->search.space);
     cJSON_Delete(s->search.enqueue);

@@ -88,10 +88,23 @@ typedef struct exp_choice {
     char *text;      /* EXP_CHOICE_STRING only (owned), else NULL */
 } exp_choice;
 
+/* A parameter's condition on another one (`"when": {"layers": {">=": 2}}`):
+ * the parameter is active in a trial only when `parent` is active and its
+ * value satisfies `op` over values[0..n_values) (one value, or 1-16 for "in";
+ * values of the parent's domain, of the JSON kind its choices have). An
+ * inactive parameter is absent from the trial: no value is sampled, sent,
+ * stored or exported for it. parent NULL: always active. */
+typedef struct exp_when {
+    char *parent;             /* owned */
+    opt_cond_op op;
+    exp_choice *values;       /* owned; text owned for string values */
+    int n_values;
+} exp_when;
+
 /* One dimension of search.space. int: integer low..high (inclusive) on a grid
  * of `step` (default 1), `log` for a log-uniform draw (step must be 1).
  * float: low..high, step 0 = continuous, `log` (no step with log).
- * categorical: choices[0..n_choices). */
+ * categorical: choices[0..n_choices). `when`: active only under a condition. */
 typedef struct exp_param {
     char *name;               /* owned */
     exp_param_type type;
@@ -100,6 +113,7 @@ typedef struct exp_param {
     int log;                  /* 0/1 */
     exp_choice *choices;      /* categorical: owned array */
     int n_choices;
+    exp_when when;
 } exp_param;
 
 typedef struct exp_spec {
@@ -134,8 +148,15 @@ typedef struct exp_spec {
         long long seed;               /* >= 0 when has_seed */
         opt_pruner_config pruner;     /* opt_pruner_config_default(kind) + the spec's keys */
         char *metric;                 /* owned; LSTM default val_log_loss (direction) or
-                                         val_mse (return); objective default "value" */
-        opt_direction direction;      /* default minimize (see README) */
+                                         val_mse (return); objective default "value";
+                                         multi-objective: metrics[0] */
+        opt_direction direction;      /* default minimize (see README); directions[0] */
+        /* search.metrics / search.directions: a multi-objective study. 0 when the
+         * spec has search.metric (one objective), else 2..OPT_MAX_OBJECTIVES; the
+         * sampler is then motpe, nsga2 or random and the pruner none. */
+        int n_objectives;
+        char *metrics[OPT_MAX_OBJECTIVES];          /* owned */
+        opt_direction directions[OPT_MAX_OBJECTIVES];
         exp_param *space;             /* n_space owned params, in the JSON's order */
         int n_space;
         /* reproducible: trial k is suggested from the trials numbered below
@@ -198,5 +219,20 @@ char *exp_spec_to_string(const exp_spec *s, int pretty);
 
 /* The search-space parameter called `name`, or NULL. */
 const exp_param *exp_spec_param(const exp_spec *s, const char *name);
+
+/* The objectives a trial reports: 1, or search.n_objectives (2..4). */
+int exp_spec_n_objectives(const exp_spec *s);
+/* Objective k's metric name and direction (k = 0: search.metric/direction). */
+const char *exp_spec_objective_name(const exp_spec *s, int k);
+opt_direction exp_spec_objective_direction(const exp_spec *s, int k);
+/* The optimizer's search space of a loaded spec: its parameters in the spec's
+ * order with their conditions. 0 and *out (caller frees with opt_space_free),
+ * or -1 with err. */
+int exp_spec_space(const exp_spec *s, opt_space **out, char err[256]);
+
+/* Whether parameter `name` is active in a configuration (a JSON object of
+ * parameter -> value, as search.enqueue gives or a trial's parameters travel):
+ * 1 active, 0 inactive, -1 unknown (an ancestor's value is not in it). */
+int exp_spec_param_active(const exp_spec *s, const char *name, const cJSON *config);
 
 #endif

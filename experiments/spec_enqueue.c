@@ -13,39 +13,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 1 when v is a value of parameter q (bounds, integer, step grid, choices). */
-static int value_fits(const exp_param *q, const cJSON *v, char why[128])
+/* A configuration gives a value only to a parameter it makes active (Optuna
+ * would drop the value silently; here it is an error). A parameter whose
+ * parent the configuration leaves to the sampler is refused as well: whether
+ * it is active would depend on the draw. An active parameter left out is
+ * sampled, as Optuna does. */
+static void check_active(ctx *c, const exp_spec *s, const exp_param *q, const cJSON *config,
+                         const char *pi, const cJSON *v)
 {
-    if (q->type == EXP_PARAM_CATEGORICAL) {
-        for (int k = 0; k < q->n_choices; k++) {
-            const exp_choice *ch = &q->choices[k];
-            if ((ch->kind == EXP_CHOICE_STRING && cJSON_IsString(v) &&
-                 strcmp(ch->text, v->valuestring) == 0) ||
-                (ch->kind == EXP_CHOICE_NUMBER && cJSON_IsNumber(v) &&
-                 v->valuedouble == ch->number) ||
-                (ch->kind == EXP_CHOICE_BOOL && cJSON_IsBool(v) &&
-                 (double)cJSON_IsTrue(v) == ch->number))
-                return 1;
-        }
-        snprintf(why, 128, "one of the parameter's choices");
-        return 0;
+    int active = exp_spec_param_active(s, q->name, config);
+    if (active == 1)
+        return;
+    char cond[160], got[96];
+    exp_rd_when_text(&q->when, cond);
+    exp_rd_show(v, got);
+    if (active == 0)
+        exp_errors_add(c->errs, "%s.%s: expected no value (%s is inactive in this "
+                       "configuration: it is active only when %s), got %s", pi, q->name, q->name,
+                       cond, got);
+    else {
+        const exp_param *up = exp_spec_param(s, q->when.parent);
+        while (up && cJSON_GetObjectItemCaseSensitive(config, up->name) && up->when.parent)
+            up = exp_spec_param(s, up->when.parent);
+        exp_errors_add(c->errs, "%s.%s: expected a value only with the parameters it depends on "
+                       "(%s is active only when %s; give %s too), got %s", pi, q->name, q->name,
+                       cond, up ? up->name : q->when.parent, got);
     }
-    double lo = q->low, hi = q->high, step = q->step;
-    if (q->type == EXP_PARAM_INT)
-        snprintf(why, 128, "an integer in [%.17g, %.17g]%s", lo, hi, step > 1 ? " on its step" : "");
-    else
-        snprintf(why, 128, "a number in [%.17g, %.17g]%s", lo, hi, step > 0 ? " on its step" : "");
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return 0;
-    double x = v->valuedouble;
-    if (x < lo || x > hi || (q->type == EXP_PARAM_INT && !exp_rd_is_integer(x)))
-        return 0;
-    if (step > 0) {
-        double k = (x - lo) / step;
-        if (fabs(k - nearbyint(k)) > 1e-9 * (1 + fabs(k)))
-            return 0;
-    }
-    return 1;
 }
 
 void exp_rd_read_enqueue(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s)
@@ -74,10 +67,12 @@ void exp_rd_read_enqueue(ctx *c, const cJSON *sec, const char *path, const field
                 exp_errors_add(c->errs, "%s.%s: not a parameter of search.space", pi, v->string);
                 continue;
             }
-            if (!value_fits(q, v, why)) {
+            if (!exp_rd_value_fits(q, v, why)) {
                 exp_rd_show(v, got);
                 exp_errors_add(c->errs, "%s.%s: expected %s, got %s", pi, v->string, why, got);
+                continue;
             }
+            check_active(c, s, q, o, pi, v);
         }
     }
     if (c->errs->n == before && a->child)

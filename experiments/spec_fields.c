@@ -23,7 +23,8 @@
 
 /* ---- names ------------------------------------------------------------------- */
 
-static const char *const sampler_names[] = {"random", "sobol", "tpe", "gp", "grid", NULL};
+static const char *const sampler_names[] = {"random", "sobol", "tpe", "gp", "grid", "motpe",
+                                            "nsga2", NULL};   /* opt_sampler_kind */
 static const char *const pruner_names[] = {"none", "median", "percentile", "successive_halving", NULL};
 static const char *const direction_names[] = {"minimize", "maximize", NULL};
 static const char *const gaps_names[] = {"drop", "keep", NULL};        /* tr_gap_policy */
@@ -101,7 +102,8 @@ int exp_metric_direction(const char *metric, opt_direction *out)
 
 #define SPEC_AT(member) offsetof(exp_spec, member)
 #define KIND(k) (1u << (k))
-#define TPE KIND(OPT_SAMPLER_TPE)
+#define TPE (KIND(OPT_SAMPLER_TPE) | KIND(OPT_SAMPLER_MOTPE))
+#define NSGA2 KIND(OPT_SAMPLER_NSGA2)
 #define MEDIAN_LIKE (KIND(OPT_PRUNER_MEDIAN) | KIND(OPT_PRUNER_PERCENTILE))
 #define SH KIND(OPT_PRUNER_SUCCESSIVE_HALVING)
 
@@ -123,6 +125,7 @@ static void print_pruner(cJSON *obj, const field *f, const exp_spec *s);
 static void read_metric(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
 static void print_metric(cJSON *obj, const field *f, const exp_spec *s);
 static void read_direction(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
+static void print_direction(cJSON *obj, const field *f, const exp_spec *s);
 static void read_space(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
 static void print_space(cJSON *obj, const field *f, const exp_spec *s);
 static void read_seed(ctx *c, const cJSON *sec, const char *path, const field *f, exp_spec *s);
@@ -132,6 +135,9 @@ static void read_min_resource(ctx *c, const cJSON *sec, const char *path, const 
 static void print_min_resource(cJSON *obj, const field *f, const exp_spec *s);
 static void read_kind_name(ctx *c, const cJSON *sec, const char *path, const field *f,
                            exp_spec *s);
+static void read_mutation_prob(ctx *c, const cJSON *sec, const char *path, const field *f,
+                               exp_spec *s);
+static void print_mutation_prob(cJSON *obj, const field *f, const exp_spec *s);
 static void print_kind_name(cJSON *obj, const field *f, const exp_spec *s);
 
 static void read_class_weights(ctx *c, const cJSON *sec, const char *path, const field *f,
@@ -213,6 +219,8 @@ static const field training_fields[] = {
      .doc = "global gradient-norm clip"},
     {"l1", FT_NUM, SPEC_AT(params.l1), 0, INFINITY, .param = &range_nonneg,
      .doc = "L1 penalty on the weights (not the biases)"},
+    {"input_noise", FT_NUM, SPEC_AT(params.input_noise), 0, INFINITY, .param = &range_nonneg,
+     .doc = "std of Gaussian noise on the scaled training inputs"},
     {"bidirectional", FT_BOOL, SPEC_AT(params.bidirectional), .param = &range_bool,
      .doc = "each layer also runs backward over the window (past bars only)"},
     LAYER_UNITS(1), LAYER_UNITS(2), LAYER_UNITS(3), LAYER_UNITS(4),
@@ -231,6 +239,15 @@ static const field sampler_fields[] = {
      .doc = "running trials count as poor, so parallel workers spread out"},
     {"n_ei_candidates", FT_INT, SPEC_AT(search.sampler.n_ei_candidates), 1, 100000, .when = TPE,
      .doc = "candidates scored per suggestion"},
+    {"population_size", FT_INT, SPEC_AT(search.sampler.population_size), 2, 1000000,
+     .when = NSGA2, .doc = "trials per generation"},
+    {"crossover_prob", FT_NUM, SPEC_AT(search.sampler.crossover_prob), 0, 1, .when = NSGA2,
+     .doc = "chance that a child is a crossover of two parents, else a copy of one"},
+    {"swapping_prob", FT_NUM, SPEC_AT(search.sampler.swapping_prob), 0, 1, .when = NSGA2,
+     .doc = "uniform crossover: chance to take each parameter from the second parent"},
+    {"mutation_prob", FT_CUSTOM, SPEC_AT(search.sampler.mutation_prob), .when = NSGA2,
+     .read = read_mutation_prob, .print = print_mutation_prob,
+     .doc = "chance that a parameter is drawn anew; \"auto\" = 1 / parameters"},
     {"seed", FT_CUSTOM, SPEC_AT(search.seed), .read = read_seed, .print = print_seed,
      .doc = "with no seed, run picks one and records it"},
 };
@@ -261,7 +278,11 @@ static const field search_fields[] = {
     {"pruner", FT_CUSTOM, 0, .read = read_pruner, .print = print_pruner, .doc = "the pruner"},
     {"metric", FT_CUSTOM, 0, .read = read_metric, .print = print_metric, .doc = "the objective"},
     {"direction", FT_ENUM, SPEC_AT(search.direction), .names = direction_names,
-     .read = read_direction, .doc = "minimize or maximize the metric"},
+     .read = read_direction, .print = print_direction, .doc = "minimize or maximize the metric"},
+    {"metrics", FT_CUSTOM, 0, .read = exp_rd_read_metrics, .print = exp_rd_print_metrics,
+     .doc = "a multi-objective study: 2-4 metrics searched together (Pareto front)"},
+    {"directions", FT_CUSTOM, 0, .read = exp_rd_read_directions,
+     .print = exp_rd_print_directions, .doc = "minimize or maximize each of the metrics"},
     {"space", FT_CUSTOM, 0, .read = read_space, .print = print_space, .doc = "the search space"},
     {"reproducible", FT_BOOL, SPEC_AT(search.reproducible),
      .doc = "trial k is suggested from trials numbered below k - reproducible_lag only, so any "
@@ -546,6 +567,29 @@ static void read_min_resource(ctx *c, const cJSON *v, const char *path, const fi
         s->search.pruner.min_resource = (int)mr->valuedouble;
 }
 
+/* nsga2's mutation_prob: a probability in (0, 1], or "auto" (the optimizer's 0:
+ * 1 / the number of parameters, Optuna's None). */
+static void read_mutation_prob(ctx *c, const cJSON *v, const char *path, const field *f,
+                               exp_spec *s)
+{
+    (void)path;
+    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(v, f->key);
+    if (!mp || (cJSON_IsString(mp) && strcmp(mp->valuestring, "auto") == 0))
+        return;
+    if (!cJSON_IsNumber(mp) || !exp_rd_in_range(mp->valuedouble, 0, 1, 1, 0))
+        exp_rd_expect(c, "search.sampler.mutation_prob", "a number in (0, 1] or \"auto\"", mp);
+    else
+        s->search.sampler.mutation_prob = mp->valuedouble;
+}
+
+static void print_mutation_prob(cJSON *o, const field *f, const exp_spec *s)
+{
+    if (s->search.sampler.mutation_prob > 0)
+        cJSON_AddNumberToObject(o, f->key, s->search.sampler.mutation_prob);
+    else
+        cJSON_AddStringToObject(o, f->key, "auto");
+}
+
 static void print_min_resource(cJSON *o, const field *f, const exp_spec *s)
 {
     if (s->search.pruner.min_resource > 0)
@@ -626,6 +670,23 @@ static void print_pruner(cJSON *o, const field *f, const exp_spec *s)
     exp_rd_print_section(o, f->key, &exp_rd_sec_pruner, (int)s->search.pruner.kind, s);
 }
 
+/* An LSTM metric name at `path` (one of exp_metric_names, applying to the
+ * target kind): its index, or -1 after recording the error. */
+int exp_rd_check_metric(ctx *c, const cJSON *m, const char *path, const exp_spec *s)
+{
+    int i = exp_rd_check_enum(c, m, path, exp_metric_names);
+    if (i < 0)
+        return -1;
+    int need = metric_target[i];
+    if (need && !(need & (1 << s->trial.target.kind))) {
+        char e[128];
+        snprintf(e, sizeof e, "a metric for target.kind \"%s\"",
+                 target_names[s->trial.target.kind]);
+        exp_rd_expect(c, path, e, m);
+    }
+    return i;
+}
+
 static void read_metric(ctx *c, const cJSON *sr, const char *path, const field *f, exp_spec *s)
 {
     (void)path;
@@ -636,19 +697,11 @@ static void read_metric(ctx *c, const cJSON *sr, const char *path, const field *
                                                     : "val_log_loss";
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(sr, f->key);
     if (m && c->lstm) {
-        int i = exp_rd_check_enum(c, m, "search.metric", exp_metric_names);
-        if (i >= 0) {
+        int i = exp_rd_check_metric(c, m, "search.metric", s);
+        if (i >= 0)
             metric = exp_metric_names[i];
-            int need = metric_target[i];
-            if (need && !(need & (1 << kind))) {
-                char e[128];
-                snprintf(e, sizeof e, "a metric for target.kind \"%s\"",
-                         target_names[s->trial.target.kind]);
-                exp_rd_expect(c, "search.metric", e, m);
-            }
-        } else {
+        else
             c->metric_bad = 1;
-        }
     } else if (m) {
         if (!cJSON_IsString(m) || !exp_rd_good_name(m->valuestring))
             exp_rd_expect(c, "search.metric", "a name of letters, digits, '_', '-', '.'", m);
@@ -658,9 +711,27 @@ static void read_metric(ctx *c, const cJSON *sr, const char *path, const field *
     s->search.metric = strdup(metric);
 }
 
+/* search.metric is not printed for a multi-objective spec (search.metrics is). */
 static void print_metric(cJSON *o, const field *f, const exp_spec *s)
 {
-    cJSON_AddStringToObject(o, f->key, s->search.metric ? s->search.metric : "");
+    if (s->search.n_objectives < 2)
+        cJSON_AddStringToObject(o, f->key, s->search.metric ? s->search.metric : "");
+}
+
+void exp_rd_check_direction(ctx *c, const char *path, const char *metric, opt_direction d,
+                            const cJSON *dv)
+{
+    opt_direction natural;
+    if (!c->lstm || !metric || exp_metric_direction(metric, &natural) != 0 || natural == d)
+        return;
+    char e[160];
+    snprintf(e, sizeof e, "\"%s\" for metric %s (%s is better)", direction_names[natural],
+             metric, natural == OPT_MAXIMIZE ? "higher" : "lower");
+    if (dv)
+        exp_rd_expect(c, path, e, dv);
+    else
+        exp_errors_add(c->errs, "%s: expected %s, got nothing (the default is "
+                       "\"minimize\")", path, e);
 }
 
 /* The direction must agree with the LSTM metric's natural one. */
@@ -668,18 +739,14 @@ static void read_direction(ctx *c, const cJSON *sr, const char *path, const fiel
 {
     const cJSON *dv = cJSON_GetObjectItemCaseSensitive(sr, f->key);
     exp_rd_get_enum(c, sr, path, f->key, f->names, (int *)&s->search.direction);
-    opt_direction natural;
-    if (!c->lstm || c->metric_bad || !s->search.metric ||
-        exp_metric_direction(s->search.metric, &natural) != 0 || natural == s->search.direction)
-        return;
-    char e[160];
-    snprintf(e, sizeof e, "\"%s\" for metric %s (%s is better)", direction_names[natural],
-             s->search.metric, natural == OPT_MAXIMIZE ? "higher" : "lower");
-    if (dv)
-        exp_rd_expect(c, "search.direction", e, dv);
-    else
-        exp_errors_add(c->errs, "search.direction: expected %s, got nothing (the default is "
-                       "\"minimize\")", e);
+    if (!c->metric_bad)
+        exp_rd_check_direction(c, "search.direction", s->search.metric, s->search.direction, dv);
+}
+
+static void print_direction(cJSON *o, const field *f, const exp_spec *s)
+{
+    if (s->search.n_objectives < 2)
+        cJSON_AddStringToObject(o, f->key, direction_names[s->search.direction]);
 }
 
 

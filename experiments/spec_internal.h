@@ -6,7 +6,8 @@
  * Files: spec.c (load, the root object, features, objective, printing the
  * whole spec), spec_fields.c (the field table and its self-reading rows),
  * spec_read.c (value readers, section reader and printer), spec_space.c
- * (search.space).
+ * (search.space), spec_when.c (its conditions), spec_enqueue.c
+ * (search.enqueue, search.warm_start).
  */
 #ifndef EXP_SPEC_INTERNAL_H
 #define EXP_SPEC_INTERNAL_H
@@ -78,7 +79,33 @@ void exp_rd_print_enqueue(cJSON *o, const field *f, const exp_spec *s);
 void exp_rd_read_warm_start(ctx *c, const cJSON *sec, const char *path, const field *f,
                             exp_spec *s);
 void exp_rd_print_warm_start(cJSON *o, const field *f, const exp_spec *s);
+/* search.metrics and search.directions (spec_objectives.c): read after
+ * search.metric and search.direction, which they exclude. */
+void exp_rd_read_metrics(ctx *c, const cJSON *sec, const char *path, const field *f,
+                         exp_spec *s);
+void exp_rd_print_metrics(cJSON *o, const field *f, const exp_spec *s);
+void exp_rd_read_directions(ctx *c, const cJSON *sec, const char *path, const field *f,
+                            exp_spec *s);
+void exp_rd_print_directions(cJSON *o, const field *f, const exp_spec *s);
+/* An LSTM metric name at path (spec_fields.c): its index in exp_metric_names,
+ * or -1 after recording the error (unknown, or not for the target kind). */
+int exp_rd_check_metric(ctx *c, const cJSON *m, const char *path, const exp_spec *s);
+/* Records an error at path when direction d disagrees with the LSTM metric's
+ * natural one (dv: the JSON value given, NULL when the default was taken). */
+void exp_rd_check_direction(ctx *c, const char *path, const char *metric, opt_direction d,
+                            const cJSON *dv);
 cJSON *exp_rd_param_json(const exp_param *q);
+/* 1 when JSON value v is a value of parameter q (bounds, integer, step grid,
+ * choices); else 0 and why = what was expected. */
+int exp_rd_value_fits(const exp_param *q, const cJSON *v, char why[128]);
+cJSON *exp_rd_choice_json(const exp_choice *ch);
+/* search.space.NAME.when (spec_when.c): when[i] is parameter i's JSON (NULL =
+ * none), read once the whole space is; then cycles are reported. */
+void exp_rd_read_whens(ctx *c, const cJSON *const *when, exp_spec *s);
+void exp_rd_when_json(cJSON *o, const exp_when *w);
+void exp_rd_when_free(exp_when *w);
+/* "layers >= 2", "opt == \"sgd\"", "layers in [1,3]" (for messages). */
+void exp_rd_when_text(const exp_when *w, char out[160]);
 
 /* Checked readers (spec_read.c): each records `PATH: expected E, got V` in c->errs
  * and leaves *out (the default) alone when the value is missing or wrong. */

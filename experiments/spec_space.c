@@ -1,7 +1,8 @@
 /*
  * spec_space.c - search.space: each parameter's type, bounds, step, log scale or
  * choices, checked (for the LSTM trainer, against each hyperparameter's
- * meaningful range in the field table), and printed back.
+ * meaningful range in the field table), printed back, and turned into the
+ * optimizer's space (exp_spec_space). Conditions (`when`): spec_when.c.
  */
 #include "experiments/spec.h"
 #include "experiments/spec_internal.h"
@@ -86,7 +87,8 @@ static void parse_choices(ctx *c, const cJSON *ch, const char *p, exp_param *q,
 
 static void parse_param(ctx *c, const cJSON *v, const char *path, exp_param *q, int lstm)
 {
-    static const char *const keys[] = {"type", "low", "high", "step", "log", "choices", NULL};
+    static const char *const keys[] = {"type", "low", "high", "step", "log", "choices", "when",
+                                       NULL};
     if (!cJSON_IsObject(v)) {
         exp_rd_expect(c, path, "an object such as {\"type\": \"int\", \"low\": 1, \"high\": 8}", v);
         return;
@@ -212,6 +214,9 @@ void exp_rd_parse_space(ctx *c, const cJSON *sp, exp_spec *s)
     if (!s->search.space)
         return;
     int lstm = c->lstm;
+    const cJSON **when = calloc((size_t)n, sizeof *when);
+    if (!when)
+        return;
     for (const cJSON *it = sp->child; it; it = it->next) {
         char p[256];
         exp_rd_join(p, "search.space", it->string);
@@ -231,9 +236,11 @@ void exp_rd_parse_space(ctx *c, const cJSON *sp, exp_spec *s)
         q->name = strdup(it->string);
         if (!q->name)
             continue;
-        s->search.n_space++;
+        when[s->search.n_space++] = cJSON_GetObjectItemCaseSensitive(it, "when");
         parse_param(c, it, p, q, lstm);
     }
+    exp_rd_read_whens(c, when, s);
+    free(when);
 }
 
 
@@ -245,20 +252,125 @@ cJSON *exp_rd_param_json(const exp_param *q)
     cJSON_AddStringToObject(o, "type", exp_rd_param_type_names[q->type]);
     if (q->type == EXP_PARAM_CATEGORICAL) {
         cJSON *a = cJSON_AddArrayToObject(o, "choices");
-        for (int k = 0; a && k < q->n_choices; k++) {
-            const exp_choice *ch = &q->choices[k];
-            cJSON *v = ch->kind == EXP_CHOICE_STRING ? cJSON_CreateString(ch->text)
-                     : ch->kind == EXP_CHOICE_BOOL ? cJSON_CreateBool(ch->number != 0)
-                     : cJSON_CreateNumber(ch->number);
-            cJSON_AddItemToArray(a, v);
-        }
-        return o;
+        for (int k = 0; a && k < q->n_choices; k++)
+            cJSON_AddItemToArray(a, exp_rd_choice_json(&q->choices[k]));
+    } else {
+        cJSON_AddNumberToObject(o, "low", q->low);
+        cJSON_AddNumberToObject(o, "high", q->high);
+        if (q->step > 0)
+            cJSON_AddNumberToObject(o, "step", q->step);
+        cJSON_AddBoolToObject(o, "log", q->log);
     }
-    cJSON_AddNumberToObject(o, "low", q->low);
-    cJSON_AddNumberToObject(o, "high", q->high);
-    if (q->step > 0)
-        cJSON_AddNumberToObject(o, "step", q->step);
-    cJSON_AddBoolToObject(o, "log", q->log);
+    exp_rd_when_json(o, &q->when);
     return o;
+}
+
+int exp_rd_value_fits(const exp_param *q, const cJSON *v, char why[128])
+{
+    if (q->type == EXP_PARAM_CATEGORICAL) {
+        for (int k = 0; k < q->n_choices; k++) {
+            const exp_choice *ch = &q->choices[k];
+            if ((ch->kind == EXP_CHOICE_STRING && cJSON_IsString(v) &&
+                 strcmp(ch->text, v->valuestring) == 0) ||
+                (ch->kind == EXP_CHOICE_NUMBER && cJSON_IsNumber(v) &&
+                 v->valuedouble == ch->number) ||
+                (ch->kind == EXP_CHOICE_BOOL && cJSON_IsBool(v) &&
+                 (double)cJSON_IsTrue(v) == ch->number))
+                return 1;
+        }
+        snprintf(why, 128, "one of the parameter's choices");
+        return 0;
+    }
+    double lo = q->low, hi = q->high, step = q->step;
+    if (q->type == EXP_PARAM_INT)
+        snprintf(why, 128, "an integer in [%.17g, %.17g]%s", lo, hi, step > 1 ? " on its step" : "");
+    else
+        snprintf(why, 128, "a number in [%.17g, %.17g]%s", lo, hi, step > 0 ? " on its step" : "");
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return 0;
+    double x = v->valuedouble;
+    if (x < lo || x > hi || (q->type == EXP_PARAM_INT && !exp_rd_is_integer(x)))
+        return 0;
+    if (step > 0) {
+        double k = (x - lo) / step;
+        if (fabs(k - nearbyint(k)) > 1e-9 * (1 + fabs(k)))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- the optimizer's space ---------------------------------------------------- */
+
+/* Adds categorical q: numeric choices (booleans as 0/1) stay numbers, a list
+ * with a string becomes string choices (numbers written "%.17g"). */
+static int add_categorical(opt_space *sp, const exp_param *q, char err[256])
+{
+    int n = q->n_choices < 256 ? q->n_choices : 256, strings = 0;
+    double v[256];
+    const char *t[256];
+    char num[256][32];
+    for (int k = 0; k < n; k++) {
+        strings |= q->choices[k].kind == EXP_CHOICE_STRING;
+        v[k] = q->choices[k].number;
+        snprintf(num[k], sizeof num[k], "%.17g", q->choices[k].number);
+        t[k] = q->choices[k].kind == EXP_CHOICE_STRING ? q->choices[k].text : num[k];
+    }
+    return strings ? opt_space_add_categorical_str(sp, q->name, t, n, err)
+                   : opt_space_add_categorical_num(sp, q->name, v, n, err);
+}
+
+/* The optimizer's operand of a condition value: the number, or for a parent
+ * with string choices the index of the choice. */
+static double cond_operand(const exp_param *pq, const opt_param *op, const exp_choice *v)
+{
+    if (pq->type != EXP_PARAM_CATEGORICAL || !op->string_choices)
+        return v->number;
+    for (int k = 0; k < pq->n_choices; k++) {
+        const exp_choice *ch = &pq->choices[k];
+        if (ch->kind == v->kind && ch->number == v->number &&
+            (v->kind != EXP_CHOICE_STRING || strcmp(ch->text, v->text) == 0))
+            return k;
+    }
+    return NAN;   /* not a choice: the spec reader refuses such a value */
+}
+
+int exp_spec_space(const exp_spec *s, opt_space **out, char err[256])
+{
+    *out = NULL;
+    opt_space *sp = opt_space_new();
+    if (!sp) {
+        snprintf(err, 256, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < s->search.n_space; i++) {
+        const exp_param *q = &s->search.space[i];
+        int rc = q->type == EXP_PARAM_INT
+                     ? opt_space_add_int(sp, q->name, (long)q->low, (long)q->high,
+                                         q->step >= 1 ? (long)q->step : 1, q->log, err)
+                 : q->type == EXP_PARAM_FLOAT
+                     ? opt_space_add_float(sp, q->name, q->low, q->high, q->log, q->step, err)
+                     : add_categorical(sp, q, err);
+        if (rc)
+            goto fail;
+    }
+    for (int i = 0; i < s->search.n_space; i++) {
+        const exp_when *w = &s->search.space[i].when;
+        if (!w->parent)
+            continue;
+        const exp_param *pq = exp_spec_param(s, w->parent);
+        int j = opt_space_find(sp, w->parent);
+        double v[OPT_COND_MAX_VALUES];
+        for (int k = 0; pq && j >= 0 && k < w->n_values && k < OPT_COND_MAX_VALUES; k++)
+            v[k] = cond_operand(pq, &sp->p[j], &w->values[k]);
+        if (opt_space_set_condition(sp, i, w->parent, w->op, v, w->n_values, err))
+            goto fail;
+    }
+    if (opt_space_check_conditions(sp, err))
+        goto fail;
+    *out = sp;
+    return 0;
+fail:
+    opt_space_free(sp);
+    return -1;
 }
 

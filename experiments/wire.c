@@ -1,7 +1,7 @@
 /*
  * wire.c - JSON messages over MPI and a wait that sleeps instead of spinning
  * (Open MPI's blocking receive busy-polls a core; a coordinator that waits for
- * minutes must not).
+ * minutes must not), and the codec of a trial's RESULT.
  */
 #include "experiments/wire.h"
 
@@ -114,4 +114,48 @@ cJSON *exp_wire_recv(const MPI_Status *status, MPI_Comm comm)
     cJSON *msg = cJSON_ParseWithLength(buf, (size_t)n);
     free(buf);
     return msg;
+}
+
+cJSON *exp_wire_result_encode(int number, exp_trial_result *r)
+{
+    cJSON *res = cJSON_CreateObject();
+    cJSON_AddNumberToObject(res, "number", number);
+    cJSON_AddStringToObject(res, "state", trk_state_name(r->state));
+    if (isfinite(r->value))
+        cJSON_AddNumberToObject(res, "value", r->value);
+    if (r->n_values > 0)
+        cJSON_AddItemToObject(res, "values", cJSON_CreateDoubleArray(r->values, r->n_values));
+    cJSON_AddNumberToObject(res, "last_step", r->last_step);
+    if (r->state == TRK_FAIL)
+        cJSON_AddStringToObject(res, "error", r->error);
+    if (r->metrics) {
+        cJSON_AddItemToObject(res, "metrics", r->metrics);
+        r->metrics = NULL;
+    }
+    return res;
+}
+
+void exp_wire_result_decode(const cJSON *m, exp_trial_result *r)
+{
+    memset(r, 0, sizeof *r);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "state");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "value");
+    const cJSON *vs = cJSON_GetObjectItemCaseSensitive(m, "values");
+    const cJSON *ls = cJSON_GetObjectItemCaseSensitive(m, "last_step");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(m, "error");
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(m, "metrics");
+    int s = cJSON_IsString(st) ? trk_state_parse(st->valuestring) : -1;
+    r->state = s < 0 ? TRK_FAIL : (trk_state)s;
+    r->value = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    r->last_step = cJSON_IsNumber(ls) ? ls->valueint : -1;
+    int n = cJSON_IsArray(vs) ? cJSON_GetArraySize(vs) : 0;
+    for (int k = 0; k < n && k < OPT_MAX_OBJECTIVES; k++) {
+        const cJSON *x = cJSON_GetArrayItem(vs, k);
+        r->values[k] = cJSON_IsNumber(x) ? x->valuedouble : NAN;   /* null: not finite */
+    }
+    r->n_values = n < OPT_MAX_OBJECTIVES ? n : OPT_MAX_OBJECTIVES;
+    snprintf(r->error, sizeof r->error, "%s", cJSON_IsString(e) ? e->valuestring : "");
+    if (s < 0)
+        snprintf(r->error, sizeof r->error, "worker sent no valid state");
+    r->metrics = cJSON_IsObject(mt) ? cJSON_Duplicate(mt, 1) : NULL;
 }

@@ -12,7 +12,8 @@
  *   coordinator -> worker   EXP_TAG_TRIAL    {"number", "params", "seed"}
  *   worker -> coordinator   EXP_TAG_REPORT   {"number", "step", "value", "metrics", "epochs"}
  *   coordinator -> worker   EXP_TAG_DECISION {"prune": bool}         (answer to REPORT)
- *   worker -> coordinator   EXP_TAG_RESULT   {"number", "state", "value", "error", ...}
+ *   worker -> coordinator   EXP_TAG_RESULT   {"number", "state", "value", "values",
+ *                                             "last_step", "error", "metrics"}
  *   coordinator -> worker   EXP_TAG_STOP     {}                      (no more trials)
  *   coordinator -> worker   EXP_TAG_FINISH   {}                      (after the refit: finalise)
  */
@@ -20,6 +21,7 @@
 #define EXP_WIRE_H
 
 #include "experiments/cli.h"
+#include "experiments/objective.h"
 
 #include <cjson/cJSON.h>
 #include <mpi.h>
@@ -50,5 +52,13 @@ int exp_wire_wait(int source, int tag, MPI_Comm comm, MPI_Status *status,
 /* Receives the message announced by `status`; the caller frees the result with
  * cJSON_Delete. NULL when it is not valid JSON. */
 cJSON *exp_wire_recv(const MPI_Status *status, MPI_Comm comm);
+
+/* The RESULT message of trial `number` (r->metrics moves into it; r keeps the
+ * rest): "values" carries a multi-objective trial's values. The caller frees
+ * it with cJSON_Delete. */
+cJSON *exp_wire_result_encode(int number, exp_trial_result *r);
+/* A RESULT message back into *r (caller clears it with exp_trial_result_clear);
+ * a message without a valid state is a FAIL saying so. */
+void exp_wire_result_decode(const cJSON *m, exp_trial_result *r);
 
 #endif

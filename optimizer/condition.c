@@ -90,12 +90,20 @@ static int cond_holds(const opt_cond *c, double x)
     }
 }
 
+/* What a condition compares: the number the parent's value stands for, or the
+ * choice index of a parent with string choices (which stand for no number). */
+static double cond_operand(const opt_space *s, int j, double v)
+{
+    const opt_param *p = &s->p[j];
+    return p->kind == OPT_PARAM_CATEGORICAL && p->string_choices ? v : opt_value_number(s, j, v);
+}
+
 int opt_param_active(const opt_space *s, int i, const double *values)
 {
     for (int at = i, hops = 0; s->p[at].when.op != OPT_COND_NONE && hops <= s->n; hops++) {
         const opt_cond *c = &s->p[at].when;
         double v = values[c->parent];
-        if (isnan(v) || !cond_holds(c, opt_value_number(s, c->parent, v)))
+        if (isnan(v) || !cond_holds(c, cond_operand(s, c->parent, v)))
             return 0;
         at = c->parent;
     }

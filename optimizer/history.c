@@ -30,15 +30,37 @@ int opt_ask_given(opt_study *s, opt_trial_params *p, char err[256])
         return -1;
     }
     p->number = s->next_number;
-    opt_trial_record rec = {p->number, OPT_RUNNING, 0, p, 0, NULL, NULL};
+    opt_trial_record rec = {p->number, OPT_RUNNING, 0, p, 0, NULL, NULL, NULL};
     return opt_study_replay(s, &rec, err);
 }
 
-void opt_params_fix(const opt_space *space, opt_trial_params *out, const double *fixed)
+int opt_params_fix(const opt_study *s, opt_trial_params *out, const double *fixed,
+                   char err[256])
 {
+    const opt_space *space = s->space;
+    int missing = 0;
     for (int i = 0; fixed && i < space->n; i++)
         if (!isnan(fixed[i]))
             out->values[i] = opt_param_snap(&space->p[i], fixed[i]);
+    for (int i = 0; i < space->n; i++)
+        missing |= isnan(out->values[i]) && opt_param_active(space, i, out->values);
+    if (missing) {
+        /* A fixed parent made a parameter active that the suggestion left out:
+         * it gets a draw from its prior (and so do its own children). */
+        double y[OPT_MAX_PARAMS];
+        gsl_rng *rng = opt_rng_for(s->seed, out->number, 3);
+        if (!rng) {
+            snprintf(err, 256, "study: out of memory for the generator of trial %d", out->number);
+            return -1;
+        }
+        opt_sample_random(s, rng, y);
+        gsl_rng_free(rng);
+        for (int i = 0; i < space->n; i++)
+            if (isnan(out->values[i]))
+                out->values[i] = y[i];
+    }
+    opt_space_deactivate(space, out->values);
+    return 0;
 }
 
 int opt_ask_fixed(opt_study *s, const double *fixed, opt_trial_params *out, char err[256])
@@ -46,6 +68,7 @@ int opt_ask_fixed(opt_study *s, const double *fixed, opt_trial_params *out, char
     int rc = opt_suggest(s, s->next_number, out, err);
     if (rc != 0)
         return rc;
-    opt_params_fix(s->space, out, fixed);
+    if (opt_params_fix(s, out, fixed, err))
+        return -1;
     return opt_ask_given(s, out, err);
 }

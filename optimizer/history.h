@@ -22,9 +22,14 @@ int opt_study_next_number(const opt_study *s);
  * 0 ok, -1 and err (a value outside the space). */
 int opt_ask_given(opt_study *s, opt_trial_params *p, char err[256]);
 
-/* Overwrites the values of out that fixed gives (fixed[i] not NaN; space
- * order, values as in space.h), snapped onto each parameter's grid. */
-void opt_params_fix(const opt_space *space, opt_trial_params *out, const double *fixed);
+/* Overwrites the values of out (s's suggestion for trial out->number) that
+ * fixed gives (fixed[i] not NaN; space order, values as in space.h), snapped
+ * onto each parameter's grid; then, in a conditional space, a parameter the
+ * fixed values make active without a value gets a draw from its prior (the
+ * generator of (seed, number), stream 3) and the ones they make inactive
+ * become NaN. 0, or -1 and err (out of memory). */
+int opt_params_fix(const opt_study *s, opt_trial_params *out, const double *fixed,
+                   char err[256]);
 
 /* opt_ask with some values given (Optuna's enqueued trial): the sampler
  * suggests for the next number as opt_ask would, the values fixed gives replace

@@ -9,7 +9,7 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
-#include "optimizer/pareto.h"
+#include "base/pareto.h"
 #include "optimizer/study.h"
 
 #define OPT_MAX_RUNGS 32
@@ -45,6 +45,9 @@ struct opt_study {
     size_t points_cap;
     int n_distinct;          /* distinct parameter vectors among the trials */
     struct opt_tpe_ws *tpe;  /* TPE scratch reused between asks (tpe.c); NULL until used */
+    double n_grid;           /* grid sampler: its points (opt_grid_init) */
+    double *grid;            /* ... as grid indexes when the space is conditional, else NULL
+                                (point k is index k) */
     int n_obj;               /* objectives: 1, or 2..OPT_MAX_OBJECTIVES (multiobj.c) */
     opt_direction dirs[OPT_MAX_OBJECTIVES];
 };
@@ -55,8 +58,15 @@ gsl_rng *opt_rng_for(unsigned long seed, int number, int stream);
 /* Samplers: fill x (space order) for trial `number`. 0 ok, -1 and err. */
 int opt_sample_random(const opt_study *s, gsl_rng *rng, double *x);
 int opt_sample_sobol(const opt_study *s, int number, double *x, char err[256]);
-/* grid: rng NULL only checks that the grid is small enough. */
+/* grid: opt_grid_init counts the grid's points (a conditional space's active
+ * combinations, listed in s->grid), -1 and err past 1e6; then each sample is an
+ * unvisited point, OPT_EXHAUSTED when none is left. */
+int opt_grid_init(opt_study *s, char err[256]);
 int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256]);
+/* The first unvisited of `total` grid points from a random start: the indexes
+ * list[0..total), or 0..total-1 when list is NULL. */
+int opt_grid_scan(const opt_study *s, const double *list, double total, gsl_rng *rng, double *x,
+                  char err[256]);
 /* tpe: s->tpe is created on first use and reused (scratch memory and the log-space
  * values of the trials, which never change: nothing in it alters a suggestion). */
 int opt_sample_tpe(opt_study *s, gsl_rng *rng, double *x, char err[256]);

@@ -44,7 +44,7 @@ static int hssp(const double *p, int n, int m, int k, int *pick, double *buf)
             if (used[i])
                 continue;
             memcpy(buf + (size_t)c * m, p + (size_t)i * m, sizeof(double) * (size_t)m);
-            double hv = opt_hypervolume(buf, c + 1, m, ref);
+            double hv = base_hypervolume(buf, c + 1, m, ref);
             if (hv > best_hv) {
                 best_hv = hv;
                 best = i;
@@ -72,13 +72,13 @@ static int contrib_weights(const double *p, int n, int m, double *w, double *buf
     }
     double ref[OPT_MAX_OBJECTIVES], mx = 0;
     ref_point(p, n, m, ref);
-    double hv = opt_hypervolume(p, n, m, ref);
+    double hv = base_hypervolume(p, n, m, ref);
     for (int i = 0; i < n; i++) {
         int r = 0;
         for (int j = 0; j < n; j++)
             if (j != i)
                 memcpy(buf + (size_t)r++ * m, p + (size_t)j * m, sizeof(double) * (size_t)m);
-        w[i] = hv - opt_hypervolume(buf, n - 1, m, ref) + MOTPE_EPS;
+        w[i] = hv - base_hypervolume(buf, n - 1, m, ref) + MOTPE_EPS;
         mx = fmax(mx, w[i]);
     }
     for (int i = 0; i < n; i++)
@@ -101,7 +101,7 @@ int opt_motpe_split(const opt_study *s, const int *fin, int n, int n_below, int 
         goto out;
     for (int i = 0; i < n; i++)
         opt_trial_losses(s, &s->trials[fin[i]], p + (size_t)i * m);
-    if (opt_nondominated_sort(p, n, m, rank) < 0)
+    if (base_nondominated_sort(p, n, m, rank) < 0)
         goto out;
     int nb = 0;
     for (int r = 0; nb < n_below; r++) {

@@ -39,6 +39,13 @@ int opt_study_set_objectives(opt_study *s, int n, const opt_direction *dirs, cha
 
 int opt_study_n_objectives(const opt_study *s) { return s->n_obj; }
 
+int opt_study_directions(const opt_study *s, opt_direction *dirs)
+{
+    for (int k = 0; k < s->n_obj; k++)
+        dirs[k] = s->n_obj == 1 ? s->direction : s->dirs[k];
+    return s->n_obj;
+}
+
 int opt_tell_values(opt_study *s, int trial, opt_state state, const double *values,
                     char err[256])
 {
@@ -81,30 +88,29 @@ int opt_study_pareto(const opt_study *s, int *numbers)
 {
     int m = s->n_obj, n = 0;
     double *p = calloc((size_t)(s->n + 1) * (size_t)m, sizeof(double));
-    int *idx = malloc(sizeof(int) * (size_t)(s->n + 1)), *rank = malloc(sizeof(int) * (size_t)(s->n + 1));
-    if (!p || !idx || !rank) {
-        free(p);
-        free(idx);
-        free(rank);
-        return -1;
+    int *idx = malloc(sizeof(int) * (size_t)(s->n + 1));
+    char *on = malloc((size_t)(s->n + 1));
+    int k = -1;
+    if (p && idx && on) {
+        for (int i = 0; i < s->n; i++)
+            if (s->trials[i].state == OPT_COMPLETE) {
+                opt_trial_losses(s, &s->trials[i], p + (size_t)n * m);
+                idx[n++] = i;
+            }
+        base_pareto_front(p, n, m, on);
+        k = 0;
+        for (int a = 0; a < n; a++)
+            if (on[a])
+                numbers[k++] = s->trials[idx[a]].number;
+        for (int a = 1; a < k; a++) /* ascending numbers (insertion) */
+            for (int b = a; b > 0 && numbers[b - 1] > numbers[b]; b--) {
+                int t = numbers[b];
+                numbers[b] = numbers[b - 1];
+                numbers[b - 1] = t;
+            }
     }
-    for (int i = 0; i < s->n; i++)
-        if (s->trials[i].state == OPT_COMPLETE) {
-            opt_trial_losses(s, &s->trials[i], p + (size_t)n * m);
-            idx[n++] = i;
-        }
-    int k = opt_nondominated_sort(p, n, m, rank) < 0 ? -1 : 0;
-    for (int a = 0; k >= 0 && a < n; a++)
-        if (rank[a] == 0)
-            numbers[k++] = s->trials[idx[a]].number;
-    for (int a = 1; a > 0 && a < k; a++) /* ascending numbers (insertion) */
-        for (int b = a; b > 0 && numbers[b - 1] > numbers[b]; b--) {
-            int t = numbers[b];
-            numbers[b] = numbers[b - 1];
-            numbers[b - 1] = t;
-        }
     free(p);
     free(idx);
-    free(rank);
+    free(on);
     return k;
 }

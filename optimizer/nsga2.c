@@ -39,7 +39,7 @@ static int elite(const opt_study *s, int *cand, int n, int pop, double *p, int *
         return n;
     for (int i = 0; i < n; i++)
         opt_trial_losses(s, &s->trials[cand[i]], p + (size_t)i * m);
-    if (opt_nondominated_sort(p, n, m, rank) < 0)
+    if (base_nondominated_sort(p, n, m, rank) < 0)
         return -1;
     int kept = 0;
     for (int r = 0; kept < pop; r++) {
@@ -55,7 +55,7 @@ static int elite(const opt_study *s, int *cand, int n, int pop, double *p, int *
         double *q = p + (size_t)n * m; /* scratch rows after the n points */
         for (int a = 0; a < cnt; a++)
             memcpy(q + (size_t)a * m, p + (size_t)cw[a].i * m, sizeof(double) * (size_t)m);
-        if (opt_crowding_distance(q, cnt, m, cd) < 0)
+        if (base_crowding_distance(q, cnt, m, cd) < 0)
             return -1;
         for (int a = 0; a < cnt; a++)
             cw[a].c = cd[a];
@@ -74,7 +74,7 @@ static int tournament(const opt_study *s, gsl_rng *rng, const int *par, int np)
     double la[OPT_MAX_OBJECTIVES], lb[OPT_MAX_OBJECTIVES];
     opt_trial_losses(s, &s->trials[a], la);
     opt_trial_losses(s, &s->trials[b], lb);
-    return opt_dominates(lb, la, s->n_obj) ? b : a;
+    return base_dominates(lb, la, s->n_obj) ? b : a;
 }
 
 int opt_sample_nsga2(const opt_study *s, gsl_rng *rng, int number, double *x, char err[256])

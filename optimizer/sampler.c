@@ -3,7 +3,8 @@
  * parameters uniform in log space, ints uniform over their grid), Sobol
  * quasi-random points (gsl_qrng, shifted by a seed-dependent random vector so
  * that seeds differ; point k is trial k), and grid search (a random unvisited
- * grid point per trial; continuous floats get grid_points levels).
+ * grid point per trial; continuous floats get grid_points levels; in a
+ * conditional space only the active combinations, each once).
  */
 #include <assert.h>
 #include <gsl/gsl_qrng.h>
@@ -98,6 +99,8 @@ static double grid_value(const opt_study *s, const opt_param *p, double k)
     return opt_param_from_internal(p, lo + (hi - lo) * k / (s->sc.grid_points - 1));
 }
 
+/* The grid point of mixed-radix `index` (space order, the last parameter the
+ * fastest), with the inactive parameters NaN. */
 static void grid_point(const opt_study *s, double index, double *x)
 {
     for (int i = s->space->n - 1; i >= 0; i--) {
@@ -108,10 +111,82 @@ static void grid_point(const opt_study *s, double index, double *x)
         index = floor(index / levels);
         x[i] = grid_value(s, p, k);
     }
+    opt_space_deactivate(s->space, x);
 }
 
-int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256])
+/* Parameters with every parent before its children (the space is acyclic). */
+static void parents_first(const opt_space *sp, int *perm)
 {
+    int placed[OPT_MAX_PARAMS] = {0}, n = 0;
+    while (n < sp->n)
+        for (int i = 0; i < sp->n; i++)
+            if (!placed[i] && (sp->p[i].when.op == OPT_COND_NONE || placed[sp->p[i].when.parent])) {
+                placed[i] = 1;
+                perm[n++] = i;
+            }
+}
+
+/* The active combinations of a conditional space, as mixed-radix indexes into
+ * s->grid: an odometer over the parameters, parents first, whose digits of
+ * inactive parameters stay 0 (a child's digit restarts at 0 whenever a digit
+ * before it moves). 0, or -1 and err past 1e6 points. */
+static int grid_enumerate(opt_study *s, char err[256])
+{
+    const opt_space *sp = s->space;
+    int perm[OPT_MAX_PARAMS], n = sp->n;
+    double d[OPT_MAX_PARAMS] = {0}, levels[OPT_MAX_PARAMS], weight[OPT_MAX_PARAMS], x[OPT_MAX_PARAMS];
+    double product = 1;
+    for (int i = n - 1; i >= 0; i--) {
+        levels[i] = grid_levels(s, &sp->p[i]);
+        weight[i] = product;
+        product *= levels[i];
+    }
+    if (product > 9007199254740992.0) {   /* 2^53: indexes would not be exact */
+        snprintf(err, 256, "grid sampler: the grid has %.3g points before conditions, more than "
+                 "2^53", product);
+        return -1;
+    }
+    parents_first(sp, perm);
+    size_t cap = 0;
+    for (;;) {
+        if (s->n_grid >= 1e6) {
+            snprintf(err, 256, "grid sampler: the grid has more than 1e6 active points");
+            return -1;
+        }
+        if ((size_t)s->n_grid == cap) {
+            cap = cap ? 2 * cap : 256;
+            double *g = realloc(s->grid, cap * sizeof *g);
+            if (!g) {
+                snprintf(err, 256, "grid sampler: out of memory");
+                return -1;
+            }
+            s->grid = g;
+        }
+        double index = 0;
+        for (int i = 0; i < n; i++) {
+            index += d[i] * weight[i];
+            x[i] = grid_value(s, &sp->p[i], d[i]);
+        }
+        s->grid[(size_t)s->n_grid++] = index;
+        int pos = n - 1;
+        for (; pos >= 0; pos--) {
+            int i = perm[pos];
+            if (d[i] < levels[i] - 1 && opt_param_active(sp, i, x)) {
+                d[i]++;
+                for (int k = pos + 1; k < n; k++)
+                    d[perm[k]] = 0;
+                break;
+            }
+        }
+        if (pos < 0)
+            return 0;
+    }
+}
+
+int opt_grid_init(opt_study *s, char err[256])
+{
+    if (opt_space_has_conditions(s->space))
+        return grid_enumerate(s, err);
     double total = 1;
     for (int i = 0; i < s->space->n; i++)
         total *= grid_levels(s, &s->space->p[i]);
@@ -119,14 +194,29 @@ int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256])
         snprintf(err, 256, "grid sampler: the grid has %.3g points, more than 1e6", total);
         return -1;
     }
-    if (!rng)
-        return 0;
+    s->n_grid = total;
+    return 0;
+}
+
+int opt_grid_scan(const opt_study *s, const double *list, double total, gsl_rng *rng, double *x,
+                  char err[256])
+{
+    if (!(total > 0)) {
+        snprintf(err, 256, "grid sampler: no grid (more than 1e6 points)");
+        return -1;
+    }
     double start = floor(gsl_rng_uniform(rng) * total);
     for (double k = 0; k < total; k++) {
-        grid_point(s, fmod(start + k, total), x);
+        double at = fmod(start + k, total);
+        grid_point(s, list ? list[(size_t)at] : at, x);
         if (!opt_study_seen(s, x))
             return 0;
     }
     snprintf(err, 256, "grid sampler: all %.0f grid points have been tried", total);
     return OPT_EXHAUSTED;
+}
+
+int opt_sample_grid(const opt_study *s, gsl_rng *rng, double *x, char err[256])
+{
+    return opt_grid_scan(s, s->grid, s->n_grid, rng, x, err);
 }

@@ -26,8 +26,9 @@
 
 typedef enum { OPT_PARAM_FLOAT, OPT_PARAM_INT, OPT_PARAM_CATEGORICAL } opt_param_kind;
 
-/* Operators of a condition; the parent's number (opt_value_number) is compared
- * with the condition's value(s). */
+/* Operators of a condition; the parent's number (opt_value_number), or the
+ * choice index of a parent with string choices, is compared with the
+ * condition's value(s). */
 typedef enum {
     OPT_COND_NONE, OPT_COND_EQ, OPT_COND_NE, OPT_COND_LT, OPT_COND_LE, OPT_COND_GT,
     OPT_COND_GE, OPT_COND_IN

@@ -31,6 +31,8 @@ typedef trial_state opt_state;
 #define OPT_PRUNED TRIAL_PRUNED
 #define OPT_FAIL TRIAL_FAIL
 typedef enum { OPT_MINIMIZE, OPT_MAXIMIZE } opt_direction;
+/* Objectives of a multi-objective study (opt_study_set_objectives). */
+#define OPT_MAX_OBJECTIVES 4
 
 typedef enum {
     OPT_SAMPLER_RANDOM,
@@ -85,7 +87,8 @@ typedef struct opt_pruner_config {
     int min_early_stopping_rate; /* 0 */
 } opt_pruner_config;
 
-/* Defaults (Optuna 3.x) for a sampler / pruner kind. */
+/* Defaults (Optuna 3.x) for a sampler / pruner kind; motpe takes MOTPESampler's
+ * (univariate, endpoints considered, no constant liar). */
 void opt_sampler_config_default(opt_sampler_config *c, opt_sampler_kind kind);
 void opt_pruner_config_default(opt_pruner_config *c, opt_pruner_kind kind);
 /* Kind from its name ("random", "sobol", "tpe", "gp", "grid" / "none", "median",
@@ -154,10 +157,13 @@ typedef struct opt_trial_record {
     int n_steps;                  /* intermediate values, in the order reported */
     const int *steps;
     const double *step_values;
+    /* multi-objective study, COMPLETE: every objective's value (value is the
+     * first); NULL otherwise */
+    const double *values;
 } opt_trial_record;
 
 /* Add a trial from an earlier run (any state; RUNNING trials stay RUNNING and can
- * be told later). Replay trials in any order; the next ask uses number
+ * be told later). Its values are NaN exactly for its inactive parameters. Replay trials in any order; the next ask uses number
  * max(number) + 1. Successive-halving rungs are rebuilt from the intermediate
  * values as opt_should_prune would have recorded them. 0 ok, -1 and err. */
 int opt_study_replay(opt_study *s, const opt_trial_record *rec, char err[256]);
@@ -177,8 +183,12 @@ const opt_space *opt_study_space(const opt_study *s);
  * objective). 0 ok, -1 and err. */
 int opt_study_set_objectives(opt_study *s, int n, const opt_direction *dirs, char err[256]);
 int opt_study_n_objectives(const opt_study *s);
+/* The directions of the objectives into dirs (room for OPT_MAX_OBJECTIVES);
+ * returns how many (1 for a single-objective study). */
+int opt_study_directions(const opt_study *s, opt_direction *dirs);
 /* Finish a RUNNING trial with every objective's value (COMPLETE needs them all
- * finite; FAIL ignores them). Replay uses it after opt_study_replay too. */
+ * finite; FAIL ignores them). A replayed COMPLETE trial brings its values in
+ * opt_trial_record.values instead. */
 int opt_tell_values(opt_study *s, int trial, opt_state state, const double *values,
                     char err[256]);
 /* The objective values of the i-th trial held (NaN unless COMPLETE). */

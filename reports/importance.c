@@ -63,9 +63,6 @@ int rep_importance_ped_anova(const double *x, const double *y, int n, int p,
         snprintf(err, 256, "parameter importance: bad arguments (p = %d)", p);
         return -1;
     }
-    int ntop = (int)ceil(REP_PED_TOP_QUANTILE * n);
-    if (ntop < 2)
-        ntop = 2;
     int kmax = REP_PED_GRID;
     for (int j = 0; j < p; j++)
         if (categorical && categorical[j]) {
@@ -96,49 +93,59 @@ int rep_importance_ped_anova(const double *x, const double *y, int n, int p,
     gsl_sort_index(order, ys, 1, (size_t)n);
     double total = 0;
     for (int j = 0; j < p; j++) {
-        double d;
-        if (categorical && categorical[j]) {
+        /* u: column j over the rows that have it, best first (NaN: absent) */
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            double v = x[(size_t)order[i] * (size_t)p + (size_t)j];
+            if (isnan(v))
+                continue;
+            if (!isfinite(v)) {
+                snprintf(err, 256, "parameter importance: value of column %d, row %d is not "
+                         "finite", j, (int)order[i]);
+                goto fail;
+            }
+            u[m++] = v;
+        }
+        int mtop = (int)ceil(REP_PED_TOP_QUANTILE * m);
+        if (mtop < 2)
+            mtop = 2;
+        double d = 0;
+        if (m < REP_PED_MIN_TRIALS) {
+            d = 0;   /* present in too few trials to say */
+        } else if (categorical && categorical[j]) {
             int k = n_cats[j];
             for (int c = 0; c < k; c++)
                 ptop[c] = pall[c] = 1;
-            for (int i = 0; i < n; i++) {
-                int c = (int)x[(size_t)order[i] * (size_t)p + (size_t)j];
+            for (int i = 0; i < m; i++) {
+                int c = (int)u[i];
                 if (c < 0 || c >= k) {
                     snprintf(err, 256, "parameter importance: category %d of column %d out of "
                              "range 0..%d", c, j, k - 1);
                     goto fail;
                 }
                 pall[c] += 1;
-                if (i < ntop)
+                if (i < mtop)
                     ptop[c] += 1;
             }
             for (int c = 0; c < k; c++) {
-                pall[c] /= n + k;
-                ptop[c] /= ntop + k;
+                pall[c] /= m + k;
+                ptop[c] /= mtop + k;
             }
             d = pearson_div(ptop, pall, k);
         } else {
             double lo = INFINITY, hi = -INFINITY;
-            for (int i = 0; i < n; i++) {
-                double v = x[(size_t)i * (size_t)p + (size_t)j];
-                if (!isfinite(v)) {
-                    snprintf(err, 256, "parameter importance: value of column %d, row %d is "
-                             "not finite", j, i);
-                    goto fail;
-                }
-                lo = fmin(lo, v);
-                hi = fmax(hi, v);
+            for (int i = 0; i < m; i++) {
+                lo = fmin(lo, u[i]);
+                hi = fmax(hi, u[i]);
             }
-            if (hi - lo <= 0) {
-                d = 0;
-            } else {
-                for (int i = 0; i < n; i++)
-                    u[i] = (x[(size_t)order[i] * (size_t)p + (size_t)j] - lo) / (hi - lo);
+            if (hi - lo > 0) {
+                for (int i = 0; i < m; i++)
+                    u[i] = (u[i] - lo) / (hi - lo);
                 /* One kernel for both densities (the top set's, the wider): with
                  * different bandwidths, identical distributions would diverge. */
-                double h = scott_bandwidth(u, ntop);
-                kde_grid(u, n, h, pall);
-                kde_grid(u, ntop, h, ptop);
+                double h = scott_bandwidth(u, mtop);
+                kde_grid(u, m, h, pall);
+                kde_grid(u, mtop, h, ptop);
                 d = pearson_div(ptop, pall, REP_PED_GRID);
             }
         }

@@ -18,6 +18,11 @@
  * distributions score 0 whatever the sample sizes; categorical parameters use
  * category frequencies with one pseudo-count per category. Importances are then
  * normalised to sum 1.
+ *
+ * Conditional parameters: a NaN in x marks a parameter absent from a trial
+ * (inactive there). Each parameter is scored over the trials that have it, its
+ * top set the best 10% of those, as PED-ANOVA does for a subspace; one present
+ * in fewer than REP_PED_MIN_TRIALS trials scores 0.
  */
 #ifndef REPORTS_IMPORTANCE_H
 #define REPORTS_IMPORTANCE_H
@@ -27,7 +32,7 @@
 #define REP_PED_MIN_TRIALS 4
 
 /* x: n rows of p values (row-major; categorical columns hold the category index
- * 0..n_cats[j]-1); y: the n objective values (finite); categorical[j] != 0 marks
+ * 0..n_cats[j]-1; NaN = absent); y: the n objective values (finite); categorical[j] != 0 marks
  * categorical columns, n_cats[j] their number of categories (ignored otherwise;
  * both arrays may be NULL = all numeric). maximize selects "best" = largest y.
  * Writes the normalised importances into imp[p] (sum 1, or all 0 when no

@@ -8,11 +8,13 @@
  * sets; holdout metrics, baselines, DSR and equity curves from the study's
  * result JSON (experiments/finish.c): also the holdout span and sample count,
  * the refit's sample counts and epochs, the holdout objective, and the number
- * of trials the DSR corrects for (n_trials).
+ * of trials the DSR corrects for (n_trials). A multi-objective study's
+ * objectives and each trial's values come from tracker/objectives.h.
  */
 #include "reports/load.h"
 #include "reports/edge.h"
 
+#include "tracker/objectives.h"
 #include "tracker/query.h"
 
 #include <cjson/cJSON.h>
@@ -180,6 +182,49 @@ int rep_trial_from_run(const trk_run *r, rep_trial *t)
     return 0;
 }
 
+int rep_trial_values_load(trk_store *store, int64_t run_id, rep_trial *t, char err[256])
+{
+    trk_run_values rv;
+    if (trk_run_values_get(store, run_id, &rv, err))
+        return -1;
+    t->n_values = rv.n < REP_MAX_OBJECTIVES ? rv.n : REP_MAX_OBJECTIVES;
+    memcpy(t->values, rv.v, sizeof(double) * (size_t)t->n_values);
+    return 0;
+}
+
+/* The study's objectives, and (several) each trial's values by trial number. */
+static int objectives_into(trk_store *store, int64_t study_id, rep_study *out, char err[256])
+{
+    trk_objective *ob = NULL;
+    int n = 0;
+    if (trk_study_objectives(store, study_id, &ob, &n, err))
+        return -1;
+    for (int k = 0; k < n && k < REP_MAX_OBJECTIVES; k++) {
+        out->objective_names[k] = ob[k].name;
+        ob[k].name = NULL;
+        out->objective_maximize[k] = ob[k].maximize;
+        out->n_objectives = k + 1;
+    }
+    trk_objectives_free(ob, n);
+    if (out->n_objectives < 2)
+        return 0;
+    trk_run_values *rv = NULL;
+    int n_rv = 0, j = 0;
+    if (trk_study_run_values(store, study_id, &rv, &n_rv, err))
+        return -1;
+    for (int i = 0; i < out->n_trials; i++) {   /* both by trial number */
+        rep_trial *t = &out->trials[i];
+        while (j < n_rv && rv[j].trial_number < t->number)
+            j++;
+        if (j < n_rv && rv[j].trial_number == t->number) {
+            t->n_values = rv[j].n < REP_MAX_OBJECTIVES ? rv[j].n : REP_MAX_OBJECTIVES;
+            memcpy(t->values, rv[j].v, sizeof(double) * (size_t)t->n_values);
+        }
+    }
+    free(rv);
+    return 0;
+}
+
 int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[256])
 {
     rep_study_init(out);
@@ -240,6 +285,8 @@ int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[
         }
     }
     out->finished = strcmp(info.status, "RUNNING") == 0 ? NAN : last;
+    if (objectives_into(store, info.id, out, err))
+        goto done;
     if (result) {
         result_from_json(out, result);
         for (int i = 0; i < out->n_trials; i++) {

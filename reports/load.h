@@ -20,4 +20,8 @@ int rep_study_load(trk_store *store, const char *name, rep_study *out, char err[
  * its study). */
 int rep_trial_from_run(const trk_run *r, rep_trial *t);
 
+/* A multi-objective trial's values from the store into t (nothing when the
+ * run has none). Returns 0, or -1 with err. */
+int rep_trial_values_load(trk_store *store, int64_t run_id, rep_trial *t, char err[256]);
+
 #endif

@@ -60,6 +60,8 @@ void rep_study_free(rep_study *s)
     free(s->note);
     free(s->folds);
     free(s->metric);
+    for (int k = 0; k < s->n_objectives; k++)
+        free(s->objective_names[k]);
     for (int i = 0; i < s->n_trials; i++)
         trial_free(&s->trials[i]);
     free(s->trials);

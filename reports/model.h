@@ -17,6 +17,8 @@
 #include "base/trial_state.h"
 
 typedef trial_state rep_state;
+/* Objectives of a multi-objective study (the store's TRK_MAX_OBJECTIVES). */
+#define REP_MAX_OBJECTIVES 4
 #define REP_RUNNING TRIAL_RUNNING
 #define REP_COMPLETE TRIAL_COMPLETE
 #define REP_PRUNED TRIAL_PRUNED
@@ -50,6 +52,8 @@ typedef struct {
     char *error;         /* FAIL reason; NULL otherwise */
     rep_tag *tags;
     int n_tags;
+    int n_values;        /* multi-objective study, COMPLETE: one value per objective */
+    double values[REP_MAX_OBJECTIVES];
 } rep_trial;
 
 /* Trading + classification metrics on one span. */
@@ -104,6 +108,9 @@ typedef struct {
     int n_folds;
     int maximize;        /* 1 maximize, 0 minimize */
     char *metric;        /* objective name, e.g. "val_log_loss" */
+    int n_objectives;    /* recorded objectives: 0 unknown, 1, or 2..4 (Pareto section) */
+    char *objective_names[REP_MAX_OBJECTIVES];
+    int objective_maximize[REP_MAX_OBJECTIVES];
     double created;      /* Unix s */
     double finished;     /* Unix s; NaN when still running */
     int workers;         /* number of worker processes (0 unknown) */

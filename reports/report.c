@@ -89,6 +89,7 @@ int rep_render_body(const rep_study *studies, int n, int flags, rep_buf *out, ch
         rep_section_summary(out, &vs[k]);
         rep_section_best(out, &vs[k]);
         rep_section_history(out, &vs[k]);
+        rep_section_pareto(out, &vs[k]);
         rep_section_importance(out, &vs[k]);
         rep_feature_importance_section(out, studies[k].edge, studies[k].name, k);
         rep_section_slices(out, &vs[k]);
@@ -155,6 +156,11 @@ int rep_render_html(const rep_study *studies, int n, rep_buf *out, char err[256]
             rep_buf_put(out, "<a href=\"#");
             rep_put_id(out, secs[j], k);
             rep_buf_printf(out, "\">%s</a>", secs[j]);
+            if (j == 2 && studies[k].n_objectives > 1) {   /* after history */
+                rep_buf_put(out, "<a href=\"#");
+                rep_put_id(out, "pareto", k);
+                rep_buf_put(out, "\">pareto</a>");
+            }
         }
     }
     char now[40];

@@ -52,16 +52,37 @@ int rep_better(const rep_study *s, double a, double b);
 int rep_sort_by_key(int *idx, const double *keys, int n);
 int rep_view_build(view *v, const rep_study *s, int k, char err[256]);
 void rep_view_free(view *v);
-double rep_param_coord(const view *v, int i, int j);
+double rep_param_coord(const view *v, int i, int j);   /* NaN: absent from trial i */
+/* Parameter j's condition from the spec ("layers >= 3"): 1 and out, or 0 when
+ * it is always active. */
+int rep_param_condition(const view *v, int j, char out[160]);
 void rep_param_esc(rep_buf *b, const rep_param *pa);
 void rep_trial_tip(void *ctx, int i, rep_buf *b);
 int rep_robust_y(rep_chart *c, const double *y, int n, int maximize);
+
+/* The numbers of the Pareto section (sections_pareto.c): the complete trials
+ * with every objective's value, in trial-number order, as loss vectors
+ * (maximised objectives negated), which of them are on the front, the
+ * reference point and the hypervolume of the front of the first i + 1. */
+typedef struct rep_pareto {
+    int m, n;
+    int *idx;              /* trial index of point i */
+    char *on_front;
+    double *loss;          /* (n, m) */
+    double ref[REP_MAX_OBJECTIVES];
+    double *hv;
+} rep_pareto;
+/* n 0 (and nothing allocated) for a study with fewer than 2 objectives.
+ * 0, or -1 out of memory. Free with rep_pareto_free. */
+int rep_pareto_build(const rep_study *s, rep_pareto *p);
+void rep_pareto_free(rep_pareto *p);
 
 /* ---- sections, in page order ---- */
 void rep_section_compare(rep_buf *b, const view *vs, int n);       /* report_compare.c */
 void rep_section_summary(rep_buf *b, const view *v);               /* sections_study.c */
 void rep_section_best(rep_buf *b, const view *v);
 void rep_section_history(rep_buf *b, const view *v);
+void rep_section_pareto(rep_buf *b, const view *v);                /* sections_pareto.c */
 void rep_section_importance(rep_buf *b, const view *v);            /* sections_params.c */
 void rep_section_slices(rep_buf *b, const view *v);
 void rep_section_parallel(rep_buf *b, const view *v);

@@ -253,6 +253,21 @@ double rep_param_coord(const view *v, int i, int j)
 }
 
 
+int rep_param_condition(const view *v, int j, char out[160])
+{
+    const cJSON *space = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(v->spec, "search"), "space");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(space, v->keys[j]), "when");
+    const cJSON *on = cJSON_IsObject(w) ? w->child : NULL;
+    if (!cJSON_IsObject(on) || !on->child || !on->string || !on->child->string)
+        return 0;
+    char *val = cJSON_PrintUnformatted(on->child);
+    snprintf(out, 160, "%.60s %.4s %.80s", on->string, on->child->string, val ? val : "?");
+    free(val);
+    return 1;
+}
+
 /* A parameter's stored text, shortened to 6 significant digits when it is a long
  * number (0.0012264029030740026 -> 0.0012264); other text escaped as is. */
 void rep_param_esc(rep_buf *b, const rep_param *pa)

@@ -43,6 +43,29 @@ static int ped_top_count(int m)
     return top < 2 ? 2 : top;
 }
 
+/* Names the conditional parameters and the trials each was scored over. */
+static void conditional_note(rep_buf *b, const view *v, const double *X, int m)
+{
+    int first = 1;
+    for (int j = 0; j < v->np; j++) {
+        char cond[160];
+        if (!rep_param_condition(v, j, cond))
+            continue;
+        int have = 0;
+        for (int a = 0; a < m; a++)
+            have += !isnan(X[(size_t)a * (size_t)v->np + (size_t)j]);
+        rep_buf_put(b, first ? " Conditional parameters are scored over the trials where they "
+                               "are active: " : ", ");
+        rep_buf_esc(b, v->keys[j]);
+        rep_buf_printf(b, " in %d of %d (when ", have, m);
+        rep_buf_esc(b, cond);
+        rep_buf_put(b, ")");
+        first = 0;
+    }
+    if (!first)
+        rep_buf_printf(b, "; one active in fewer than %d scores 0.", REP_PED_MIN_TRIALS);
+}
+
 void rep_section_importance(rep_buf *b, const view *v)
 {
     rep_section_open(b, "importance", v->k, "Parameter importance", v->s);
@@ -62,14 +85,16 @@ void rep_section_importance(rep_buf *b, const view *v)
         b->oom = 1;
         goto done;
     }
+    /* A parameter absent from a trial (inactive there) is NaN: PED-ANOVA scores
+     * each parameter over the trials that have it. */
     int m = 0;
     for (int a = 0; a < n; a++) {
         int row_ok = 1;
         for (int j = 0; j < p && row_ok; j++) {
             double c = rep_param_coord(v, ix[a], j);
-            if (v->logscale[j])
-                c = c > 0 ? log10(c) : NAN;
-            row_ok = isfinite(c);
+            if (v->logscale[j] && !isnan(c))
+                c = c > 0 ? log10(c) : INFINITY;
+            row_ok = !isinf(c);
             X[(size_t)m * (size_t)p + (size_t)j] = c;
         }
         if (row_ok)
@@ -117,6 +142,7 @@ void rep_section_importance(rep_buf *b, const view *v)
         if (m < 20)
             rep_buf_put(b, " <b>Few trials:</b> with so small a top set this ranking is rough; "
                         "treat it as a hint, not a measurement.");
+        conditional_note(b, v, X, m);
         rep_buf_put(b, "</p>");
     }
 done:
@@ -182,7 +208,12 @@ void rep_section_slices(rep_buf *b, const view *v)
         }
         rep_chart_fit(&c, x, NULL, m);
         rep_robust_y(&c, y, m, v->s->maximize);
-        rep_chart_begin(&c, v->keys[j], v->keys[j], v->s->metric ? v->s->metric : "value");
+        char cond[160], title[256];
+        if (rep_param_condition(v, j, cond))   /* conditional: its trials only */
+            snprintf(title, sizeof title, "%s (%d of %d trials: when %s)", v->keys[j], m, n, cond);
+        else
+            snprintf(title, sizeof title, "%s", v->keys[j]);
+        rep_chart_begin(&c, title, v->keys[j], v->s->metric ? v->s->metric : "value");
         tip_ctx tc = {v, tix};
         rep_chart_scatter(&c, x, y, m, COLOR_COMPLETE, m > 2000 ? 1.5 : 2.5, 0.5, rep_trial_tip, &tc,
                           NULL);
@@ -212,6 +243,95 @@ static int sample_lines(int *ix, int n)
         ix[m++] = ix[src];
     }
     return m;
+}
+
+/* The coordinate of trial ix's axis j (the objective on the last axis, log10
+ * on a log axis, NaN where it has none). */
+static double pc_coord(const view *v, int ix, int j)
+{
+    double c = j < v->np ? rep_param_coord(v, ix, j) : v->s->trials[ix].value;
+    if (j < v->np && v->logscale[j])
+        c = c > 0 ? log10(c) : NAN;
+    return c;
+}
+
+/* One path per drawn trial (ix[0..n), best first), worst first so that the best
+ * lines lie on top; an axis without a coordinate lifts the pen. */
+static void pc_lines(rep_buf *b, const view *v, const int *ix, int n, const double *lo,
+                     const double *hi, double L, double dx, int T, int B)
+{
+    int na = v->np + 1;
+    /* Worst first so that the best lines are drawn on top. */
+    for (int a = n - 1; a >= 0; a--) {
+        const rep_trial *t = &v->s->trials[ix[a]];
+        char col[8];
+        rep_color_scale(n > 1 ? (double)a / (n - 1) : 0, col);
+        rep_buf_printf(b, "<path stroke=\"%s\" d=\"", col);
+        int pen = 0;
+        for (int j = 0; j < na; j++) {
+            double c = pc_coord(v, ix[a], j);
+            if (!isfinite(c)) {
+                pen = 0;
+                continue;
+            }
+            double f = hi[j] > lo[j] ? (c - lo[j]) / (hi[j] - lo[j]) : 0.5;
+            rep_buf_printf(b, "%c%.1f,%.1f", pen ? 'L' : 'M', L + dx * j, B - f * (B - T));
+            pen = 1;
+        }
+        rep_buf_printf(b, "\"><title>#%d ", t->number);
+        rep_buf_num(b, "%.6g", t->value);
+        rep_buf_put(b, "</title></path>");
+    }
+}
+
+/* The axes, their names and their ranges (categories by name). */
+static void pc_axes(rep_buf *b, const view *v, const double *lo, const double *hi, double L,
+                    double dx, int T, int B)
+{
+    const rep_study *s = v->s;
+    int na = v->np + 1;
+    rep_buf_put(b, "</g><g stroke=\"#333\">");
+    for (int j = 0; j < na; j++)
+        rep_buf_printf(b, "<path d=\"M%.1f,%dV%d\"/>", L + dx * j, T, B);
+    rep_buf_put(b, "</g><g fill=\"#222\" text-anchor=\"middle\">");
+    for (int j = 0; j < na; j++) {
+        double xj = L + dx * j;
+        rep_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" font-weight=\"bold\">", xj, T - 22);
+        rep_buf_esc(b, j < v->np ? v->keys[j] : (s->metric ? s->metric : "value"));
+        rep_buf_put(b, "</text>");
+        if (j < v->np && v->categorical[j]) {
+            for (int c = 0; c < v->ncats[j] && c < 12; c++) {
+                double f = hi[j] > lo[j] ? (c - lo[j]) / (hi[j] - lo[j]) : 0.5;
+                rep_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", xj + 14, B - f * (B - T) + 3);
+                rep_buf_esc(b, v->cats[j][c]);
+                rep_buf_put(b, "</text>");
+            }
+            continue;
+        }
+        int lg = j < v->np && v->logscale[j];
+        rep_buf_printf(b, "<text x=\"%.1f\" y=\"%d\">", xj, T - 8);
+        rep_buf_num(b, "%.4g", lg ? pow(10, hi[j]) : hi[j]);
+        rep_buf_printf(b, "</text><text x=\"%.1f\" y=\"%d\">", xj, B + 14);
+        rep_buf_num(b, "%.4g", lg ? pow(10, lo[j]) : lo[j]);
+        rep_buf_put(b, lg ? " (log)</text>" : "</text>");
+    }
+}
+
+/* What the chart draws: how many lines, and how inactive parameters show. */
+static void pc_note(rep_buf *b, const view *v, int n, int total)
+{
+    rep_buf_printf(b, "<p class=\"note\">One line per complete trial; colour by rank of the "
+                   "objective (dark = best). %d of %d complete trials drawn", n, total);
+    if (n < total)
+        rep_buf_printf(b, " (the best %d and an even sample of the rest)", REP_MAX_LINES / 4);
+    int any_cond = 0;
+    char cond[160];
+    for (int j = 0; j < v->np; j++)
+        any_cond |= rep_param_condition(v, j, cond);
+    if (any_cond)
+        rep_buf_put(b, ". A line leaves out the axes of the conditional parameters inactive in "
+                    "its trial");
+    rep_buf_put(b, ".</p>");
 }
 
 void rep_section_parallel(rep_buf *b, const view *v)
@@ -256,9 +376,7 @@ void rep_section_parallel(rep_buf *b, const view *v)
     }
     for (int a = 0; a < n; a++)
         for (int j = 0; j < na; j++) {
-            double c = j < v->np ? rep_param_coord(v, ix[a], j) : s->trials[ix[a]].value;
-            if (j < v->np && v->logscale[j])
-                c = c > 0 ? log10(c) : NAN;
+            double c = pc_coord(v, ix[a], j);
             if (isfinite(c)) {
                 lo[j] = fmin(lo[j], c);
                 hi[j] = fmax(hi[j], c);
@@ -278,60 +396,10 @@ void rep_section_parallel(rep_buf *b, const view *v)
                    "font-family=\"sans-serif\" font-size=\"10\"><title>Parallel coordinates"
                    "</title><g fill=\"none\" stroke-width=\"1\" stroke-opacity=\"0.55\">",
                    W, H, W, H);
-    /* Worst first so that the best lines are drawn on top. */
-    for (int a = n - 1; a >= 0; a--) {
-        const rep_trial *t = &s->trials[ix[a]];
-        char col[8];
-        rep_color_scale(n > 1 ? (double)a / (n - 1) : 0, col);
-        rep_buf_printf(b, "<path stroke=\"%s\" d=\"", col);
-        int pen = 0;
-        for (int j = 0; j < na; j++) {
-            double c = j < v->np ? rep_param_coord(v, ix[a], j) : t->value;
-            if (j < v->np && v->logscale[j])
-                c = c > 0 ? log10(c) : NAN;
-            if (!isfinite(c)) {
-                pen = 0;
-                continue;
-            }
-            double f = hi[j] > lo[j] ? (c - lo[j]) / (hi[j] - lo[j]) : 0.5;
-            rep_buf_printf(b, "%c%.1f,%.1f", pen ? 'L' : 'M', L + dx * j, B - f * (B - T));
-            pen = 1;
-        }
-        rep_buf_printf(b, "\"><title>#%d ", t->number);
-        rep_buf_num(b, "%.6g", t->value);
-        rep_buf_put(b, "</title></path>");
-    }
-    rep_buf_put(b, "</g><g stroke=\"#333\">");
-    for (int j = 0; j < na; j++)
-        rep_buf_printf(b, "<path d=\"M%.1f,%dV%d\"/>", L + dx * j, T, B);
-    rep_buf_put(b, "</g><g fill=\"#222\" text-anchor=\"middle\">");
-    for (int j = 0; j < na; j++) {
-        double xj = L + dx * j;
-        rep_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" font-weight=\"bold\">", xj, T - 22);
-        rep_buf_esc(b, j < v->np ? v->keys[j] : (s->metric ? s->metric : "value"));
-        rep_buf_put(b, "</text>");
-        if (j < v->np && v->categorical[j]) {
-            for (int c = 0; c < v->ncats[j] && c < 12; c++) {
-                double f = hi[j] > lo[j] ? (c - lo[j]) / (hi[j] - lo[j]) : 0.5;
-                rep_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", xj + 14, B - f * (B - T) + 3);
-                rep_buf_esc(b, v->cats[j][c]);
-                rep_buf_put(b, "</text>");
-            }
-            continue;
-        }
-        int lg = j < v->np && v->logscale[j];
-        rep_buf_printf(b, "<text x=\"%.1f\" y=\"%d\">", xj, T - 8);
-        rep_buf_num(b, "%.4g", lg ? pow(10, hi[j]) : hi[j]);
-        rep_buf_printf(b, "</text><text x=\"%.1f\" y=\"%d\">", xj, B + 14);
-        rep_buf_num(b, "%.4g", lg ? pow(10, lo[j]) : lo[j]);
-        rep_buf_put(b, lg ? " (log)</text>" : "</text>");
-    }
+    pc_lines(b, v, ix, n, lo, hi, L, dx, T, B);
+    pc_axes(b, v, lo, hi, L, dx, T, B);
     rep_buf_put(b, "</g></svg>");
-    rep_buf_printf(b, "<p class=\"note\">One line per complete trial; colour by rank of the "
-                   "objective (dark = best). %d of %d complete trials drawn", n, total);
-    if (n < total)
-        rep_buf_printf(b, " (the best %d and an even sample of the rest)", REP_MAX_LINES / 4);
-    rep_buf_put(b, ".</p>");
+    pc_note(b, v, n, total);
 done:
     rep_buf_put(b, "</section>\n");
     free(ix);

@@ -50,6 +50,10 @@ static int trial_from_run(trk_store *s, const trk_run *r, rep_trial *t, char err
 {
     if (rep_trial_from_run(r, t))
         goto oom;
+    if (r->state == TRK_COMPLETE && rep_trial_values_load(s, r->id, t, err)) {
+        trial_clear(t);
+        return -1;
+    }
     trk_metric_point *m = NULL;
     int n = 0;
     if (trk_metric_history(s, r->id, TRK_INTERMEDIATE_KEY, &m, &n, err) != 0) {

@@ -12,6 +12,7 @@
  */
 #include "tracker/export.h"
 #include "tracker/json_int.h"
+#include "tracker/objectives.h"
 #include "tracker/oos.h"
 #include "tracker/query.h"
 #include "tracker/store_int.h"
@@ -93,26 +94,15 @@ static int all_runs(trk_store *s, const char *name, trk_study_info *si, trk_run_
     return rc;
 }
 
-cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
+/* The study object's fields (spec, tags and note, result, counts, best). */
+static void ej_study(cJSON *study, const trk_study_info *si, const char *spec,
+                     const char *result, int64_t best, int64_t model, const trk_kv *kv, int nkv)
 {
-    trk_study_info si;
-    trk_run_list runs = {0};
-    char *spec = NULL, *result = NULL, when[64];
-    trk_kv *kv = NULL;
-    int nkv = 0;
-    trk_intermediate *iv = NULL;
-    int niv = 0;
-    int64_t best = 0, model = 0;
-    if (all_runs(s, name, &si, &runs, err) != 0)
-        return NULL;
-    cJSON *root = cJSON_CreateObject(), *study = cJSON_AddObjectToObject(root, "study");
-    if (trk_study_spec(s, si.id, &spec, err) || trk_study_result(s, si.id, &result, &best, &model, err) ||
-        trk_study_tags(s, si.id, &kv, &nkv, err) || trk_study_intermediates(s, si.id, &iv, &niv, err))
-        goto fail;
-    cJSON_AddStringToObject(study, "name", si.name);
-    cJSON_AddStringToObject(study, "direction", si.direction);
-    cJSON_AddStringToObject(study, "status", si.status);
-    fmt_time(si.created, 'T', when);
+    char when[64];
+    cJSON_AddStringToObject(study, "name", si->name);
+    cJSON_AddStringToObject(study, "direction", si->direction);
+    cJSON_AddStringToObject(study, "status", si->status);
+    fmt_time(si->created, 'T', when);
     cJSON_AddStringToObject(study, "created", when);
     cJSON *spec_j = spec ? cJSON_Parse(spec) : NULL;
     cJSON_AddItemToObject(study, "spec", spec_j ? spec_j : cJSON_CreateNull());
@@ -129,91 +119,160 @@ cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
     cJSON_AddItemToObject(study, "result_best_run_id", best > 0 ? trk_json_int64(best) : cJSON_CreateNull());
     cJSON_AddItemToObject(study, "model_artifact_id", model > 0 ? trk_json_int64(model) : cJSON_CreateNull());
     cJSON *counts = cJSON_AddObjectToObject(study, "counts");
-    cJSON_AddNumberToObject(counts, "RUNNING", si.n_running);
-    cJSON_AddNumberToObject(counts, "COMPLETE", si.n_complete);
-    cJSON_AddNumberToObject(counts, "PRUNED", si.n_pruned);
-    cJSON_AddNumberToObject(counts, "FAIL", si.n_fail);
-    if (si.best_run_id > 0) {
+    cJSON_AddNumberToObject(counts, "RUNNING", si->n_running);
+    cJSON_AddNumberToObject(counts, "COMPLETE", si->n_complete);
+    cJSON_AddNumberToObject(counts, "PRUNED", si->n_pruned);
+    cJSON_AddNumberToObject(counts, "FAIL", si->n_fail);
+    if (si->best_run_id > 0) {
         cJSON *b = cJSON_AddObjectToObject(study, "best");
-        trk_json_add_int64(b, "run_id", si.best_run_id);
-        cJSON_AddNumberToObject(b, "trial_number", si.best_trial_number);
-        cJSON_AddItemToObject(b, "value", num_or_null(si.best_value));
+        trk_json_add_int64(b, "run_id", si->best_run_id);
+        cJSON_AddNumberToObject(b, "trial_number", si->best_trial_number);
+        cJSON_AddItemToObject(b, "value", num_or_null(si->best_value));
     } else {
         cJSON_AddNullToObject(study, "best");
     }
-    trk_kv_free(kv, nkv);
-    kv = NULL;
-    nkv = 0;
-    cJSON *trials = cJSON_AddArrayToObject(root, "trials");
-    int j = 0;
-    for (int i = 0; i < runs.n; i++) {
-        const trk_run *r = &runs.runs[i];
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddItemToArray(trials, t);
-        trk_json_add_int64(t, "run_id", r->id);
-        cJSON_AddNumberToObject(t, "trial_number", r->trial_number);
-        cJSON_AddStringToObject(t, "state", trk_state_name(r->state));
-        cJSON_AddItemToObject(t, "value", num_or_null(r->value));
-        fmt_time(r->started, 'T', when);
-        cJSON_AddStringToObject(t, "started", when);
-        fmt_time(r->finished, 'T', when);
-        cJSON_AddItemToObject(t, "finished", when[0] ? cJSON_CreateString(when) : cJSON_CreateNull());
-        cJSON_AddNumberToObject(t, "worker", r->worker);
-        trk_json_add_int64(t, "seed", r->seed);
-        cJSON_AddItemToObject(t, "error", r->error ? cJSON_CreateString(r->error) : cJSON_CreateNull());
-        cJSON *params = cJSON_AddObjectToObject(t, "params");
-        for (int k = 0; k < r->n_params; k++)
-            cJSON_AddItemToObject(params, r->params[k].key, param_json(&r->params[k]));
-        trk_metric_summary *ms = NULL;
-        int nms = 0;
-        if (trk_metric_summaries(s, r->id, &ms, &nms, err))
-            goto fail;
-        cJSON *metrics = cJSON_AddObjectToObject(t, "metrics");
-        for (int k = 0; k < nms; k++) {
-            cJSON *m = cJSON_AddObjectToObject(metrics, ms[k].key);
-            cJSON_AddItemToObject(m, "last", num_or_null(ms[k].last));
-            cJSON_AddItemToObject(m, "min", num_or_null(ms[k].min));
-            cJSON_AddItemToObject(m, "max", num_or_null(ms[k].max));
-            cJSON_AddNumberToObject(m, "last_step", (double)ms[k].last_step);
-            cJSON_AddNumberToObject(m, "count", (double)ms[k].count);
-        }
-        trk_metric_summaries_free(ms, nms);
-        cJSON *inter = cJSON_AddArrayToObject(t, "intermediate_values");
-        while (j < niv && iv[j].trial_number < r->trial_number)
-            j++;
-        for (; j < niv && iv[j].run_id == r->id; j++) {
-            cJSON *pair = cJSON_CreateArray();
-            cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)iv[j].step));
-            cJSON_AddItemToArray(pair, num_or_null(iv[j].value));
-            cJSON_AddItemToArray(inter, pair);
-        }
-        if (trk_run_tags(s, r->id, &kv, &nkv, err))
-            goto fail;
-        cJSON *rt = cJSON_AddObjectToObject(t, "tags");
-        for (int k = 0; k < nkv; k++)
-            cJSON_AddStringToObject(rt, kv[k].key, kv[k].value);
-        trk_kv_free(kv, nkv);
-        kv = NULL;
-        nkv = 0;
-        trk_artifact *a = NULL;
-        int na = 0;
-        if (trk_artifacts_list(s, si.id, r->id, &a, &na, err))
-            goto fail;
-        cJSON *arts = cJSON_AddArrayToObject(t, "artifacts");
-        for (int k = 0; k < na; k++) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "kind", a[k].kind);
-            cJSON_AddStringToObject(o, "path", a[k].path);
-            trk_json_add_int64(o, "bytes", a[k].bytes);
-            cJSON_AddStringToObject(o, "sha256", a[k].sha256);
-            cJSON_AddItemToArray(arts, o);
-        }
-        trk_artifacts_free(a, na);
-        cJSON *oos = trk_oos_json(s, si.id, r->id, err);   /* per-fold OOS series (oos.h) */
-        if (!oos)
-            goto fail;
-        cJSON_AddItemToObject(t, "oos_series", oos);
+}
+
+/* A trial's metrics: last/min/max, last step and count of each. */
+static int ej_metrics(trk_store *s, const trk_run *r, cJSON *t, char err[256])
+{
+    trk_metric_summary *ms = NULL;
+    int nms = 0;
+    if (trk_metric_summaries(s, r->id, &ms, &nms, err))
+        return TRK_ERR;
+    cJSON *metrics = cJSON_AddObjectToObject(t, "metrics");
+    for (int k = 0; k < nms; k++) {
+        cJSON *m = cJSON_AddObjectToObject(metrics, ms[k].key);
+        cJSON_AddItemToObject(m, "last", num_or_null(ms[k].last));
+        cJSON_AddItemToObject(m, "min", num_or_null(ms[k].min));
+        cJSON_AddItemToObject(m, "max", num_or_null(ms[k].max));
+        cJSON_AddNumberToObject(m, "last_step", (double)ms[k].last_step);
+        cJSON_AddNumberToObject(m, "count", (double)ms[k].count);
     }
+    trk_metric_summaries_free(ms, nms);
+    return 0;
+}
+
+/* A trial's tags and artifacts. */
+static int ej_tags_artifacts(trk_store *s, int64_t study_id, const trk_run *r, cJSON *t,
+                             char err[256])
+{
+    trk_kv *kv = NULL;
+    int nkv = 0;
+    if (trk_run_tags(s, r->id, &kv, &nkv, err))
+        return TRK_ERR;
+    cJSON *rt = cJSON_AddObjectToObject(t, "tags");
+    for (int k = 0; k < nkv; k++)
+        cJSON_AddStringToObject(rt, kv[k].key, kv[k].value);
+    trk_kv_free(kv, nkv);
+    trk_artifact *a = NULL;
+    int na = 0;
+    if (trk_artifacts_list(s, study_id, r->id, &a, &na, err))
+        return TRK_ERR;
+    cJSON *arts = cJSON_AddArrayToObject(t, "artifacts");
+    for (int k = 0; k < na; k++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", a[k].kind);
+        cJSON_AddStringToObject(o, "path", a[k].path);
+        trk_json_add_int64(o, "bytes", a[k].bytes);
+        cJSON_AddStringToObject(o, "sha256", a[k].sha256);
+        cJSON_AddItemToArray(arts, o);
+    }
+    trk_artifacts_free(a, na);
+    return 0;
+}
+
+/* The study's objectives: [{"name", "direction"}] in index order. */
+static int ej_objectives(trk_store *s, int64_t study_id, cJSON *study, char err[256])
+{
+    trk_objective *ob = NULL;
+    int n = 0;
+    if (trk_study_objectives(s, study_id, &ob, &n, err))
+        return TRK_ERR;
+    cJSON *a = cJSON_AddArrayToObject(study, "objectives");
+    for (int k = 0; k < n; k++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", ob[k].name);
+        cJSON_AddStringToObject(o, "direction", ob[k].maximize ? "maximize" : "minimize");
+        cJSON_AddItemToArray(a, o);
+    }
+    trk_objectives_free(ob, n);
+    return 0;
+}
+
+/* One trial into trials: attributes, params, metrics, intermediate values (iv
+ * from *j on, in trial order), tags, artifacts and OOS series. */
+static int ej_trial(trk_store *s, int64_t study_id, const trk_run *r,
+                    const trk_intermediate *iv, int niv, int *j, cJSON *trials, char err[256])
+{
+    char when[64];
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddItemToArray(trials, t);
+    trk_json_add_int64(t, "run_id", r->id);
+    cJSON_AddNumberToObject(t, "trial_number", r->trial_number);
+    cJSON_AddStringToObject(t, "state", trk_state_name(r->state));
+    cJSON_AddItemToObject(t, "value", num_or_null(r->value));
+    trk_run_values rv;   /* a multi-objective trial's value per objective */
+    if (trk_run_values_get(s, r->id, &rv, err))
+        return TRK_ERR;
+    if (rv.n > 0) {
+        cJSON *vals = cJSON_AddArrayToObject(t, "values");
+        for (int k = 0; k < rv.n; k++)
+            cJSON_AddItemToArray(vals, num_or_null(rv.v[k]));
+    }
+    fmt_time(r->started, 'T', when);
+    cJSON_AddStringToObject(t, "started", when);
+    fmt_time(r->finished, 'T', when);
+    cJSON_AddItemToObject(t, "finished", when[0] ? cJSON_CreateString(when) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(t, "worker", r->worker);
+    trk_json_add_int64(t, "seed", r->seed);
+    cJSON_AddItemToObject(t, "error", r->error ? cJSON_CreateString(r->error) : cJSON_CreateNull());
+    cJSON *params = cJSON_AddObjectToObject(t, "params");
+    for (int k = 0; k < r->n_params; k++)
+        cJSON_AddItemToObject(params, r->params[k].key, param_json(&r->params[k]));
+    if (ej_metrics(s, r, t, err))
+        return TRK_ERR;
+    cJSON *inter = cJSON_AddArrayToObject(t, "intermediate_values");
+    while (*j < niv && iv[*j].trial_number < r->trial_number)
+        (*j)++;
+    for (; *j < niv && iv[*j].run_id == r->id; (*j)++) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)iv[*j].step));
+        cJSON_AddItemToArray(pair, num_or_null(iv[*j].value));
+        cJSON_AddItemToArray(inter, pair);
+    }
+    if (ej_tags_artifacts(s, study_id, r, t, err))
+        return TRK_ERR;
+    cJSON *oos = trk_oos_json(s, study_id, r->id, err);   /* per-fold OOS series (oos.h) */
+    if (!oos)
+        return TRK_ERR;
+    cJSON_AddItemToObject(t, "oos_series", oos);
+    return 0;
+}
+
+cJSON *trk_study_export_json(trk_store *s, const char *name, char err[256])
+{
+    trk_study_info si;
+    trk_run_list runs = {0};
+    char *spec = NULL, *result = NULL;
+    trk_kv *kv = NULL;
+    int nkv = 0;
+    trk_intermediate *iv = NULL;
+    int niv = 0;
+    int64_t best = 0, model = 0;
+    if (all_runs(s, name, &si, &runs, err) != 0)
+        return NULL;
+    cJSON *root = cJSON_CreateObject(), *study = cJSON_AddObjectToObject(root, "study");
+    if (trk_study_spec(s, si.id, &spec, err) || trk_study_result(s, si.id, &result, &best, &model, err) ||
+        trk_study_tags(s, si.id, &kv, &nkv, err) || trk_study_intermediates(s, si.id, &iv, &niv, err))
+        goto fail;
+    ej_study(study, &si, spec, result, best, model, kv, nkv);
+    if (ej_objectives(s, si.id, study, err))
+        goto fail;
+    cJSON *trials = cJSON_AddArrayToObject(root, "trials");
+    for (int i = 0, j = 0; i < runs.n; i++)
+        if (ej_trial(s, si.id, &runs.runs[i], iv, niv, &j, trials, err))
+            goto fail;
     goto done;
 fail:
     cJSON_Delete(root);
@@ -436,13 +495,13 @@ static const char optuna_schema[] =
 enum { OQ_STUDY, OQ_DIR, OQ_SATTR, OQ_TRIAL, OQ_PARAM, OQ_VALUE, OQ_INTER, OQ_TATTR, OQ_N };
 static const char *const optuna_sql[OQ_N] = {
     "INSERT INTO studies(study_id, study_name) VALUES(1, ?1)",
-    "INSERT INTO study_directions(direction, study_id, objective) VALUES(?1, 1, 0)",
+    "INSERT INTO study_directions(direction, study_id, objective) VALUES(?1, 1, ?2)",
     "INSERT INTO study_user_attributes(study_id, \"key\", value_json) VALUES(1, ?1, ?2)",
     "INSERT INTO trials(trial_id, number, study_id, state, datetime_start, datetime_complete)"
     " VALUES(?1, ?2, 1, ?3, ?4, ?5)",
     "INSERT INTO trial_params(trial_id, param_name, param_value, distribution_json)"
     " VALUES(?1, ?2, ?3, ?4)",
-    "INSERT INTO trial_values(trial_id, objective, value, value_type) VALUES(?1, 0, ?2, ?3)",
+    "INSERT INTO trial_values(trial_id, objective, value, value_type) VALUES(?1, ?2, ?3, ?4)",
     "INSERT INTO trial_intermediate_values(trial_id, step, intermediate_value,"
     " intermediate_value_type) VALUES(?1, ?2, ?3, ?4)",
     "INSERT INTO trial_user_attributes(trial_id, \"key\", value_json) VALUES(?1, ?2, ?3)",
@@ -547,13 +606,164 @@ static void bind_json_text(sqlite3_stmt *st, int i, cJSON *j)
     cJSON_Delete(j);
 }
 
+/* Trial tid's params: those of the search space as Optuna params with their
+ * distribution (internal representation), the others as user attributes. */
+static int oq_params(sqlite3 *db, sqlite3_stmt **st, const cJSON *space, const trk_run *r,
+                     int64_t tid, char err[256])
+{
+    for (int k = 0; k < r->n_params; k++) {
+        const trk_param *p = &r->params[k];
+        const cJSON *dim = space ? cJSON_GetObjectItemCaseSensitive(space, p->key) : NULL;
+        cJSON *dist = dim ? optuna_distribution(dim) : NULL;
+        double internal;
+        if (dist && optuna_internal(dim, p, &internal) == 0) {
+            sqlite3_bind_int64(st[OQ_PARAM], 1, tid);
+            sqlite3_bind_text(st[OQ_PARAM], 2, p->key, -1, SQLITE_STATIC);
+            sqlite3_bind_double(st[OQ_PARAM], 3, internal);
+            bind_json_text(st[OQ_PARAM], 4, dist);
+            if (oq_step(db, st[OQ_PARAM], err))
+                return TRK_ERR;
+        } else {
+            /* Not in the search space: kept as a user attribute. */
+            cJSON_Delete(dist);
+            sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
+            sqlite3_bind_text(st[OQ_TATTR], 2, p->key, -1, SQLITE_STATIC);
+            bind_json_text(st[OQ_TATTR], 3, param_json(p));
+            if (oq_step(db, st[OQ_TATTR], err))
+                return TRK_ERR;
+        }
+    }
+    return 0;
+}
+
+/* Trial tid's user attributes: the run's id, worker, seed and error, and every
+ * metric's last value as "metrics.KEY". */
+static int oq_attrs(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const trk_run *r, int64_t tid,
+                    char err[256])
+{
+    struct { const char *key; cJSON *v; } attrs[] = {
+        {"seqtune_run_id", trk_json_int64(r->id)},
+        {"worker", cJSON_CreateNumber(r->worker)},
+        {"seed", trk_json_int64(r->seed)},
+        {"error", r->error ? cJSON_CreateString(r->error) : NULL},
+    };
+    for (size_t a = 0; a < sizeof attrs / sizeof attrs[0]; a++) {
+        if (!attrs[a].v)
+            continue;
+        sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
+        sqlite3_bind_text(st[OQ_TATTR], 2, attrs[a].key, -1, SQLITE_STATIC);
+        bind_json_text(st[OQ_TATTR], 3, attrs[a].v);
+        attrs[a].v = NULL;
+        if (oq_step(db, st[OQ_TATTR], err)) {
+            for (size_t b = a + 1; b < sizeof attrs / sizeof attrs[0]; b++)
+                cJSON_Delete(attrs[b].v);
+            return TRK_ERR;
+        }
+    }
+    trk_metric_summary *ms = NULL;
+    int nms = 0, rc = 0;
+    if (trk_metric_summaries(s, r->id, &ms, &nms, err))
+        return TRK_ERR;
+    for (int k = 0; k < nms && !rc; k++) {
+        char key[600];
+        snprintf(key, sizeof key, "metrics.%s", ms[k].key);
+        sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
+        sqlite3_bind_text(st[OQ_TATTR], 2, key, -1, SQLITE_TRANSIENT);
+        bind_json_text(st[OQ_TATTR], 3, trk_json_number(ms[k].last));
+        rc = oq_step(db, st[OQ_TATTR], err) ? TRK_ERR : 0;
+    }
+    trk_metric_summaries_free(ms, nms);
+    return rc;
+}
+
+/* Trial tid's values: objective 0 is the run's value; a multi-objective
+ * study's (n_obj > 1) COMPLETE run has one per objective (tracker/objectives.h). */
+static int oq_values(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const trk_run *r,
+                     int64_t tid, int n_obj, char err[256])
+{
+    trk_run_values rv = {.n = 1, .v = {r->value}};
+    if (n_obj > 1 && r->state == TRK_COMPLETE && trk_run_values_get(s, r->id, &rv, err))
+        return TRK_ERR;
+    for (int k = 0; k < rv.n; k++) {
+        sqlite3_bind_int64(st[OQ_VALUE], 1, tid);
+        sqlite3_bind_int(st[OQ_VALUE], 2, k);
+        if (isfinite(rv.v[k]))
+            sqlite3_bind_double(st[OQ_VALUE], 3, rv.v[k]);
+        sqlite3_bind_text(st[OQ_VALUE], 4, value_type(rv.v[k], 0), -1, SQLITE_STATIC);
+        if (oq_step(db, st[OQ_VALUE], err))
+            return TRK_ERR;
+    }
+    return 0;
+}
+
+/* One run as Optuna trial tid: the trial row, params, attributes, its value(s)
+ * and its intermediate values (iv from *j on, in trial order). */
+static int oq_trial(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const cJSON *space,
+                    const trk_run *r, int64_t tid, int n_obj, const trk_intermediate *iv,
+                    int niv, int *j, char err[256])
+{
+    char t0[64], t1[64];
+    const char *state = trk_state_name(r->state);
+    int has_value = r->state == TRK_COMPLETE || r->state == TRK_PRUNED;
+    if (r->state == TRK_COMPLETE && isnan(r->value))
+        state = "FAIL", has_value = 0;
+    if (isnan(r->value))
+        has_value = 0;
+    fmt_time(r->started, ' ', t0);
+    fmt_time(r->finished, ' ', t1);
+    sqlite3_bind_int64(st[OQ_TRIAL], 1, tid);
+    sqlite3_bind_int(st[OQ_TRIAL], 2, r->trial_number);
+    sqlite3_bind_text(st[OQ_TRIAL], 3, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st[OQ_TRIAL], 4, t0, -1, SQLITE_TRANSIENT);
+    if (t1[0] && r->state != TRK_RUNNING)
+        sqlite3_bind_text(st[OQ_TRIAL], 5, t1, -1, SQLITE_TRANSIENT);
+    if (oq_step(db, st[OQ_TRIAL], err) || oq_params(db, st, space, r, tid, err) ||
+        oq_attrs(s, db, st, r, tid, err))
+        return TRK_ERR;
+    if (has_value && oq_values(s, db, st, r, tid, n_obj, err))
+        return TRK_ERR;
+    while (*j < niv && iv[*j].trial_number < r->trial_number)
+        (*j)++;
+    for (; *j < niv && iv[*j].run_id == r->id; (*j)++) {
+        sqlite3_bind_int64(st[OQ_INTER], 1, tid);
+        sqlite3_bind_int64(st[OQ_INTER], 2, iv[*j].step);
+        if (isfinite(iv[*j].value))
+            sqlite3_bind_double(st[OQ_INTER], 3, iv[*j].value);
+        sqlite3_bind_text(st[OQ_INTER], 4, value_type(iv[*j].value, 1), -1, SQLITE_STATIC);
+        if (oq_step(db, st[OQ_INTER], err))
+            return TRK_ERR;
+    }
+    return 0;
+}
+
+/* The study's directions, one per objective (the study's direction when it has
+ * none recorded); *n_obj gets their number. */
+static int oq_directions(trk_store *s, sqlite3 *db, sqlite3_stmt **st, const trk_study_info *si,
+                         int *n_obj, char err[256])
+{
+    trk_objective *ob = NULL;
+    int n = 0;
+    if (trk_study_objectives(s, si->id, &ob, &n, err))
+        return TRK_ERR;
+    *n_obj = n > 0 ? n : 1;
+    int rc = 0;
+    for (int k = 0; k < *n_obj && rc == 0; k++) {
+        int max = n > 0 ? ob[k].maximize : strcmp(si->direction, "maximize") == 0;
+        sqlite3_bind_text(st[OQ_DIR], 1, max ? "MAXIMIZE" : "MINIMIZE", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st[OQ_DIR], 2, k);
+        rc = oq_step(db, st[OQ_DIR], err) ? TRK_ERR : 0;
+    }
+    trk_objectives_free(ob, n);
+    return rc;
+}
+
 static int export_optuna(trk_store *s, const char *name, const char *path, char err[256])
 {
     trk_study_info si;
     trk_run_list runs = {0};
-    char *spec = NULL, tmp[TRK_TEMP_NAME_MAX], t0[64], t1[64];
+    char *spec = NULL, tmp[TRK_TEMP_NAME_MAX];
     trk_intermediate *iv = NULL;
-    int niv = 0, rc;
+    int niv = 0, rc, n_obj = 1;
     sqlite3 *db = NULL;
     sqlite3_stmt *st[OQ_N] = {0};
     cJSON *spec_j = NULL;
@@ -579,111 +789,14 @@ static int export_optuna(trk_store *s, const char *name, const char *path, char 
             goto fail;
         }
     sqlite3_bind_text(st[OQ_STUDY], 1, si.name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st[OQ_DIR], 1, strcmp(si.direction, "maximize") == 0 ? "MAXIMIZE" : "MINIMIZE",
-                      -1, SQLITE_STATIC);
     sqlite3_bind_text(st[OQ_SATTR], 1, "seqtune_spec", -1, SQLITE_STATIC);
     sqlite3_bind_text(st[OQ_SATTR], 2, spec_j ? spec : "null", -1, SQLITE_STATIC);
-    if (oq_step(db, st[OQ_STUDY], err) || oq_step(db, st[OQ_DIR], err) ||
+    if (oq_step(db, st[OQ_STUDY], err) || oq_directions(s, db, st, &si, &n_obj, err) ||
         oq_step(db, st[OQ_SATTR], err))
         goto fail;
-    int j = 0;
-    for (int i = 0; i < runs.n; i++) {
-        const trk_run *r = &runs.runs[i];
-        int64_t tid = i + 1;
-        const char *state = trk_state_name(r->state);
-        int has_value = r->state == TRK_COMPLETE || r->state == TRK_PRUNED;
-        if (r->state == TRK_COMPLETE && isnan(r->value))
-            state = "FAIL", has_value = 0;
-        if (isnan(r->value))
-            has_value = 0;
-        fmt_time(r->started, ' ', t0);
-        fmt_time(r->finished, ' ', t1);
-        sqlite3_bind_int64(st[OQ_TRIAL], 1, tid);
-        sqlite3_bind_int(st[OQ_TRIAL], 2, r->trial_number);
-        sqlite3_bind_text(st[OQ_TRIAL], 3, state, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st[OQ_TRIAL], 4, t0, -1, SQLITE_TRANSIENT);
-        if (t1[0] && r->state != TRK_RUNNING)
-            sqlite3_bind_text(st[OQ_TRIAL], 5, t1, -1, SQLITE_TRANSIENT);
-        if (oq_step(db, st[OQ_TRIAL], err))
+    for (int i = 0, j = 0; i < runs.n; i++)
+        if (oq_trial(s, db, st, space, &runs.runs[i], i + 1, n_obj, iv, niv, &j, err))
             goto fail;
-        for (int k = 0; k < r->n_params; k++) {
-            const trk_param *p = &r->params[k];
-            const cJSON *dim = space ? cJSON_GetObjectItemCaseSensitive(space, p->key) : NULL;
-            cJSON *dist = dim ? optuna_distribution(dim) : NULL;
-            double internal;
-            if (dist && optuna_internal(dim, p, &internal) == 0) {
-                sqlite3_bind_int64(st[OQ_PARAM], 1, tid);
-                sqlite3_bind_text(st[OQ_PARAM], 2, p->key, -1, SQLITE_STATIC);
-                sqlite3_bind_double(st[OQ_PARAM], 3, internal);
-                bind_json_text(st[OQ_PARAM], 4, dist);
-                if (oq_step(db, st[OQ_PARAM], err))
-                    goto fail;
-            } else {
-                /* Not in the search space: kept as a user attribute. */
-                cJSON_Delete(dist);
-                sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
-                sqlite3_bind_text(st[OQ_TATTR], 2, p->key, -1, SQLITE_STATIC);
-                bind_json_text(st[OQ_TATTR], 3, param_json(p));
-                if (oq_step(db, st[OQ_TATTR], err))
-                    goto fail;
-            }
-        }
-        struct { const char *key; cJSON *v; } attrs[] = {
-            {"seqtune_run_id", trk_json_int64(r->id)},
-            {"worker", cJSON_CreateNumber(r->worker)},
-            {"seed", trk_json_int64(r->seed)},
-            {"error", r->error ? cJSON_CreateString(r->error) : NULL},
-        };
-        for (size_t a = 0; a < sizeof attrs / sizeof attrs[0]; a++) {
-            if (!attrs[a].v)
-                continue;
-            sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
-            sqlite3_bind_text(st[OQ_TATTR], 2, attrs[a].key, -1, SQLITE_STATIC);
-            bind_json_text(st[OQ_TATTR], 3, attrs[a].v);
-            attrs[a].v = NULL;
-            if (oq_step(db, st[OQ_TATTR], err)) {
-                for (size_t b = a + 1; b < sizeof attrs / sizeof attrs[0]; b++)
-                    cJSON_Delete(attrs[b].v);
-                goto fail;
-            }
-        }
-        /* every metric's last value as user attribute "metrics.KEY" */
-        trk_metric_summary *ms = NULL;
-        int nms = 0;
-        if (trk_metric_summaries(s, r->id, &ms, &nms, err))
-            goto fail;
-        for (int k = 0; k < nms; k++) {
-            char key[600];
-            snprintf(key, sizeof key, "metrics.%s", ms[k].key);
-            sqlite3_bind_int64(st[OQ_TATTR], 1, tid);
-            sqlite3_bind_text(st[OQ_TATTR], 2, key, -1, SQLITE_TRANSIENT);
-            bind_json_text(st[OQ_TATTR], 3, trk_json_number(ms[k].last));
-            if (oq_step(db, st[OQ_TATTR], err)) {
-                trk_metric_summaries_free(ms, nms);
-                goto fail;
-            }
-        }
-        trk_metric_summaries_free(ms, nms);
-        if (has_value) {
-            sqlite3_bind_int64(st[OQ_VALUE], 1, tid);
-            if (isfinite(r->value))
-                sqlite3_bind_double(st[OQ_VALUE], 2, r->value);
-            sqlite3_bind_text(st[OQ_VALUE], 3, value_type(r->value, 0), -1, SQLITE_STATIC);
-            if (oq_step(db, st[OQ_VALUE], err))
-                goto fail;
-        }
-        while (j < niv && iv[j].trial_number < r->trial_number)
-            j++;
-        for (; j < niv && iv[j].run_id == r->id; j++) {
-            sqlite3_bind_int64(st[OQ_INTER], 1, tid);
-            sqlite3_bind_int64(st[OQ_INTER], 2, iv[j].step);
-            if (isfinite(iv[j].value))
-                sqlite3_bind_double(st[OQ_INTER], 3, iv[j].value);
-            sqlite3_bind_text(st[OQ_INTER], 4, value_type(iv[j].value, 1), -1, SQLITE_STATIC);
-            if (oq_step(db, st[OQ_INTER], err))
-                goto fail;
-        }
-    }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, 256, "%.200s: %s", path, sqlite3_errmsg(db));
         goto fail;

@@ -51,7 +51,7 @@ enum {
 enum { TRK_CREATE = 1, TRK_READONLY = 2, TRK_NOSYNC = 4 };
 
 /* Schema version stored in PRAGMA user_version. */
-#define TRK_SCHEMA_VERSION 3
+#define TRK_SCHEMA_VERSION 4
 
 /* The trial state (base/trial_state.h) under the store's names. */
 typedef trial_state trk_state;

@@ -17,7 +17,7 @@
  * SQL texts, indexed by its own private enum; the store prepares each statement on
  * first use and keeps it until trk_store_close. A table's slot says where. */
 enum { TRK_STMTS_STORE, TRK_STMTS_WRITE, TRK_STMTS_QUERY, TRK_STMTS_ADMIN,
-       TRK_STMTS_REGISTRY, TRK_STMTS_COUNT };
+       TRK_STMTS_REGISTRY, TRK_STMTS_OBJECTIVES, TRK_STMTS_COUNT };
 
 typedef struct trk_stmt_table {
     int slot;                       /* one of TRK_STMTS_STORE... */

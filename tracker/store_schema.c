@@ -8,8 +8,11 @@
  *      batch, backfilled from metrics), query indexes, studies.result/best_run_id/
  *      model_artifact_id
  *   3  the model registry and A/B records (tracker/registry.c owns the step)
+ *   4  study_objectives and run_values: a study's objectives and the runs'
+ *      value per objective (tracker/objectives.c owns the step)
  */
 #include "tracker/store_int.h"
+#include "tracker/objectives.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -139,7 +142,9 @@ int trk_schema_migrate(sqlite3 *db, int target, char err[256])
         }
         char set_version[64];
         snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", v + 1);
-        const char *step = v < 2 ? schema_steps[v] : trk_registry_schema_step(v + 1);
+        const char *step = v < 2    ? schema_steps[v]
+                           : v == 2 ? trk_registry_schema_step(v + 1)
+                                    : trk_objectives_schema_step(v + 1);
         if (!step || sqlite3_exec(db, step, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, set_version, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {

@@ -108,10 +108,92 @@ static int check_set(const tr_lstm *m, const tr_windows *w, const char *name, ch
     return 0;
 }
 
+/* The options and the window sets fit the model: 0, or TR_FIT_EBADARG and err. */
+static int fit_check(const tr_lstm *m, const tr_windows *train, const tr_windows *val,
+                     const tr_fit_options *opt, char err[256])
+{
+    if (opt->batch_size < 1 || opt->max_epochs < 0 || !(opt->lr > 0) ||
+        opt->weight_decay < 0 || !(opt->l1 >= 0) || !(opt->input_noise >= 0) ||
+        opt->plateau_factor < 0 ||
+        opt->plateau_factor >= 1 ||
+        opt->patience < 0 || opt->plateau_patience < 0) {
+        snprintf(err, 256, "fit options: need batch_size >= 1, max_epochs >= 0, lr > 0, "
+                 "weight_decay >= 0, l1 >= 0, input_noise >= 0, plateau factor in [0, 1), "
+                 "patience >= 0");
+        return TR_FIT_EBADARG;
+    }
+    if (check_set(m, train, "train", err) || check_set(m, val, "validation", err))
+        return TR_FIT_EBADARG;
+    if (opt->max_epochs > 0 && (train ? train->n : 0) == 0) {
+        snprintf(err, 256, "fit: no training windows");
+        return TR_FIT_EBADARG;
+    }
+    return 0;
+}
+
+/* One epoch over the shuffled training windows in batches of B: forward,
+ * backward, L1, clipping, Adam. *mean_loss is the epoch's mean training loss.
+ * 0, or TR_FIT_ENONFINITE and err. */
+static int fit_epoch(tr_lstm *m, const tr_windows *train, const tr_fit_options *opt,
+                     gsl_rng *rng, int *perm, int B, tr_adam *ad, double lr, int epoch,
+                     double *mean_loss, char err[256])
+{
+    int n_train = train->n;
+    size_t n = m->n_params;
+    gsl_ran_shuffle(rng, perm, (size_t)n_train, sizeof *perm);
+    double sum = 0.0;
+    for (int s = 0; s < n_train; s += B) {
+        int nb = n_train - s < B ? n_train - s : B;
+        tr_lstm_gather(train, perm, s, nb, m->xb, m->yb);
+        if (opt->input_noise > 0) {
+            size_t nx = (size_t)nb * (size_t)m->cfg.seq_len * (size_t)m->cfg.n_features;
+            for (size_t i = 0; i < nx; i++)
+                m->xb[i] += (float)gsl_ran_gaussian_ziggurat(rng, opt->input_noise);
+        }
+        float loss = tr_lstm_forward(m, m->xb, m->yb, nb, 1, gsl_rng_get(rng), NULL);
+        if (!isfinite(loss)) {
+            snprintf(err, 256, "fit: the training loss became %s in epoch %d "
+                     "(batch at window %d); check the inputs for NaN/inf or lower "
+                     "the learning rate", isnan(loss) ? "NaN" : "infinite", epoch, s);
+            return TR_FIT_ENONFINITE;
+        }
+        sum += (double)loss * nb;
+        tr_lstm_zero_grad(m);
+        tr_lstm_backward(m, NULL);
+        tr_lstm_l1(m, opt->l1);
+        double gnorm = tr_clip_grad_norm(m->grads, n, opt->clip_norm);
+        if (!isfinite(gnorm)) {
+            snprintf(err, 256, "fit: the gradient norm became non-finite in epoch %d", epoch);
+            return TR_FIT_ENONFINITE;
+        }
+        tr_adam_step(ad, m->params, m->grads, lr);
+    }
+    *mean_loss = sum / n_train;
+    return 0;
+}
+
+/* ReduceLROnPlateau(mode min, threshold 1e-4 rel, cooldown 0): the learning rate
+ * after an epoch with validation loss v. */
+static double fit_plateau(const tr_fit_options *opt, double v, double lr, double *best,
+                          int *bad)
+{
+    if (!(opt->plateau_factor > 0))
+        return lr;
+    if (v < *best * (1.0 - 1e-4)) {
+        *best = v;
+        *bad = 0;
+    } else if (++*bad > opt->plateau_patience) {
+        double nl = fmax(lr * opt->plateau_factor, opt->min_lr);
+        if (lr - nl > 1e-8)
+            lr = nl;
+        *bad = 0;
+    }
+    return lr;
+}
+
 int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
            const tr_fit_options *opt, tr_fit_result *res, char err[256])
 {
-    int rc = 0;
     gsl_rng *rng = NULL;
     int *perm = NULL;
     float *best = NULL;
@@ -120,27 +202,11 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
     memset(res, 0, sizeof *res);
     res->best_val_loss = INFINITY;
     res->final_lr = opt->lr;
-
-    if (opt->batch_size < 1 || opt->max_epochs < 0 || !(opt->lr > 0) ||
-        opt->weight_decay < 0 || !(opt->l1 >= 0) || opt->plateau_factor < 0 ||
-        opt->plateau_factor >= 1 ||
-        opt->patience < 0 || opt->plateau_patience < 0) {
-        snprintf(err, 256, "fit options: need batch_size >= 1, max_epochs >= 0, lr > 0, "
-                 "weight_decay >= 0, l1 >= 0, plateau factor in [0, 1), patience >= 0");
-        rc = TR_FIT_EBADARG;
+    int rc = fit_check(m, train, val, opt, err);
+    if (rc)
         goto fail;
-    }
-    if (check_set(m, train, "train", err) || check_set(m, val, "validation", err)) {
-        rc = TR_FIT_EBADARG;
-        goto fail;
-    }
     int n_train = train ? train->n : 0;
     int has_val = val && val->n > 0;
-    if (opt->max_epochs > 0 && n_train == 0) {
-        snprintf(err, 256, "fit: no training windows");
-        rc = TR_FIT_EBADARG;
-        goto fail;
-    }
     int B = opt->batch_size < m->cfg.max_batch ? opt->batch_size : m->cfg.max_batch;
 
     rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -161,39 +227,14 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
 
     double lr = opt->lr, plateau_best = INFINITY;
     int plateau_bad = 0, bad = 0;
-    if (opt->max_epochs == 0 && has_val) {
-        if (tr_lstm_eval_loss(m, val, &res->best_val_loss, err)) {
-            rc = TR_FIT_EBADARG;
-            goto fail;
-        }
+    if (opt->max_epochs == 0 && has_val && tr_lstm_eval_loss(m, val, &res->best_val_loss, err)) {
+        rc = TR_FIT_EBADARG;
+        goto fail;
     }
     for (int epoch = 1; epoch <= opt->max_epochs; epoch++) {
-        gsl_ran_shuffle(rng, perm, (size_t)n_train, sizeof *perm);
-        double sum = 0.0;
-        for (int s = 0; s < n_train; s += B) {
-            int nb = n_train - s < B ? n_train - s : B;
-            tr_lstm_gather(train, perm, s, nb, m->xb, m->yb);
-            float loss = tr_lstm_forward(m, m->xb, m->yb, nb, 1, gsl_rng_get(rng), NULL);
-            if (!isfinite(loss)) {
-                snprintf(err, 256, "fit: the training loss became %s in epoch %d "
-                         "(batch at window %d); check the inputs for NaN/inf or lower "
-                         "the learning rate", isnan(loss) ? "NaN" : "infinite", epoch, s);
-                rc = TR_FIT_ENONFINITE;
-                goto fail;
-            }
-            sum += (double)loss * nb;
-            tr_lstm_zero_grad(m);
-            tr_lstm_backward(m, NULL);
-            tr_lstm_l1(m, opt->l1);
-            double gnorm = tr_clip_grad_norm(m->grads, n, opt->clip_norm);
-            if (!isfinite(gnorm)) {
-                snprintf(err, 256, "fit: the gradient norm became non-finite in epoch %d", epoch);
-                rc = TR_FIT_ENONFINITE;
-                goto fail;
-            }
-            tr_adam_step(&ad, m->params, m->grads, lr);
-        }
-        tr_epoch_report r = {.epoch = epoch, .train_loss = sum / n_train, .lr = lr};
+        tr_epoch_report r = {.epoch = epoch, .lr = lr};
+        if ((rc = fit_epoch(m, train, opt, rng, perm, B, &ad, lr, epoch, &r.train_loss, err)))
+            goto fail;
         r.val_loss = r.train_loss;
         if (has_val && tr_lstm_eval_loss(m, val, &r.val_loss, err)) {
             rc = TR_FIT_EBADARG;
@@ -215,20 +256,8 @@ int tr_fit(tr_lstm *m, const tr_windows *train, const tr_windows *val,
         } else {
             bad++;
         }
-        /* ReduceLROnPlateau(mode min, threshold 1e-4 rel, cooldown 0) */
-        if (opt->plateau_factor > 0) {
-            if (r.val_loss < plateau_best * (1.0 - 1e-4)) {
-                plateau_best = r.val_loss;
-                plateau_bad = 0;
-            } else if (++plateau_bad > opt->plateau_patience) {
-                double nl = fmax(lr * opt->plateau_factor, opt->min_lr);
-                if (lr - nl > 1e-8)
-                    lr = nl;
-                plateau_bad = 0;
-            }
-        }
-        int stop = opt->on_epoch ? opt->on_epoch(opt->user, &r) : 0;
-        if (stop) {
+        lr = fit_plateau(opt, r.val_loss, lr, &plateau_best, &plateau_bad);
+        if (opt->on_epoch && opt->on_epoch(opt->user, &r)) {
             res->pruned = 1;
             break;
         }

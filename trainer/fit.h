@@ -69,6 +69,10 @@ typedef struct tr_fit_options {
     double l1;              /* L1 on the weights, not biases (tr_lstm_l1): its gradient
                                joins the loss's before clipping; 0 = off. The reported
                                losses are the data loss without the penalty. */
+    double input_noise;     /* Gaussian noise of this standard deviation added to every
+                               training input (the scaled features) of every batch, drawn
+                               from the fit's generator; validation and prediction see
+                               none; 0 = off (and no draw, so the fit is unchanged) */
 } tr_fit_options;
 
 /* PyTorch-like defaults: batch 64, 100 epochs, lr 1e-3, clip 1.0, plateau 0.5/5,

@@ -349,34 +349,28 @@ static void get_layers(rd *r, tr_lstm_config *c)
     }
 }
 
-int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **out,
-                  tr_model_meta *meta, char err[256])
+/* The file's envelope: magic, a format version this build reads, the checksum
+ * over everything before it. *version is set and r->n ends before the checksum.
+ * 0, or -1 and err. */
+static int load_envelope(const char *path, rd *r, uint32_t *version, char err[256])
 {
-    size_t n = 0;
-    tr_lstm *m = NULL;
-    unsigned char *data = NULL;
-    char e2[256];
-    *out = NULL;
-    memset(meta, 0, sizeof *meta);
-    data = read_all(path, &n, err);
-    if (!data)
-        return -1;
-    rd r = {data, n, 0, 0};
+    const unsigned char *data = r->p;
+    size_t n = r->n;
     if (n < 12 || memcmp(data, MAGIC, 8) != 0) {
         snprintf(err, 256, "model file %.180s: not a seqtune model file (bad magic)", path);
-        goto fail;
+        return -1;
     }
-    take(&r, 8);
-    uint32_t version = get_u32(&r);
-    if (version > TR_MODEL_FILE_VERSION || version == 0) {
+    take(r, 8);
+    *version = get_u32(r);
+    if (*version > TR_MODEL_FILE_VERSION || *version == 0) {
         snprintf(err, 256, "model file %.100s: format version %u is not supported "
-                 "(this build reads version %d%s)", path, version, TR_MODEL_FILE_VERSION,
-                 version > TR_MODEL_FILE_VERSION ? "; it was written by a newer seqtune" : "");
-        goto fail;
+                 "(this build reads version %d%s)", path, *version, TR_MODEL_FILE_VERSION,
+                 *version > TR_MODEL_FILE_VERSION ? "; it was written by a newer seqtune" : "");
+        return -1;
     }
     if (n < 20) {
         snprintf(err, 256, "model file %.180s: truncated (%zu bytes)", path, n);
-        goto fail;
+        return -1;
     }
     uint64_t want = (uint64_t)data[n - 8] | (uint64_t)data[n - 7] << 8 |
                     (uint64_t)data[n - 6] << 16 | (uint64_t)data[n - 5] << 24 |
@@ -385,22 +379,88 @@ int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **o
     if (fnv1a64(data, n - 8) != want) {
         snprintf(err, 256, "model file %.150s: checksum mismatch: the file is truncated "
                  "or corrupted (%zu bytes)", path, n);
-        goto fail;
+        return -1;
     }
-    r.n = n - 8;
-    tr_lstm_config c = {0};
-    c.n_features = (int)get_u32(&r);
-    c.units = (int)get_u32(&r);
-    c.layers = (int)get_u32(&r);
-    c.seq_len = (int)get_u32(&r);
-    c.head = (tr_head)get_u32(&r);
-    c.bidirectional = (int)get_u32(&r);   /* reserved, 0, in version 1 */
-    c.n_classes = (int)get_u32(&r);       /* multiclass head only; 0 in version 1 */
+    r->n = n - 8;
+    return 0;
+}
+
+/* The architecture header of a file of `version` (fields a version lacks are 0). */
+static void load_arch(rd *r, uint32_t version, tr_lstm_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->n_features = (int)get_u32(r);
+    c->units = (int)get_u32(r);
+    c->layers = (int)get_u32(r);
+    c->seq_len = (int)get_u32(r);
+    c->head = (tr_head)get_u32(r);
+    c->bidirectional = (int)get_u32(r);   /* reserved, 0, in version 1 */
+    c->n_classes = (int)get_u32(r);       /* multiclass head only; 0 in version 1 */
     if (version < 2)
-        c.bidirectional = c.n_classes = 0;
-    c.dropout = get_f32(&r);
+        c->bidirectional = c->n_classes = 0;
+    c->dropout = get_f32(r);
     if (version >= 3)
-        get_layers(&r, &c);
+        get_layers(r, c);
+}
+
+/* The metadata section (nf feature names, target, scaler) into meta, allocated
+ * for nf features; a malformed section sets r->bad. */
+static void load_meta(rd *r, uint32_t version, uint32_t nf, tr_model_meta *meta)
+{
+    for (uint32_t i = 0; i < nf && !r->bad; i++) {
+        free(meta->feature_names[i]);
+        meta->feature_names[i] = get_str(r);
+    }
+    free(meta->target_kind);
+    meta->target_kind = get_str(r);
+    meta->horizon = (int)get_u32(r);
+    meta->deadband = get_f32(r);
+    meta->seq_len = (int)get_u32(r);
+    free(meta->scaler_kind);
+    meta->scaler_kind = get_str(r);
+    uint32_t stats = get_u32(r);
+    if (stats == 1) {
+        for (uint32_t i = 0; i < nf; i++)
+            meta->scaler_center[i] = get_f32(r);
+        for (uint32_t i = 0; i < nf; i++)
+            meta->scaler_scale[i] = get_f32(r);
+    } else {
+        free(meta->scaler_center);
+        free(meta->scaler_scale);
+        meta->scaler_center = meta->scaler_scale = NULL;
+        if (stats != 0)
+            r->bad = 1;
+    }
+    if (version >= 2) {
+        meta->n_classes = (int)get_u32(r);
+        meta->has_target_scaler = (int)get_u32(r);
+        meta->target_center = get_f32(r);
+        meta->target_scale = get_f32(r);
+        if (meta->n_classes < 0 || meta->n_classes > 64 || (meta->has_target_scaler != 0 &&
+            meta->has_target_scaler != 1))
+            r->bad = 1;
+    } else if (meta->target_kind) {   /* version 1: direction or return */
+        meta->n_classes = strcmp(meta->target_kind, "return") == 0 ? 0 : 2;
+    }
+}
+
+int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **out,
+                  tr_model_meta *meta, char err[256])
+{
+    size_t n = 0;
+    tr_lstm *m = NULL;
+    char e2[256];
+    *out = NULL;
+    memset(meta, 0, sizeof *meta);
+    unsigned char *data = read_all(path, &n, err);
+    if (!data)
+        return -1;
+    rd r = {data, n, 0, 0};
+    uint32_t version = 0;
+    if (load_envelope(path, &r, &version, err) < 0)
+        goto fail;
+    tr_lstm_config c;
+    load_arch(&r, version, &c);
     c.max_batch = max_batch > 0 ? max_batch : 1;
     c.blas_threads = blas_threads;
     uint32_t nf = get_u32(&r);
@@ -412,41 +472,7 @@ int tr_model_load(const char *path, int max_batch, int blas_threads, tr_lstm **o
         snprintf(err, 256, "model file %.100s: %.120s", path, e2);
         goto fail;
     }
-    for (uint32_t i = 0; i < nf && !r.bad; i++) {
-        free(meta->feature_names[i]);
-        meta->feature_names[i] = get_str(&r);
-    }
-    free(meta->target_kind);
-    meta->target_kind = get_str(&r);
-    meta->horizon = (int)get_u32(&r);
-    meta->deadband = get_f32(&r);
-    meta->seq_len = (int)get_u32(&r);
-    free(meta->scaler_kind);
-    meta->scaler_kind = get_str(&r);
-    uint32_t stats = get_u32(&r);
-    if (stats == 1) {
-        for (uint32_t i = 0; i < nf; i++)
-            meta->scaler_center[i] = get_f32(&r);
-        for (uint32_t i = 0; i < nf; i++)
-            meta->scaler_scale[i] = get_f32(&r);
-    } else {
-        free(meta->scaler_center);
-        free(meta->scaler_scale);
-        meta->scaler_center = meta->scaler_scale = NULL;
-        if (stats != 0)
-            r.bad = 1;
-    }
-    if (version >= 2) {
-        meta->n_classes = (int)get_u32(&r);
-        meta->has_target_scaler = (int)get_u32(&r);
-        meta->target_center = get_f32(&r);
-        meta->target_scale = get_f32(&r);
-        if (meta->n_classes < 0 || meta->n_classes > 64 || (meta->has_target_scaler != 0 &&
-            meta->has_target_scaler != 1))
-            r.bad = 1;
-    } else if (meta->target_kind) {   /* version 1: direction or return */
-        meta->n_classes = strcmp(meta->target_kind, "return") == 0 ? 0 : 2;
-    }
+    load_meta(&r, version, nf, meta);
     if (r.bad) {
         snprintf(err, 256, "model file %.180s: malformed metadata section", path);
         goto fail;

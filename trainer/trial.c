@@ -302,31 +302,40 @@ done:
 /* Trains and scores one fold f (fold index k, -1 for the final one). The scaled
  * matrix goes to xs (rows x cols, caller's buffer). On success *model_out and
  * *scaler_out (when not NULL) receive the fitted model and scaler. */
-static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
-                    const tr_fold *f, int k, float *xs, tr_fold_result *r, tr_lstm **model_out,
-                    tr_scaler *scaler_out, char err[256])
-{
-    const tr_candles *c = d->candles;
-    const int cols = d->m.cols, first = d->m.first, T = p->seq_len;
-    const int dir = cfg->target.kind == TR_TARGET_DIRECTION;
-    const int mc = cfg->target.kind == TR_TARGET_MULTICLASS, K = mc ? TR_MULTICLASS_K : 1;
-    const int price = cfg->target.kind == TR_TARGET_PRICE, h = cfg->target.horizon;
-    tr_scaler sc = {0};
-    tr_lstm *m = NULL;
-    float *pred = NULL, *ys = NULL;
-    double *pd = NULL, *yd = NULL, *ytr = NULL, *pos = NULL, *ret = NULL;
-    int *trade = NULL, rc = -1;
-    unsigned char *pos_window = NULL;
+/* One fold's work in progress: its inputs, the model and the buffers that
+ * run_fold's steps share (freed by fold_free). */
+typedef struct {
+    const tr_trial_data *d;
+    const tr_trial_config *cfg;
+    const tr_trial_params *p;
+    const tr_fold *f;
+    int k, K, dir, mc, price;
+    float *xs;
+    tr_fold_result *r;
+    tr_scaler sc;
+    tr_lstm *m;
+    tr_windows tw, vw, te, tw0;   /* train, val, test; tw0: unscaled labels (baselines) */
+    float *pred, *ys;
+    double *pd, *yd, *ytr, *pos, *ret;
+    int *trade;
+    unsigned char *pos_window;
     char why[256];
+} fold_run;
 
+/* The result before anything is computed: the fold's spans, every metric NaN. */
+static void fold_result_init(fold_run *fr)
+{
+    tr_fold_result *r = fr->r;
+    const tr_candles *c = fr->d->candles;
+    int first = fr->d->m.first;
     memset(r, 0, sizeof *r);
-    r->fold = k;
-    r->kind = cfg->target.kind;
-    r->n_train = f->n_train;
-    r->n_val = f->n_val;
-    r->n_test = f->n_test;
-    r->test_first = c->ts[first + f->test_begin];
-    r->test_last = c->ts[first + f->test_end - 1];
+    r->fold = fr->k;
+    r->kind = fr->cfg->target.kind;
+    r->n_train = fr->f->n_train;
+    r->n_val = fr->f->n_val;
+    r->n_test = fr->f->n_test;
+    r->test_first = c->ts[first + fr->f->test_begin];
+    r->test_last = c->ts[first + fr->f->test_end - 1];
     nan_class(&r->test);
     nan_class(&r->majority);
     nan_class(&r->logistic);
@@ -338,44 +347,52 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     tr_price_metrics_nan(&r->linear);
     r->target_center = r->target_scale = NAN;
     r->mse = r->mae = NAN;
+}
 
-    if (tr_scaler_fit(&sc, cfg->scaler, d->m.x, cols, f->train_begin, f->train_end, why) < 0)
-        goto fail;
+/* Scaler (fitted on the training span), model, the price target's scaling and
+ * the fit. -1 and fr->why on failure. */
+static int fold_train(fold_run *fr)
+{
+    const tr_trial_data *d = fr->d;
+    const tr_trial_config *cfg = fr->cfg;
+    const tr_trial_params *p = fr->p;
+    const tr_fold *f = fr->f;
+    const int cols = d->m.cols, T = p->seq_len;
+    if (tr_scaler_fit(&fr->sc, cfg->scaler, d->m.x, cols, f->train_begin, f->train_end,
+                      fr->why) < 0)
+        return -1;
     /* Only rows up to the end of the test span are scaled: nothing later is read. */
-    tr_scaler_apply(&sc, d->m.x, xs, f->test_end);
-
+    tr_scaler_apply(&fr->sc, d->m.x, fr->xs, f->test_end);
     tr_lstm_config lc = {.n_features = cols, .units = p->units, .layers = p->layers,
                          .seq_len = T, .max_batch = p->batch_size, .dropout = (float)p->dropout,
-                         .head = dir ? TR_HEAD_DIRECTION : mc ? TR_HEAD_MULTICLASS
-                                                              : TR_HEAD_RETURN,
+                         .head = fr->dir ? TR_HEAD_DIRECTION : fr->mc ? TR_HEAD_MULTICLASS
+                                                                      : TR_HEAD_RETURN,
                          .blas_threads = cfg->blas_threads, .bidirectional = p->bidirectional,
-                         .n_classes = K};
-    for (int j = 0; mc && j < K; j++)
+                         .n_classes = fr->K};
+    for (int j = 0; fr->mc && j < fr->K; j++)
         lc.class_weight[j] = cfg->class_weight[j];
     layer_overrides(p, &lc);
-    m = tr_lstm_new(&lc, why);
-    if (!m)
-        goto fail;
-    tr_windows tw = {xs, d->y, f->train, f->n_train, T, cols};
-    tr_windows vw = {xs, d->y, f->val, f->n_val, T, cols};
-    tr_windows te = {xs, d->y, f->test, f->n_test, T, cols};
-    tr_windows tw0 = tw;   /* unscaled labels, for the linear baseline */
-    if (price) {
+    if (!(fr->m = tr_lstm_new(&lc, fr->why)))
+        return -1;
+    fr->tw = (tr_windows){fr->xs, d->y, f->train, f->n_train, T, cols};
+    fr->vw = (tr_windows){fr->xs, d->y, f->val, f->n_val, T, cols};
+    fr->te = (tr_windows){fr->xs, d->y, f->test, f->n_test, T, cols};
+    fr->tw0 = fr->tw;
+    if (fr->price) {
         /* The network learns z = (y - center) / scale, center and scale from this
          * fold's training labels only; labels elsewhere are scaled with them. */
         double tc, ts;
-        if (tr_target_scaler_fit(&tw, &tc, &ts, why) < 0)
-            goto fail;
-        r->target_center = tc;
-        r->target_scale = ts;
-        ys = malloc(sizeof *ys * (size_t)d->m.rows + 1);
-        if (!ys) {
-            snprintf(why, sizeof why, "out of memory");
-            goto fail;
+        if (tr_target_scaler_fit(&fr->tw, &tc, &ts, fr->why) < 0)
+            return -1;
+        fr->r->target_center = tc;
+        fr->r->target_scale = ts;
+        if (!(fr->ys = malloc(sizeof *fr->ys * (size_t)d->m.rows + 1))) {
+            snprintf(fr->why, sizeof fr->why, "out of memory");
+            return -1;
         }
         for (int i = 0; i < d->m.rows; i++)
-            ys[i] = (float)((d->y[i] - tc) / ts);
-        tw.y = vw.y = te.y = ys;
+            fr->ys[i] = (float)((d->y[i] - tc) / ts);
+        fr->tw.y = fr->vw.y = fr->te.y = fr->ys;
     }
     tr_fit_options fo;
     tr_fit_options_default(&fo);
@@ -384,192 +401,252 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     fo.lr = p->learning_rate;
     fo.weight_decay = p->l2;
     fo.l1 = p->l1;
+    fo.input_noise = p->input_noise;
     fo.clip_norm = p->clip_norm;
     fo.plateau_factor = cfg->plateau_factor;
     fo.plateau_patience = cfg->plateau_patience;
     fo.patience = cfg->patience;
     fo.restore_best = 1;
     fo.init_weights = 1;
-    fo.seed = cfg->seed + (unsigned long)(k + 1);
-    epoch_ctx ectx = {cfg, k};
+    fo.seed = cfg->seed + (unsigned long)(fr->k + 1);
+    epoch_ctx ectx = {cfg, fr->k};
     if (cfg->on_epoch) {
         fo.on_epoch = epoch_relay;
         fo.user = &ectx;
     }
-    if (tr_fit(m, &tw, f->n_val > 0 ? &vw : NULL, &fo, &r->fit, why) < 0)
-        goto fail;
+    return tr_fit(fr->m, &fr->tw, f->n_val > 0 ? &fr->vw : NULL, &fo, &fr->r->fit, fr->why) < 0
+               ? -1 : 0;
+}
 
-    /* Test windows: predictions against labels. */
-    int nt = f->n_test;
-    pred = malloc((size_t)(f->test_end - f->test_begin + 1) * K * sizeof *pred);
-    pd = malloc((size_t)(f->test_end - f->test_begin + 1) * K * sizeof *pd);
-    yd = malloc((size_t)(nt + 1) * sizeof *yd);
-    ytr = malloc((size_t)(f->n_train + 1) * sizeof *ytr);
-    if (!pred || !pd || !yd || !ytr) {
-        snprintf(why, sizeof why, "out of memory");
-        goto fail;
+/* Classification targets' test metrics and baselines (and, for the final fold,
+ * the paired test's samples). */
+static int fold_score_class(fold_run *fr, int nt)
+{
+    tr_fold_result *r = fr->r;
+    const tr_fold *f = fr->f;
+    for (int i = 0; i < f->n_train; i++)
+        fr->ytr[i] = fr->d->y[f->train[i]];
+    if (fr->mc) {
+        if (tr_metrics_multiclass(fr->pd, fr->yd, nt, fr->K, &r->mc, fr->why) < 0 ||
+            tr_baseline_majority_multi(fr->ytr, f->n_train, fr->yd, nt, fr->K, &r->mc_majority,
+                                       fr->why) < 0 ||
+            tr_baseline_softmax(&fr->tw, &fr->te, fr->K, &r->mc_logistic, NULL, fr->why) < 0)
+            return -1;
+        return fr->k < 0 ? final_samples_multi(r, fr->pd, fr->yd, nt, fr->ytr, f->n_train,
+                                               &fr->tw, &fr->te, fr->why)
+                         : 0;
     }
-    if (tr_lstm_predict(m, &te, pred, why) < 0)
-        goto fail;
+    if (tr_metrics_classify(fr->pd, fr->yd, nt, &r->test, fr->why) < 0)
+        return -1;
+    if (fr->k < 0 && final_samples(r, nt, 1, 0) < 0) {
+        snprintf(fr->why, sizeof fr->why, "out of memory");
+        return -1;
+    }
+    if (tr_baseline_majority(fr->ytr, f->n_train, fr->yd, nt, &r->majority, fr->why) < 0 ||
+        tr_baseline_logistic(&fr->tw, &fr->te, &r->logistic, r->curves.p_linear, fr->why) < 0)
+        return -1;
+    if (fr->k < 0) {
+        double rate = 0;
+        for (int i = 0; i < f->n_train; i++)
+            rate += fr->ytr[i] / f->n_train;
+        for (int i = 0; i < nt; i++)
+            r->curves.p_noskill[i] = rate;
+    }
+    return 0;
+}
+
+/* Test windows: predictions against labels, the target's metrics and baselines. */
+static int fold_score(fold_run *fr)
+{
+    const tr_fold *f = fr->f;
+    tr_fold_result *r = fr->r;
+    int nt = f->n_test, K = fr->K;
+    size_t span = (size_t)(f->test_end - f->test_begin + 1);
+    fr->pred = malloc(span * K * sizeof *fr->pred);
+    fr->pd = malloc(span * K * sizeof *fr->pd);
+    fr->yd = malloc((size_t)(nt + 1) * sizeof *fr->yd);
+    fr->ytr = malloc((size_t)(f->n_train + 1) * sizeof *fr->ytr);
+    if (!fr->pred || !fr->pd || !fr->yd || !fr->ytr) {
+        snprintf(fr->why, sizeof fr->why, "out of memory");
+        return -1;
+    }
+    if (tr_lstm_predict(fr->m, &fr->te, fr->pred, fr->why) < 0)
+        return -1;
     for (int i = 0; i < nt; i++) {
         for (int j = 0; j < K; j++)
-            pd[(size_t)i * K + j] = pred[(size_t)i * K + j];
-        yd[i] = d->y[f->test[i]];
+            fr->pd[(size_t)i * K + j] = fr->pred[(size_t)i * K + j];
+        fr->yd[i] = fr->d->y[f->test[i]];
     }
-    if (mc) {
-        if (tr_metrics_multiclass(pd, yd, nt, K, &r->mc, why) < 0)
-            goto fail;
-        for (int i = 0; i < f->n_train; i++)
-            ytr[i] = d->y[f->train[i]];
-        if (tr_baseline_majority_multi(ytr, f->n_train, yd, nt, K, &r->mc_majority, why) < 0 ||
-            tr_baseline_softmax(&tw, &te, K, &r->mc_logistic, NULL, why) < 0)
-            goto fail;
-        if (k < 0 && final_samples_multi(r, pd, yd, nt, ytr, f->n_train, &tw, &te, why) < 0)
-            goto fail;
-    } else if (dir) {
-        if (tr_metrics_classify(pd, yd, nt, &r->test, why) < 0)
-            goto fail;
-        for (int i = 0; i < f->n_train; i++)
-            ytr[i] = d->y[f->train[i]];
-        if (k < 0 && final_samples(r, nt, 1, 0) < 0) {
-            snprintf(why, sizeof why, "out of memory");
-            goto fail;
-        }
-        if (tr_baseline_majority(ytr, f->n_train, yd, nt, &r->majority, why) < 0 ||
-            tr_baseline_logistic(&tw, &te, &r->logistic, r->curves.p_linear, why) < 0)
-            goto fail;
-        if (k < 0) {
-            double rate = 0;
-            for (int i = 0; i < f->n_train; i++)
-                rate += ytr[i] / f->n_train;
-            for (int i = 0; i < nt; i++)
-                r->curves.p_noskill[i] = rate;
-        }
-    } else if (price) {
-        if (score_price(c, first, f, h, k, pd, &tw0, &te, r, why) < 0)
-            goto fail;
-    } else if (tr_metrics_regress(pd, yd, nt, &r->mse, &r->mae, why) < 0) {
-        goto fail;
-    } else if (k < 0) {
+    if (fr->mc || fr->dir) {
+        if (fold_score_class(fr, nt) < 0)
+            return -1;
+    } else if (fr->price) {
+        if (score_price(fr->d->candles, fr->d->m.first, f, fr->cfg->target.horizon, fr->k,
+                        fr->pd, &fr->tw0, &fr->te, r, fr->why) < 0)
+            return -1;
+    } else if (tr_metrics_regress(fr->pd, fr->yd, nt, &r->mse, &r->mae, fr->why) < 0) {
+        return -1;
+    } else if (fr->k < 0) {
         if (final_samples(r, nt, 0, 0) < 0) {
-            snprintf(why, sizeof why, "out of memory");
-            goto fail;
+            snprintf(fr->why, sizeof fr->why, "out of memory");
+            return -1;
         }
         /* persistence: the last return realised at the window's end (label of row e - h) */
         for (int i = 0; i < nt; i++) {
-            int e = f->test[i] - cfg->target.horizon;
-            r->curves.p_noskill[i] = e >= 0 && isfinite(d->y[e]) ? d->y[e] : 0;
+            int e = f->test[i] - fr->cfg->target.horizon;
+            r->curves.p_noskill[i] = e >= 0 && isfinite(fr->d->y[e]) ? fr->d->y[e] : 0;
         }
     }
-    if (k < 0 && r->curves.y && !mc && !price)   /* direction, return: the paired test's */
+    if (fr->k < 0 && r->curves.y && !fr->mc && !fr->price)   /* the paired test's */
         for (int i = 0; i < nt; i++)
-            r->curves.y[i] = yd[i], r->curves.p_model[i] = pd[i];
+            r->curves.y[i] = fr->yd[i], r->curves.p_model[i] = fr->pd[i];
+    return 0;
+}
 
-    /* Backtest: every bar of the test span whose next close is still in the span
-     * (bar i is held over close[i] -> close[i+1]). Bars without a usable window
-     * (too early, or spanning a dropped gap) stay flat. */
-    int nb = 0;
-    trade = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *trade);
-    pos = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *pos);
-    ret = malloc((size_t)(f->test_end - f->test_begin + 1) * sizeof *ret);
-    pos_window = malloc((size_t)(f->test_end - f->test_begin + 1));
-    if (!trade || !pos || !ret || !pos_window) {
-        snprintf(why, sizeof why, "out of memory");
-        goto fail;
+/* The traded signal of test prediction j: P(up) for direction, P(up) - P(down)
+ * for multiclass, the forecast return otherwise. */
+static double fold_signal(const fold_run *fr, int j)
+{
+    const float *pred = fr->pred;
+    if (fr->mc)
+        return (double)pred[(size_t)j * fr->K + 2] - pred[(size_t)j * fr->K];
+    return fr->price ? pred[j] * fr->r->target_scale + fr->r->target_center : pred[j];
+}
+
+/* The fold's curves over nb bars (every fold keeps them: the trial's
+ * out-of-sample series); cv->pred is the traded signal, NaN without a window. */
+static int fold_curves(fold_run *fr, int nb)
+{
+    tr_fold_curves *cv = &fr->r->curves;
+    const tr_candles *c = fr->d->candles;
+    int first = fr->d->m.first;
+    cv->t = malloc((size_t)(nb + 1) * sizeof *cv->t);
+    cv->equity = malloc((size_t)(nb + 1) * sizeof *cv->equity);
+    cv->bh_equity = malloc((size_t)(nb + 1) * sizeof *cv->bh_equity);
+    cv->bar_returns = malloc((size_t)nb * sizeof *cv->bar_returns);
+    cv->pred = malloc((size_t)nb * sizeof *cv->pred);
+    if (!cv->t || !cv->equity || !cv->bh_equity || !cv->bar_returns || !cv->pred) {
+        snprintf(fr->why, sizeof fr->why, "out of memory");
+        return -1;
     }
-    int nw = 0;
+    cv->n = nb;
+    cv->row0 = first + fr->f->test_begin;
+    for (int i = 0; i <= nb; i++)
+        cv->t[i] = c->ts[first + fr->f->test_begin + i];
+    for (int i = 0, j = 0; i < nb; i++)
+        cv->pred[i] = fr->pos_window[i] ? fold_signal(fr, j++) : NAN;
+    return 0;
+}
+
+/* Backtest: every bar of the test span whose next close is still in the span
+ * (bar i is held over close[i] -> close[i+1]). Bars without a usable window
+ * (too early, or spanning a dropped gap) stay flat. */
+static int fold_backtest(fold_run *fr)
+{
+    const tr_fold *f = fr->f;
+    const tr_trial_config *cfg = fr->cfg;
+    const tr_candles *c = fr->d->candles;
+    int first = fr->d->m.first, T = fr->p->seq_len, nb = 0, nw = 0;
+    size_t span = (size_t)(f->test_end - f->test_begin + 1);
+    fr->trade = malloc(span * sizeof *fr->trade);
+    fr->pos = malloc(span * sizeof *fr->pos);
+    fr->ret = malloc(span * sizeof *fr->ret);
+    fr->pos_window = malloc(span);
+    if (!fr->trade || !fr->pos || !fr->ret || !fr->pos_window) {
+        snprintf(fr->why, sizeof fr->why, "out of memory");
+        return -1;
+    }
     for (int e = f->test_begin; e + 1 < f->test_end; e++) {
         int ok = e >= T - 1 && (cfg->gaps == TR_GAP_KEEP || !tr_candles_spans_gap(c, first + e, T));
-        ret[nb] = c->close[first + e + 1] / c->close[first + e] - 1;
-        pos[nb] = ok ? 1.0 : 0.0;     /* 1 marks a bar with a window; set below */
+        fr->ret[nb] = c->close[first + e + 1] / c->close[first + e] - 1;
+        fr->pos[nb] = ok ? 1.0 : 0.0;     /* 1 marks a bar with a window; set below */
         if (ok)
-            trade[nw++] = e;
+            fr->trade[nw++] = e;
         nb++;
     }
-    if (nb > 0) {
-        tr_windows bw = {xs, d->y, trade, nw, T, cols};
-        if (nw > 0 && tr_lstm_predict(m, &bw, pred, why) < 0)
-            goto fail;
-        tr_backtest_config bc = {cfg->fee_bps, cfg->long_threshold, cfg->short_threshold,
-                                 365.25 * 86400.0 / (double)(c->interval > 0 ? c->interval : 1)};
-        for (int i = 0; i < nb; i++)
-            pos_window[i] = pos[i] != 0;
-        for (int i = 0, j = 0; i < nb; i++) {
-            if (pos[i] == 0)
-                continue;
-            /* multiclass: the signal P(up) - P(down) in [-1, 1] */
-            double q = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K]
-                       : price ? pred[j] * r->target_scale + r->target_center : pred[j];
-            j++;
-            pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
-        }
-        tr_fold_curves *cv = &r->curves;
-        {   /* every fold keeps its curves: the trial's out-of-sample series */
-            cv->t = malloc((size_t)(nb + 1) * sizeof *cv->t);
-            cv->equity = malloc((size_t)(nb + 1) * sizeof *cv->equity);
-            cv->bh_equity = malloc((size_t)(nb + 1) * sizeof *cv->bh_equity);
-            cv->bar_returns = malloc((size_t)nb * sizeof *cv->bar_returns);
-            cv->pred = malloc((size_t)nb * sizeof *cv->pred);
-            if (!cv->t || !cv->equity || !cv->bh_equity || !cv->bar_returns || !cv->pred) {
-                snprintf(why, sizeof why, "out of memory");
-                goto fail;
-            }
-            cv->n = nb;
-            cv->row0 = first + f->test_begin;
-            for (int i = 0; i <= nb; i++)
-                cv->t[i] = c->ts[first + f->test_begin + i];
-            /* the stored prediction is the traded signal: P(up) for direction,
-             * P(up) - P(down) for multiclass, the forecast return otherwise */
-            for (int i = 0, j = 0; i < nb; i++) {
-                if (!pos_window[i]) {
-                    cv->pred[i] = NAN;
-                    continue;
-                }
-                cv->pred[i] = mc ? (double)pred[(size_t)j * K + 2] - pred[(size_t)j * K]
-                              : price ? pred[j] * r->target_scale + r->target_center
-                                      : pred[j];
-                j++;
-            }
-        }
-        if (tr_metrics_trading(NULL, pos, ret, nb, &bc, &r->trading, cv->equity,
-                               cv->bar_returns, why) < 0 ||
-            tr_metrics_buy_hold(ret, nb, &bc, &r->buy_hold, cv->bh_equity, why) < 0)
-            goto fail;
+    if (nb == 0)
+        return 0;
+    tr_windows bw = {fr->xs, fr->d->y, fr->trade, nw, T, fr->d->m.cols};
+    if (nw > 0 && tr_lstm_predict(fr->m, &bw, fr->pred, fr->why) < 0)
+        return -1;
+    tr_backtest_config bc = {cfg->fee_bps, cfg->long_threshold, cfg->short_threshold,
+                             365.25 * 86400.0 / (double)(c->interval > 0 ? c->interval : 1)};
+    for (int i = 0; i < nb; i++)
+        fr->pos_window[i] = fr->pos[i] != 0;
+    for (int i = 0, j = 0; i < nb; i++) {
+        if (fr->pos[i] == 0)
+            continue;
+        double q = fold_signal(fr, j++);
+        fr->pos[i] = q > bc.long_threshold ? 1.0 : q < bc.short_threshold ? -1.0 : 0.0;
     }
-    if (tr_fold_metric(r, cfg->metric, &r->value, why) < 0)
+    tr_fold_curves *cv = &fr->r->curves;
+    if (fold_curves(fr, nb) < 0 ||
+        tr_metrics_trading(NULL, fr->pos, fr->ret, nb, &bc, &fr->r->trading, cv->equity,
+                           cv->bar_returns, fr->why) < 0 ||
+        tr_metrics_buy_hold(fr->ret, nb, &bc, &fr->r->buy_hold, cv->bh_equity, fr->why) < 0)
+        return -1;
+    return 0;
+}
+
+static void fold_free(fold_run *fr)
+{
+    tr_scaler_free(&fr->sc);
+    tr_lstm_free(fr->m);
+    free(fr->pred);
+    free(fr->pd);
+    free(fr->yd);
+    free(fr->ytr);
+    free(fr->pos);
+    free(fr->ret);
+    free(fr->trade);
+    free(fr->pos_window);
+    free(fr->ys);
+}
+
+static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
+                    const tr_fold *f, int k, float *xs, tr_fold_result *r, tr_lstm **model_out,
+                    tr_scaler *scaler_out, char err[256])
+{
+    fold_run fr;
+    memset(&fr, 0, sizeof fr);
+    fr.d = d;
+    fr.cfg = cfg;
+    fr.p = p;
+    fr.f = f;
+    fr.k = k;
+    fr.xs = xs;
+    fr.r = r;
+    fr.dir = cfg->target.kind == TR_TARGET_DIRECTION;
+    fr.mc = cfg->target.kind == TR_TARGET_MULTICLASS;
+    fr.price = cfg->target.kind == TR_TARGET_PRICE;
+    fr.K = fr.mc ? TR_MULTICLASS_K : 1;
+    fold_result_init(&fr);
+    int rc = -1;
+    if (fold_train(&fr) < 0 || fold_score(&fr) < 0 || fold_backtest(&fr) < 0 ||
+        tr_fold_metric(r, cfg->metric, &r->value, fr.why) < 0)
         goto fail;
     if (!isfinite(r->value) && strcmp(cfg->metric, "val_auc") != 0) {
-        snprintf(why, sizeof why, "the objective %s is not finite", cfg->metric);
+        snprintf(fr.why, sizeof fr.why, "the objective %s is not finite", cfg->metric);
         goto fail;
     }
     if (model_out) {
-        *model_out = m;
-        m = NULL;
+        *model_out = fr.m;
+        fr.m = NULL;
     }
     if (scaler_out) {
-        *scaler_out = sc;
-        memset(&sc, 0, sizeof sc);
+        *scaler_out = fr.sc;
+        memset(&fr.sc, 0, sizeof fr.sc);
     }
     rc = 0;
     goto done;
 fail:
     tr_fold_result_free(r);
     if (k >= 0)
-        snprintf(err, 256, "fold %d: %.230s", k, why);
+        snprintf(err, 256, "fold %d: %.230s", k, fr.why);
     else
-        snprintf(err, 256, "final fold: %.230s", why);
+        snprintf(err, 256, "final fold: %.230s", fr.why);
 done:
-    tr_scaler_free(&sc);
-    tr_lstm_free(m);
-    free(pred);
-    free(pd);
-    free(yd);
-    free(ytr);
-    free(pos);
-    free(ret);
-    free(trade);
-    free(pos_window);
-    free(ys);
+    fold_free(&fr);
     return rc;
 }
 

@@ -79,6 +79,7 @@ typedef struct tr_trial_params {
     int batch_size;
     double l2, clip_norm;
     double l1;              /* L1 on the weights (tr_lstm_l1), 0 = off */
+    double input_noise;     /* training-input noise std (tr_fit_options), 0 = off */
     int bidirectional;      /* 0 / 1: nn.LSTM(bidirectional=True) layers */
     /* per layer (1-based in the spec: units_1 is layer_units[0]); entries of
      * layers >= `layers` are ignored (tr_lstm_config's overrides) */

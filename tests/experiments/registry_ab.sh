@@ -187,9 +187,10 @@ bad "and by ab" "tampered" ab --model m@1 --model m@2 --data fresh.csv
 
 # ---- migration from schema 2 --------------------------------------------------------------
 sqlite3 s.db "DROP TABLE ab_comparisons; DROP TABLE alias_events; DROP TABLE model_aliases;
-  DROP TABLE model_versions; DROP TABLE registered_models; PRAGMA user_version=2;"
+  DROP TABLE model_versions; DROP TABLE registered_models; DROP TABLE run_values;
+  DROP TABLE study_objectives; PRAGMA user_version=2;"
 check "a schema-2 store is migrated by the next writer" "$BIN" register --study walk --name w
-check "and is at version 3 with the registry tables" [ "$(sqlite3 s.db "PRAGMA user_version; \
-  SELECT count(*) FROM model_versions;" | tr '\n' ' ')" = "3 1 " ]
+check "and is at version 4 with the registry tables" [ "$(sqlite3 s.db "PRAGMA user_version; \
+  SELECT count(*) FROM model_versions;" | tr '\n' ' ')" = "4 1 " ]
 
 exit $fail

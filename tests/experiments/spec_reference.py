@@ -5,7 +5,8 @@ Every field that `validate` prints (for specs covering each sampler and pruner
 kind, both targets and an objective spec) has a row in README.md's reference
 table, every row names a field that `validate` prints, and each plain default
 in the table (a number, a quoted word, true/false) is the value `validate`
-fills in when the spec leaves the field out. Exit 1 with the disagreements.
+fills in when the spec leaves the field out; the keys a search-space parameter
+prints (`when` among them) are the README's search.space.NAME.* rows. Exit 1 with the disagreements.
 """
 import json, os, re, subprocess, sys, tempfile
 
@@ -84,7 +85,13 @@ specs = [lstm,
          {'name': 'obj', 'objective': {'builtin': 'branin'},
           'search': {'space': {'x1': {'type': 'float', 'low': -5, 'high': 10},
                                'x2': {'type': 'float', 'low': 0, 'high': 15}},
-                     'enqueue': [{'x1': 1.5}], 'warm_start': {'study': 'other'}}}]
+                     'enqueue': [{'x1': 1.5}], 'warm_start': {'study': 'other'}}},
+         with_search({'metrics': ['sharpe', 'max_drawdown'], 'directions': ['maximize', 'minimize'],
+                      'sampler': {'name': 'motpe'}}),
+         {'name': 'moo', 'objective': {'builtin': 'zdt1'},
+          'search': {'metrics': ['f1', 'f2'],
+                     'space': {'x%d' % (i + 1): {'type': 'float', 'low': 0, 'high': 1}
+                               for i in range(30)}}}]
 printed = {}
 for i, s in enumerate(specs):
     for p, v in leaves(validate(s)):
@@ -100,7 +107,7 @@ named = validate(with_search({'sampler': {'name': bare['name']}}))['search']['sa
 if bare != named:
     bad.append('search.sampler omitted gives %s, naming "%s" gives %s'
                % (json.dumps(bare), bare['name'], json.dumps(named)))
-for name in ('tpe', 'random', 'sobol', 'gp'):
+for name in ('tpe', 'random', 'sobol', 'gp', 'motpe', 'nsga2'):
     a = validate(with_search({'sampler': {'name': name}}))['search']['sampler']
     b = validate(with_search({'sampler': dict(a)}))['search']['sampler']
     if a != b:
@@ -119,6 +126,21 @@ for r in rows:
         continue
     if r not in printed:
         bad.append('the README lists %s, which validate never prints' % r)
+# The keys of a search-space parameter (every type, a step, a condition) and the
+# README's search.space.NAME.* rows name the same keys.
+space_spec = {'name': 'keys', 'objective': {'command': ['true']},
+              'search': {'space': {'i': {'type': 'int', 'low': 1, 'high': 4, 'step': 1},
+                                   'f': {'type': 'float', 'low': 0, 'high': 1, 'log': False,
+                                         'when': {'i': {'>=': 2}}},
+                                   'c': {'type': 'categorical', 'choices': ['a', 'b']}}}}
+space_keys = set()
+for dim in validate(space_spec)['search']['space'].values():
+    space_keys |= set(dim)
+readme_keys = {r[len('search.space.NAME.'):] for r in rows if r.startswith('search.space.NAME.')}
+for k in sorted(space_keys - readme_keys):
+    bad.append('validate prints search.space.NAME.%s, which the README reference does not list' % k)
+for k in sorted(readme_keys - space_keys):
+    bad.append('the README lists search.space.NAME.%s, which validate never prints' % k)
 checked = 0
 for r, cell in rows.items():
     want = plain_default(cell)

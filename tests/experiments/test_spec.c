@@ -195,7 +195,7 @@ static void test_spec_log_scale(void)
 static void test_spec_unknown_names(void)
 {
     SET_ERR("search.sampler.name", "\"tpf\"",
-            "search.sampler.name: expected one of random, sobol, tpe, gp, grid, got \"tpf\" (did you mean \"tpe\"?)");
+            "search.sampler.name: expected one of random, sobol, tpe, gp, grid, motpe, nsga2, got \"tpf\" (did you mean \"tpe\"?)");
     SET_ERR("search.pruner.name", "\"medain\"",
             "search.pruner.name: expected one of none, median, percentile, successive_halving, got \"medain\" (did you mean \"median\"?)");
     SET_ERR("search.metric", "\"val_acuracy\"", "search.metric: expected one of val_log_loss");
@@ -206,7 +206,7 @@ static void test_spec_unknown_names(void)
     SET_ERR("features", "[\"rsi\", \"rsi\"]", "features[1]: expected each feature once, got \"rsi\" twice");
     SET_ERR("search.space.unitz", "{\"type\": \"int\", \"low\": 1, \"high\": 4}",
             "search.space.unitz: expected a parameter the LSTM trainer knows (seq_len, units, layers, dropout, "
-            "learning_rate, batch_size, l2, clip_norm, l1, bidirectional, units_1, units_2, units_3, units_4, "
+            "learning_rate, batch_size, l2, clip_norm, l1, input_noise, bidirectional, units_1, units_2, units_3, units_4, "
             "dropout_1, dropout_2, dropout_3, dropout_4), got \"unitz\" (did you mean \"units\"?)");
     /* issue 17: l1 and bidirectional */
     SET_ERR("training.l1", "-0.5", "training.l1: expected a number >= 0, got -0.5");
@@ -271,7 +271,7 @@ static void test_spec_empty_choices(void)
 static void test_spec_unknown_keys(void)
 {
     SET_ERR("search.samplr", "{}",
-            "search.samplr: expected one of the keys n_trials, timeout_s, sampler, pruner, metric, direction, space, "
+            "search.samplr: expected one of the keys n_trials, timeout_s, sampler, pruner, metric, direction, metrics, directions, space, "
             "reproducible, reproducible_lag, enqueue, warm_start, "
             "got unknown key \"samplr\" (did you mean \"sampler\"?)");
     SET_ERR("nmae", "\"x\"", "nmae: expected one of the keys name, data, features, target, validation, training, "
@@ -336,6 +336,90 @@ static void test_spec_sampler_pruner_kinds(void)
     CHECK_NEAR(s.search.pruner.percentile, 25, 0);
     exp_spec_free(&s);
     exp_errors_free(&e);
+    free(j);
+    free(k);
+}
+
+/* search.metrics / search.directions: the parsed objectives, the defaults they
+ * change (nsga2, no pruner), the canonical text without search.metric, and
+ * every refusal with its path. */
+static void test_spec_multi_objective(void)
+{
+    char *a = spec_set(base_spec, "search.pruner", NULL);
+    char *b = spec_set(a, "search.sampler", NULL);
+    char *j = spec_set(b, "search.metrics", "[\"sharpe\", \"max_drawdown\", \"val_accuracy\"]");
+    char *k = spec_set(j, "search.directions", "[\"maximize\", \"minimize\", \"maximize\"]");
+    exp_spec s, t;
+    exp_errors e = {0};
+    CHECK_INT(exp_spec_parse(k, tmp_dir, 1, &s, &e), 0);
+    CHECK_INT(s.search.n_objectives, 3);
+    CHECK_INT(exp_spec_n_objectives(&s), 3);
+    CHECK(strcmp(exp_spec_objective_name(&s, 1), "max_drawdown") == 0);
+    CHECK_INT(exp_spec_objective_direction(&s, 0), OPT_MAXIMIZE);
+    CHECK_INT(exp_spec_objective_direction(&s, 1), OPT_MINIMIZE);
+    CHECK_INT(s.search.direction, OPT_MAXIMIZE);
+    CHECK(strcmp(s.search.metric, "sharpe") == 0);
+    CHECK_INT(s.search.sampler.kind, OPT_SAMPLER_NSGA2);
+    CHECK_INT(s.search.sampler.population_size, 50);
+    CHECK_INT(s.search.pruner.kind, OPT_PRUNER_NONE);
+    char *one = exp_spec_to_string(&s, 0);
+    CHECK(strstr(one, "\"metric\":") == NULL && strstr(one, "\"direction\":") == NULL);
+    CHECK_STR_CONTAINS(one, "\"metrics\":[\"sharpe\",\"max_drawdown\",\"val_accuracy\"],"
+                       "\"directions\":[\"maximize\",\"minimize\",\"maximize\"]");
+    CHECK_STR_CONTAINS(one, "\"mutation_prob\":\"auto\"");
+    CHECK_INT(exp_spec_parse(one, tmp_dir, 1, &t, &e), 0);
+    char *two = exp_spec_to_string(&t, 0);
+    CHECK_MSG(strcmp(one, two) == 0, "\n%s\n%s", one, two);
+    CHECK_INT(exp_spec_n_objectives(&t), 3);
+    free(one);
+    free(two);
+    exp_spec_free(&t);
+    exp_spec_free(&s);
+    exp_errors_free(&e);
+    /* a single-objective spec keeps its fields and gets 1 */
+    CHECK_INT(exp_spec_parse(base_spec, tmp_dir, 1, &s, &e), 0);
+    CHECK_INT(s.search.n_objectives, 0);
+    CHECK_INT(exp_spec_n_objectives(&s), 1);
+    CHECK(strcmp(exp_spec_objective_name(&s, 0), "val_log_loss") == 0);
+    exp_spec_free(&s);
+    exp_errors_free(&e);
+
+    SET_ERR("search.metrics", "[\"sharpe\"]", "search.metrics: expected an array of 2 to 4 metric names, got [\"sharpe\"]");
+    SET_ERR("search.metrics", "[\"sharpe\", \"sharpe\"]",
+            "search.metrics[1]: expected each metric once, got \"sharpe\" twice");
+    SET_ERR("search.metrics", "[\"val_log_loss\", \"bogus\"]", "search.metrics[1]: expected one of val_log_loss");
+    SET_ERR("search.metrics", "[\"val_log_loss\", \"val_mse\"]",
+            "search.metrics[1]: expected a metric for target.kind \"direction\", got \"val_mse\"");
+    SET_ERR("search.metrics", "[\"val_log_loss\", \"sharpe\"]",
+            "search.directions[1]: expected \"maximize\" for metric sharpe (higher is better), got nothing");
+    SET_ERR("search.metrics", "[\"val_log_loss\", \"sharpe\"]",
+            "search.sampler.name: expected one of motpe, nsga2, random for a multi-objective study");
+    SET_ERR("search.metrics", "[\"val_log_loss\", \"sharpe\"]",
+            "search.pruner.name: expected \"none\" for a multi-objective study");
+    SET_ERR("search.directions", "[\"maximize\"]",
+            "search.directions: expected search.metrics beside it");
+    expect_error(__LINE__, j, "search.directions[0]: expected \"maximize\" for metric sharpe");
+    char *m = spec_set(j, "search.metric", "\"val_log_loss\"");
+    expect_error(__LINE__, m, "search.metric: expected no search.metric beside search.metrics");
+    free(m);
+    m = spec_set(k, "search.directions", "[\"maximize\", \"up\", \"maximize\"]");
+    expect_error(__LINE__, m, "search.directions[1]: expected one of minimize, maximize, got \"up\"");
+    free(m);
+    m = spec_set(k, "search.directions", "[\"maximize\", \"minimize\"]");
+    expect_error(__LINE__, m, "search.directions: expected an array of 3 of \"minimize\", \"maximize\"");
+    free(m);
+    m = spec_set(k, "search.sampler", "{\"name\": \"nsga2\", \"mutation_prob\": 0}");
+    expect_error(__LINE__, m, "search.sampler.mutation_prob: expected a number in (0, 1] or \"auto\", got 0");
+    free(m);
+    const char *zdt = "{\"name\": \"z\", \"objective\": {\"builtin\": \"zdt1\"}, \"search\": {"
+                      "\"space\": {\"x1\": {\"type\": \"float\", \"low\": 0, \"high\": 1}}}}";
+    expect_error(__LINE__, zdt, "search.metrics: expected 2 objective names for objective.builtin zdt1");
+    const char *cmd = "{\"name\": \"c\", \"objective\": {\"command\": [\"true\"]}, \"search\": {"
+                      "\"metrics\": [\"a\", \"b\"], \"space\": {\"x\": {\"type\": \"int\", \"low\": 0, "
+                      "\"high\": 3}}}}";
+    expect_error(__LINE__, cmd, "search.metrics: expected search.metric with objective.command");
+    free(a);
+    free(b);
     free(j);
     free(k);
 }
@@ -471,7 +555,7 @@ static void test_spec_objective(void)
 
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {\"builtin\": \"branni\"}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",
-                 "objective.builtin: expected one of branin, hartmann6, rosenbrock5, styblinski_tang4, mixed, "
+                 "objective.builtin: expected one of branin, hartmann6, rosenbrock5, styblinski_tang4, mixed, conditional, zdt1, "
                  "got \"branni\" (did you mean \"branin\"?)");
     expect_error(__LINE__, "{\"name\": \"c\", \"objective\": {}, \"search\": {\"space\":"
                  " {\"x\": {\"type\": \"int\", \"low\": 0, \"high\": 3}}}}",
@@ -606,6 +690,7 @@ int main(void)
     test_spec_data_path();
     test_spec_all_errors_at_once();
     test_spec_sampler_pruner_kinds();
+    test_spec_multi_objective();
     test_spec_canonical_round_trip();
     test_spec_layer_fields();
     test_spec_objective();

@@ -70,7 +70,7 @@ static void check_sampler(opt_sampler_kind kind)
         double val;
         opt_trial_params p;
         opt_study_trial_info(a, i, &number, &st, &val, &p);
-        opt_trial_record rec = {number, st, val, &p, 0, NULL, NULL};
+        opt_trial_record rec = {number, st, val, &p, 0, NULL, NULL, NULL};
         CHECK_INT(opt_study_replay(v1, &rec, err), 0);
         CHECK_INT(opt_study_replay(v2, &rec, err), 0);
     }

@@ -103,7 +103,7 @@ static void test_values_round_trip(void)
     CHECK_INT(opt_value_parse(s, 0, "64", &v, err), 0);
     CHECK_NEAR(v, 64, 0);
     CHECK_INT(opt_value_parse(s, 0, "66", &v, err), -1); /* off the step-4 grid */
-    CHECK_STR_CONTAINS(err, "seq_len");
+    CHECK_STR_CONTAINS(err, "window");
     CHECK_INT(opt_value_parse(s, 1, "300", &v, err), -1);
     CHECK_STR_CONTAINS(err, "outside");
     CHECK_INT(opt_value_parse(s, 5, "64", &v, err), 0);
@@ -124,7 +124,7 @@ static void test_values_round_trip(void)
     CHECK(strcmp(buf, "128") == 0);
     opt_trial_params p = {.number = 0, .n = 7, .values = {64, 96, 2, 0.2, 1e-3, 2, 0}};
     CHECK_NEAR(opt_params_get(s, &p, "batch_size"), 128, 0);
-    CHECK_NEAR(opt_params_get(s, &p, "units"), 96, 0);
+    CHECK_NEAR(opt_params_get(s, &p, "width"), 96, 0);
     CHECK(isnan(opt_params_get(s, &p, "nope")));
     CHECK(strcmp(opt_params_get_string(s, &p, "act"), "relu") == 0);
     CHECK_NEAR(opt_testfunc_eval(f, p.values), 0.35, 1e-12);

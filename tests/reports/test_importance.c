@@ -1,7 +1,8 @@
 /*
  * test_importance.c - PED-ANOVA importance: a hand-computed categorical case, a
  * synthetic objective where one numeric parameter dominates, one where a
- * categorical parameter dominates, direction symmetry and bad input.
+ * categorical parameter dominates, direction symmetry, bad input, and a
+ * conditional parameter scored over the trials where it is present.
  */
 #include "reports/importance.h"
 #include "tests/check.h"
@@ -116,6 +117,38 @@ static void test_bad_input(void)
     CHECK_NEAR(imp[0], 0.0, 0);
 }
 
+/* A conditional parameter (NaN where inactive) is scored over the trials that
+ * have it: its divergence equals PED-ANOVA on those trials alone, it dominates
+ * when the objective depends on it there, and a parameter present in 3 trials
+ * scores 0. Columns: layers (1-4), units_3 (present when layers >= 3, y falls
+ * with it there), rare (present in 3 trials). */
+static void test_conditional_over_present_trials(gsl_rng *r)
+{
+    enum { N = 200, P = 3 };
+    double x[N * P], y[N], imp[P], raw[P], sub_x[N], sub_y[N], sub_raw[1], sub_imp[1];
+    int m = 0, present = 0;
+    for (int i = 0; i < N; i++) {
+        double layers = 1 + gsl_rng_uniform_int(r, 4), u = gsl_rng_uniform(r);
+        x[i * P] = layers;
+        x[i * P + 1] = layers >= 3 ? u : NAN;
+        x[i * P + 2] = i % 70 == 0 ? gsl_rng_uniform(r) : NAN;
+        present += i % 70 == 0;
+        y[i] = 1.0 + (layers >= 3 ? u : 0.5) + 0.05 * gsl_rng_uniform(r);
+        if (layers >= 3) {
+            sub_x[m] = u;
+            sub_y[m++] = y[i];
+        }
+    }
+    char err[256] = "";
+    CHECK_INT(rep_importance_ped_anova(x, y, N, P, NULL, NULL, 0, imp, raw, err), 0);
+    CHECK_INT(rep_importance_ped_anova(sub_x, sub_y, m, 1, NULL, NULL, 0, sub_imp, sub_raw, err), 0);
+    CHECK_MSG(fabs(raw[1] - sub_raw[0]) <= 1e-12 * sub_raw[0],
+              "units_3 over its %d trials: %.6g, alone %.6g", m, raw[1], sub_raw[0]);
+    CHECK_MSG(imp[1] > imp[0], "units_3 %.3f should outrank layers %.3f", imp[1], imp[0]);
+    CHECK_INT(present, 3);
+    CHECK_NEAR(raw[2], 0.0, 0);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -126,6 +159,7 @@ int main(void)
     test_categorical_dominates(r);
     test_irrelevant_discrete(r);
     test_bad_input();
+    test_conditional_over_present_trials(r);
     gsl_rng_free(r);
     return check_done();
 }

@@ -43,12 +43,12 @@ static void test_migration_from_v2_keeps_rows(void)
     sqlite3_close(db);
     trk_store *s = trk_store_open(p, TRK_READONLY, err);
     CHECK(s == NULL);
-    CHECK_STR_CONTAINS(err, "older than 3");
+    CHECK_STR_CONTAINS(err, "older than 4");
     s = trk_store_open(p, 0, err);
     CHECK_MSG(s != NULL, "%s", err);
     if (!s)
         return;
-    CHECK_INT(user_version(s), 3);
+    CHECK_INT(user_version(s), TRK_SCHEMA_VERSION);
     int64_t id = 0;
     CHECK_INT(trk_study_find(s, "old", &id, err), 0);
     CHECK_INT(id, 1);

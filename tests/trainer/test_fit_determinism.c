@@ -9,6 +9,10 @@
  * - A NaN in the inputs stops the fit with TR_FIT_ENONFINITE and a message.
  * - Mismatched windows and bad options are refused with TR_FIT_EBADARG.
  * - L2 weight decay changes the result (it is applied).
+ * - Input noise: 0 leaves the fit bit-identical (no draw); a std of 0.3 changes
+ *   it; a std of 20 on inputs of std 1 raises the first epoch's training loss
+ *   (noisy inputs) but not its validation loss as much (validation sees none);
+ *   a negative std is refused.
  */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -66,6 +70,23 @@ static int fit(tr_lstm *m, unsigned long seed, int epochs, double wd, hist *h,
     return tr_fit(m, tr, va, &o, &res, err);
 }
 
+/* The first epoch's train and validation loss of a fit with input noise `sd`. */
+static int fit_noise(tr_lstm *m, double sd, int epochs, const tr_windows *tr,
+                     const tr_windows *va, hist *h, char err[256])
+{
+    tr_fit_options o;
+    tr_fit_options_default(&o);
+    o.batch_size = 32;
+    o.max_epochs = epochs;
+    o.seed = 42;
+    o.patience = 0;
+    o.input_noise = sd;
+    o.on_epoch = h ? record : NULL;
+    o.user = h;
+    tr_fit_result res;
+    return tr_fit(m, tr, va, &o, &res, err);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -97,6 +118,28 @@ int main(void)
     CHECK_MSG(fit(c, 42, 4, 0.05, NULL, &tr, &va, err) == 0, "%s", err);
     CHECK_MSG(memcmp(a->params, c->params, a->n_params * sizeof(float)) != 0,
               "weight decay had no effect");
+
+    /* input noise: 0 is no draw at all, > 0 is applied to training inputs only */
+    hist hn0 = {0}, hn = {0}, hbig = {0};
+    CHECK_MSG(fit_noise(c, 0.0, 4, &tr, &va, &hn0, err) == 0, "%s", err);
+    CHECK_MSG(memcmp(a->params, c->params, a->n_params * sizeof(float)) == 0,
+              "input_noise 0 changed the fit");
+    CHECK(hn0.n == ha.n && memcmp(hn0.loss, ha.loss, sizeof ha.loss) == 0);
+    CHECK_MSG(fit_noise(c, 0.3, 4, &tr, &va, &hn, err) == 0, "%s", err);
+    CHECK_MSG(memcmp(a->params, c->params, a->n_params * sizeof(float)) != 0,
+              "input_noise 0.3 had no effect");
+    /* 40 epochs on y = 0.5 x0(t) + 0.3 x1(t-1): without noise the fit learns the
+     * relation; noise of std 20 on inputs of std 1 drowns it */
+    hist hclean = {0};
+    CHECK_MSG(fit_noise(c, 0.0, 40, &tr, &va, &hclean, err) == 0, "%s", err);
+    CHECK_MSG(fit_noise(c, 20.0, 40, &tr, &va, &hbig, err) == 0, "%s", err);
+    fprintf(stderr, "train loss after 40 epochs: noise 0 %g, noise 20 %g (first epoch %g, %g)\n",
+            hclean.loss[hclean.n - 1], hbig.loss[hbig.n - 1], hclean.loss[0], hbig.loss[0]);
+    CHECK_MSG(hclean.loss[hclean.n - 1] < 0.7 * hbig.loss[hbig.n - 1],
+              "noise std 20 did not hurt the training fit: %g vs %g",
+              hbig.loss[hbig.n - 1], hclean.loss[hclean.n - 1]);
+    CHECK_INT(fit_noise(c, -0.1, 4, &tr, &va, NULL, err), TR_FIT_EBADARG);
+    CHECK_STR_CONTAINS(err, "input_noise");
 
     /* zero epochs: weights are the initialisation from the fit's seed */
     hist hz = {0};

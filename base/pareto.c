@@ -6,13 +6,13 @@
  * slice's thickness is the slice's share (Hypervolume by Slicing Objectives);
  * m = 2 is the staircase sweep over the points sorted by the first objective.
  */
-#include "optimizer/pareto.h"
+#include "base/pareto.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int opt_dominates(const double *a, const double *b, int m)
+int base_dominates(const double *a, const double *b, int m)
 {
     int better = 0;
     for (int k = 0; k < m; k++) {
@@ -23,7 +23,20 @@ int opt_dominates(const double *a, const double *b, int m)
     return better;
 }
 
-int opt_nondominated_sort(const double *p, int n, int m, int *rank)
+int base_pareto_front(const double *p, int n, int m, char *on_front)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        on_front[i] = 1;
+        for (int j = 0; j < n && on_front[i]; j++)
+            if (j != i && base_dominates(p + (size_t)j * m, p + (size_t)i * m, m))
+                on_front[i] = 0;
+        k += on_front[i];
+    }
+    return k;
+}
+
+int base_nondominated_sort(const double *p, int n, int m, int *rank)
 {
     if (n == 0)
         return 0;
@@ -39,7 +52,7 @@ int opt_nondominated_sort(const double *p, int n, int m, int *rank)
     }
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
-            dom[(size_t)i * n + j] = i != j && opt_dominates(p + (size_t)i * m, p + (size_t)j * m, m);
+            dom[(size_t)i * n + j] = i != j && base_dominates(p + (size_t)i * m, p + (size_t)j * m, m);
             count[j] += dom[(size_t)i * n + j];
         }
     int nf = 0, r = 0;
@@ -80,7 +93,7 @@ static int cmp_keyed(const void *a, const void *b)
     return x->i - y->i;
 }
 
-int opt_crowding_distance(const double *p, int n, int m, double *dist)
+int base_crowding_distance(const double *p, int n, int m, double *dist)
 {
     for (int i = 0; i < n; i++)
         dist[i] = 0;
@@ -179,7 +192,7 @@ static double hv_rec(const double *p, int n, int m, const double *ref)
     return vol;
 }
 
-double opt_hypervolume(const double *p, int n, int m, const double *ref)
+double base_hypervolume(const double *p, int n, int m, const double *ref)
 {
     double *in = malloc(sizeof(double) * (size_t)(n ? n : 1) * (size_t)m);
     if (!in)
