@@ -15,6 +15,20 @@ void base_file_temp_name(const char *path, char out[BASE_TEMP_NAME_MAX])
     snprintf(out, BASE_TEMP_NAME_MAX, "%.4200s.tmp.%ld", path, (long)getpid());
 }
 
+int base_file_make_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0777);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
 char *base_file_dir(const char *path)
 {
     size_t n = strlen(path);

@@ -26,6 +26,10 @@ void base_file_temp_name(const char *path, char out[BASE_TEMP_NAME_MAX]);
  * as a new string the caller frees with free(); NULL when out of memory. */
 char *base_file_dir(const char *path);
 
+/* mkdir -p of every folder above `path`'s last component (path is written to
+ * and restored). 0, or -1 with errno set. */
+int base_file_make_parents(char *path);
+
 /* fsyncs the folder that holds `path` (best effort: 0, or -1 when it could not). */
 int base_file_sync_dir(const char *path);
 

@@ -159,6 +159,21 @@ int rep_ab_section(rep_buf *b, trk_store *s, int64_t id, char err[256])
     return rc;
 }
 
+void rep_metrics_cell(rep_buf *b, const char *metrics_json)
+{
+    cJSON *h = metrics_json ? cJSON_Parse(metrics_json) : NULL;
+    const cJSON *m;
+    int k = 0;
+    cJSON_ArrayForEach(m, h)
+    {
+        if (!cJSON_IsNumber(m) || k++ >= 4)
+            continue;
+        rep_buf_esc(b, m->string);
+        rep_buf_printf(b, " %.4g ", m->valuedouble);
+    }
+    cJSON_Delete(h);
+}
+
 /* The versions table of model `name`. */
 static void versions_table(rep_buf *b, const trk_model_version *v, int n)
 {
@@ -185,17 +200,7 @@ static void versions_table(rep_buf *b, const trk_model_version *v, int n)
         rep_buf_put(b, cJSON_IsTrue(e) ? "edge" : cJSON_IsFalse(e) ? "no edge" : "-");
         cJSON_Delete(vj);
         rep_buf_put(b, "</td><td>");
-        cJSON *h = cJSON_Parse(v[i].metrics_json ? v[i].metrics_json : "null");
-        const cJSON *m;
-        int k = 0;
-        cJSON_ArrayForEach(m, h)
-        {
-            if (!cJSON_IsNumber(m) || k++ >= 4)
-                continue;
-            rep_buf_esc(b, m->string);
-            rep_buf_printf(b, " %.4g ", m->valuedouble);
-        }
-        cJSON_Delete(h);
+        rep_metrics_cell(b, v[i].metrics_json);
         rep_buf_printf(b, "</td><td>%s</td><td>%.16s</td><td>", t, v[i].sha256);
         rep_buf_esc(b, v[i].description ? v[i].description : "");
         rep_buf_put(b, "</td></tr>");

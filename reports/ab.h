@@ -17,6 +17,10 @@
 
 #include <stdint.h>
 
+/* A table cell's text for a version's holdout metrics (a JSON object): the
+ * first four numeric ones, "name value" each, escaped; nothing for NULL. */
+void rep_metrics_cell(rep_buf *b, const char *metrics_json);
+
 /* The section of comparison `id` (id "ab-<id>") appended to b. 0, or a TRK_E*
  * code with err (TRK_ENOTFOUND: no such comparison). */
 int rep_ab_section(rep_buf *b, trk_store *s, int64_t id, char err[256]);

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -112,6 +113,22 @@ const char *sv_arg(const sv_req *r, const char *key)
         if (strcmp(r->key[i], key) == 0)
             return r->val[i];
     return NULL;
+}
+
+void sv_json_num(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+void sv_json_str(cJSON *o, const char *key, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
 }
 
 void sv_error(sv_reply *out, int status, int json, const char *fmt, ...)

@@ -31,22 +31,6 @@
 #define SV_UPDATE_ROWS 1000
 #define SV_MAX_METRIC_KEYS 64
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
-static void add_str(cJSON *o, const char *key, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
 /* Moves the JSON text of root into the reply and deletes root. */
 void sv_reply_json(sv_reply *out, cJSON *root)
 {
@@ -88,9 +72,9 @@ static void study_fields(cJSON *o, const trk_study_info *si, const trk_kv *tags,
     cJSON_AddStringToObject(o, "name", si->name);
     cJSON_AddStringToObject(o, "status", si->status);
     cJSON_AddStringToObject(o, "direction", si->direction);
-    add_num(o, "created", si->created);
+    sv_json_num(o, "created", si->created);
     cJSON_AddItemToObject(o, "counts", counts_json(si));
-    add_num(o, "best_value", si->best_value);
+    sv_json_num(o, "best_value", si->best_value);
     if (si->best_trial_number >= 0)
         cJSON_AddNumberToObject(o, "best_trial", si->best_trial_number);
     else
@@ -99,7 +83,7 @@ static void study_fields(cJSON *o, const trk_study_info *si, const trk_kv *tags,
     for (int i = 0; i < n_tags; i++)
         if (strcmp(tags[i].key, "note") == 0)
             note = tags[i].value;
-    add_str(o, "note", note);
+    sv_json_str(o, "note", note);
     cJSON_AddItemToObject(o, "tags", tags_json(tags, n_tags));
 }
 
@@ -109,12 +93,12 @@ static cJSON *sv_trial_json(const trk_run *r)
     cJSON_AddNumberToObject(o, "number", r->trial_number);
     cJSON_AddNumberToObject(o, "run_id", (double)r->id);
     cJSON_AddStringToObject(o, "state", trk_state_name(r->state));
-    add_num(o, "value", r->value);
-    add_num(o, "started", r->started);
-    add_num(o, "finished", r->finished);
+    sv_json_num(o, "value", r->value);
+    sv_json_num(o, "started", r->started);
+    sv_json_num(o, "finished", r->finished);
     cJSON_AddNumberToObject(o, "worker", r->worker);
     cJSON_AddNumberToObject(o, "seed", (double)r->seed);
-    add_str(o, "error", r->error);
+    sv_json_str(o, "error", r->error);
     cJSON *p = cJSON_AddObjectToObject(o, "params");
     for (int j = 0; j < r->n_params; j++) {
         if (isfinite(r->params[j].num))
@@ -237,7 +221,7 @@ static void api_study(trk_store *s, const char *name, sv_reply *out)
     if (sp)
         cJSON_AddItemToObject(root, "spec", sp);
     else
-        add_str(root, "spec", spec);
+        sv_json_str(root, "spec", spec);
     cJSON *res = result ? cJSON_Parse(result) : NULL;
     if (res)
         cJSON_AddItemToObject(root, "result", res);
@@ -281,8 +265,8 @@ static void api_trials(sv_ctx *c, trk_store *s, const sv_req *r, const char *nam
     } else {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "study", name);
-        add_str(root, "filter", filter);
-        add_str(root, "order_by", order);
+        sv_json_str(root, "filter", filter);
+        sv_json_str(root, "order_by", order);
         cJSON_AddNumberToObject(root, "limit", (double)limit);
         cJSON_AddNumberToObject(root, "offset", (double)offset);
         cJSON_AddNumberToObject(root, "count", l.n);
@@ -363,8 +347,8 @@ static void api_trial(trk_store *s, const char *name, const char *number, sv_rep
         for (int i = 0; i < np; i++) {
             cJSON *pt = cJSON_CreateObject();
             cJSON_AddNumberToObject(pt, "step", (double)p[i].step);
-            add_num(pt, "value", p[i].value);
-            add_num(pt, "timestamp", p[i].timestamp);
+            sv_json_num(pt, "value", p[i].value);
+            sv_json_num(pt, "timestamp", p[i].timestamp);
             cJSON_AddItemToArray(arr, pt);
         }
         free(p);
@@ -442,7 +426,7 @@ static void api_updates(sv_ctx *c, const sv_req *r, const char *name, sv_reply *
             cJSON_AddStringToObject(root, "study", si.name);
             cJSON_AddStringToObject(root, "status", si.status);
             cJSON_AddItemToObject(root, "counts", counts_json(&si));
-            add_num(root, "best_value", si.best_value);
+            sv_json_num(root, "best_value", si.best_value);
             if (si.best_trial_number >= 0)
                 cJSON_AddNumberToObject(root, "best_trial", si.best_trial_number);
             else

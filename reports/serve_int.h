@@ -84,6 +84,10 @@ int sv_arg_long(const sv_req *r, const char *key, long lo, long hi, long def, lo
 /* Sets an error reply: JSON {"error": msg} or a small HTML page. */
 /* A 200 reply of root as compact JSON (root is freed; 500 when it is NULL or out of memory). */
 void sv_reply_json(sv_reply *out, cJSON *root);
+/* o[key] = v, or null when v is not finite / NULL. */
+void sv_json_num(cJSON *o, const char *key, double v);
+void sv_json_str(cJSON *o, const char *key, const char *v);
+
 void sv_error(sv_reply *out, int status, int json, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Appends s percent-encoded for a URL path segment or query value. */

@@ -24,22 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
-static void add_str(cJSON *o, const char *key, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
 /* Stored JSON text parsed (null when absent or unparsable). */
 static void add_raw(cJSON *o, const char *key, const char *text)
 {
@@ -68,7 +52,7 @@ static cJSON *version_json(const trk_model_version *v)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "version", v->version);
     cJSON_AddItemToObject(o, "aliases", aliases_json(v->aliases));
-    add_str(o, "study", v->study_name);
+    sv_json_str(o, "study", v->study_name);
     cJSON_AddNumberToObject(o, "study_id", (double)v->study_id);
     if (v->trial_number >= 0)
         cJSON_AddNumberToObject(o, "trial", v->trial_number);
@@ -76,16 +60,16 @@ static cJSON *version_json(const trk_model_version *v)
         cJSON_AddNullToObject(o, "trial");
     cJSON_AddStringToObject(o, "sha256", v->sha256);
     cJSON_AddNumberToObject(o, "bytes", (double)v->bytes);
-    add_str(o, "data_fingerprint", v->data_fingerprint);
-    add_num(o, "span_first", v->span_first);
-    add_num(o, "span_last", v->span_last);
+    sv_json_str(o, "data_fingerprint", v->data_fingerprint);
+    sv_json_num(o, "span_first", v->span_first);
+    sv_json_num(o, "span_last", v->span_last);
     cJSON_AddNumberToObject(o, "interval_s", (double)v->interval_s);
-    add_str(o, "target_kind", v->target_kind);
+    sv_json_str(o, "target_kind", v->target_kind);
     add_raw(o, "holdout", v->metrics_json);
     add_raw(o, "verdict", v->verdict_json);
-    add_str(o, "description", v->description);
+    sv_json_str(o, "description", v->description);
     add_raw(o, "tags", v->tags_json);
-    add_num(o, "created", v->created);
+    sv_json_num(o, "created", v->created);
     return o;
 }
 
@@ -93,21 +77,21 @@ static cJSON *ab_json(const trk_ab_record *r)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)r->id);
-    add_num(o, "created", r->created);
-    add_str(o, "who", r->who);
-    add_str(o, "ref_a", r->ref_a);
-    add_str(o, "ref_b", r->ref_b);
-    add_str(o, "name_a", r->name_a);
-    add_str(o, "name_b", r->name_b);
+    sv_json_num(o, "created", r->created);
+    sv_json_str(o, "who", r->who);
+    sv_json_str(o, "ref_a", r->ref_a);
+    sv_json_str(o, "ref_b", r->ref_b);
+    sv_json_str(o, "name_a", r->name_a);
+    sv_json_str(o, "name_b", r->name_b);
     cJSON_AddNumberToObject(o, "version_a", r->version_a);
     cJSON_AddNumberToObject(o, "version_b", r->version_b);
     cJSON_AddStringToObject(o, "sha256_a", r->sha_a);
     cJSON_AddStringToObject(o, "sha256_b", r->sha_b);
-    add_str(o, "data_path", r->data_path);
-    add_num(o, "span_first", r->span_first);
-    add_num(o, "span_last", r->span_last);
+    sv_json_str(o, "data_path", r->data_path);
+    sv_json_num(o, "span_first", r->span_first);
+    sv_json_num(o, "span_last", r->span_last);
     cJSON_AddNumberToObject(o, "n_bars", r->n_bars);
-    add_str(o, "verdict", r->verdict);
+    sv_json_str(o, "verdict", r->verdict);
     cJSON_AddBoolToObject(o, "promoted", r->promoted);
     add_raw(o, "figures", r->figures_json);
     return o;
@@ -171,9 +155,9 @@ static void api_model(trk_store *s, const char *name, sv_reply *out)
                 cJSON_AddNumberToObject(h, "version", e[i].version);
             else
                 cJSON_AddNullToObject(h, "version");
-            add_num(h, "at", e[i].at);
-            add_str(h, "who", e[i].who);
-            add_str(h, "reason", e[i].reason);
+            sv_json_num(h, "at", e[i].at);
+            sv_json_str(h, "who", e[i].who);
+            sv_json_str(h, "reason", e[i].reason);
             cJSON_AddItemToArray(hs, h);
         }
         for (int i = 0; i < nr; i++)
@@ -271,22 +255,6 @@ static void model_href(rep_buf *b, const char *name)
     sv_url_esc(b, name);
 }
 
-/* The holdout metrics (first 4 numbers) of a version, escaped. */
-static void holdout_cell(rep_buf *b, const char *metrics_json)
-{
-    cJSON *h = metrics_json ? cJSON_Parse(metrics_json) : NULL;
-    const cJSON *m;
-    int k = 0;
-    cJSON_ArrayForEach(m, h)
-    {
-        if (!cJSON_IsNumber(m) || k++ >= 4)
-            continue;
-        rep_buf_esc(b, m->string);
-        rep_buf_printf(b, " %.4g ", m->valuedouble);
-    }
-    cJSON_Delete(h);
-}
-
 static void verdict_cell(rep_buf *b, const char *verdict_json)
 {
     cJSON *vj = verdict_json ? cJSON_Parse(verdict_json) : NULL;
@@ -337,7 +305,7 @@ static void page_models(trk_store *s, sv_reply *out)
         rep_buf_put(b, "</td><td>");
         verdict_cell(b, l->verdict_json);
         rep_buf_put(b, "</td><td>");
-        holdout_cell(b, l->metrics_json);
+        rep_metrics_cell(b, l->metrics_json);
         rep_buf_printf(b, "</td><td>%s</td></tr>\n", t);
         i = j;
     }

@@ -6,6 +6,7 @@
  * source study's name and id as plain values, so deleting the study removes
  * nothing here (and its copy of the model file is outside the study's folder).
  */
+#include "base/file.h"
 #include "tracker/registry.h"
 #include "tracker/sha256.h"
 #include "tracker/store_int.h"
@@ -196,21 +197,6 @@ static int model_id(trk_store *s, const char *name, int64_t *id, char err[256])
     return TRK_ENOTFOUND;
 }
 
-/* mkdir -p of the folders above `path`'s last component. */
-static int make_parents(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0777);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
 static int event_add(trk_store *s, int64_t mid, const char *alias, int version, const char *who,
                      const char *reason, char err[256])
 {
@@ -336,7 +322,7 @@ int trk_model_register(trk_store *s, const trk_model_version_in *in, const void 
     if (!rc) {
         snprintf(rel, sizeof rel, "registry/%lld/%d/model.bin", (long long)mid, v);
         snprintf(full, sizeof full, "%s/%s", s->artifact_root, rel);
-        if (make_parents(full) != 0) {
+        if (base_file_make_parents(full) != 0) {
             snprintf(err, 256, "%.200s: %s", full, strerror(errno));
             rc = TRK_ERR;
         }

@@ -5,6 +5,7 @@
  * Every statement is a prepared statement with bound values; the SQL texts are
  * the constants below.
  */
+#include "base/file.h"
 #include "tracker/store_int.h"
 #include "tracker/sha256.h"
 
@@ -702,21 +703,6 @@ static int safe_name(const char *name)
     return strchr(name, '\\') == NULL;
 }
 
-/* mkdir -p of every folder above `path`'s last component. */
-static int make_parents(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0777);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
 int trk_artifact_put(trk_store *s, int64_t study_id, int64_t run_id, const char *kind,
                      const char *name, const void *data, size_t len, int64_t *artifact_id,
                      char err[256])
@@ -755,7 +741,7 @@ int trk_artifact_put(trk_store *s, int64_t study_id, int64_t run_id, const char 
                  (long long)(run_id > 0 ? run_id : study_id), (long long)study_id);
         return TRK_ENOTFOUND;
     }
-    if (make_parents(full) != 0) {
+    if (base_file_make_parents(full) != 0) {
         snprintf(err, 256, "%.200s: %s", full, strerror(errno));
         return TRK_ERR;
     }
