@@ -130,7 +130,7 @@ void coord_describe(coord *c, const exp_spec *spec, const exp_data *data,
                     const exp_objective *obj, int workers);
 int exp_launched_by_mpi(void);
 int exp_launch_check(int world, char err[256]);
-void coord_startup_confirm(coord *c, int rank, int world, int shared, double until,
+int coord_startup_confirm(coord *c, int rank, int world, int shared, double until,
                            char err[256]);
 void coord_interrupted(coord *c);
 void coord_close(coord *c);

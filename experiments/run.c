@@ -209,8 +209,14 @@ int exp_run_main(const exp_run_options *opt)
     c.dl.trial_limit_s = spec.trial_timeout_s > 0 ? spec.trial_timeout_s : 0;
     startup_until = exp_now() + dl.startup_s;   /* rank 0's set-up took its own time */
     int shared = mpi ? exp_data_share(&code, &spec_text, &data, &spec, rank, startup_until, err) : 0;
-    if (mpi && code == 0 && world > 1)
-        coord_startup_confirm(&c, rank, world, shared, startup_until, err);
+    if (shared == -2 ||
+        (mpi && code == 0 && world > 1 &&
+         coord_startup_confirm(&c, rank, world, shared, startup_until, err))) {
+        if (shared == -2)   /* the other ranks wait in a collective: end the job */
+            exp_cli_error("run", "%s", err);
+        fflush(NULL);
+        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+    }
     if (code)
         goto out;
     if (exp_run_hosts_gather(&c.hosts, mpi, rank, world, &spec, spec_text, err)) {

@@ -100,7 +100,10 @@ static uint64_t study_seed(const exp_spec *spec, trk_store *store, int64_t study
 /*
  * Rank 0 shares the outcome of its set-up, the canonical spec text and the packed
  * data with every rank (MPI_Bcast); workers parse the spec without touching any
- * file. Returns 0, or -1 with err (then every rank has *code != 0).
+ * file. Returns 0, -1 with err when the broadcast timed out (then every rank has
+ * *code != 0), or -2 with err when this rank cannot go on (out of memory, a spec
+ * it cannot parse): the caller then ends the job, as the other ranks wait in a
+ * collective.
  */
 int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec *spec,
                           int rank, double until, char err[256])
@@ -118,7 +121,7 @@ int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec *spec,
     BCAST(&dlen, 1, MPI_LONG);
     char *msg = malloc((size_t)len + 1);
     if (!msg)
-        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+        goto no_memory;
     if (rank == 0) {
         memcpy(msg, spec->spec_dir ? spec->spec_dir : ".", (size_t)dlen + 1);
         memcpy(msg + dlen + 1, *spec_text, (size_t)(len - dlen - 1));
@@ -135,18 +138,19 @@ int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec *spec,
             snprintf(err, 256, "rank %d cannot parse the spec: %s", rank,
                      errs.n ? errs.msg[0] : "?");
             exp_errors_free(&errs);
-            MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+            free(msg);
+            return -2;
         }
     }
     free(msg);
     double *buf = NULL;
     long n = 0;
     if (rank == 0 && exp_data_pack(*data, &buf, &n))
-        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+        goto no_memory;
     if (exp_bcast_bounded(&n, 1, MPI_LONG, rank, until))
         goto timeout_buf;
     if (rank != 0 && n > 0 && !(buf = malloc(sizeof *buf * (size_t)n)))
-        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+        goto no_memory;
     for (long off = 0; off < n; off += 1L << 26) {
         long part = n - off < (1L << 26) ? n - off : (1L << 26);
         if (exp_bcast_bounded(buf + off, (int)part, MPI_DOUBLE, rank, until))
@@ -154,7 +158,7 @@ int exp_data_share(int *code, char **spec_text, exp_data **data, exp_spec *spec,
     }
     if (rank != 0 && n > 0 && exp_data_unpack(buf, n, data, err)) {
         free(buf);
-        MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+        return -2;
     }
     free(buf);
     return 0;
@@ -164,6 +168,9 @@ timeout:
     snprintf(err, 256, "start-up: the broadcast of the spec and the candles did not complete "
              "within the start-up bound");
     return -1;
+no_memory:
+    snprintf(err, 256, "rank %d: out of memory for the spec and the candles", rank);
+    return -2;
 #undef BCAST
 }
 
@@ -516,17 +523,18 @@ void coord_close(coord *c)
 
 /* Start-up, phase 1: every worker says it has the spec and the candles. When one
  * does not by the start-up bound (or the broadcast timed out), rank 0 names it,
- * leaves the study INTERRUPTED with no trial, and ends the job (exit 3). */
-void coord_startup_confirm(coord *c, int rank, int world, int shared, double until,
-                            char err[256])
+ * leaves the study INTERRUPTED with no trial and returns -1: the caller ends
+ * the job (exit 3). */
+int coord_startup_confirm(coord *c, int rank, int world, int shared, double until,
+                          char err[256])
 {
     if (rank != 0) {
         exp_startup_ready(1);
-        return;
+        return 0;
     }
     int w = shared ? -1 : exp_startup_wait(world, 1, until, &exp_stop_signal, err);
     if (w == 0)
-        return;
+        return 0;
     if (w == 1)
         snprintf(err, 256, "start-up: interrupted by signal %d", (int)exp_stop_signal);
     if (shared)   /* name the ranks that did not get the data */
@@ -535,8 +543,7 @@ void coord_startup_confirm(coord *c, int rank, int world, int shared, double unt
                   "(--resume goes on)", err);
     trk_study_set_status(c->store, c->study_id, TRK_STUDY_INTERRUPTED, err);
     coord_close(c);
-    fflush(NULL);
-    MPI_Abort(MPI_COMM_WORLD, EXP_EXIT_FAILED);
+    return -1;
 }
 
 /* Records the trials that were running when a signal came, and the study state. */
