@@ -116,10 +116,12 @@ void tr_kernel_gemm32(int M, int N, int K, const float *A, int lda, const float 
 /* AVX-512 weight gradients: for each source s, C_s (M, n) += A[r0:r1]^T X_s, i.e.
  * C_s[i][j] += sum over rows r0 <= r < r1 of A[r][i] X_s[r][j], with A (R, M)
  * row stride lda; colsum (M) += the column sums of A over all R rows when not
- * NULL (the bias gradients). The rows pass in chunks of 64 that every source
+ * NULL (the bias gradients). The rows pass in chunks of 256 that every source
  * and the column sums read while they are in the cache, so dW_ih, dW_hh and db
- * of a layer cost one pass over dG; tiles of 12 x 32 read both operands where
- * they lie (nothing is packed or transposed). */
+ * of a layer cost one pass over dG; each chunk of A is packed once into panels
+ * of 12 columns (this thread's slot 11) that the 12 x 32 tiles read in one
+ * sequential stream, X is read where it lies. Returns 0 when out of memory,
+ * before anything was added; else 1. */
 typedef struct tr_kernel_wsrc {
     const float *x;   /* X_s's row paired with A's row r0; row r is x + (r - r0) * ldx */
     int ldx, n;       /* row stride, columns */
@@ -127,7 +129,7 @@ typedef struct tr_kernel_wsrc {
     float *c;         /* C_s (M, n), row stride ldc, accumulated into */
     int ldc;
 } tr_kernel_wsrc;
-void tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
-                     int nsrc, float *colsum);
+int tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
+                    int nsrc, float *colsum);
 
 #endif
