@@ -506,7 +506,7 @@ static int dir_backward_fused(tr_lstm *m, int l, int d, const float *dh)
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
     int T = c->seq_len, B = m->batch, H = tr_lstm_layer_units(c, l);
-    const float *wp = tr_kernel_pack32(1, d ? m->p.w_hh_r[l] : m->p.w_hh[l], 4 * H, H);
+    const float *wp = tr_kernel_pack_step_backward(1, d ? m->p.w_hh_r[l] : m->p.w_hh[l], H);
     if (!wp)
         return 0;
     size_t BH = (size_t)B * H, BG = (size_t)B * 4 * H;

@@ -21,7 +21,9 @@
  * zmm accumulators, so one row's four zmm are one window's four gates of 16
  * units: exactly what the cell update needs. Backward layout
  * (tr_kernel_pack32): panel q holds columns 32q .. 32q+31 of W (K rows of 32
- * floats); a tile is 8 rows x 32 columns in 16 accumulators. Per k, a tile
+ * floats); a tile is 8 rows x 32 columns in 16 accumulators. The backward step
+ * packs W_hh the same way in panels of 64 columns when H > 32 and runs 6 x 64
+ * tiles (24 accumulators, as forward). Per k, a tile
  * loads its panel row once and broadcasts one input value per row. Rows past
  * the last full tile run in a narrower instance of the same tile (a constant
  * row count per instance, so every accumulator stays a register).
@@ -585,12 +587,68 @@ TGT512 ALWAYS_INLINE void bwd_tile(const int mr, const tr_kernel_bwd *s, int r0,
     B_ROWS(B_EPI)
 }
 
+#define S_DECL(r) __m512 d##r##0 = z, d##r##1 = z, d##r##2 = z, d##r##3 = z;
+#define S_FMA(r) if (mr > r) { __m512 a_ = _mm512_set1_ps(A[(size_t)(r) * ld + k]); \
+        d##r##0 = _mm512_fmadd_ps(a_, w0, d##r##0); d##r##1 = _mm512_fmadd_ps(a_, w1, d##r##1); \
+        d##r##2 = _mm512_fmadd_ps(a_, w2, d##r##2); d##r##3 = _mm512_fmadd_ps(a_, w3, d##r##3); }
+#define S_EPI(r) if (mr > r) { bwd_row(s, r0 + r, u, m0, d##r##0); \
+        if (m1) bwd_row(s, r0 + r, u + 16, m1, d##r##1); \
+        if (m2) bwd_row(s, r0 + r, u + 32, m2, d##r##2); \
+        if (m3) bwd_row(s, r0 + r, u + 48, m3, d##r##3); }
+
+/* Windows r0 .. r0+mr-1 (mr <= FMR), units u .. u+63 on a 64-unit panel P: per k
+ * four panel loads and one broadcast per row for 24 multiply-adds. */
+TGT512 ALWAYS_INLINE void bwd_tile64(const int mr, const tr_kernel_bwd *s, int r0, int u,
+                                     const float *P)
+{
+    const __m512 z = _mm512_setzero_ps();
+    F_ROWS(S_DECL)
+    if (s->dg_next) {
+        size_t ld = 4 * (size_t)s->H;
+        const float *A = s->dg_next + (size_t)r0 * ld;
+        for (int k = 0; k < 4 * s->H; k++, P += FNR) {
+            __m512 w0 = _mm512_load_ps(P), w1 = _mm512_load_ps(P + 16),
+                   w2 = _mm512_load_ps(P + 32), w3 = _mm512_load_ps(P + 48);
+            F_ROWS(S_FMA)
+        }
+    }
+    __mmask16 m0 = unit_mask(u, s->H), m1 = unit_mask(u + 16, s->H),
+              m2 = unit_mask(u + 32, s->H), m3 = unit_mask(u + 48, s->H);
+    F_ROWS(S_EPI)
+}
+
+/* The panel width of tr_kernel_step_backward: 64 units (6-window tiles) when H
+ * is over 32, else 32 (8-window tiles), so that a narrow layer computes no
+ * padding. */
+static int bwd_width(int H)
+{
+    return H > BNR ? FNR : BNR;
+}
+
+const float *tr_kernel_pack_step_backward(int slot, const float *w_hh, int H)
+{
+    return pack_panels(slot, w_hh, 4 * H, H, bwd_width(H));
+}
+
 TGT512 void tr_kernel_step_backward(const tr_kernel_bwd *s, const float *Wp)
 {
-    int nq = (s->H + BNR - 1) / BNR;
+    int w = bwd_width(s->H), nq = (s->H + w - 1) / w;
     for (int q = 0; q < nq; q++) {
-        const float *P = Wp + (size_t)q * 4 * s->H * BNR;
-        int r0 = 0, u = BNR * q;
+        const float *P = Wp + (size_t)q * 4 * s->H * w;
+        int r0 = 0, u = w * q;
+        if (w == FNR) {
+            for (; r0 + FMR <= s->B; r0 += FMR)
+                bwd_tile64(FMR, s, r0, u, P);
+            switch (s->B - r0) {
+            case 5: bwd_tile64(5, s, r0, u, P); break;
+            case 4: bwd_tile64(4, s, r0, u, P); break;
+            case 3: bwd_tile64(3, s, r0, u, P); break;
+            case 2: bwd_tile64(2, s, r0, u, P); break;
+            case 1: bwd_tile64(1, s, r0, u, P); break;
+            default: break;
+            }
+            continue;
+        }
         for (; r0 + BMR <= s->B; r0 += BMR)
             bwd_tile(BMR, s, r0, u, P);
         switch (s->B - r0) {

@@ -11,6 +11,7 @@
  *    backward step (tr_kernel_step_backward) against cblas for dG_next W_hh
  *    followed by tr_kernel_cell_backward, on windows 1 .. 13 and 64 (every tile
  *    tail), units 1, 15, 16, 17, 33 and 40 (every lane mask), inputs 1, 3, 37,
+ *    backward also on units 64 and 129 (full 64-unit panels, a one-unit third),
  *    with and without the previous step: gates, c, tanh(c), h, dG and dc within
  *    1e-6 * (1 + K + H) (inputs in [-1, 1], so every product term is <= 1).
  *    tr_kernel_gemm32 against cblas_sgemm (rows 1 .. 130: chunk and tile tails,
@@ -130,7 +131,7 @@ static void step_backward_case(gsl_rng *r, int B, int H, int last, int first)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 4 * H, 1.0f, dgn, 4 * H,
                     whh, H, 0.0f, dhn, H);
     tr_kernel_cell_backward(g1, first ? NULL : cp, tc, dhu, dhn, dc1, B, H);
-    const float *P = tr_kernel_pack32(1, whh, 4 * H, H);
+    const float *P = tr_kernel_pack_step_backward(1, whh, H);
     CHECK(P != NULL);
     tr_kernel_bwd st = {.B = B, .H = H, .dg_next = last ? NULL : dgn, .gates = g2,
                         .c_prev = first ? NULL : cp, .tc = tc, .dh_up = dhu, .dc = dc2};
@@ -364,6 +365,11 @@ int main(void)
                 step_backward_case(r, B, Hs[j], (int)((B + j) % 2), (int)((B + j) / 2 % 2));
                 step_backward_case(r, B, Hs[j], (int)((B + j + 1) % 2), (int)((B + j) % 2));
             }
+        const int bB[] = {1, 5, 11, 64};   /* full 64-unit panels, a masked third */
+        for (size_t i = 0; i < 4; i++)
+            for (int H = 64; H <= 129; H += 65)
+                for (int k = 0; k < 4; k++)
+                    step_backward_case(r, bB[i], H, k % 2, k / 2);
         const int gM[] = {1, 7, 8, 9, 63, 64, 65, 130}, gN[] = {1, 15, 16, 17, 32, 33, 40};
         for (size_t i = 0; i < 8; i++)
             for (size_t j = 0; j < 7; j++)
