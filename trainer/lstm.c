@@ -506,7 +506,7 @@ static int dir_backward_fused(tr_lstm *m, int l, int d, const float *dh)
     const tr_lstm_config *c = &m->cfg;
     tr_lstm_layer_act *A = d ? &m->R[l] : &m->L[l];
     int T = c->seq_len, B = m->batch, H = tr_lstm_layer_units(c, l);
-    const float *wp = tr_kernel_pack32(1, d ? m->p.w_hh_r[l] : m->p.w_hh[l], 4 * H, H);
+    const float *wp = tr_kernel_pack_step_backward(1, d ? m->p.w_hh_r[l] : m->p.w_hh[l], H);
     if (!wp)
         return 0;
     size_t BH = (size_t)B * H, BG = (size_t)B * 4 * H;
@@ -525,8 +525,8 @@ static int dir_backward_fused(tr_lstm *m, int l, int d, const float *dh)
 
 /* The products over all timesteps of dir_backward on the AVX-512 path, from dG
  * (T*B, 4H) in the layer's gates: dW_ih, dW_hh and db in one pass over dG
- * (tr_kernel_wgrad), dx with tr_kernel_gemm32. 0 when packing W_ih ran out of
- * memory, before anything was added (the caller runs the cblas calls). */
+ * (tr_kernel_wgrad), dx with tr_kernel_gemm32. 0 when packing W_ih or wgrad's chunk
+ * ran out of memory, before anything was added (the caller runs the cblas calls). */
 static int dir_backward_products(tr_lstm *m, int l, int d, float *dx, int accumulate)
 {
     const tr_lstm_config *c = &m->cfg;
@@ -545,7 +545,8 @@ static int dir_backward_products(tr_lstm *m, int l, int d, float *dx, int accumu
         {.x = A->h + (d ? (size_t)B * H : 0), .ldx = H, .n = H, .r0 = d ? 0 : B,
          .r1 = d ? TB - B : TB, .c = d ? m->g.w_hh_r[l] : m->g.w_hh[l], .ldc = H}};
     memset(m->bias_sum, 0, (size_t)G4 * sizeof(float));
-    tr_kernel_wgrad(G4, TB, A->gates, G4, src, 2, m->bias_sum);
+    if (!tr_kernel_wgrad(G4, TB, A->gates, G4, src, 2, m->bias_sum))
+        return 0;
     float *gb_ih = d ? m->g.b_ih_r[l] : m->g.b_ih[l], *gb_hh = d ? m->g.b_hh_r[l] : m->g.b_hh[l];
     for (int j = 0; j < G4; j++) {   /* db: the same for b_ih and b_hh */
         gb_ih[j] += m->bias_sum[j];

@@ -21,7 +21,9 @@
  * zmm accumulators, so one row's four zmm are one window's four gates of 16
  * units: exactly what the cell update needs. Backward layout
  * (tr_kernel_pack32): panel q holds columns 32q .. 32q+31 of W (K rows of 32
- * floats); a tile is 8 rows x 32 columns in 16 accumulators. Per k, a tile
+ * floats); a tile is 8 rows x 32 columns in 16 accumulators. The backward step
+ * packs W_hh the same way in panels of 64 columns when H > 32 and runs 6 x 64
+ * tiles (24 accumulators, as forward). Per k, a tile
  * loads its panel row once and broadcasts one input value per row. Rows past
  * the last full tile run in a narrower instance of the same tile (a constant
  * row count per instance, so every accumulator stays a register).
@@ -238,7 +240,7 @@ void tr_kernel_cell_backward(float *G, const float *c_prev, const float *tc,
 
 /* ---- packed buffers ---- */
 
-#define SLOTS 11
+#define SLOTS 12   /* 0 .. 2 products, 3 .. 10 forward layers, 11 wgrad's chunk of A */
 static _Thread_local float *pack_buf[SLOTS];
 static _Thread_local size_t pack_cap[SLOTS];
 static _Thread_local const float *pack_src[SLOTS][2];   /* what the slot holds (pack_gates) */
@@ -585,12 +587,68 @@ TGT512 ALWAYS_INLINE void bwd_tile(const int mr, const tr_kernel_bwd *s, int r0,
     B_ROWS(B_EPI)
 }
 
+#define S_DECL(r) __m512 d##r##0 = z, d##r##1 = z, d##r##2 = z, d##r##3 = z;
+#define S_FMA(r) if (mr > r) { __m512 a_ = _mm512_set1_ps(A[(size_t)(r) * ld + k]); \
+        d##r##0 = _mm512_fmadd_ps(a_, w0, d##r##0); d##r##1 = _mm512_fmadd_ps(a_, w1, d##r##1); \
+        d##r##2 = _mm512_fmadd_ps(a_, w2, d##r##2); d##r##3 = _mm512_fmadd_ps(a_, w3, d##r##3); }
+#define S_EPI(r) if (mr > r) { bwd_row(s, r0 + r, u, m0, d##r##0); \
+        if (m1) bwd_row(s, r0 + r, u + 16, m1, d##r##1); \
+        if (m2) bwd_row(s, r0 + r, u + 32, m2, d##r##2); \
+        if (m3) bwd_row(s, r0 + r, u + 48, m3, d##r##3); }
+
+/* Windows r0 .. r0+mr-1 (mr <= FMR), units u .. u+63 on a 64-unit panel P: per k
+ * four panel loads and one broadcast per row for 24 multiply-adds. */
+TGT512 ALWAYS_INLINE void bwd_tile64(const int mr, const tr_kernel_bwd *s, int r0, int u,
+                                     const float *P)
+{
+    const __m512 z = _mm512_setzero_ps();
+    F_ROWS(S_DECL)
+    if (s->dg_next) {
+        size_t ld = 4 * (size_t)s->H;
+        const float *A = s->dg_next + (size_t)r0 * ld;
+        for (int k = 0; k < 4 * s->H; k++, P += FNR) {
+            __m512 w0 = _mm512_load_ps(P), w1 = _mm512_load_ps(P + 16),
+                   w2 = _mm512_load_ps(P + 32), w3 = _mm512_load_ps(P + 48);
+            F_ROWS(S_FMA)
+        }
+    }
+    __mmask16 m0 = unit_mask(u, s->H), m1 = unit_mask(u + 16, s->H),
+              m2 = unit_mask(u + 32, s->H), m3 = unit_mask(u + 48, s->H);
+    F_ROWS(S_EPI)
+}
+
+/* The panel width of tr_kernel_step_backward: 64 units (6-window tiles) when H
+ * is over 32, else 32 (8-window tiles), so that a narrow layer computes no
+ * padding. */
+static int bwd_width(int H)
+{
+    return H > BNR ? FNR : BNR;
+}
+
+const float *tr_kernel_pack_step_backward(int slot, const float *w_hh, int H)
+{
+    return pack_panels(slot, w_hh, 4 * H, H, bwd_width(H));
+}
+
 TGT512 void tr_kernel_step_backward(const tr_kernel_bwd *s, const float *Wp)
 {
-    int nq = (s->H + BNR - 1) / BNR;
+    int w = bwd_width(s->H), nq = (s->H + w - 1) / w;
     for (int q = 0; q < nq; q++) {
-        const float *P = Wp + (size_t)q * 4 * s->H * BNR;
-        int r0 = 0, u = BNR * q;
+        const float *P = Wp + (size_t)q * 4 * s->H * w;
+        int r0 = 0, u = w * q;
+        if (w == FNR) {
+            for (; r0 + FMR <= s->B; r0 += FMR)
+                bwd_tile64(FMR, s, r0, u, P);
+            switch (s->B - r0) {
+            case 5: bwd_tile64(5, s, r0, u, P); break;
+            case 4: bwd_tile64(4, s, r0, u, P); break;
+            case 3: bwd_tile64(3, s, r0, u, P); break;
+            case 2: bwd_tile64(2, s, r0, u, P); break;
+            case 1: bwd_tile64(1, s, r0, u, P); break;
+            default: break;
+            }
+            continue;
+        }
         for (; r0 + BMR <= s->B; r0 += BMR)
             bwd_tile(BMR, s, r0, u, P);
         switch (s->B - r0) {
@@ -668,7 +726,7 @@ TGT512 void tr_kernel_gemm32(int M, int N, int K, const float *A, int lda, const
 }
 
 #define WMR 12   /* weight-gradient tile: 12 rows of C (gates) x 32 columns */
-#define WRC 64   /* rows of A and X per chunk */
+#define WRC 256  /* rows of A and X per chunk */
 #define W_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define W_LOAD(i) __m512 e##i##0 = z, e##i##1 = z; if (mr > i) { \
         e##i##0 = _mm512_maskz_loadu_ps(m0, C + (size_t)(i) * ldc); \
@@ -679,85 +737,100 @@ TGT512 void tr_kernel_gemm32(int M, int N, int K, const float *A, int lda, const
         _mm512_mask_storeu_ps(C + (size_t)(i) * ldc + 16, m1, e##i##1); }
 
 /* C rows 0 .. mr-1 (mr <= WMR), 32 columns (lanes m0, m1) += sum over n rows r of
- * A[r][0 .. mr-1] X[r][...]. */
-TGT512 ALWAYS_INLINE void wgrad_tile(const int mr, int n, const float *A, size_t lda,
-                                     const float *X, size_t ldx, float *C, size_t ldc,
-                                     __mmask16 m0, __mmask16 m1)
+ * A[r][0 .. mr-1] X[r][...]; A packed: row r's WMR values at A + r * WMR. */
+TGT512 ALWAYS_INLINE void wgrad_tile(const int mr, int n, const float *A, const float *X,
+                                     size_t ldx, float *C, size_t ldc, __mmask16 m0,
+                                     __mmask16 m1)
 {
     const __m512 z = _mm512_setzero_ps();
     W_ROWS(W_LOAD)
     if (m0 == 0xFFFF && m1 == 0xFFFF)   /* no masks in the loop: they would be spilled */
         for (int r = 0; r < n; r++) {
-            const float *Ar = A + (size_t)r * lda, *Xr = X + (size_t)r * ldx;
+            const float *Ar = A + (size_t)r * WMR, *Xr = X + (size_t)r * ldx;
             __m512 x0 = _mm512_loadu_ps(Xr), x1 = _mm512_loadu_ps(Xr + 16);
             W_ROWS(W_FMA)
         }
     else
         for (int r = 0; r < n; r++) {
-            const float *Ar = A + (size_t)r * lda, *Xr = X + (size_t)r * ldx;
+            const float *Ar = A + (size_t)r * WMR, *Xr = X + (size_t)r * ldx;
             __m512 x0 = _mm512_maskz_loadu_ps(m0, Xr), x1 = _mm512_maskz_loadu_ps(m1, Xr + 16);
             W_ROWS(W_FMA)
         }
     W_ROWS(W_STORE)
 }
 
-/* colsum (M) += the sums of rows 0 .. n-1 of A (M columns). */
-TGT512 static void col_sums(const float *A, size_t lda, int M, int n, float *colsum)
-{
-    for (int i = 0; i < M; i += 16) {
-        __mmask16 m = unit_mask(i, M);
-        __m512 acc = _mm512_maskz_loadu_ps(m, colsum + i);
-        for (int r = 0; r < n; r++)
-            acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, A + (size_t)r * lda + i));
-        _mm512_mask_storeu_ps(colsum + i, m, acc);
-    }
-}
-
-/* Rows r0 .. r0+n-1 of A (M columns) against source s. Column blocks outside,
- * row blocks inside: the source's slice (n rows x 32 columns) stays in L1 while
- * A streams past it. */
-TGT512 static void wgrad_chunk(int M, const float *A, size_t lda, const tr_kernel_wsrc *s,
+/* Rows r0 .. r0+n-1 of the chunk against source s; Ap the chunk of A from row
+ * c0 packed by pack_chunk (nc rows). Column blocks outside, row blocks inside:
+ * the source's slice (n rows x 32 columns) stays in L1 while Ap streams past it. */
+TGT512 static void wgrad_chunk(int M, const float *Ap, int c0, int nc, const tr_kernel_wsrc *s,
                                int r0, int n)
 {
     const float *X = s->x + (size_t)(r0 - s->r0) * s->ldx;
-    size_t ldx = (size_t)s->ldx, ldc = (size_t)s->ldc;
-    A += (size_t)r0 * lda;
+    size_t ldx = (size_t)s->ldx, ldc = (size_t)s->ldc, ps = (size_t)nc * WMR;
+    Ap += (size_t)(r0 - c0) * WMR;
     for (int j = 0; j < s->n; j += BNR) {
         __mmask16 m0 = unit_mask(j, s->n), m1 = unit_mask(j + 16, s->n);
         int i = 0;
         for (; i + WMR <= M; i += WMR)
-            wgrad_tile(WMR, n, A + i, lda, X + j, ldx, s->c + (size_t)i * ldc + j, ldc, m0, m1);
-        const float *Ai = A + i;
+            wgrad_tile(WMR, n, Ap + (size_t)(i / WMR) * ps, X + j, ldx,
+                       s->c + (size_t)i * ldc + j, ldc, m0, m1);
+        const float *Ai = Ap + (size_t)(i / WMR) * ps;
         float *C = s->c + (size_t)i * ldc + j;
         switch (M - i) {
-        case 11: wgrad_tile(11, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 10: wgrad_tile(10, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 9: wgrad_tile(9, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 8: wgrad_tile(8, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 7: wgrad_tile(7, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 6: wgrad_tile(6, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 5: wgrad_tile(5, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 4: wgrad_tile(4, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 3: wgrad_tile(3, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 2: wgrad_tile(2, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
-        case 1: wgrad_tile(1, n, Ai, lda, X + j, ldx, C, ldc, m0, m1); break;
+        case 11: wgrad_tile(11, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 10: wgrad_tile(10, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 9: wgrad_tile(9, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 8: wgrad_tile(8, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 7: wgrad_tile(7, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 6: wgrad_tile(6, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 5: wgrad_tile(5, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 4: wgrad_tile(4, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 3: wgrad_tile(3, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 2: wgrad_tile(2, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
+        case 1: wgrad_tile(1, n, Ai, X + j, ldx, C, ldc, m0, m1); break;
         default: break;
         }
     }
 }
 
-TGT512 void tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
-                            int nsrc, float *colsum)
+/* Rows 0 .. n-1 of A (M columns) into d as panels of WMR columns, panel b (columns
+ * WMR b .. WMR b + WMR-1) n rows of WMR floats, the last padded with zeros: each
+ * tile then reads its A values in one sequential stream. colsum (M) += the
+ * column sums of these rows when not NULL (each column summed in row order). */
+TGT512 static void pack_chunk(const float *A, size_t lda, int M, int n, float *d, float *colsum)
 {
+    for (int b = 0; b * WMR < M; b++) {
+        int i0 = b * WMR, w = M - i0 < WMR ? M - i0 : WMR;
+        __mmask16 m = (__mmask16)((1u << w) - 1);
+        const float *a = A + i0;
+        float *p = d + (size_t)b * n * WMR;
+        __m512 acc = colsum ? _mm512_maskz_loadu_ps(m, colsum + i0) : _mm512_setzero_ps();
+        for (int r = 0; r < n; r++, p += WMR, a += lda) {
+            __m512 v = _mm512_maskz_loadu_ps(m, a);
+            acc = _mm512_add_ps(acc, v);
+            _mm512_mask_storeu_ps(p, (__mmask16)0x0FFF, v);
+        }
+        if (colsum)
+            _mm512_mask_storeu_ps(colsum + i0, m, acc);
+    }
+}
+
+TGT512 int tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
+                           int nsrc, float *colsum)
+{
+    int nb = (M + WMR - 1) / WMR;
+    float *Ap = pack_room(11, (size_t)nb * WMR * WRC);
+    if (!Ap)
+        return 0;
     for (int c0 = 0; c0 < R; c0 += WRC) {
         int c1 = R - c0 < WRC ? R : c0 + WRC;
-        if (colsum)   /* also brings the chunk into L2 for the tiles */
-            col_sums(A + (size_t)c0 * lda, (size_t)lda, M, c1 - c0, colsum);
+        pack_chunk(A + (size_t)c0 * lda, (size_t)lda, M, c1 - c0, Ap, colsum);
         for (int k = 0; k < nsrc; k++) {
             const tr_kernel_wsrc *s = &src[k];
             int r0 = c0 > s->r0 ? c0 : s->r0, r1 = c1 < s->r1 ? c1 : s->r1;
             if (r1 > r0)
-                wgrad_chunk(M, A, (size_t)lda, s, r0, r1 - r0);
+                wgrad_chunk(M, Ap, c0, c1 - c0, s, r0, r1 - r0);
         }
     }
+    return 1;
 }

@@ -9,9 +9,10 @@
  *     adds the biases and applies the gate nonlinearities and the cell update to
  *     the tile while it is still in registers: no (T*B, 4H) input projection is
  *     written and read back, and inference stores no gates at all. Backward,
- *     tr_kernel_step_backward computes dh_{t-1} = dG_t W_hh in tiles of 8 windows
- *     x 32 units on W_hh packed once per pass (tr_kernel_pack32) and turns each
- *     tile, in registers, into step t-1's gate gradients; after the last step,
+ *     tr_kernel_step_backward computes dh_{t-1} = dG_t W_hh in tiles of 6 windows
+ *     x 64 units (8 x 32 when H <= 32) on W_hh packed once per pass
+ *     (tr_kernel_pack_step_backward) and turns each tile, in registers, into
+ *     step t-1's gate gradients; after the last step,
  *     tr_kernel_wgrad forms dW_ih, dW_hh and db in one pass over dG and
  *     tr_kernel_gemm32 the input gradient. No cblas call remains in a step.
  *   TR_KERNEL_AVX2 (AVX2 + FMA): lstm.c keeps its input-projection GEMM and the
@@ -88,9 +89,14 @@ typedef struct tr_kernel_fwd {
 void tr_kernel_step_forward(const tr_kernel_fwd *s, const float *Wp);
 
 
+/* AVX-512: packs one direction's w_hh (4H, H) into slot `slot` for
+ * tr_kernel_step_backward: panels of 64 columns when H > 32, else of 32; NULL
+ * when out of memory. */
+const float *tr_kernel_pack_step_backward(int slot, const float *w_hh, int H);
+
 /* One backward timestep t of one direction (AVX-512): dh = dh_up + dg_next W_hh,
- * then tr_kernel_cell_backward's formulas on step t's gates; Wp is w_hh (4H, H)
- * packed by tr_kernel_pack32. */
+ * then tr_kernel_cell_backward's formulas on step t's gates; Wp is w_hh packed by
+ * tr_kernel_pack_step_backward. */
 typedef struct tr_kernel_bwd {
     int B, H;
     const float *dg_next; /* (B, 4H) the gate gradients of the step after t in the
@@ -104,7 +110,7 @@ typedef struct tr_kernel_bwd {
 void tr_kernel_step_backward(const tr_kernel_bwd *s, const float *Wp);
 
 /* AVX-512: packs W (K, N) row-major into panels of 32 columns in slot `slot` for
- * tr_kernel_gemm32 and tr_kernel_step_backward; NULL when out of memory. */
+ * tr_kernel_gemm32; NULL when out of memory. */
 const float *tr_kernel_pack32(int slot, const float *W, int K, int N);
 
 /* AVX-512: C (M, N) = A (M, K) W (K, N) + (accumulate ? C : 0), W packed by
@@ -116,10 +122,12 @@ void tr_kernel_gemm32(int M, int N, int K, const float *A, int lda, const float 
 /* AVX-512 weight gradients: for each source s, C_s (M, n) += A[r0:r1]^T X_s, i.e.
  * C_s[i][j] += sum over rows r0 <= r < r1 of A[r][i] X_s[r][j], with A (R, M)
  * row stride lda; colsum (M) += the column sums of A over all R rows when not
- * NULL (the bias gradients). The rows pass in chunks of 64 that every source
+ * NULL (the bias gradients). The rows pass in chunks of 256 that every source
  * and the column sums read while they are in the cache, so dW_ih, dW_hh and db
- * of a layer cost one pass over dG; tiles of 12 x 32 read both operands where
- * they lie (nothing is packed or transposed). */
+ * of a layer cost one pass over dG; each chunk of A is packed once into panels
+ * of 12 columns (this thread's slot 11) that the 12 x 32 tiles read in one
+ * sequential stream, X is read where it lies. Returns 0 when out of memory,
+ * before anything was added; else 1. */
 typedef struct tr_kernel_wsrc {
     const float *x;   /* X_s's row paired with A's row r0; row r is x + (r - r0) * ldx */
     int ldx, n;       /* row stride, columns */
@@ -127,7 +135,7 @@ typedef struct tr_kernel_wsrc {
     float *c;         /* C_s (M, n), row stride ldc, accumulated into */
     int ldc;
 } tr_kernel_wsrc;
-void tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
-                     int nsrc, float *colsum);
+int tr_kernel_wgrad(int M, int R, const float *A, int lda, const tr_kernel_wsrc *src,
+                    int nsrc, float *colsum);
 
 #endif

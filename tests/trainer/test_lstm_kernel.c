@@ -11,13 +11,14 @@
  *    backward step (tr_kernel_step_backward) against cblas for dG_next W_hh
  *    followed by tr_kernel_cell_backward, on windows 1 .. 13 and 64 (every tile
  *    tail), units 1, 15, 16, 17, 33 and 40 (every lane mask), inputs 1, 3, 37,
+ *    backward also on units 64 and 129 (full 64-unit panels, a one-unit third),
  *    with and without the previous step: gates, c, tanh(c), h, dG and dc within
  *    1e-6 * (1 + K + H) (inputs in [-1, 1], so every product term is <= 1).
  *    tr_kernel_gemm32 against cblas_sgemm (rows 1 .. 130: chunk and tile tails,
  *    columns 1 .. 40: panel masks) within 1e-6 * (1 + K), and tr_kernel_wgrad
  *    against cblas for two sources over different row ranges plus the column
- *    sums (rows 1 .. 130, 1 .. 64 gate rows, 1 .. 40 columns) within
- *    1e-6 * (1 + rows).
+ *    sums (rows 1 .. 520: the chunks of 256 and their tails, 1 .. 64 gate rows,
+ *    1 .. 40 columns) within 1e-6 * (1 + rows).
  * 3. On every shape of the PyTorch parity suite (read from
  *    tests/fixtures/lstm_torch.json, so a new case there is covered here too) and
  *    on larger ones (B 64 / H 128 as in bench/lstm, B 7 with T 9 for the row
@@ -130,7 +131,7 @@ static void step_backward_case(gsl_rng *r, int B, int H, int last, int first)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 4 * H, 1.0f, dgn, 4 * H,
                     whh, H, 0.0f, dhn, H);
     tr_kernel_cell_backward(g1, first ? NULL : cp, tc, dhu, dhn, dc1, B, H);
-    const float *P = tr_kernel_pack32(1, whh, 4 * H, H);
+    const float *P = tr_kernel_pack_step_backward(1, whh, H);
     CHECK(P != NULL);
     tr_kernel_bwd st = {.B = B, .H = H, .dg_next = last ? NULL : dgn, .gates = g2,
                         .c_prev = first ? NULL : cp, .tc = tc, .dh_up = dhu, .dc = dc2};
@@ -189,7 +190,8 @@ static void wgrad_case(gsl_rng *r, int M, int R, int N1, int N2, int shift)
     tr_kernel_wsrc src[2] = {{.x = X1, .ldx = N1, .n = N1, .r0 = 0, .r1 = R, .c = D1, .ldc = N1},
                              {.x = X2, .ldx = N2, .n = N2, .r0 = shift, .r1 = R, .c = D2,
                               .ldc = N2}};
-    tr_kernel_wgrad(M, R, A, M, src, 2, s2);
+    CHECK_MSG(tr_kernel_wgrad(M, R, A, M, src, 2, s2) == 1, "wgrad M%d R%d: out of memory", M,
+              R);
     double d1 = maxdiff(C1, D1, (size_t)M * N1), d2 = maxdiff(C2, D2, (size_t)M * N2);
     double ds = maxdiff(s1, s2, (size_t)M), tol = 1e-6 * (1 + R);
     CHECK_MSG(d1 <= tol && d2 <= tol && ds <= tol,
@@ -363,11 +365,16 @@ int main(void)
                 step_backward_case(r, B, Hs[j], (int)((B + j) % 2), (int)((B + j) / 2 % 2));
                 step_backward_case(r, B, Hs[j], (int)((B + j + 1) % 2), (int)((B + j) % 2));
             }
+        const int bB[] = {1, 5, 11, 64};   /* full 64-unit panels, a masked third */
+        for (size_t i = 0; i < 4; i++)
+            for (int H = 64; H <= 129; H += 65)
+                for (int k = 0; k < 4; k++)
+                    step_backward_case(r, bB[i], H, k % 2, k / 2);
         const int gM[] = {1, 7, 8, 9, 63, 64, 65, 130}, gN[] = {1, 15, 16, 17, 32, 33, 40};
         for (size_t i = 0; i < 8; i++)
             for (size_t j = 0; j < 7; j++)
                 gemm32_case(r, gM[i], gN[j], (int)(1 + 13 * ((i + j) % 3)), (int)((i + j) % 2));
-        const int wM[] = {1, 11, 12, 13, 40, 64}, wR[] = {1, 5, 63, 64, 65, 130};
+        const int wM[] = {1, 11, 12, 13, 40, 64}, wR[] = {1, 5, 255, 256, 257, 520};
         for (size_t i = 0; i < 6; i++)
             for (size_t k = 0; k < 6; k++)
                 wgrad_case(r, wM[i], wR[k], gN[(i + k) % 7], gN[(i + 2 * k + 3) % 7],
