@@ -286,6 +286,20 @@ static void bind_status(sqlite3_stmt *st, const void *p)
     sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
 }
 
+/* One UPDATE of study c->id's row: TRK_ENOTFOUND when no row changed. */
+static int write_study_row(trk_store *s, int stmt_id, binder bind,
+                           const struct status_ctx *c, const char *what, char err[256])
+{
+    int changes = 0;
+    err[0] = '\0';
+    int rc = write_one(s, stmt_id, bind, c, 1, what, &changes, err);
+    if (rc == 0 && changes == 0) {
+        snprintf(err, 256, "study %lld: no such study", (long long)c->id);
+        return TRK_ENOTFOUND;
+    }
+    return rc;
+}
+
 int trk_study_set_status(trk_store *s, int64_t study_id, trk_study_status stt, char err[256])
 {
     if ((unsigned)stt > TRK_STUDY_INTERRUPTED) {
@@ -293,15 +307,7 @@ int trk_study_set_status(trk_store *s, int64_t study_id, trk_study_status stt, c
         return TRK_EINVAL;
     }
     struct status_ctx c = {study_id, trk_study_status_name(stt), 0, 0, 0};
-    int changes = 0;
-    err[0] = '\0';
-    int rc = write_one(s, ST_STUDY_STATUS, bind_status, &c, 1, "setting the study status",
-                       &changes, err);
-    if (rc == 0 && changes == 0) {
-        snprintf(err, 256, "study %lld: no such study", (long long)study_id);
-        return TRK_ENOTFOUND;
-    }
-    return rc;
+    return write_study_row(s, ST_STUDY_STATUS, bind_status, &c, "setting the study status", err);
 }
 
 struct kv_ctx { int64_t id; const char *key, *value; };
@@ -366,15 +372,7 @@ int trk_study_set_result(trk_store *s, int64_t study_id, const char *result_json
         cJSON_Delete(probe);
     }
     struct status_ctx c = {study_id, result_json, best_run_id, model_artifact_id, 0};
-    int changes = 0;
-    err[0] = '\0';
-    int rc = write_one(s, ST_STUDY_RESULT, bind_result, &c, 1, "storing the study result",
-                       &changes, err);
-    if (rc == 0 && changes == 0) {
-        snprintf(err, 256, "study %lld: no such study", (long long)study_id);
-        return TRK_ENOTFOUND;
-    }
-    return rc;
+    return write_study_row(s, ST_STUDY_RESULT, bind_result, &c, "storing the study result", err);
 }
 
 static void bind_fail_running(sqlite3_stmt *st, const void *p)
