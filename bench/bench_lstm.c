@@ -14,13 +14,26 @@
  * gemm_only_train_samples_per_s replays just the cblas_sgemm calls of one training
  * step (same shapes, order and beta as lstm.c, no pointwise work, no optimizer):
  * the bound any implementation built on these GEMM calls can reach on this
- * machine. The last line is one JSON object. Run with OPENBLAS_NUM_THREADS=1
- * (bench/lstm does).
+ * machine.
+ *
+ * On a shared machine a burst of load from elsewhere slows a whole run; so each
+ * side is also timed step by step: train_step_median_samples_per_s is B over the
+ * median of `steps` single training steps (tr_fit on one batch, one step an
+ * epoch, its callback stamping the time), infer_step_median_samples_per_s B over
+ * the median of tr_lstm_predict on one batch; a burst then moves the median by at
+ * most the steps it hits. fma_peak_gflops is this core's rate of independent
+ * single-precision fused multiply-adds (12 chains of the widest vectors the CPU
+ * has, best of 3), the ceiling of every product: *_peak_fraction are the
+ * GEMM-counted rates over it. The last line is one JSON object. Run with
+ * OPENBLAS_NUM_THREADS=1 (bench/lstm does).
  */
 #include <cblas.h>
 #include <cjson/cJSON.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort_double.h>
+#include <gsl/gsl_statistics_double.h>
+#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +72,78 @@ static double sgemm_rate(int n)
     }
     free(a); free(b); free(c);
     return 2.0 * n * n * (double)n / best / 1e9;
+}
+
+/* 12 independent chains of n fused multiply-adds on 16 (AVX-512) or 8 (AVX2) floats
+ * each: returns GFLOP/s (2 flops per lane). */
+#define FMA_CHAINS(V, FMA) \
+    for (long k = 0; k < n; k++) { \
+        a0 = FMA(a0, x, y); a1 = FMA(a1, x, y); a2 = FMA(a2, x, y); a3 = FMA(a3, x, y); \
+        a4 = FMA(a4, x, y); a5 = FMA(a5, x, y); a6 = FMA(a6, x, y); a7 = FMA(a7, x, y); \
+        a8 = FMA(a8, x, y); a9 = FMA(a9, x, y); a10 = FMA(a10, x, y); a11 = FMA(a11, x, y); \
+    } \
+    V s_ = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11; \
+    sink = s_[0];
+
+static volatile float sink;
+
+__attribute__((target("avx512f"))) static double fma_chains512(long n)
+{
+    typedef float v16 __attribute__((vector_size(64)));
+    v16 z = {0}, a0 = z + 1.0f, a1 = z + 1.01f, a2 = z + 1.02f, a3 = z + 1.03f, a4 = z + 1.04f,
+        a5 = z + 1.05f, a6 = z + 1.06f, a7 = z + 1.07f, a8 = z + 1.08f, a9 = z + 1.09f,
+        a10 = z + 1.1f, a11 = z + 1.11f, x = z + 0.999999f, y = z + 1e-7f;   /* distinct chains */
+    double t = now();
+#define FMA512(a, b, c) (v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c))
+    FMA_CHAINS(v16, FMA512)
+    return 2.0 * 16 * 12 * n / (now() - t) / 1e9;
+}
+
+__attribute__((target("avx2,fma"))) static double fma_chains256(long n)
+{
+    typedef float v8 __attribute__((vector_size(32)));
+    v8 z = {0}, a0 = z + 1.0f, a1 = z + 1.01f, a2 = z + 1.02f, a3 = z + 1.03f, a4 = z + 1.04f,
+       a5 = z + 1.05f, a6 = z + 1.06f, a7 = z + 1.07f, a8 = z + 1.08f, a9 = z + 1.09f,
+       a10 = z + 1.1f, a11 = z + 1.11f, x = z + 0.999999f, y = z + 1e-7f;   /* distinct chains */
+    double t = now();
+#define FMA256(a, b, c) (v8)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c))
+    FMA_CHAINS(v8, FMA256)
+    return 2.0 * 8 * 12 * n / (now() - t) / 1e9;
+}
+
+/* This core's fused multiply-add peak in GFLOP/s, best of 3 (0 without FMA). */
+static double fma_peak(void)
+{
+    __builtin_cpu_init();
+    int w = __builtin_cpu_supports("avx512f") ? 512 : __builtin_cpu_supports("fma") ? 256 : 0;
+    double best = 0;
+    for (int r = 0; r < 3 && w; r++) {
+        double g = w == 512 ? fma_chains512(20000000) : fma_chains256(20000000);
+        if (g > best)
+            best = g;
+    }
+    return best;
+}
+
+/* The on_epoch callback of the step-by-step run: stamps the end of each step. */
+typedef struct stamps {
+    double *t;
+    int n;
+} stamps;
+
+static int stamp(void *user, const tr_epoch_report *r)
+{
+    stamps *s = user;
+    (void)r;
+    s->t[s->n++] = now();
+    return 0;
+}
+
+/* B over the median of the per-step times dt[0 .. n-1] (reordered). */
+static double median_rate(double *dt, int n, int B)
+{
+    gsl_sort(dt, 1, (size_t)n);
+    return B / gsl_stats_median_from_sorted_data(dt, 1, (size_t)n);
 }
 
 /* Seconds per training step of the GEMM calls alone (lstm.c's sequence), best of 5
@@ -193,6 +278,34 @@ int main(int argc, char **argv)
     tr_lstm_predict(m, &w, pred, err);
     double t_inf = now() - t0;
 
+    /* step by step: one batch, one step an epoch */
+    double *dt = malloc(sizeof(double) * (size_t)(steps + 1)), t_prev;
+    stamps st = {dt, 0};
+    tr_fit_options os = o;
+    os.max_epochs = steps;
+    os.on_epoch = stamp;
+    os.user = &st;
+    t_prev = now();
+    if (tr_fit(m, &warm, NULL, &os, &res, err)) {
+        fprintf(stderr, "bench_lstm: %s\n", err);
+        return 2;
+    }
+    for (int k = 0; k < st.n; k++) {
+        double e = dt[k];
+        dt[k] = e - t_prev;
+        t_prev = e;
+    }
+    double train_step = median_rate(dt, st.n, B);
+    for (int k = 0; k < steps; k++) {
+        tr_windows one = {x, y, ends + (size_t)k * B, B, T, F};
+        double t1 = now();
+        tr_lstm_predict(m, &one, pred, err);
+        dt[k] = now() - t1;
+    }
+    double infer_step = median_rate(dt, steps, B);
+    free(dt);
+    double peak = fma_peak();
+
     double gemm_step = gemm_only_step(B, T, F, H, L, steps < 10 ? steps : 10);
     if (bi)   /* two directions; approximate: the upper layers' inputs are 2H, not H */
         gemm_step *= 2;
@@ -209,6 +322,11 @@ int main(int argc, char **argv)
            "sgemm %.1f GFLOP/s), infer %.0f samples/s (%.1f GFLOP/s), peak %.0f MB\n",
            shape, B, T, F, H, L, n / t_train, train_gf, 100 * train_gf / sg, sg, n / t_inf,
            inf_gf, ru.ru_maxrss / 1024.0);
+    printf("seqtune %-9s step by step (medians): train %.0f samples/s, infer %.0f samples/s; "
+           "FMA peak %.1f GFLOP/s: train %.0f %%, infer %.0f %% of it (%.0f %%, %.0f %% by the "
+           "medians)\n", shape, train_step, infer_step, peak, 100 * train_gf / peak,
+           100 * inf_gf / peak, 100 * train_gf * train_step / (n / t_train) / peak,
+           100 * inf_gf * infer_step / (n / t_inf) / peak);
     printf("seqtune %-9s GEMM calls alone (the bound for this GEMM structure): %.0f samples/s; "
            "the full step reaches %.0f %% of it\n", shape, B / gemm_step,
            100.0 * (n / t_train) / (B / gemm_step));
@@ -227,6 +345,14 @@ int main(int argc, char **argv)
     cJSON_AddNumberToObject(j, "infer_gflops", inf_gf);
     cJSON_AddNumberToObject(j, "sgemm_gflops", sg);
     cJSON_AddNumberToObject(j, "sgemm_fraction", train_gf / sg);
+    cJSON_AddNumberToObject(j, "train_step_median_samples_per_s", train_step);
+    cJSON_AddNumberToObject(j, "infer_step_median_samples_per_s", infer_step);
+    cJSON_AddNumberToObject(j, "fma_peak_gflops", peak);
+    /* GFLOP per sample, for the peers' rates in the same units */
+    cJSON_AddNumberToObject(j, "train_gflop_per_sample", (ff + fb) / B / 1e9);
+    cJSON_AddNumberToObject(j, "infer_gflop_per_sample", ff / B / 1e9);
+    cJSON_AddNumberToObject(j, "train_peak_fraction", train_gf / peak);
+    cJSON_AddNumberToObject(j, "infer_peak_fraction", inf_gf / peak);
     cJSON_AddNumberToObject(j, "peak_rss_mb", ru.ru_maxrss / 1024.0);
     cJSON_AddNumberToObject(j, "gemm_only_train_samples_per_s", B / gemm_step);
     char *s = cJSON_PrintUnformatted(j);
