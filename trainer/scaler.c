@@ -29,6 +29,21 @@ const char *tr_scaler_name(tr_scaler_kind kind)
     return (unsigned)kind < 3 ? kind_names[kind] : "?";
 }
 
+int tr_scaler_copy(tr_scaler *dst, const tr_scaler *src)
+{
+    size_t n = (size_t)src->n_features;
+    *dst = *src;
+    dst->center = malloc(n * sizeof *dst->center + 1);
+    dst->scale = malloc(n * sizeof *dst->scale + 1);
+    if (!dst->center || !dst->scale) {
+        tr_scaler_free(dst);
+        return -1;
+    }
+    memcpy(dst->center, src->center, n * sizeof *dst->center);
+    memcpy(dst->scale, src->scale, n * sizeof *dst->scale);
+    return 0;
+}
+
 void tr_scaler_free(tr_scaler *s)
 {
     free(s->center);

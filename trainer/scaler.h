@@ -38,6 +38,10 @@ int tr_scaler_fit(tr_scaler *s, tr_scaler_kind kind, const float *x, int n_featu
 /* out[r][j] = (x[r][j] - center[j]) / scale[j] for rows [0, rows); out may be x. */
 void tr_scaler_apply(const tr_scaler *s, const float *x, float *out, int rows);
 
+/* *dst = a copy of *src with its own statistics (free with tr_scaler_free); -1
+ * when out of memory (*dst then zeroed). */
+int tr_scaler_copy(tr_scaler *dst, const tr_scaler *src);
+
 /* Frees the statistics and zeroes *s; safe on a zeroed struct. */
 void tr_scaler_free(tr_scaler *s);
 

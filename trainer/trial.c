@@ -68,8 +68,94 @@ void tr_trial_config_default(tr_trial_config *cfg)
     cfg->metric = "val_log_loss";
 }
 
+/* ---- the folds' scaled matrices, shared by the trials of a study ---- */
+
+/* A fold's spans come from the row count and the spec (folds, rolling,
+ * val_fraction, holdout_fraction), never from a trial's parameters, and its
+ * scaler is fit on the training rows [train_begin, train_end) and applied to rows
+ * [0, test_end). So every trial gets the same scaler and scaled rows for a fold
+ * and scaler kind: the first computes them, the others read them here. The
+ * entries stay within SCALED_BUDGET bytes (least recently used out first); a
+ * fold that does not fit is scaled into the caller's buffer as before. */
+#define SCALED_SLOTS 16
+#define SCALED_BUDGET ((size_t)256 << 20)
+
+typedef struct scaled_entry {
+    float *xs;                 /* (rows, cols) scaled; NULL: the slot is empty */
+    tr_scaler sc;
+    tr_scaler_kind kind;
+    int train_begin, train_end, rows;
+    unsigned long stamp;       /* last use */
+} scaled_entry;
+
+struct tr_scaled_cache {
+    scaled_entry e[SCALED_SLOTS];
+    size_t bytes;
+    unsigned long clock;
+    long hits, misses;
+};
+
+static void scaled_drop(struct tr_scaled_cache *c, scaled_entry *e, int cols)
+{
+    if (e->xs)
+        c->bytes -= (size_t)e->rows * (size_t)cols * sizeof *e->xs;
+    free(e->xs);
+    tr_scaler_free(&e->sc);
+    memset(e, 0, sizeof *e);
+}
+
+static void scaled_cache_free(struct tr_scaled_cache *c, int cols)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < SCALED_SLOTS; i++)
+        scaled_drop(c, &c->e[i], cols);
+    free(c);
+}
+
+void tr_trial_data_cache_counts(const tr_trial_data *d, long *hits, long *misses)
+{
+    *hits = d->scaled ? d->scaled->hits : 0;
+    *misses = d->scaled ? d->scaled->misses : 0;
+}
+
+/* The entry for fold f and kind, or NULL. */
+static scaled_entry *scaled_find(struct tr_scaled_cache *c, tr_scaler_kind kind,
+                                 const tr_fold *f)
+{
+    for (int i = 0; c && i < SCALED_SLOTS; i++) {
+        scaled_entry *e = &c->e[i];
+        if (e->xs && e->kind == kind && e->train_begin == f->train_begin &&
+            e->train_end == f->train_end && e->rows == f->test_end)
+            return e;
+    }
+    return NULL;
+}
+
+/* Room for n bytes: an empty slot, after dropping the least recently used
+ * entries while over the budget; NULL when n alone exceeds it. */
+static scaled_entry *scaled_room(struct tr_scaled_cache *c, size_t n, int cols)
+{
+    if (n > SCALED_BUDGET)
+        return NULL;
+    for (;;) {
+        scaled_entry *empty = NULL, *old = NULL;
+        for (int i = 0; i < SCALED_SLOTS; i++) {
+            scaled_entry *e = &c->e[i];
+            if (!e->xs && !empty)
+                empty = e;
+            if (e->xs && (!old || e->stamp < old->stamp))
+                old = e;
+        }
+        if (empty && c->bytes + n <= SCALED_BUDGET)
+            return empty;
+        scaled_drop(c, old, cols);
+    }
+}
+
 void tr_trial_data_free(tr_trial_data *d)
 {
+    scaled_cache_free(d->scaled, d->m.cols);
     tr_features_free(&d->m);
     free(d->y);
     memset(d, 0, sizeof *d);
@@ -89,6 +175,7 @@ int tr_trial_data_make(const tr_candles *c, const tr_trial_config *cfg, tr_trial
     }
     if (tr_labels_make(c, d->m.first, d->m.rows, &cfg->target, d->y, err) < 0)
         goto fail;
+    d->scaled = calloc(1, sizeof *d->scaled);   /* none: every fold is scaled afresh */
     return 0;
 fail:
     tr_trial_data_free(d);
@@ -310,7 +397,8 @@ typedef struct {
     const tr_trial_params *p;
     const tr_fold *f;
     int k, K, dir, mc, price;
-    float *xs;
+    float *buf;                   /* the caller's (rows x cols) room */
+    const float *xs;              /* the scaled matrix: buf or the cache's copy */
     tr_fold_result *r;
     tr_scaler sc;
     tr_lstm *m;
@@ -349,6 +437,53 @@ static void fold_result_init(fold_run *fr)
     r->mse = r->mae = NAN;
 }
 
+/* fr->sc and fr->xs: the scaler fitted on the fold's training span and the
+ * matrix scaled with it, from d's cache when an earlier trial left them there.
+ * -1 and fr->why on failure. */
+static int fold_scale(fold_run *fr)
+{
+    const tr_trial_data *d = fr->d;
+    const tr_fold *f = fr->f;
+    const int cols = d->m.cols;
+    struct tr_scaled_cache *c = d->scaled;
+    scaled_entry *e = scaled_find(c, fr->cfg->scaler, f);
+    if (e) {
+        if (tr_scaler_copy(&fr->sc, &e->sc) < 0) {
+            snprintf(fr->why, sizeof fr->why, "out of memory");
+            return -1;
+        }
+        e->stamp = ++c->clock;
+        c->hits++;
+        fr->xs = e->xs;
+        return 0;
+    }
+    if (tr_scaler_fit(&fr->sc, fr->cfg->scaler, d->m.x, cols, f->train_begin, f->train_end,
+                      fr->why) < 0)
+        return -1;
+    /* Only rows up to the end of the test span are scaled: nothing later is read. */
+    size_t n = (size_t)f->test_end * (size_t)cols * sizeof *e->xs;
+    e = c ? scaled_room(c, n, cols) : NULL;
+    if (e && (e->xs = malloc(n + 1)) && tr_scaler_copy(&e->sc, &fr->sc) == 0) {
+        tr_scaler_apply(&fr->sc, d->m.x, e->xs, f->test_end);
+        e->kind = fr->cfg->scaler;
+        e->train_begin = f->train_begin;
+        e->train_end = f->train_end;
+        e->rows = f->test_end;
+        e->stamp = ++c->clock;
+        c->bytes += n;
+        c->misses++;
+        fr->xs = e->xs;
+        return 0;
+    }
+    if (e) {   /* out of memory for the copy: scale into the caller's room */
+        free(e->xs);
+        e->xs = NULL;
+    }
+    tr_scaler_apply(&fr->sc, d->m.x, fr->buf, f->test_end);
+    fr->xs = fr->buf;
+    return 0;
+}
+
 /* Scaler (fitted on the training span), model, the price target's scaling and
  * the fit. -1 and fr->why on failure. */
 static int fold_train(fold_run *fr)
@@ -358,11 +493,8 @@ static int fold_train(fold_run *fr)
     const tr_trial_params *p = fr->p;
     const tr_fold *f = fr->f;
     const int cols = d->m.cols, T = p->seq_len;
-    if (tr_scaler_fit(&fr->sc, cfg->scaler, d->m.x, cols, f->train_begin, f->train_end,
-                      fr->why) < 0)
+    if (fold_scale(fr) < 0)
         return -1;
-    /* Only rows up to the end of the test span are scaled: nothing later is read. */
-    tr_scaler_apply(&fr->sc, d->m.x, fr->xs, f->test_end);
     tr_lstm_config lc = {.n_features = cols, .units = p->units, .layers = p->layers,
                          .seq_len = T, .max_batch = p->batch_size, .dropout = (float)p->dropout,
                          .head = fr->dir ? TR_HEAD_DIRECTION : fr->mc ? TR_HEAD_MULTICLASS
@@ -604,8 +736,8 @@ static void fold_free(fold_run *fr)
 }
 
 static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr_trial_params *p,
-                    const tr_fold *f, int k, float *xs, tr_fold_result *r, tr_lstm **model_out,
-                    tr_scaler *scaler_out, char err[256])
+                    const tr_fold *f, int k, float *xs, const float **xs_used, tr_fold_result *r,
+                    tr_lstm **model_out, tr_scaler *scaler_out, char err[256])
 {
     fold_run fr;
     memset(&fr, 0, sizeof fr);
@@ -614,7 +746,7 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
     fr.p = p;
     fr.f = f;
     fr.k = k;
-    fr.xs = xs;
+    fr.buf = xs;
     fr.r = r;
     fr.dir = cfg->target.kind == TR_TARGET_DIRECTION;
     fr.mc = cfg->target.kind == TR_TARGET_MULTICLASS;
@@ -629,6 +761,8 @@ static int run_fold(const tr_trial_data *d, const tr_trial_config *cfg, const tr
         snprintf(fr.why, sizeof fr.why, "the objective %s is not finite", cfg->metric);
         goto fail;
     }
+    if (xs_used)
+        *xs_used = fr.xs;
     if (model_out) {
         *model_out = fr.m;
         fr.m = NULL;
@@ -683,7 +817,7 @@ int tr_trial_run(const tr_trial_data *d, const tr_trial_config *cfg, const tr_tr
                      s.folds[k].n_test);
             goto fail;
         }
-        if (run_fold(d, cfg, p, &s.folds[k], k, xs, r, NULL, NULL, err) < 0)
+        if (run_fold(d, cfg, p, &s.folds[k], k, xs, NULL, r, NULL, NULL, err) < 0)
             goto fail;
         res->n_folds = k + 1;
         sum += r->value;
@@ -714,9 +848,10 @@ static int fold_importance(const tr_trial_data *d, const tr_trial_config *cfg,
     tr_lstm *m = NULL;
     float *ys = NULL;
     int rc = -1;
-    if (run_fold(d, cfg, p, f, k, xs, &r, &m, NULL, err) < 0)
+    const float *xu;   /* the scaled matrix the fold used */
+    if (run_fold(d, cfg, p, f, k, xs, &xu, &r, &m, NULL, err) < 0)
         return -1;
-    tr_windows te = {xs, d->y, f->test, f->n_test, p->seq_len, d->m.cols};
+    tr_windows te = {xu, d->y, f->test, f->n_test, p->seq_len, d->m.cols};
     if (cfg->target.kind == TR_TARGET_PRICE) {
         ys = malloc(sizeof *ys * (size_t)d->m.rows + 1);
         if (!ys) {
@@ -812,7 +947,7 @@ int tr_trial_final(const tr_trial_data *d, const tr_trial_config *cfg,
         snprintf(err, 256, "out of memory for the final fold");
         goto done;
     }
-    rc = run_fold(d, cfg, p, &f, -1, xs, out, model, scaler, err);
+    rc = run_fold(d, cfg, p, &f, -1, xs, NULL, out, model, scaler, err);
 done:
     tr_fold_free(&f);
     tr_split_free(&s);

@@ -6,6 +6,8 @@
  *   tr_trial_run (per trial):
  *     split (seq_len is a parameter) -> for each fold k:
  *       scaler fit on the fold's training rows -> scaled copy of the matrix
+ *       (once per fold and scaler kind: the spans do not depend on the trial's
+ *       parameters, so later trials read the first one's copy from d's cache)
  *       -> LSTM fit on the training windows, early stopping on the validation
  *       windows -> predict the test span -> classification / regression metrics,
  *       backtest and buy-and-hold, baselines -> objective value of fold k
@@ -168,11 +170,16 @@ typedef struct tr_trial_data {
     const tr_candles *candles;
     tr_feature_matrix m;
     float *y;                       /* (m.rows) labels, NaN = none */
+    struct tr_scaled_cache *scaled; /* the folds' scaled matrices (trial.c); NULL: none */
 } tr_trial_data;
 
 int tr_trial_data_make(const tr_candles *c, const tr_trial_config *cfg, tr_trial_data *d,
                        char err[256]);
 void tr_trial_data_free(tr_trial_data *d);
+
+/* How often a fold's scaled matrix came from d's cache (hits) and was computed
+ * (misses) since tr_trial_data_make. */
+void tr_trial_data_cache_counts(const tr_trial_data *d, long *hits, long *misses);
 
 /* The value of a named metric in a fold result; -1 with err for an unknown name
  * or one that does not apply to the target. */

@@ -162,6 +162,55 @@ int main(void)
             tr_trial_result_free(&pr);
         }
 
+        /* the folds' scaled matrices are shared by the trials of one data set: the
+         * first trial computes them (3 misses), a second reads them (3 hits) with
+         * the same results bit for bit, a trial with another seq_len reads them
+         * too (the spans do not depend on it), another scaler kind computes its own */
+        tr_trial_data dc;
+        int made = tr_trial_data_make(&c, &cfg, &dc, err) == 0;
+        CHECK_MSG(made, "%s", err);
+        if (made) {
+            long hits, misses;
+            tr_trial_result r1, r2, r3, r4;
+            CHECK(tr_trial_run(&dc, &cfg, &p, NULL, NULL, &r1, err) == 0);
+            tr_trial_data_cache_counts(&dc, &hits, &misses);
+            CHECK_INT(hits, 0);
+            CHECK_INT(misses, 3);
+            CHECK(tr_trial_run(&dc, &cfg, &p, NULL, NULL, &r2, err) == 0);
+            tr_trial_data_cache_counts(&dc, &hits, &misses);
+            CHECK_INT(hits, 3);
+            CHECK_INT(misses, 3);
+            for (int k = 0; k < 3; k++)
+                CHECK_MSG(same_fold(&r1.folds[k], &base.folds[k]) &&
+                          same_fold(&r2.folds[k], &base.folds[k]),
+                          "fold %d differs with the shared scaled matrix", k);
+            tr_trial_params p2 = p;
+            p2.seq_len = 24;
+            CHECK(tr_trial_run(&dc, &cfg, &p2, NULL, NULL, &r3, err) == 0);
+            tr_trial_data_cache_counts(&dc, &hits, &misses);
+            CHECK_INT(hits, 6);
+            CHECK_INT(misses, 3);
+            tr_trial_result r3f;   /* the same trial on fresh data: the same numbers */
+            if (run(&c, &cfg, &p2, -1, &r3f, &sn) == 0) {
+                for (int k = 0; k < 3; k++)
+                    CHECK_MSG(same_fold(&r3.folds[k], &r3f.folds[k]),
+                              "seq_len 24: fold %d differs with the shared scaled matrix", k);
+                tr_trial_result_free(&r3f);
+            }
+            tr_trial_config cm = cfg;
+            cm.scaler = TR_SCALER_ROBUST;
+            CHECK(tr_trial_run(&dc, &cm, &p, NULL, NULL, &r4, err) == 0);
+            tr_trial_data_cache_counts(&dc, &hits, &misses);
+            CHECK_INT(hits, 6);
+            CHECK_INT(misses, 6);
+            CHECK(r4.objective != r1.objective);
+            tr_trial_result_free(&r1);
+            tr_trial_result_free(&r2);
+            tr_trial_result_free(&r3);
+            tr_trial_result_free(&r4);
+            tr_trial_data_free(&dc);
+        }
+
         /* (a) the holdout poisoned */
         tr_trial_data d0;
         CHECK(tr_trial_data_make(&c, &cfg, &d0, err) == 0);
