@@ -561,6 +561,76 @@ static double check(int empty, int bi, double *grad_rel, double *whh_rel)
     return dout;   /* the check's net is left to the process exit */
 }
 
+/* B over the median of the sorted step times dt (steps of them); frees dt. */
+static double median_rate(double *dt, int steps, int B)
+{
+    gsl_sort(dt, 1, (size_t)steps);
+    double r = B / gsl_stats_median_from_sorted_data(dt, 1, (size_t)steps);
+    free(dt);
+    return r;
+}
+
+/* `steps` training steps (after one warm-up) on windows 0.. of rows x ending at
+ * ends[], targets y: returns the seconds; *step_rate = B / the median step. */
+static double time_train(net *nt, const float *x, const float *y, const int *ends, int steps,
+                         double *step_rate)
+{
+    int B = nt->N, T = nt->T;
+    double *dt = malloc(sizeof(double) * (size_t)steps);
+    double t0 = 0, ts = 0;
+    for (int s = -1; s < steps; s++) {           /* s = -1: warm-up step */
+        if (s == 0)
+            t0 = ts = now();
+        int first = s < 0 ? 0 : s * B;
+        gather(nt, x, ends, first);
+        train_forward(nt, y + first + T - 1);
+        train_backward(nt, y + first + T - 1);
+        clip_adam(nt, 1.0, 1e-3);
+        if (s >= 0) {
+            double e = now();
+            dt[s] = e - ts;
+            ts = e;
+        }
+    }
+    double t = now() - t0;
+    *step_rate = median_rate(dt, steps, B);
+    return t;
+}
+
+/* `steps` inference batches (after one warm-up) into pred (steps * B): returns
+ * the seconds; *step_rate = B / the median batch. */
+static double time_infer(net *nt, const float *x, const int *ends, int steps, float *pred,
+                         double *step_rate)
+{
+    int B = nt->N, L = nt->L;
+    double *dt = malloc(sizeof(double) * (size_t)steps);
+    double t0 = 0;
+    for (int s = -1; s < steps; s++) {
+        if (s == 0)
+            t0 = now();
+        if (s <= 0)   /* the weights do not change during inference: reorder once */
+            for (int l = 0; l < L; l++) {
+                to_prim(&nt->y[l].wl_i); to_prim(&nt->y[l].wi_i); to_prim(&nt->y[l].b_i);
+            }
+        int first = s < 0 ? 0 : s * B;
+        double t1 = now();
+        gather(nt, x, ends, first);
+        for (int l = 0; l < L; l++) {
+            if (l)
+                nt->y[l].src = nt->y[l - 1].dst_inf;
+            layer_forward(&nt->y[l], 1);
+        }
+        head_forward(nt, nt->y[L - 1].dst_inf);
+        for (int b = 0; b < B; b++)
+            pred[first + b] = 1.0f / (1.0f + expf(-nt->z[b]));
+        if (s >= 0)
+            dt[s] = now() - t1;
+    }
+    double t = now() - t0;
+    *step_rate = median_rate(dt, steps, B);
+    return t;
+}
+
 /* The check's figures for one configuration: with explicit zero states (they
  * gate the run) and with empty state descriptors (informational). */
 typedef struct check_figs {
@@ -648,55 +718,10 @@ int main(int argc, char **argv)
 
     /* each step is also timed alone: B over the median step is the rate a burst of
      * load from elsewhere moves least (bench_lstm does the same) */
-    double *dt_train = malloc(sizeof(double) * (size_t)steps);
-    double *dt_inf = malloc(sizeof(double) * (size_t)steps);
-    double loss = 0, ts = 0;
-    for (int s = -1; s < steps; s++) {           /* s = -1: warm-up step */
-        if (s == 0)
-            loss = ts = now();
-        int first = s < 0 ? 0 : s * B;
-        gather(&nt, x, ends, first);
-        train_forward(&nt, y + first + T - 1);
-        train_backward(&nt, y + first + T - 1);
-        clip_adam(&nt, 1.0, 1e-3);
-        if (s >= 0) {
-            double e = now();
-            dt_train[s] = e - ts;
-            ts = e;
-        }
-    }
-    double t_train = now() - loss;
-
+    double train_step, infer_step;
+    double t_train = time_train(&nt, x, y, ends, steps, &train_step);
     float *pred = malloc(sizeof(float) * n);
-    double t0 = 0;
-    for (int s = -1; s < steps; s++) {
-        if (s == 0)
-            t0 = now();
-        if (s <= 0)   /* the weights do not change during inference: reorder once */
-            for (int l = 0; l < L; l++) {
-                to_prim(&nt.y[l].wl_i); to_prim(&nt.y[l].wi_i); to_prim(&nt.y[l].b_i);
-            }
-        int first = s < 0 ? 0 : s * B;
-        double t1 = now();
-        gather(&nt, x, ends, first);
-        for (int l = 0; l < L; l++) {
-            if (l)
-                nt.y[l].src = nt.y[l - 1].dst_inf;
-            layer_forward(&nt.y[l], 1);
-        }
-        head_forward(&nt, nt.y[L - 1].dst_inf);
-        for (int b = 0; b < B; b++)
-            pred[first + b] = 1.0f / (1.0f + expf(-nt.z[b]));
-        if (s >= 0)
-            dt_inf[s] = now() - t1;
-    }
-    double t_inf = now() - t0;
-    gsl_sort(dt_train, 1, (size_t)steps);
-    gsl_sort(dt_inf, 1, (size_t)steps);
-    double train_step = B / gsl_stats_median_from_sorted_data(dt_train, 1, (size_t)steps);
-    double infer_step = B / gsl_stats_median_from_sorted_data(dt_inf, 1, (size_t)steps);
-    free(dt_train);
-    free(dt_inf);
+    double t_inf = time_infer(&nt, x, ends, steps, pred, &infer_step);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const char *isa = dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa());
