@@ -9,20 +9,11 @@
 # unknown study (leaving no study behind) and the study itself are refused (exit
 # 2); `validate` refuses a
 # warm_start without a study name.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$T/w.db" "$1"; }
 # mk NAME N_TRIALS SEED EXTRA_SEARCH_KEYS X2_HIGH
 mk() {
@@ -83,4 +74,4 @@ check "warm start from itself is refused (exit $rc)" [ $rc = 2 ] && [[ "$out" ==
 mk bad 5 1 '"warm_start": {"name": "x"},' 12
 out=$("$BIN" validate "$T/bad.json" 2>&1); rc=$?
 check "validate refuses warm_start without study (exit $rc)" [ $rc = 2 ] && [[ "$out" == *"search.warm_start.study: expected the name of a study"* ]]
-exit $fail
+finish

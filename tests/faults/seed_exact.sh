@@ -6,16 +6,12 @@
 # seeds use all 63 bits (a double would round them), the JSON export carries them
 # exactly, and a stored trial re-run in-process from its stored seed (RERUN, the
 # seed_rerun helper) gives its stored value bit for bit.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
 rerun=${1:?usage: seed_exact.sh SEED_RERUN}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 
 "$bin" synth -o "$T/candles.csv" --bars 900 --seed 11 >/dev/null || { echo "FAIL synth"; exit 1; }
 cat >"$T/spec.json" <<'JSON'
@@ -66,4 +62,4 @@ for n in 1 4; do
   out=$("$rerun" "$T/spec.json" "$T/mpi3.db" $n 2>&1)
   check "trial $n re-run from its stored seed: $out" test $? -eq 0
 done
-exit $fail
+finish
