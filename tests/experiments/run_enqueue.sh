@@ -65,10 +65,11 @@ d() { q "$1" "select r.trial_number, hex(r.value), p.key, hex(p.num) from runs r
 check "reproducible with enqueue: np 1 and np 3 stores match" [ "$(d "$T/rp1.db")" = "$(d "$T/rp3.db")" ]
 check "reproducible with enqueue: 8 trials" [ "$(q "$T/rp1.db" "select count(*) from runs")" = 8 ]
 
+refused() { [ "$1" = 2 ] && [[ "$2" == *"$3"* ]]; }   # refused RC OUTPUT TEXT: exit 2 saying TEXT
 bad() {   # bad WHAT ENQUEUE EXPECTED
   spec "$T/bad.json" "" "$2"
   out=$("$BIN" validate "$T/bad.json" 2>&1); rc=$?
-  check "validate refuses $1 (exit 2, '$3')" [ $rc = 2 ] && [[ "$out" == *"$3"* ]]
+  check "validate refuses $1 (exit 2, '$3')" refused "$rc" "$out" "$3"
 }
 bad "an unknown parameter" '[{"x3": 1}]' "search.enqueue[0].x3: not a parameter of search.space"
 bad "a value out of bounds" '[{"x1": 0}, {"x1": 11}]' "search.enqueue[1].x1: expected a number in [-5, 10], got 11"

@@ -19,8 +19,8 @@ cat >"$T/spec.json" <<'JSON'
  "search": {"n_trials": 2, "sampler": {"name": "random", "seed": 1}, "pruner": "none",
    "space": {"dropout": {"type": "float", "low": 0.0, "high": 0.2}}}}
 JSON
-"$bin" run "$T/spec.json" --db "$T/s.db" --quiet >/dev/null 2>"$T/1.err"
-check "first job exits 0 (got $?)" test $? -eq 0 -o -z ""
+"$bin" run "$T/spec.json" --db "$T/s.db" --quiet >/dev/null 2>"$T/1.err"; rc=$?
+check "first job exits 0 (got $rc)" test $rc -eq 0
 fp=$(sqlite3 -batch "$T/s.db" "SELECT value FROM study_tags WHERE key = 'data_fingerprint'" 2>/dev/null ||
      sqlite3 -batch "$T/s.db" "SELECT value FROM tags WHERE key = 'data_fingerprint'")
 echo "recorded: $fp"

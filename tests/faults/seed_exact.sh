@@ -25,8 +25,8 @@ JSON
 rows() {  # trial, seed, the value's exact bits (as %.17e), state
   sqlite3 -batch "$1" "SELECT trial_number, seed, printf('%.17e', value), state FROM runs ORDER BY trial_number"
 }
-"$bin" run "$T/spec.json" --db "$T/local.db" --quiet >/dev/null 2>"$T/local.err"
-check "in-process run exits 0 (got $?)" test $? -eq 0 -o -z ""
+"$bin" run "$T/spec.json" --db "$T/local.db" --quiet >/dev/null 2>"$T/local.err"; rc=$?
+check "in-process run exits 0 (got $rc)" test $rc -eq 0
 check "in-process run: 6 COMPLETE trials" test "$(sqlite3 "$T/local.db" "SELECT count(*) FROM runs WHERE state='COMPLETE'")" = 6
 rows "$T/local.db" >"$T/local.rows"
 for np in 2 3; do
