@@ -67,23 +67,43 @@ DROPOUT_MASK_PAIRS(dropout_mask_plain, )
 DROPOUT_MASK_PAIRS(dropout_mask_avx512,
                    __attribute__((target("avx512f,avx512dq"),
                                   optimize("tree-vectorize", "vect-cost-model=dynamic"))))
+static int dropout_level = -1;   /* 1: AVX-512 DQ, 0: the plain loop, -1: not chosen yet */
+
+/* 1 when this CPU has AVX-512 F and DQ. */
+static int dropout_cpu_level(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+
 static void dropout_mask_pairs(const float *in, float *out, float *mask, size_t pairs, uint64_t s0,
                                uint32_t thr, float scale)
 {
-    static int level = -1;   /* 1: AVX-512 DQ */
-    if (level < 0) {
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-    }
-    (level ? dropout_mask_avx512 : dropout_mask_plain)(in, out, mask, pairs, s0, thr, scale);
+    if (dropout_level < 0)
+        dropout_level = dropout_cpu_level();
+    (dropout_level ? dropout_mask_avx512 : dropout_mask_plain)(in, out, mask, pairs, s0, thr,
+                                                               scale);
+}
+
+int tr_lstm_dropout_force(int level)
+{
+    dropout_level = level == 1 && dropout_cpu_level();
+    return dropout_level;
 }
 #else
 #define dropout_mask_pairs dropout_mask_plain
+
+int tr_lstm_dropout_force(int level)
+{
+    (void)level;
+    return 0;
+}
 #endif
 
-/* out = in * mask with a fresh inverted-dropout mask (keep prob 1-p, scale 1/(1-p)). */
-static void dropout_forward(const float *in, float *out, float *mask, size_t n,
-                            float p, uint64_t *state)
+/* out = in * mask with a fresh inverted-dropout mask (keep prob 1-p, scale 1/(1-p));
+ * lstm.h states the stream, tests/trainer/test_dropout_mask.c pins it. */
+void tr_lstm_dropout(const float *in, float *out, float *mask, size_t n, float p,
+                     uint64_t *state)
 {
     float scale = 1.0f / (1.0f - p);
     uint32_t thr = (uint32_t)((double)p * 4294967296.0 > 4294967295.0
@@ -474,7 +494,7 @@ static float forward_pass(tr_lstm *m, const float *x, const float *y, int B, int
         if (l > 0) {   /* the input (T, B, K = D*H_{l-1}) is layer l-1's output */
             const float *below = bi ? m->L[l - 1].cat : m->L[l - 1].h;
             if (dropped(m, l - 1)) {
-                dropout_forward(below, A->in_buf, A->mask, TB * K,
+                tr_lstm_dropout(below, A->in_buf, A->mask, TB * K,
                                 tr_lstm_layer_dropout(c, l - 1), &rs);
                 A->in = A->in_buf;
             } else {
@@ -508,7 +528,7 @@ static float forward_pass(tr_lstm *m, const float *x, const float *y, int B, int
         hl = m->head_cat;
     }
     if (dropped(m, c->layers - 1)) {
-        dropout_forward(hl, m->head_in, m->head_mask, (size_t)B * HD,
+        tr_lstm_dropout(hl, m->head_in, m->head_mask, (size_t)B * HD,
                         tr_lstm_layer_dropout(c, c->layers - 1), &rs);
         m->head_src = m->head_in;
     } else {

@@ -52,6 +52,7 @@
 #define TR_LSTM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <gsl/gsl_rng.h>
 
 #include "trainer/windows.h"
@@ -191,6 +192,20 @@ void tr_lstm_init(tr_lstm *m, gsl_rng *rng);
  * (NaN when an input is NaN, or when B is out of range). */
 float tr_lstm_forward(tr_lstm *m, const float *x, const float *y, int B,
                       int training, unsigned long dropout_seed, float *out);
+
+/* The inverted dropout tr_lstm_forward applies (exposed for tests): out = in * mask
+ * with mask[i] = 1/(1-p) (kept) or 0 (dropped), for n elements, 0 < p < 1. The
+ * keep/drop bits come from splitmix64's stream at *state, which is advanced past
+ * the ceil(n/2) outputs used: output j+1 (j = 0, 1, ...) decides elements 2j (its
+ * low 32 bits) and 2j+1 (its high 32 bits); an element is kept when its 32 bits,
+ * as an unsigned number, are >= p * 2^32 (rounded down). */
+void tr_lstm_dropout(const float *in, float *out, float *mask, size_t n, float p,
+                     uint64_t *state);
+
+/* Tests: the path tr_lstm_dropout's mask runs on: 1 = AVX-512 DQ when the CPU has
+ * it (and the build has that path: x86-64 GCC), else 0 = the plain loop; returns
+ * the path now in use. By default the widest the CPU has. */
+int tr_lstm_dropout_force(int level);
 
 /* Backward pass of the last forward (which must have had y). ACCUMULATES into
  * m->grads (zero them first with tr_lstm_zero_grad). If dx != NULL the gradient

@@ -8,7 +8,7 @@
 # MKSTORE (optional) is the bad_inputs_mkstore helper that writes @STORE@; it is
 # built once tracker/ is on the branch. Cases marked pending:CMD print PENDING and
 # are not counted. The last line is "N passed, N failed, N pending, N skipped".
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
 src=${SEQTUNE_SRC:-$here/../..}
@@ -17,8 +17,8 @@ mkstore=${1:-}
 bin=$(realpath "$bin"); [ -n "$mkstore" ] && mkstore=$(realpath "$mkstore")   # cases run in a temp cwd
 only=${BAD_INPUTS_ONLY:-}      # run only the case of this name (for debugging)
 activate=" ${BAD_INPUTS_ACTIVATE:-} "   # e.g. "run predict": run those pending cases too
-root=$(mktemp -d)
-trap 'chmod -R u+rwx "$root" 2>/dev/null; rm -rf "$root"' EXIT
+make_tmp
+at_exit 'chmod -R u+rwx "$T" 2>/dev/null'
 
 passed=0; failed=0; pending=0; skipped=0
 
@@ -76,7 +76,7 @@ while IFS=$'\t' read -r name state code want cmd; do
   if [ "$state" != active ]; then
     fail "unknown state '$state'"; continue
   fi
-  tmp="$root/$name"; mkdir -p "$tmp"
+  tmp="$T/$name"; mkdir -p "$tmp"
   expanded=""; why=""
   expand "$cmd"; erc=$?
   if [ $erc -eq 3 ]; then echo "SKIP $name: $why"; skipped=$((skipped + 1)); continue; fi

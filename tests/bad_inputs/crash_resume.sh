@@ -15,17 +15,16 @@
 # to recover.
 # Needs: $SEQTUNE_BIN with `run`, sqlite3, sha256sum.
 # Seeded (CRASH_SEED, default 9) so a failure replays with the same kill times.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
 seed=${CRASH_SEED:-9}
 kills=${CRASH_KILLS:-20}
 n_trials=200
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
+need_cmd sqlite3
 "$bin" run --help >/dev/null 2>&1 || { echo "SKIP: this seqtune has no 'run' command yet"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-db=$tmp/crash.db
-cat >"$tmp/spec.json" <<JSON
+make_tmp
+db=$T/crash.db
+cat >"$T/spec.json" <<JSON
 {"name": "crash", "objective": {"builtin": "branin", "sleep_s": 0.05},
  "search": {"n_trials": $n_trials, "direction": "minimize",
   "sampler": {"name": "tpe", "seed": 5, "n_startup_trials": 10}, "pruner": {"name": "none"},
@@ -43,7 +42,7 @@ crash_study() {
   local spec=$1 db=$2 n=$3 max_ms=$4 resume="" k delay_ms pid rc
   for ((k = 1; k <= n; k++)); do
     delay_ms=$((20 + RANDOM % (max_ms - 19)))
-    "$bin" run "$spec" --db "$db" --quiet $resume >"$tmp/out" 2>"$tmp/err" &
+    "$bin" run "$spec" --db "$db" --quiet $resume >"$T/out" 2>"$T/err" &
     pid=$!
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
     kill -KILL "$pid" 2>/dev/null
@@ -51,7 +50,7 @@ crash_study() {
     rc=$?
     resume="--resume"
     if [ "$rc" -ne 137 ] && [ "$rc" -ne 0 ]; then
-      fail "$(basename "$db") round $k: run exited $rc before the kill"; sed 's/^/    /' "$tmp/err" | head -5
+      fail "$(basename "$db") round $k: run exited $rc before the kill"; sed 's/^/    /' "$T/err" | head -5
     fi
     if [ -f "$db" ]; then
       ic=$(sqlite3 -batch "$db" 'PRAGMA integrity_check' 2>&1)
@@ -60,9 +59,9 @@ crash_study() {
     echo "$(basename "$db") round $k: killed after ${delay_ms} ms (exit $rc); finished so far:" \
       "$(sqlite3 -batch "$db" "SELECT count(*) FROM runs WHERE state != 'RUNNING'" 2>/dev/null)"
   done
-  "$bin" run "$spec" --db "$db" --quiet --resume >"$tmp/out" 2>"$tmp/err"
+  "$bin" run "$spec" --db "$db" --quiet --resume >"$T/out" 2>"$T/err"
   rc=$?
-  [ "$rc" -eq 0 ] || { fail "$(basename "$db"): the final resume exited $rc"; sed 's/^/    /' "$tmp/err" | head -5; }
+  [ "$rc" -eq 0 ] || { fail "$(basename "$db"): the final resume exited $rc"; sed 's/^/    /' "$T/err" | head -5; }
 }
 
 # check_store DB N_TRIALS N_PARAMS: the checks common to both studies.
@@ -93,13 +92,13 @@ check_store() {
   echo "$(basename "$db"): $finished finished trials ($n_complete COMPLETE), $n_art artifact(s) checked"
 }
 
-crash_study "$tmp/spec.json" "$db" "$kills" 600
+crash_study "$T/spec.json" "$db" "$kills" 600
 check_store "$db" "$n_trials" 2
 [ "${n_complete:-0}" -ge $((n_trials - kills)) ] || fail "only $n_complete COMPLETE branin trials"
 
 # phase 2: the LSTM trainer, its fold metrics and the model artifact
-"$bin" synth -o "$tmp/candles.csv" --bars 1500 --seed 5 >/dev/null || fail "synth failed"
-cat >"$tmp/lstm.json" <<JSON
+"$bin" synth -o "$T/candles.csv" --bars 1500 --seed 5 >/dev/null || fail "synth failed"
+cat >"$T/lstm.json" <<JSON
 {"name": "crash-lstm", "data": {"path": "candles.csv"}, "features": ["log_return", "rsi:14"],
  "validation": {"folds": 2, "val_fraction": 0.2, "holdout_fraction": 0.15},
  "training": {"max_epochs": 3, "patience": 2},
@@ -107,8 +106,8 @@ cat >"$tmp/lstm.json" <<JSON
   "space": {"units": {"type": "int", "low": 4, "high": 8},
             "seq_len": {"type": "int", "low": 8, "high": 12}}}}
 JSON
-crash_study "$tmp/lstm.json" "$tmp/lstm.db" 5 400
-check_store "$tmp/lstm.db" 40 2
+crash_study "$T/lstm.json" "$T/lstm.db" 5 400
+check_store "$T/lstm.db" 40 2
 folds_missing=$(q "SELECT count(*) FROM runs r WHERE r.state = 'COMPLETE' AND
   (SELECT count(DISTINCT step) FROM metrics m WHERE m.run_id = r.id AND m.key = 'fold.n_test') != 2")
 [ "$folds_missing" = 0 ] || fail "lstm: $folds_missing COMPLETE trial(s) without both folds' metrics"
@@ -117,14 +116,14 @@ folds_missing=$(q "SELECT count(*) FROM runs r WHERE r.state = 'COMPLETE' AND
 # study. The run must not report success over a store it cannot read back:
 # either it exits 0 and the store passes integrity_check with every trial, or it
 # exits 3 saying that the store cannot be read back and how to recover.
-cat >"$tmp/wal.json" <<JSON
+cat >"$T/wal.json" <<JSON
 {"name": "wal", "objective": {"builtin": "branin", "sleep_s": 0.03},
  "search": {"n_trials": 60, "sampler": {"name": "random", "seed": 1}, "pruner": {"name": "none"},
   "space": {"x1": {"type": "float", "low": -5, "high": 10}, "x2": {"type": "float", "low": 0, "high": 15}}}}
 JSON
 for how in truncate remove truncate-half; do
-  wdb=$tmp/wal-$how.db
-  "$bin" run "$tmp/wal.json" --db "$wdb" --quiet >/dev/null 2>"$tmp/wal.err" &
+  wdb=$T/wal-$how.db
+  "$bin" run "$T/wal.json" --db "$wdb" --quiet >/dev/null 2>"$T/wal.err" &
   pid=$!
   for ((i = 0; i < 100; i++)); do [ -s "$wdb-wal" ] && break; sleep 0.02; done
   sleep 0.5
@@ -140,8 +139,8 @@ for how in truncate remove truncate-half; do
   if [ "$rc" -eq 0 ]; then
     [ "$ic" = ok ] && [ "$nf" = 60 ] || fail "wal $how: exit 0 over a store that does not read back ($ic, $nf trials)"
   elif [ "$rc" -eq 3 ]; then
-    grep -q "cannot be read back.*Recover from a backup" "$tmp/wal.err" ||
-      fail "wal $how: exit 3 without saying what happened and how to recover: $(head -c 300 "$tmp/wal.err")"
+    grep -q "cannot be read back.*Recover from a backup" "$T/wal.err" ||
+      fail "wal $how: exit 3 without saying what happened and how to recover: $(head -c 300 "$T/wal.err")"
   else
     fail "wal $how: exit $rc (expected 0 with an intact store, or 3)"
   fi

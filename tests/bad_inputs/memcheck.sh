@@ -9,56 +9,55 @@
 #        on synthetic candles), then trials, best --export, predict with the
 #        exported model, and report over its store.
 # Declared in meson only for the plain build (valgrind cannot run ASan code).
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
 mode=${1:-cli}
 mkstore=${2:-}
-command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need_cmd valgrind
+make_tmp
 export OPENBLAS_NUM_THREADS=1
 failures=0
 vg() {  # vg NAME WANT_EXIT ARGS...: one seqtune command under memcheck
   local name=$1 want=$2; shift 2
   valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-    --log-file="$tmp/vg.$name.log" "$bin" "$@" >"$tmp/out.$name" 2>"$tmp/err.$name"
+    --log-file="$T/vg.$name.log" "$bin" "$@" >"$T/out.$name" 2>"$T/err.$name"
   local rc=$?
-  if [ "$rc" -eq 99 ] || grep -qE 'Invalid (read|write|free)|uninitialised|definitely lost: [1-9]|indirectly lost: [1-9]' "$tmp/vg.$name.log"; then
-    echo "FAIL $name: memcheck errors"; grep -E '^==[0-9]+== ' "$tmp/vg.$name.log" | head -40
+  if [ "$rc" -eq 99 ] || grep -qE 'Invalid (read|write|free)|uninitialised|definitely lost: [1-9]|indirectly lost: [1-9]' "$T/vg.$name.log"; then
+    echo "FAIL $name: memcheck errors"; grep -E '^==[0-9]+== ' "$T/vg.$name.log" | head -40
     failures=$((failures + 1))
   elif [ "$rc" -ne "$want" ]; then
-    echo "FAIL $name: exit $rc, expected $want"; head -5 "$tmp/err.$name"
+    echo "FAIL $name: exit $rc, expected $want"; head -5 "$T/err.$name"
     failures=$((failures + 1))
   else
-    echo "ok $name (exit $rc; $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$tmp/vg.$name.log"))"
+    echo "ok $name (exit $rc; $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$T/vg.$name.log"))"
   fi
 }
 case $mode in
 cli)
-  vg synth 0 synth -o "$tmp/c.csv" --bars 500 --seed 3
-  sed "s#\"../candles/good.csv\"#\"$tmp/c.csv\"#" "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/good.json" >"$tmp/good.json"
-  vg validate 0 validate "$tmp/good.json"
+  vg synth 0 synth -o "$T/c.csv" --bars 500 --seed 3
+  sed "s#\"../candles/good.csv\"#\"$T/c.csv\"#" "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/good.json" >"$T/good.json"
+  vg validate 0 validate "$T/good.json"
   vg validate_bad 2 validate "${SEQTUNE_SRC:-.}/tests/bad_inputs/specs/low_ge_high.json"
   if [ -n "$mkstore" ] && [ -x "$mkstore" ]; then
-    "$mkstore" "$tmp/s.db" || { echo "FAIL: store helper"; exit 1; }
-    vg trials 0 trials --db "$tmp/s.db" --study s --filter "params.units >= 32 and tags.note = 'slow'" --order-by "metrics.val_loss desc"
-    vg export 0 export --db "$tmp/s.db" --study s --format json -o "$tmp/e.json"
-    vg filter_bad 2 trials --db "$tmp/s.db" --study s --filter "state = 'x"
+    "$mkstore" "$T/s.db" || { echo "FAIL: store helper"; exit 1; }
+    vg trials 0 trials --db "$T/s.db" --study s --filter "params.units >= 32 and tags.note = 'slow'" --order-by "metrics.val_loss desc"
+    vg export 0 export --db "$T/s.db" --study s --format json -o "$T/e.json"
+    vg filter_bad 2 trials --db "$T/s.db" --study s --filter "state = 'x"
   fi
   ;;
 run)
   "$bin" run --help >/dev/null 2>&1 || { echo "SKIP: this seqtune has no 'run' command yet"; exit 77; }
-  cat >"$tmp/branin.json" <<'JSON'
+  cat >"$T/branin.json" <<'JSON'
 {"name": "vg-branin", "objective": {"builtin": "branin", "sleep_s": 0},
  "search": {"n_trials": 6, "sampler": {"name": "tpe", "seed": 1, "n_startup_trials": 3},
   "pruner": {"name": "none"},
   "space": {"x1": {"type": "float", "low": -5, "high": 10},
             "x2": {"type": "float", "low": 0, "high": 15}}}}
 JSON
-  vg run_branin 0 run "$tmp/branin.json" --db "$tmp/r.db" --quiet
-  "$bin" synth -o "$tmp/candles.csv" --bars 600 --seed 5 >/dev/null || exit 1
-  cat >"$tmp/lstm.json" <<'JSON'
+  vg run_branin 0 run "$T/branin.json" --db "$T/r.db" --quiet
+  "$bin" synth -o "$T/candles.csv" --bars 600 --seed 5 >/dev/null || exit 1
+  cat >"$T/lstm.json" <<'JSON'
 {"name": "vg-lstm", "data": {"path": "candles.csv"}, "features": ["log_return", "rsi:14"],
  "validation": {"folds": 2, "val_fraction": 0.2, "holdout_fraction": 0.15},
  "training": {"max_epochs": 2, "patience": 1},
@@ -66,11 +65,11 @@ JSON
   "space": {"units": {"type": "int", "low": 4, "high": 8},
             "seq_len": {"type": "int", "low": 8, "high": 12}}}}
 JSON
-  vg run_lstm 0 run "$tmp/lstm.json" --db "$tmp/r.db" --quiet
-  vg trials_after_run 0 trials --db "$tmp/r.db" --study vg-lstm
-  vg best_export 0 best --db "$tmp/r.db" --study vg-lstm --export "$tmp/m.stm"
-  vg predict 0 predict --model "$tmp/m.stm" --data "$tmp/candles.csv" -o "$tmp/signals.csv"
-  vg report 0 report --db "$tmp/r.db" --study vg-lstm --study vg-branin -o "$tmp/r.html"
+  vg run_lstm 0 run "$T/lstm.json" --db "$T/r.db" --quiet
+  vg trials_after_run 0 trials --db "$T/r.db" --study vg-lstm
+  vg best_export 0 best --db "$T/r.db" --study vg-lstm --export "$T/m.stm"
+  vg predict 0 predict --model "$T/m.stm" --data "$T/candles.csv" -o "$T/signals.csv"
+  vg report 0 report --db "$T/r.db" --study vg-lstm --study vg-branin -o "$T/r.html"
   ;;
 *) echo "usage: memcheck.sh cli|run [MKSTORE]"; exit 1 ;;
 esac

@@ -10,17 +10,14 @@
 # own first suggestion; at least two coordinators wrote the store at the same
 # time; the report's comparison table has one row per study with the store's
 # best value (as %.6g), trial count and COMPLETE count.
-set -u
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
 src=${SEQTUNE_SRC:?SEQTUNE_SRC is not set}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 . "$src/tests/cluster/cluster.sh"
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
+need_cmd sqlite3
 cluster_start || exit $?
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
+mpi_root_env
 n_trials=4
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok   $*"; }
 
 d=$CLUSTER_DIR/work/array
 mkdir -p "$d/build" "$d/experiments/specs"
@@ -112,5 +109,4 @@ PY
 [ "$cmp" = 3 ] && ok "the report compares the 3 studies with the store's best values and counts" ||
     fail "report: $cmp"
 
-[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
-echo "job array and comparison report ok"
+finish

@@ -13,18 +13,14 @@
 # to $SEQTUNE_BIN) and experiments/specs/btc_1h.json (a small spec) where it
 # looks. Command-line options override #SBATCH lines: --ntasks=3 --overcommit
 # (this node may have fewer cores than ranks).
-set -u
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
 src=${SEQTUNE_SRC:?SEQTUNE_SRC is not set}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 . "$src/tests/cluster/cluster.sh"
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
+need_cmd sqlite3
 cluster_start || exit $?
-# Under ASan: full unwinding so that lsan.supp matches Open MPI's own leaks.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
+mpi_root_env
 n_trials=4
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok   $*"; }
 
 # job_dir NAME: a folder laid out as the README's script expects.
 job_dir() {
@@ -122,5 +118,4 @@ n_msg=$(grep -c 'srun started 3 tasks but MPI sees a world of 1 (no PMI): launch
 rows=$(sqlite3 -batch "$d/btc.db" "SELECT count(*) FROM studies" 2>/dev/null)
 [ "${rows:-0}" = 0 ] && ok "srun without PMI: no study written" || fail "srun without PMI: $rows study row(s)"
 
-[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
-echo "README batch script ok"
+finish

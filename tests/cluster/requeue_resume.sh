@@ -14,17 +14,14 @@
 # numbers 0..29 once each, each trial's two parameters once; FAIL (interrupted)
 # = the running trials the coordinator reported at 1 and 2 (and its message
 # says so), FAIL (lost) = the trials left RUNNING at 3, COMPLETE = the rest.
-set -u
 bin=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
 src=${SEQTUNE_SRC:?SEQTUNE_SRC is not set}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 . "$src/tests/cluster/cluster.sh"
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
+need_cmd sqlite3
 cluster_start || exit $?
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
+mpi_root_env
 n_trials=30
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok   $*"; }
 
 d=$CLUSTER_DIR/work/requeue
 mkdir -p "$d/build" "$d/experiments/specs"
@@ -129,5 +126,5 @@ comp=$(q "SELECT count(*) FROM runs WHERE state = 'COMPLETE' AND value IS NOT NU
 studies=$(q "SELECT count(*) FROM studies")
 [ "$studies" = 1 ] || fail "$studies studies in the store, expected 1"
 
-[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; cat "$d"/job.*.out | tail -40; exit 1; }
-echo "requeue and resume ok"
+[ "$fail" -eq 0 ] || cat "$d"/job.*.out | tail -40
+finish

@@ -4,11 +4,10 @@
 # (determinism, errors), and `validate`: one bad spec per error class (exit 2,
 # the exact JSON path in the message), all errors at once, and demo.json on
 # candles made by `seqtune synth`.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?SEQTUNE_BIN not set}
 SRC=${SEQTUNE_SRC:?SEQTUNE_SRC not set}
-T=$(mktemp -d "${TMPDIR:-/tmp}/seqtune_cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+make_tmp "${TMPDIR:-/tmp}/seqtune_cli.XXXXXX"
 fails=0 checks=0
 
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }

@@ -9,18 +9,11 @@
 #   MPI), and the verdict JSON holds dsr, pbo, dm_pvalue, dm_pvalue_vs_linear.
 # Each study: 6000 hourly bars, 3 folds, 6 random-sampler trials (about 2 s of CPU).
 # Seeds 1-3 in CI; EDGE_SEEDS="1 2 3 4 5" tries more.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd sqlite3
+mpi_root_env
+make_tmp
 cat > "$T/spec.json" <<'EOF'
 {
   "name": "honesty",
@@ -154,4 +147,4 @@ import json,sys
 b=json.load(open('$T/best.json'))['verdict']
 sys.exit(0 if b['pbo'] is not None and b['pbo_trials'] == 6 else 1)"
 fi
-exit $fail
+finish

@@ -11,15 +11,9 @@
 # report's OOS diagnostics present (multiclass: the 3 x 3 confusion and the
 # top-class reliability; price: the equity and drawdown).
 # Each study: 6000 hourly bars, 3 folds, 6 random-sampler trials.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+make_tmp
 spec() {   # spec KIND TARGET_JSON
   cat > "$T/$1.json" <<EOS
 {
@@ -109,4 +103,4 @@ for seed in ${EDGE_SEEDS:-1 2 3}; do
   study price false --random-walk --seed "$seed"
   study price true --random-walk --edge 0.3 --seed "$seed"
 done
-exit $fail
+finish

@@ -11,24 +11,15 @@
 #     3 (layer 3 has no units_3: it takes units), dropouts 0, 0.15, 0, and the
 #     weight count of those sizes; units_4 left no trace;
 #   - `predict` with it scores the holdout to the stored accuracy and log loss.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
 PML=${1:?usage: layers_e2e.sh PRINT_MODEL_LAYERS}
 DATA=${SEQTUNE_DATA:-}
 CSV="$DATA/btcusdt_binance_1h_2021-10-01_2022-10-31.csv"
-if [ ! -r "$CSV" ]; then echo "SKIP: real candles not found at $CSV"; exit 77; fi
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {  # check "what" test-expression...
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_file "$CSV" "real candles"
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$DB" "$1"; }
 DB="$T/s.db"
 
@@ -129,4 +120,4 @@ check "predict's holdout accuracy equals the stored one" \
 check "predict's holdout log loss equals the stored one (1e-4 rel)" \
   python3 -c "import sys; sys.exit(abs($ll - $ll_s) > 1e-4 * abs($ll_s))"
 check "store integrity" test "$(q 'PRAGMA integrity_check')" = ok
-exit $fail
+finish

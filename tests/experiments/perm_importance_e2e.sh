@@ -13,15 +13,9 @@
 #   `best --format json` carries it, `best --importance` prints it, and the
 #   report draws it beside the hyperparameter importance.
 # Each study: 6000 hourly bars, 3 folds, 4 random-sampler trials.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+make_tmp
 cat > "$T/spec.json" <<'EOF2'
 {
   "name": "imp",
@@ -124,4 +118,4 @@ if [ -n "${SEQTUNE_SRC:-}" ] && [ -f "$SEQTUNE_SRC/tests/reports/browser_check.s
   rc=$?
   if [ $rc -eq 77 ]; then echo "skip browser check (no chromium)"; else check "the report passes the browser check" [ $rc -eq 0 ]; fi
 fi
-exit $fail
+finish

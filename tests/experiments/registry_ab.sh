@@ -13,18 +13,12 @@
 #   `report --ab` and `report --model` write their pages (checked in headless
 #   Chromium when it is installed).
 # Each study: 3000 hourly bars, 2 folds, 2 random-sampler trials (< 1 s).
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+need_cmd sqlite3
+make_tmp
 cd "$T" || exit 1
 export SEQTUNE_DB="$T/s.db"
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
 # jget FILE EXPR: a Python expression over the JSON document `j`
 jget() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
@@ -193,4 +187,4 @@ check "a schema-2 store is migrated by the next writer" "$BIN" register --study 
 check "and is at version 4 with the registry tables" [ "$(sqlite3 s.db "PRAGMA user_version; \
   SELECT count(*) FROM model_versions;" | tr '\n' ' ')" = "4 1 " ]
 
-exit $fail
+finish

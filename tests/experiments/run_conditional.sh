@@ -9,20 +9,11 @@
 # parameters absent; a warm-started study with enqueued configurations, the
 # grid sampler (84 active combinations of a 288-point product, each once) and
 # `ask` follow the same rule.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$1" "$2"; }
 matches() { [[ $1 == $2 ]]; }   # matches VALUE GLOB
 
@@ -172,4 +163,4 @@ for i in range(8):
     bad += ("momentum" in p) != (p["optimizer"] == "sgd")
 sys.exit(bad != 0)
 PY
-exit $fail
+finish

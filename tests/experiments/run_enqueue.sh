@@ -6,20 +6,11 @@
 # under `mpirun -np 3` the same; in reproducible mode at 1 and 3 ranks the stores
 # match; the report's trial table shows the tags; `validate` refuses an unknown
 # parameter, a value out of bounds and a value that is not a choice, naming each.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 # spec FILE EXTRA_SEARCH_KEYS ENQUEUE
 spec() {
   cat > "$1" <<SPEC
@@ -74,13 +65,14 @@ d() { q "$1" "select r.trial_number, hex(r.value), p.key, hex(p.num) from runs r
 check "reproducible with enqueue: np 1 and np 3 stores match" [ "$(d "$T/rp1.db")" = "$(d "$T/rp3.db")" ]
 check "reproducible with enqueue: 8 trials" [ "$(q "$T/rp1.db" "select count(*) from runs")" = 8 ]
 
+refused() { [ "$1" = 2 ] && [[ "$2" == *"$3"* ]]; }   # refused RC OUTPUT TEXT: exit 2 saying TEXT
 bad() {   # bad WHAT ENQUEUE EXPECTED
   spec "$T/bad.json" "" "$2"
   out=$("$BIN" validate "$T/bad.json" 2>&1); rc=$?
-  check "validate refuses $1 (exit 2, '$3')" [ $rc = 2 ] && [[ "$out" == *"$3"* ]]
+  check "validate refuses $1 (exit 2, '$3')" refused "$rc" "$out" "$3"
 }
 bad "an unknown parameter" '[{"x3": 1}]' "search.enqueue[0].x3: not a parameter of search.space"
 bad "a value out of bounds" '[{"x1": 0}, {"x1": 11}]' "search.enqueue[1].x1: expected a number in [-5, 10], got 11"
 bad "a value off the step" '[{"x2": 0.25}]' "search.enqueue[0].x2: expected a number in [0, 15] on its step"
 bad "a non-object" '[3]' "search.enqueue[0]: expected an object"
-exit $fail
+finish

@@ -11,23 +11,14 @@
 #   world size 1: a price study; predict's forecast closes give back the stored
 #   holdout RMSE and MAE, and its last `horizon` rows are the bars past the end;
 #   the report draws the holdout forecast against the actual close and its error.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
 DATA=${SEQTUNE_DATA:-}
 CSV="$DATA/btcusdt_binance_1h_2021-10-01_2022-10-31.csv"
-if [ ! -r "$CSV" ]; then echo "SKIP: real candles not found at $CSV"; exit 77; fi
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_file "$CSV" "real candles"
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$1" "$2"; }
 DB="$T/s.db"
 
@@ -226,4 +217,4 @@ check "the stored forecast curve covers the holdout samples ($nfc)" test "$nfc" 
 "$BIN" report --study mc --db "$DB" -o "$T/mc.html" 2> /dev/null
 check "the multiclass report names its objective" grep -q 'macro_f1' "$T/mc.html"
 check "store integrity" test "$(q "$DB" 'PRAGMA integrity_check')" = ok
-exit $fail
+finish

@@ -6,23 +6,14 @@
 #   world size 1 on the same spec: a complete study with the same set of states;
 #   a search space that makes some trials impossible (seq_len longer than a
 #   fold): those FAIL with a reason and the study still completes.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
 DATA=${SEQTUNE_DATA:-}
 CSV="$DATA/btcusdt_binance_1h_2021-10-01_2022-10-31.csv"
-if [ ! -r "$CSV" ]; then echo "SKIP: real candles not found at $CSV"; exit 77; fi
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# Under ASan: full unwinding so that lsan.supp matches Open MPI's own leaks.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {  # check "what" test-expression...
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_file "$CSV" "real candles"
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$1" "$2"; }
 
 spec() {  # spec NAME SEED SEQ_HIGH FOLDS N
@@ -130,4 +121,4 @@ check "impossible trials FAIL with a reason (got $nfail)" test "$nfail" -ge 1
 check "the study still finishes 6 trials (got $nfin)" test "$nfin" = 6
 q "$DB" "SELECT trial_number, error FROM runs r JOIN studies s ON s.id=r.study_id WHERE s.name='btc-fail' AND state='FAIL' LIMIT 1"
 check "store integrity" test "$(q "$DB" 'PRAGMA integrity_check')" = ok
-exit $fail
+finish

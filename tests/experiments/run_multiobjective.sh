@@ -14,21 +14,12 @@
 #   metrics stored per trial and equal to the mean of the per-fold metric the
 #   store logged, and `best --pick` runs the holdout on the picked trial and
 #   exports its model.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
 DATA=${SEQTUNE_DATA:-}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$T/m.db" "$1"; }
 
 python3 - "$T" <<'PY'
@@ -194,5 +185,4 @@ sys.exit(0 if r["picked_trial"] == n and "sharpe" in r["holdout"] and "verdict" 
 PY
   check "  the table shows the pick and the holdout" grep -q "picked trial $lpick:" "$T/lpick.out"
 fi
-[ $fail -eq 0 ] && echo "all multi-objective checks passed"
-exit $fail
+finish

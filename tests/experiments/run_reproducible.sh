@@ -6,20 +6,11 @@
 # after 12 trials and resumed under another rank count ends as the straight run;
 # without `reproducible` the 3-rank TPE study differs from the serial one (the
 # comparison can tell them apart).
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 # spec NAME SAMPLER REPRODUCIBLE N -> $T/NAME.json
 spec() {
   cat > "$T/$1.json" <<SPEC
@@ -72,4 +63,4 @@ check "control: without reproducible np 1 and np 3 differ" \
   bash -c "! cmp -s <(sed 's/^/x/' <(sqlite3 '$T/c1.db' 'select r.trial_number, hex(p.num) from runs r join params p on p.run_id = r.id order by 1, p.key')) \
                     <(sed 's/^/x/' <(sqlite3 '$T/c3.db' 'select r.trial_number, hex(p.num) from runs r join params p on p.run_id = r.id order by 1, p.key'))"
 
-exit $fail
+finish

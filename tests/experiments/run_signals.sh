@@ -8,20 +8,11 @@
 #   exit, running trials FAIL ("interrupted"), every finished trial kept;
 #   an external command objective: steps reported, pruning terminates it,
 #   a failing program is a FAIL with its stderr tail.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# Under ASan: full unwinding so that lsan.supp matches Open MPI's own leaks.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$DB" "$1"; }
 finished() { q "SELECT count(*) FROM runs r JOIN studies s ON s.id=r.study_id WHERE s.name='$1' AND state!='RUNNING'" 2>/dev/null || echo 0; }
 wait_finished() {  # wait_finished STUDY N TIMEOUT_S
@@ -179,4 +170,4 @@ check "trial_timeout_s: the slow trial FAILs with the time limit" \
   test "$(q "SELECT count(*) FROM runs r JOIN studies s ON s.id=r.study_id WHERE s.name='slow' AND state='FAIL' AND error LIKE 'time limit%'")" = 1
 check "trial_timeout_s: the others COMPLETE" \
   test "$(q "SELECT count(*) FROM runs r JOIN studies s ON s.id=r.study_id WHERE s.name='slow' AND state='COMPLETE'")" = 3
-exit $fail
+finish

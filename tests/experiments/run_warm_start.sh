@@ -9,20 +9,11 @@
 # unknown study (leaving no study behind) and the study itself are refused (exit
 # 2); `validate` refuses a
 # warm_start without a study name.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-[ -d "$T" ] || { echo "FAIL mktemp"; exit 1; }
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 q() { sqlite3 "$T/w.db" "$1"; }
 # mk NAME N_TRIALS SEED EXTRA_SEARCH_KEYS X2_HIGH
 mk() {
@@ -34,6 +25,8 @@ mk() {
              "x2": {"type": "float", "low": 0, "high": $5}}}}
 SPEC
 }
+refused() { [ "$1" = 2 ] && [[ "$2" == *"$3"* ]]; }   # refused RC OUTPUT TEXT: exit 2 saying TEXT
+same_trials() { [ -n "$1" ] && [ "$1" = "$2" ]; }     # same_trials DUMP1 DUMP2: equal, not empty
 best() { q "select min(r.value) from runs r join studies s on s.id = r.study_id where s.name = '$1' and r.state = 'COMPLETE'"; }
 warm=""; cold=""
 for seed in 1 2 3 4 5 6 7 8 9 10; do
@@ -71,16 +64,18 @@ sed 's/"rp"/"rp3"/' "$T/rp.json" > "$T/rp3.json"
 "$BIN" run "$T/rp.json" --db "$T/w.db" --quiet 2>/dev/null
 mpirun -np 3 --oversubscribe "$BIN" run "$T/rp3.json" --db "$T/w.db" --quiet 2>/dev/null
 d() { q "select r.trial_number, hex(r.value), p.key, hex(p.num) from runs r join studies s on s.id = r.study_id join params p on p.run_id = r.id where s.name = '$1' order by 1, 3"; }
-check "reproducible warm start: np 1 and np 3 give the same trials" [ "$(d rp)" = "$(d rp3)" ] && [ -n "$(d rp)" ]
+check "reproducible warm start: np 1 and np 3 give the same trials" same_trials "$(d rp)" "$(d rp3)"
 
 mk nosuch 5 1 '"warm_start": {"study": "nosuch-study"},' 12
 out=$("$BIN" run "$T/nosuch.json" --db "$T/w.db" --quiet 2>&1); rc=$?
-check "an unknown study is refused (exit $rc: $out)" [ $rc = 2 ] && [[ "$out" == *"search.warm_start.study: no study 'nosuch-study' in this store"* ]]
+check "an unknown study is refused (exit $rc: $out)" \
+  refused "$rc" "$out" "search.warm_start.study: no study 'nosuch-study' in this store"
 check "the refused study left nothing in the store" [ "$(q "select count(*) from studies where name = 'nosuch'")" = 0 ]
 mk self 5 1 '"warm_start": {"study": "self"},' 12
 out=$("$BIN" run "$T/self.json" --db "$T/w.db" --quiet 2>&1); rc=$?
-check "warm start from itself is refused (exit $rc)" [ $rc = 2 ] && [[ "$out" == *"cannot warm-start from itself"* ]]
+check "warm start from itself is refused (exit $rc)" refused "$rc" "$out" "cannot warm-start from itself"
 mk bad 5 1 '"warm_start": {"name": "x"},' 12
 out=$("$BIN" validate "$T/bad.json" 2>&1); rc=$?
-check "validate refuses warm_start without study (exit $rc)" [ $rc = 2 ] && [[ "$out" == *"search.warm_start.study: expected the name of a study"* ]]
-exit $fail
+check "validate refuses warm_start without study (exit $rc)" \
+  refused "$rc" "$out" "search.warm_start.study: expected the name of a study"
+finish

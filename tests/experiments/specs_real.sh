@@ -3,14 +3,10 @@
 # validate. Their data paths are relative (../../../shared/data/...); when the
 # candles live elsewhere (meson option data_dir), the test points a copy at them.
 # SKIP (exit 77) when the real candles are absent.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?} SRC=${SEQTUNE_SRC:?} DATA=${SEQTUNE_DATA:-}
-if [ -z "$DATA" ] || [ ! -r "$DATA/btcusdt_binance_1h_2021-10-01_2022-10-31.csv" ]; then
-  echo "SKIP: the real candles are not in '${DATA}' (set -Ddata_dir=...)"
-  exit 77
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/seqtune_specs.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+need_file "$DATA/btcusdt_binance_1h_2021-10-01_2022-10-31.csv" "the real candles (set -Ddata_dir=...)"
+make_tmp "${TMPDIR:-/tmp}/seqtune_specs.XXXXXX"
 fails=0
 for spec in "$SRC"/experiments/specs/btc_*.json; do
   sed "s#\.\./\.\./\.\./shared/data#$DATA#" "$spec" >"$T/$(basename "$spec")"

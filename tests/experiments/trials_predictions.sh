@@ -6,15 +6,9 @@
 # file, the strategy return with the position the stored prediction implies
 # (long above long_threshold, short below short_threshold, no fee), and
 # --filter selecting the trials; bad combinations are usage errors.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 BIN=${SEQTUNE_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+make_tmp
 cat > "$T/spec.json" <<'EOF2'
 {
   "name": "preds",
@@ -95,4 +89,4 @@ check "--with-predictions with --columns is a usage error naming the option" \
   bash -c "[ $rc -eq 1 ] && grep -q -- '--with-predictions' '$T/err'"
 "$BIN" trials --study preds --db "$T/s.db" --with-predictions --format markdown > /dev/null 2>&1
 check "--with-predictions with markdown is a usage error" [ $? -eq 1 ]
-exit $fail
+finish

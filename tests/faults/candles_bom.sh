@@ -2,12 +2,9 @@
 # candles_bom.sh - a UTF-8 byte order mark before the candles (issue 14, item
 # 11): a headerless file with a BOM keeps its first candle (same row count and
 # first time as without), and so does a file with a BOM and a header.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+make_tmp
 "$bin" synth -o "$T/h.csv" --bars 600 --seed 2 >/dev/null
 tail -n +2 "$T/h.csv" >"$T/plain.csv"
 { printf '\xEF\xBB\xBF'; cat "$T/plain.csv"; } >"$T/bom.csv"
@@ -26,4 +23,4 @@ check "the plain file: 600 rows" grep -q "^candles: 600 rows" "$T/h.err"
 for f in plain bom bomhdr; do
   check "$f: the same rows and first time as the plain file" test "$(grep '^candles:' "$T/$f.err" | cut -d';' -f1)" = "$want"
 done
-exit $fail
+finish

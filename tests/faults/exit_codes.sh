@@ -9,16 +9,13 @@
 #   a worker stopped with SIGSTOP under mpirun -np 3: its trial is FAIL ("worker
 #     2 stopped answering") after the trial's limit plus the grace period, that
 #     rank gets no more work, the study finishes on the other worker and exits 3.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 stopped=""
-trap '[ -n "$stopped" ] && kill -CONT $stopped 2>/dev/null; rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+at_exit '[ -n "$stopped" ] && kill -CONT $stopped 2>/dev/null'
 q() { sqlite3 -batch "$1" "$2"; }
 # rank_pid MPIRUN_PID RANK: the pid of that rank of the job
 rank_pid() {
@@ -113,4 +110,4 @@ check "rank 2 got nothing after it stopped" \
   test "$(q "$T/w.db" "SELECT count(*) FROM runs WHERE worker = 2 AND state = 'COMPLETE' AND
            trial_number > (SELECT trial_number FROM runs WHERE error LIKE 'worker 2 stopped%')")" = 0
 check "the message says what happened" grep -q "stopped answering" "$T/w.err"
-exit $fail
+finish

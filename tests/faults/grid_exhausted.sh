@@ -3,14 +3,11 @@
 # 14, item 12): 4 grid points and n_trials 10 give exactly 4 trials with 4
 # distinct points, a message that says so, and exit 0, in-process and under
 # mpirun -np 3.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+need_cmd sqlite3
+mpi_root_env
+make_tmp
 cat >"$T/g.json" <<'JSON'
 {"name": "grid", "objective": {"command": ["sh", "-c", "read p; echo 1.5"]},
  "search": {"n_trials": 10, "sampler": {"name": "grid", "seed": 3}, "pruner": "none",
@@ -29,4 +26,4 @@ for how in local mpi; do
   check "$how: 4 distinct points (got $d)" test "$d" = 4
   check "$how: it says the grid is exhausted" grep -q "all 4 grid points have been tried" "$T/$how.err"
 done
-exit $fail
+finish

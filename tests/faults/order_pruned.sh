@@ -5,13 +5,11 @@
 # before every PRUNED one, ascending and descending, shows the fold count each
 # value rests on (table FOLDS, json "folds"); `best` and the dashboard's trial
 # API agree.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-T=$(mktemp -d)
+make_tmp
 srv=
-trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+at_exit '[ -n "$srv" ] && kill "$srv" 2>/dev/null'
 db=$T/o.db
 cat >"$T/s.json" <<'JSON'
 {"name": "ord", "objective": {"command": ["sh", "-c", "read p; echo 1.5"]},
@@ -59,4 +57,4 @@ PY
   sleep 0.2
 done
 check "dashboard: the same order (got $got)" test "$got" = "2 0 3 1 4"
-exit $fail
+finish

@@ -3,13 +3,10 @@
 # 14, item 10): `predict --data -` reads the candles from a pipe and from a FIFO
 # and writes the same signals as from the file; a model that is a FIFO or
 # /dev/zero is refused at once (exit 2, "is not a regular file").
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
 fix=${SEQTUNE_SRC:?}/tests/bad_inputs
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+make_tmp
 m=$fix/models/good.model
 "$bin" predict --model "$m" --data "$fix/candles/good.csv" -o "$T/file.csv" 2>/dev/null
 check "predict from the file: exit 0" test $? -eq 0 -a -s "$T/file.csv"
@@ -29,4 +26,4 @@ check "a model that is a FIFO: exit 2 (got $rc)" test $rc -eq 2
 check "... is not a regular file" grep -q "is not a regular file" "$T/mf.err"
 timeout 10 "$bin" predict --model /dev/zero --data "$fix/candles/good.csv" 2>"$T/z.err"; rc=$?
 check "a model that is /dev/zero: exit 2 at once (got $rc)" test $rc -eq 2
-exit $fail
+finish

@@ -4,13 +4,10 @@
 # a resume over a changed file (other candles; or the same size with one price
 # digit changed) exits 2 naming both fingerprints and adds no trial; with the
 # original file back the resume goes on to n_trials.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+need_cmd sqlite3
+make_tmp
 n_runs() { sqlite3 -batch "$T/s.db" "SELECT count(*) FROM runs"; }
 
 "$bin" synth -o "$T/candles.csv" --bars 700 --seed 4 >/dev/null
@@ -22,8 +19,8 @@ cat >"$T/spec.json" <<'JSON'
  "search": {"n_trials": 2, "sampler": {"name": "random", "seed": 1}, "pruner": "none",
    "space": {"dropout": {"type": "float", "low": 0.0, "high": 0.2}}}}
 JSON
-"$bin" run "$T/spec.json" --db "$T/s.db" --quiet >/dev/null 2>"$T/1.err"
-check "first job exits 0 (got $?)" test $? -eq 0 -o -z ""
+"$bin" run "$T/spec.json" --db "$T/s.db" --quiet >/dev/null 2>"$T/1.err"; rc=$?
+check "first job exits 0 (got $rc)" test $rc -eq 0
 fp=$(sqlite3 -batch "$T/s.db" "SELECT value FROM study_tags WHERE key = 'data_fingerprint'" 2>/dev/null ||
      sqlite3 -batch "$T/s.db" "SELECT value FROM tags WHERE key = 'data_fingerprint'")
 echo "recorded: $fp"
@@ -53,4 +50,4 @@ cp "$T/original.csv" "$T/candles.csv"
 "$bin" run "$T/spec.json" --db "$T/s.db" --quiet --resume --trials 4 >/dev/null 2>"$T/4.err"; rc=$?
 check "resume over the original candles: exit 0 (got $rc)" test $rc -eq 0
 check "... to 4 trials" test "$(n_runs)" = 4
-exit $fail
+finish

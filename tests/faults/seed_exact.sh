@@ -6,16 +6,12 @@
 # seeds use all 63 bits (a double would round them), the JSON export carries them
 # exactly, and a stored trial re-run in-process from its stored seed (RERUN, the
 # seed_rerun helper) gives its stored value bit for bit.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
 rerun=${1:?usage: seed_exact.sh SEED_RERUN}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 
 "$bin" synth -o "$T/candles.csv" --bars 900 --seed 11 >/dev/null || { echo "FAIL synth"; exit 1; }
 cat >"$T/spec.json" <<'JSON'
@@ -29,8 +25,8 @@ JSON
 rows() {  # trial, seed, the value's exact bits (as %.17e), state
   sqlite3 -batch "$1" "SELECT trial_number, seed, printf('%.17e', value), state FROM runs ORDER BY trial_number"
 }
-"$bin" run "$T/spec.json" --db "$T/local.db" --quiet >/dev/null 2>"$T/local.err"
-check "in-process run exits 0 (got $?)" test $? -eq 0 -o -z ""
+"$bin" run "$T/spec.json" --db "$T/local.db" --quiet >/dev/null 2>"$T/local.err"; rc=$?
+check "in-process run exits 0 (got $rc)" test $rc -eq 0
 check "in-process run: 6 COMPLETE trials" test "$(sqlite3 "$T/local.db" "SELECT count(*) FROM runs WHERE state='COMPLETE'")" = 6
 rows "$T/local.db" >"$T/local.rows"
 for np in 2 3; do
@@ -66,4 +62,4 @@ for n in 1 4; do
   out=$("$rerun" "$T/spec.json" "$T/mpi3.db" $n 2>&1)
   check "trial $n re-run from its stored seed: $out" test $? -eq 0
 done
-exit $fail
+finish

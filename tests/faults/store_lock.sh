@@ -7,14 +7,13 @@
 #   while it waits ends it at once with 130;
 #   a study running on real.db refuses a second coordinator reached through a
 #   symlink link.db -> real.db.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
-T=$(mktemp -d)
+need_cmd python3
+make_tmp
 holder=""; first=""
-trap '[ -n "$holder" ] && kill $holder 2>/dev/null; [ -n "$first" ] && kill $first 2>/dev/null; rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+at_exit '[ -n "$holder" ] && kill $holder 2>/dev/null'
+at_exit '[ -n "$first" ] && kill $first 2>/dev/null'
 spec() {  # spec NAME N SLEEP
   cat >"$T/$1.json" <<JSON
 {"name": "$1", "objective": {"builtin": "branin", "sleep_s": $3},
@@ -75,4 +74,4 @@ sleep 0.5
 check "a second coordinator through a symlink is refused: exit 2 (got $rc)" test $rc -eq 2
 check "... as the study being run by another process" grep -q "being run by another seqtune process" "$T/link.err"
 kill $first 2>/dev/null; wait $first 2>/dev/null; first=""
-exit $fail
+finish

@@ -4,11 +4,10 @@
 # read-only; studies, trials, report, export and best read it (exit 0, the
 # right trial count) and nothing is written there. Needs unshare and mount
 # (root or user namespaces); SKIP otherwise.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-command -v unshare >/dev/null || { echo "SKIP: unshare not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+need_cmd unshare
+make_tmp
 mkdir "$T/ro"
 cat >"$T/s.json" <<'JSON'
 {"name": "ro", "objective": {"builtin": "branin"},
@@ -17,13 +16,12 @@ cat >"$T/s.json" <<'JSON'
 JSON
 "$bin" run "$T/s.json" --db "$T/s.db" --quiet >/dev/null 2>&1 || { echo "FAIL run"; exit 1; }
 unshare -m true 2>/dev/null || { echo "SKIP: no mount namespace here"; exit 77; }
-export bin T
+export bin T lib_sh="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 unshare -m bash -c '
   mount -t tmpfs none "$T/ro" 2>/dev/null || exit 77
   cp "$T/s.db" "$T/ro/" && mount -o remount,ro "$T/ro" || exit 77
   touch "$T/ro/x" 2>/dev/null && { echo "FAIL the folder is writable"; exit 1; }
-  fail=0
-  check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+  . "$lib_sh" || exit 1
   db=$T/ro/s.db
   out=$("$bin" studies --db "$db" --format csv 2>"$T/e1"); rc=$?
   check "studies on a read-only medium: exit 0 (got $rc: $(head -c 200 "$T/e1"))" test $rc -eq 0
@@ -37,4 +35,4 @@ unshare -m bash -c '
   "$bin" best --db "$db" --study ro >/dev/null 2>&1; rc=$?
   check "best: exit 0 (got $rc)" test $rc -eq 0
   check "nothing was written beside the store" test "$(ls "$T/ro")" = s.db
-  exit $fail'
+  finish'

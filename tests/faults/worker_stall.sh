@@ -9,16 +9,13 @@
 #     trial is FAIL ("worker 2 stopped answering") once it has been silent for
 #     max(SEQTUNE_STALL_S, 10 x the slowest trial), the other worker completes
 #     every other trial, exit 3, and no process is left behind.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 bin=${SEQTUNE_BIN:?}
-command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
-T=$(mktemp -d)
+need_cmd mpirun sqlite3
+mpi_root_env
+make_tmp
 stopped=""
-trap '[ -n "$stopped" ] && kill -CONT $stopped 2>/dev/null; rm -rf "$T"' EXIT
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi; }
+at_exit '[ -n "$stopped" ] && kill -CONT $stopped 2>/dev/null'
 q() { sqlite3 -batch "$1" "$2"; }
 # job_left TAG: processes still running with TAG (a path unique to one case) in argv
 job_left() { pgrep -f -- "$1" | grep -vx "$$" | wc -l; }
@@ -98,4 +95,4 @@ check "... nothing left RUNNING" test "$(q "$T/s.db" "SELECT count(*) FROM runs 
 check "... the message says what happened" grep -q "stopped answering" "$T/s.err"
 sleep 1
 check "... no process of the job left" test "$(job_left "$T/stall.json")" = 0
-exit $fail
+finish

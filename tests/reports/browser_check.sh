@@ -9,7 +9,7 @@
 # Usage: browser_check.sh [--studies N] REPORT.html [XSS.html]
 # One Chromium start per page plus one for the screenshot. Exit 77 (SKIP) when
 # Chromium is absent or cannot start. Usable by end-to-end tests of `seqtune report`.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 studies=1
 if [ "${1:-}" = "--studies" ]; then studies=$2; shift 2; fi
 report=$1
@@ -18,29 +18,28 @@ chromium=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || tru
 if [ -z "$chromium" ] || [ ! -x "$chromium" ]; then
     echo "SKIP: chromium cannot start (not installed)"; exit 77
 fi
-dir=$(mktemp -d /tmp/seqtune-browser-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+make_tmp /tmp/seqtune-browser-XXXXXX
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 
 run_chromium() {  # $1 log file, rest: chromium arguments
     local log=$1; shift
     timeout 90 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
-        --disable-dev-shm-usage --user-data-dir="$(mktemp -d "$dir/profile-XXXXXX")" \
+        --disable-dev-shm-usage --user-data-dir="$(mktemp -d "$T/profile-XXXXXX")" \
         --enable-logging=stderr --v=0 "$@" 2>"$log"
 }
 
-run_chromium "$dir/report.log" --dump-dom "file://$(abs "$report")" >"$dir/report.dom"
-if ! grep -q '</html>' "$dir/report.dom"; then
-    echo "SKIP: chromium cannot start"; tail -5 "$dir/report.log"; exit 77
+run_chromium "$T/report.log" --dump-dom "file://$(abs "$report")" >"$T/report.dom"
+if ! grep -q '</html>' "$T/report.dom"; then
+    echo "SKIP: chromium cannot start"; tail -5 "$T/report.log"; exit 77
 fi
 if [ -n "$xss" ]; then
-    run_chromium "$dir/xss.log" --dump-dom "file://$(abs "$xss")" >"$dir/xss.dom"
+    run_chromium "$T/xss.log" --dump-dom "file://$(abs "$xss")" >"$T/xss.dom"
 fi
-run_chromium "$dir/shot.log" --screenshot="$dir/shot.png" --window-size=1280,4000 \
+run_chromium "$T/shot.log" --screenshot="$T/shot.png" --window-size=1280,4000 \
     "file://$(abs "$report")" >/dev/null
 
-python3 - "$dir" "$studies" "$xss" <<'PY'
+python3 - "$T" "$studies" "$xss" <<'PY'
 import os, re, struct, sys, zlib
 from html.parser import HTMLParser
 

@@ -6,13 +6,10 @@
 # injected elements, screenshot not blank). Also asserts on the HTML that the
 # real study's holdout, fold layout and learning curves reached the page.
 # Skips (77) without the candles; browser_check.sh skips without Chromium.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 csv=${SEQTUNE_DATA:-}/btcusdt_binance_1h_2021-10-01_2022-10-31.csv
-if [ -z "${SEQTUNE_DATA:-}" ] || [ ! -r "$csv" ]; then
-    echo "SKIP: real 1h candles not found ($csv)"; exit 77
-fi
-tmp=$(mktemp -d /tmp/seqtune-e2e-report-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+need_file "$csv" "real 1h candles"
+make_tmp /tmp/seqtune-e2e-report-XXXXXX
 fail=0
 check() { if ! grep -q -- "$2" "$1"; then echo "FAIL: $(basename "$1") lacks $3"; fail=1; fi; }
 
@@ -43,20 +40,20 @@ spec() {  # $1 study name, $2 seed
 JSON
 }
 
-spec e2e-a 7 >"$tmp/a.json"
-spec e2e-b 11 >"$tmp/b.json"
+spec e2e-a 7 >"$T/a.json"
+spec e2e-b 11 >"$T/b.json"
 for s in a b; do
-    if ! "$SEQTUNE_BIN" run "$tmp/$s.json" --db "$tmp/s.db" --quiet; then
+    if ! "$SEQTUNE_BIN" run "$T/$s.json" --db "$T/s.db" --quiet; then
         echo "FAIL: seqtune run $s.json"; exit 1
     fi
 done
-"$SEQTUNE_BIN" report --study e2e-a --db "$tmp/s.db" -o "$tmp/r.html" ||
+"$SEQTUNE_BIN" report --study e2e-a --db "$T/s.db" -o "$T/r.html" ||
     { echo "FAIL: seqtune report (one study)"; exit 1; }
-"$SEQTUNE_BIN" report --study e2e-a --study e2e-b --db "$tmp/s.db" -o "$tmp/c.html" ||
+"$SEQTUNE_BIN" report --study e2e-a --study e2e-b --db "$T/s.db" -o "$T/c.html" ||
     { echo "FAIL: seqtune report (two studies)"; exit 1; }
 
 # What the runner stored must reach the page (not only empty sections).
-r=$tmp/r.html
+r=$T/r.html
 check "$r" 'btcusdt_binance_1h_2021-10-01_2022-10-31.csv' "the data file"
 check "$r" '2021-10-01' "the data start date"
 check "$r" 'walk-forward layout' "the fold layout"
@@ -67,15 +64,15 @@ check "$r" '>6: ' "the trial count"
 check "$r" '>[1-9][0-9]* pruned<' "a pruned trial (the median pruner stopped none)"
 check "$r" 'class="layout"' "the fold layout block (kept line breaks)"
 check "$r" 'pruned here' "the pruned trials' stop marks in the learning curves"
-check "$tmp/c.html" 'id="compare"' "the comparison section"
-check "$tmp/c.html" 'e2e-b' "the second study"
+check "$T/c.html" 'id="compare"' "the comparison section"
+check "$T/c.html" 'e2e-b' "the second study"
 if ! grep -q '<th>Sharpe</th><td class="n">-\?[0-9]' "$r"; then
     echo "FAIL: r.html: the holdout Sharpe is empty"; fail=1
 fi
 
 bash "$SEQTUNE_SRC/tests/reports/browser_check.sh" "$r"
 rc1=$?
-bash "$SEQTUNE_SRC/tests/reports/browser_check.sh" --studies 2 "$tmp/c.html"
+bash "$SEQTUNE_SRC/tests/reports/browser_check.sh" --studies 2 "$T/c.html"
 rc2=$?
 [ $fail -ne 0 ] && exit 1
 [ $rc1 -ne 0 ] && [ $rc1 -ne 77 ] && exit 1

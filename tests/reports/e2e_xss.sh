@@ -7,12 +7,11 @@
 # tags, fold layout, data file) through the tracker's write API. Both go into one
 # `seqtune report`, whose DOM browser_check.sh inspects in headless Chromium.
 # Usage: e2e_xss.sh PATH/TO/test_xss_store
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 writer=$1
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d /tmp/seqtune-e2e-xss-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-cat >"$tmp/x.json" <<'JSON'
+make_tmp /tmp/seqtune-e2e-xss-XXXXXX
+cat >"$T/x.json" <<'JSON'
 {
   "name": "xss-run",
   "objective": {"command": ["sh", "-c",
@@ -29,18 +28,18 @@ cat >"$tmp/x.json" <<'JSON'
   }
 }
 JSON
-"$SEQTUNE_BIN" run "$tmp/x.json" --db "$tmp/x.db" --quiet || { echo "FAIL: seqtune run x.json"; exit 1; }
-"$writer" "$tmp/x.db" || { echo "FAIL: test_xss_store"; exit 1; }
-"$SEQTUNE_BIN" report --study xss-run --study '<script>alert(1)</script>' --db "$tmp/x.db" \
-    -o "$tmp/x.html" || { echo "FAIL: seqtune report"; exit 1; }
+"$SEQTUNE_BIN" run "$T/x.json" --db "$T/x.db" --quiet || { echo "FAIL: seqtune run x.json"; exit 1; }
+"$writer" "$T/x.db" || { echo "FAIL: test_xss_store"; exit 1; }
+"$SEQTUNE_BIN" report --study xss-run --study '<script>alert(1)</script>' --db "$T/x.db" \
+    -o "$T/x.html" || { echo "FAIL: seqtune report"; exit 1; }
 fail=0
 # The raw HTML: no hostile tag survives unescaped (the report's own 2 scripts only).
-n=$(grep -o '<script' "$tmp/x.html" | wc -l)
+n=$(grep -o '<script' "$T/x.html" | wc -l)
 [ "$n" -eq 2 ] || { echo "FAIL: x.html has $n '<script' openings, expected 2"; fail=1; }
-if grep -q '<img' "$tmp/x.html"; then echo "FAIL: x.html has an unescaped <img"; fail=1; fi
-grep -q 'exited with 3: &lt;script&gt;' "$tmp/x.html" ||
+if grep -q '<img' "$T/x.html"; then echo "FAIL: x.html has an unescaped <img"; fail=1; fi
+grep -q 'exited with 3: &lt;script&gt;' "$T/x.html" ||
     { echo "FAIL: the failed trials' error text is not in the report"; fail=1; }
-bash "$here/browser_check.sh" --studies 2 "$tmp/x.html" "$tmp/x.html"
+bash "$here/browser_check.sh" --studies 2 "$T/x.html" "$T/x.html"
 rc=$?
 [ $fail -ne 0 ] && exit 1
 [ $rc -ne 0 ] && exit $rc

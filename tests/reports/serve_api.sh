@@ -6,28 +6,28 @@
 # and trials 404; security: every response carries the CSP and nosniff
 # headers, path traversal and a foreign Host are refused, writes get 405, the
 # store file is unchanged, and SIGTERM stops the server with exit 0.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/serve_lib.sh"
-tmp=$(mktemp -d /tmp/seqtune-serve-api-XXXXXX)
+make_tmp /tmp/seqtune-serve-api-XXXXXX
 SERVE_PID=""
-trap '[ -n "$SERVE_PID" ] && kill -KILL $SERVE_PID 2>/dev/null; rm -rf "$tmp"' EXIT
-cat >"$tmp/spec.json" <<'JSON'
+at_exit '[ -n "$SERVE_PID" ] && kill -KILL $SERVE_PID 2>/dev/null'
+cat >"$T/spec.json" <<'JSON'
 {"name": "api-study", "objective": {"builtin": "branin", "sleep_s": 0},
  "search": {"n_trials": 40, "sampler": {"name": "tpe", "seed": 7, "n_startup_trials": 8},
   "pruner": {"name": "none"}, "direction": "minimize",
   "space": {"x1": {"type": "float", "low": -5, "high": 10},
             "x2": {"type": "float", "low": 0, "high": 15}}}}
 JSON
-"$SEQTUNE_BIN" run "$tmp/spec.json" --db "$tmp/s.db" --quiet || { echo "FAIL: seqtune run"; exit 1; }
-"$SEQTUNE_BIN" studies --db "$tmp/s.db" --format json >"$tmp/cli_studies.json" || exit 1
-"$SEQTUNE_BIN" trials --study api-study --db "$tmp/s.db" --format json \
-    --filter "params.x1 >= 0 and state = 'COMPLETE'" --order-by "value" >"$tmp/cli_filtered.json" || exit 1
-"$SEQTUNE_BIN" trials --study api-study --db "$tmp/s.db" --format json >"$tmp/cli_all.json" || exit 1
-sum_before=$(sha256sum "$tmp/s.db" | cut -d' ' -f1)
-serve_start "$tmp/s.db" "$tmp/serve.log" || exit 1
+"$SEQTUNE_BIN" run "$T/spec.json" --db "$T/s.db" --quiet || { echo "FAIL: seqtune run"; exit 1; }
+"$SEQTUNE_BIN" studies --db "$T/s.db" --format json >"$T/cli_studies.json" || exit 1
+"$SEQTUNE_BIN" trials --study api-study --db "$T/s.db" --format json \
+    --filter "params.x1 >= 0 and state = 'COMPLETE'" --order-by "value" >"$T/cli_filtered.json" || exit 1
+"$SEQTUNE_BIN" trials --study api-study --db "$T/s.db" --format json >"$T/cli_all.json" || exit 1
+sum_before=$(sha256sum "$T/s.db" | cut -d' ' -f1)
+serve_start "$T/s.db" "$T/serve.log" || exit 1
 
-python3 - "$URL" "$PORT" "$tmp" <<'PY'
+python3 - "$URL" "$PORT" "$T" <<'PY'
 import http.client, json, sys, urllib.parse
 url, port, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 fails = []
@@ -190,15 +190,15 @@ sys.exit(1 if fails else 0)
 PY
 rc=$?
 serve_stop || rc=1
-sum_after=$(sha256sum "$tmp/s.db" | cut -d' ' -f1)
+sum_after=$(sha256sum "$T/s.db" | cut -d' ' -f1)
 # Bad command lines: a missing store (2), a bad port (1), an address not of this machine (2).
-"$SEQTUNE_BIN" serve --db "$tmp/missing.db" --port 0 2>"$tmp/e1"; c1=$?
-"$SEQTUNE_BIN" serve --db "$tmp/s.db" --port 70000 2>"$tmp/e2"; c2=$?
-"$SEQTUNE_BIN" serve --db "$tmp/s.db" --host 192.0.2.1 --port 0 2>"$tmp/e3"; c3=$?
-[ $c1 -eq 2 ] && grep -q "seqtune: .*missing.db" "$tmp/e1" || { echo "FAIL: missing store: exit $c1: $(cat "$tmp/e1")"; rc=1; }
-[ $c2 -eq 1 ] && grep -q -- "--port" "$tmp/e2" || { echo "FAIL: --port 70000: exit $c2: $(cat "$tmp/e2")"; rc=1; }
-[ $c3 -eq 2 ] && grep -q -- "--host" "$tmp/e3" || { echo "FAIL: --host 192.0.2.1: exit $c3: $(cat "$tmp/e3")"; rc=1; }
-[ ! -e "$tmp/missing.db" ] || { echo "FAIL: serve created a store"; rc=1; }
+"$SEQTUNE_BIN" serve --db "$T/missing.db" --port 0 2>"$T/e1"; c1=$?
+"$SEQTUNE_BIN" serve --db "$T/s.db" --port 70000 2>"$T/e2"; c2=$?
+"$SEQTUNE_BIN" serve --db "$T/s.db" --host 192.0.2.1 --port 0 2>"$T/e3"; c3=$?
+[ $c1 -eq 2 ] && grep -q "seqtune: .*missing.db" "$T/e1" || { echo "FAIL: missing store: exit $c1: $(cat "$T/e1")"; rc=1; }
+[ $c2 -eq 1 ] && grep -q -- "--port" "$T/e2" || { echo "FAIL: --port 70000: exit $c2: $(cat "$T/e2")"; rc=1; }
+[ $c3 -eq 2 ] && grep -q -- "--host" "$T/e3" || { echo "FAIL: --host 192.0.2.1: exit $c3: $(cat "$T/e3")"; rc=1; }
+[ ! -e "$T/missing.db" ] || { echo "FAIL: serve created a store"; rc=1; }
 [ "$sum_before" = "$sum_after" ] || { echo "FAIL: the store file changed while served"; rc=1; }
 [ $rc -eq 0 ] && echo "serve api: ok"
 exit $rc

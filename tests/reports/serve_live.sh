@@ -7,48 +7,49 @@
 # page script's own checks passed and no other script. Then 200 concurrent
 # requests from a bounded loopback load loop (one per thread, 30 s limit) must
 # all get 200, and the study must still finish all of its trials, none failed.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/serve_lib.sh"
 chromium=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 if [ -z "$chromium" ] || [ ! -x "$chromium" ]; then
     echo "SKIP: chromium is not installed"; exit 77
 fi
-tmp=$(mktemp -d /tmp/seqtune-serve-live-XXXXXX)
+make_tmp /tmp/seqtune-serve-live-XXXXXX
 SERVE_PID=""
 RUN_PID=""
-trap '[ -n "$SERVE_PID" ] && kill -KILL $SERVE_PID 2>/dev/null; [ -n "$RUN_PID" ] && kill -KILL $RUN_PID 2>/dev/null; rm -rf "$tmp"' EXIT
+at_exit '[ -n "$SERVE_PID" ] && kill -KILL $SERVE_PID 2>/dev/null'
+at_exit '[ -n "$RUN_PID" ] && kill -KILL $RUN_PID 2>/dev/null'
 N=100
-cat >"$tmp/spec.json" <<JSON
+cat >"$T/spec.json" <<JSON
 {"name": "live-study", "objective": {"builtin": "branin", "sleep_s": 0.2},
  "search": {"n_trials": $N, "sampler": {"name": "tpe", "seed": 5, "n_startup_trials": 10},
   "pruner": {"name": "none"}, "direction": "minimize",
   "space": {"x1": {"type": "float", "low": -5, "high": 10},
             "x2": {"type": "float", "low": 0, "high": 15}}}}
 JSON
-"$SEQTUNE_BIN" run "$tmp/spec.json" --db "$tmp/s.db" --quiet &
+"$SEQTUNE_BIN" run "$T/spec.json" --db "$T/s.db" --quiet &
 RUN_PID=$!
 complete() {
-    "$SEQTUNE_BIN" studies --db "$tmp/s.db" --format json 2>/dev/null |
+    "$SEQTUNE_BIN" studies --db "$T/s.db" --format json 2>/dev/null |
         python3 -c 'import json,sys; s=json.load(sys.stdin); print(s[0]["complete"] if s else 0)' 2>/dev/null || echo 0
 }
 for _ in $(seq 1 100); do
     [ "$(complete)" -ge 3 ] && break
     sleep 0.1
 done
-serve_start "$tmp/s.db" "$tmp/serve.log" || exit 1
-curl -s "${URL}studies/live-study" >"$tmp/served.html"
-before=$(grep -o 'id="n-COMPLETE">[0-9]*' "$tmp/served.html" | grep -o '[0-9]*$')
+serve_start "$T/s.db" "$T/serve.log" || exit 1
+curl -s "${URL}studies/live-study" >"$T/served.html"
+before=$(grep -o 'id="n-COMPLETE">[0-9]*' "$T/served.html" | grep -o '[0-9]*$')
 echo "served page: $before complete trials"
 timeout 90 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --disable-dev-shm-usage --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0 \
-    --virtual-time-budget=8000 --dump-dom "${URL}studies/live-study" >"$tmp/dom.html" 2>"$tmp/chrome.log"
-if ! grep -q '</html>' "$tmp/dom.html"; then
-    echo "SKIP: chromium cannot start"; tail -5 "$tmp/chrome.log"; exit 77
+    --disable-dev-shm-usage --user-data-dir="$T/profile" --enable-logging=stderr --v=0 \
+    --virtual-time-budget=8000 --dump-dom "${URL}studies/live-study" >"$T/dom.html" 2>"$T/chrome.log"
+if ! grep -q '</html>' "$T/dom.html"; then
+    echo "SKIP: chromium cannot start"; tail -5 "$T/chrome.log"; exit 77
 fi
 fail=0
-python3 - "$tmp/dom.html" "$tmp/chrome.log" "${before:-0}" <<'PY' || fail=1
+python3 - "$T/dom.html" "$T/chrome.log" "${before:-0}" <<'PY' || fail=1
 import re, sys
 from html.parser import HTMLParser
 dom, log, before = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], int(sys.argv[3])
@@ -122,8 +123,8 @@ wait "$RUN_PID"
 rc=$?
 RUN_PID=""
 [ "$rc" -eq 0 ] || { echo "FAIL: seqtune run exited $rc while served"; fail=1; }
-"$SEQTUNE_BIN" studies --db "$tmp/s.db" --format json >"$tmp/st.json"
-python3 - "$tmp/st.json" "$N" <<'PY' || fail=1
+"$SEQTUNE_BIN" studies --db "$T/s.db" --format json >"$T/st.json"
+python3 - "$T/st.json" "$N" <<'PY' || fail=1
 import json, sys
 s, n = json.load(open(sys.argv[1]))[0], int(sys.argv[2])
 print(f"study after the load: {s['runs']} runs, {s['complete']} complete, {s['fail']} failed, {s['status']}")

@@ -9,11 +9,11 @@
 # page links) return the values; the hostile strings appear only escaped; headless
 # Chromium (when installed) opens the pages with no console error and the DOM shows
 # the text, not markup.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 . "$(dirname "$0")/serve_lib.sh"
-command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
-T=$(mktemp -d)
-trap '[ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null; rm -rf "$T"' EXIT
+need_cmd curl
+make_tmp
+at_exit '[ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null'
 cd "$T" || exit 1
 BIN=$SEQTUNE_BIN
 export SEQTUNE_DB="$T/s.db"

@@ -10,7 +10,7 @@
 # strings are there as text, no element or handler came from them, the one
 # script is the server's.
 # Usage: serve_xss.sh PATH/TO/test_xss_store
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 writer=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/serve_lib.sh"
@@ -18,10 +18,10 @@ chromium=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || tru
 if [ -z "$chromium" ] || [ ! -x "$chromium" ]; then
     echo "SKIP: chromium is not installed"; exit 77
 fi
-tmp=$(mktemp -d /tmp/seqtune-serve-xss-XXXXXX)
+make_tmp /tmp/seqtune-serve-xss-XXXXXX
 SERVE_PID=""
-trap '[ -n "$SERVE_PID" ] && kill -KILL $SERVE_PID 2>/dev/null; rm -rf "$tmp"' EXIT
-cat >"$tmp/x.json" <<'JSON'
+at_exit '[ -n "$SERVE_PID" ] && kill -KILL $SERVE_PID 2>/dev/null'
+cat >"$T/x.json" <<'JSON'
 {
   "name": "xss-run",
   "objective": {"command": ["sh", "-c",
@@ -38,12 +38,12 @@ cat >"$tmp/x.json" <<'JSON'
   }
 }
 JSON
-"$SEQTUNE_BIN" run "$tmp/x.json" --db "$tmp/x.db" --quiet || { echo "FAIL: seqtune run x.json"; exit 1; }
-"$writer" "$tmp/x.db" || { echo "FAIL: test_xss_store"; exit 1; }
-failed=$("$SEQTUNE_BIN" trials --study xss-run --db "$tmp/x.db" --format json --filter "state = 'FAIL'" |
+"$SEQTUNE_BIN" run "$T/x.json" --db "$T/x.db" --quiet || { echo "FAIL: seqtune run x.json"; exit 1; }
+"$writer" "$T/x.db" || { echo "FAIL: test_xss_store"; exit 1; }
+failed=$("$SEQTUNE_BIN" trials --study xss-run --db "$T/x.db" --format json --filter "state = 'FAIL'" |
          python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["trial_number"])') ||
     { echo "FAIL: xss-run has no failed trial"; exit 1; }
-serve_start "$tmp/x.db" "$tmp/serve.log" || exit 1
+serve_start "$T/x.db" "$T/serve.log" || exit 1
 E=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("<script>alert(1)</script>", safe=""))')
 pages="/ /studies/$E /studies/$E/trials?order_by=value /studies/$E/trials/2
 /studies/xss-run/trials/$failed /compare?study=xss-run&study=$E"
@@ -51,18 +51,18 @@ i=0
 fail=0
 for p in $pages; do
     i=$((i + 1))
-    code=$(curl -s -o "$tmp/raw$i.html" -w '%{http_code}' "${URL%/}$p")
+    code=$(curl -s -o "$T/raw$i.html" -w '%{http_code}' "${URL%/}$p")
     [ "$code" = 200 ] || { echo "FAIL: $p: HTTP $code"; fail=1; }
     timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
-        --disable-dev-shm-usage --user-data-dir="$tmp/profile$i" --enable-logging=stderr --v=0 \
-        --dump-dom "${URL%/}$p" >"$tmp/dom$i.html" 2>"$tmp/log$i.txt"
-    if ! grep -q '</html>' "$tmp/dom$i.html"; then
-        echo "SKIP: chromium cannot start"; tail -5 "$tmp/log$i.txt"; exit 77
+        --disable-dev-shm-usage --user-data-dir="$T/profile$i" --enable-logging=stderr --v=0 \
+        --dump-dom "${URL%/}$p" >"$T/dom$i.html" 2>"$T/log$i.txt"
+    if ! grep -q '</html>' "$T/dom$i.html"; then
+        echo "SKIP: chromium cannot start"; tail -5 "$T/log$i.txt"; exit 77
     fi
-    echo "$p" >"$tmp/path$i"
+    echo "$p" >"$T/path$i"
 done
-python3 - "$tmp" "$i" <<'PY' || fail=1
+python3 - "$T" "$i" <<'PY' || fail=1
 import os, re, sys
 from html.parser import HTMLParser
 d, n = sys.argv[1], int(sys.argv[2])

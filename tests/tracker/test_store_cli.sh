@@ -5,11 +5,10 @@
 # study, unknown run, malformed filter, injection attempts): exit code 2, a
 # `seqtune: <what>: <why>` message, and every file left byte-for-byte untouched.
 # Usage: test_store_cli.sh TRK_FIXTURE   (env: SEQTUNE_BIN)
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 FIXTURE=$1
 BIN=${SEQTUNE_BIN:?SEQTUNE_BIN is not set}
-T=$(mktemp -d "${TMPDIR:-/tmp}/trk_cli_XXXXXX")
-trap 'rm -rf "$T"' EXIT
+make_tmp "${TMPDIR:-/tmp}/trk_cli_XXXXXX"
 cd "$T"
 fails=0; checks=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }

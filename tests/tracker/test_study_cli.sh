@@ -8,16 +8,15 @@
 # DOM checked in headless Chromium by tests/reports/browser_check.sh) and delete.
 # Names with control characters (a newline) are refused with exit 2 by run and
 # rename; `study delete` without --yes, or while a run holds the study, refuses.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d /tmp/seqtune-study-cli-XXXXXX)
-trap 'kill $holder 2>/dev/null; rm -rf "$tmp"' EXIT
+make_tmp /tmp/seqtune-study-cli-XXXXXX
 holder=
-cd "$tmp"
+at_exit 'kill $holder 2>/dev/null'
+cd "$T"
 S=$SEQTUNE_BIN
 PY=/usr/bin/python3   # the Debian python that has python3-optuna
-# Under ASan: full unwinding so that lsan.supp matches Open MPI's own leaks (mpirun below).
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
+mpi_root_env   # mpirun below
 fails=0; checks=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { checks=$((checks + 1)); }
