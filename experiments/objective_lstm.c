@@ -132,9 +132,11 @@ void exp_data_free(exp_data *d)
 int exp_data_fingerprint(const exp_spec *spec, const exp_data *data, char out[256],
                          char err[256])
 {
-    FILE *f = fopen(spec->data.path, "rb");
+    int not_regular = 0;
+    FILE *f = base_file_open_regular(spec->data.path, &not_regular);
     if (!f) {
-        snprintf(err, 256, "%.200s: %s", spec->data.path, strerror(errno));
+        snprintf(err, 256, "%.200s: %s", spec->data.path,
+                 not_regular ? "not a regular file" : strerror(errno));
         return -1;
     }
     trk_sha256 h;

@@ -328,12 +328,15 @@ int exp_spec_load(const char *path, exp_spec *out, exp_errors *errs)
     text = base_file_read(path, 16L * 1024 * 1024, &n, e);
     if (!text) {
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 16L * 1024 * 1024)
+        int known = stat(path, &st) == 0;
+        if (known && S_ISREG(st.st_mode) && st.st_size > 16L * 1024 * 1024)
             exp_errors_add(errs, "%s: expected a spec under 16 MB, got %lld bytes", path,
                            (long long)st.st_size);
         else
             exp_errors_add(errs, "%s: expected a readable spec file, got %s", path,
-                           errno ? strerror(errno) : "a read error");
+                           known && S_ISDIR(st.st_mode) ? "a directory"
+                           : known && !S_ISREG(st.st_mode) ? "something that is not a regular file"
+                           : errno ? strerror(errno) : "a read error");
         goto fail;
     }
     dir = base_file_dir(path);

@@ -266,18 +266,22 @@ static char *get_str(rd *r)
 
 static unsigned char *read_all(const char *path, size_t *n, char err[256])
 {
-    FILE *f = fopen(path, "rb");
+    /* Only a regular file, read up to its own size (/dev/zero or a FIFO would
+     * be read without end, and opening a FIFO would wait for a writer). */
+    int not_regular = 0;
+    FILE *f = base_file_open_regular(path, &not_regular);
     unsigned char *p = NULL;
     size_t cap = 0, len = 0;
     if (!f) {
-        snprintf(err, 256, "model file %.200s: cannot open: %s", path, strerror(errno));
+        if (not_regular)
+            snprintf(err, 256, "model file %.200s: is not a regular file", path);
+        else
+            snprintf(err, 256, "model file %.200s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    /* Only a regular file, read up to its own size (/dev/zero or a FIFO would
-     * be read without end). */
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, 256, "model file %.200s: is not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) {
+        snprintf(err, 256, "model file %.200s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
     size_t limit = (size_t)st.st_size;
