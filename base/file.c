@@ -146,16 +146,15 @@ int base_file_write(const char *path, const void *data, size_t len, char err[256
     return base_file_commit_fd(fd, tmp, path, err);
 }
 
-FILE *base_file_open_regular(const char *path, int *not_regular)
+FILE *base_file_open_regular(const char *path, struct stat *st, int *not_regular)
 {
     *not_regular = 0;
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return NULL;
-    struct stat st;
     int fl = fcntl(fd, F_GETFL);
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fl < 0 ||
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || fl < 0 ||
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
         *not_regular = 1;
         close(fd);
@@ -174,18 +173,14 @@ char *base_file_read(const char *path, size_t max, size_t *len, char err[256])
 {
     char *buf = NULL;
     int not_regular = 0;
-    FILE *f = base_file_open_regular(path, &not_regular);
+    struct stat st;
+    FILE *f = base_file_open_regular(path, &st, &not_regular);
     if (!f) {
         if (not_regular)
             snprintf(err, 256, "%.200s: not a regular file", path);
         else
             snprintf(err, 256, "%.200s: %s", path, strerror(errno));
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        snprintf(err, 256, "%.200s: %s", path, strerror(errno));
-        goto fail;
     }
     if ((unsigned long long)st.st_size > max) {
         snprintf(err, 256, "%.180s: expected at most %zu bytes, got %lld", path, max,

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #define BASE_TEMP_NAME_MAX 4300
 
@@ -55,9 +56,9 @@ int base_file_commit(const char *tmp, const char *path, char err[256]);
  * read or is larger than max ("PATH: expected at most MAX bytes, got N"). */
 char *base_file_read(const char *path, size_t max, size_t *len, char err[256]);
 
-/* path opened for reading ("rb") if it is a regular file; NULL otherwise, with
- * *not_regular = 1 for something else (a directory, a FIFO: never waited on, a
- * device) or errno set by the failed open. */
-FILE *base_file_open_regular(const char *path, int *not_regular);
+/* path opened for reading ("rb") if it is a regular file, *st its fstat; NULL
+ * otherwise, with *not_regular = 1 for something else (a directory, a FIFO:
+ * never waited on, a device) or errno set by the failed open. */
+FILE *base_file_open_regular(const char *path, struct stat *st, int *not_regular);
 
 #endif

@@ -133,7 +133,8 @@ int exp_data_fingerprint(const exp_spec *spec, const exp_data *data, char out[25
                          char err[256])
 {
     int not_regular = 0;
-    FILE *f = base_file_open_regular(spec->data.path, &not_regular);
+    struct stat st;
+    FILE *f = base_file_open_regular(spec->data.path, &st, &not_regular);
     if (!f) {
         snprintf(err, 256, "%.200s: %s", spec->data.path,
                  not_regular ? "not a regular file" : strerror(errno));

@@ -269,7 +269,8 @@ static unsigned char *read_all(const char *path, size_t *n, char err[256])
     /* Only a regular file, read up to its own size (/dev/zero or a FIFO would
      * be read without end, and opening a FIFO would wait for a writer). */
     int not_regular = 0;
-    FILE *f = base_file_open_regular(path, &not_regular);
+    struct stat st;
+    FILE *f = base_file_open_regular(path, &st, &not_regular);
     unsigned char *p = NULL;
     size_t cap = 0, len = 0;
     if (!f) {
@@ -278,11 +279,6 @@ static unsigned char *read_all(const char *path, size_t *n, char err[256])
         else
             snprintf(err, 256, "model file %.200s: cannot open: %s", path, strerror(errno));
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        snprintf(err, 256, "model file %.200s: cannot open: %s", path, strerror(errno));
-        goto fail;
     }
     size_t limit = (size_t)st.st_size;
     for (;;) {
