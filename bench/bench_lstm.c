@@ -74,42 +74,37 @@ static double sgemm_rate(int n)
     return 2.0 * n * n * (double)n / best / 1e9;
 }
 
-/* 12 independent chains of n fused multiply-adds on 16 (AVX-512) or 8 (AVX2) floats
- * each: returns GFLOP/s (2 flops per lane). */
-#define FMA_CHAINS(V, FMA) \
-    for (long k = 0; k < n; k++) { \
-        a0 = FMA(a0, x, y); a1 = FMA(a1, x, y); a2 = FMA(a2, x, y); a3 = FMA(a3, x, y); \
-        a4 = FMA(a4, x, y); a5 = FMA(a5, x, y); a6 = FMA(a6, x, y); a7 = FMA(a7, x, y); \
-        a8 = FMA(a8, x, y); a9 = FMA(a9, x, y); a10 = FMA(a10, x, y); a11 = FMA(a11, x, y); \
-    } \
-    V s_ = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11; \
-    sink = s_[0];
+/* fma_chainsW(n): 12 independent chains of n fused multiply-adds on vectors of L
+ * floats (the target's widest, FMA its intrinsic); returns GFLOP/s (2 flops per
+ * lane). The chains start apart so that the compiler cannot merge them. */
+#define FMA_CHAINS_FN(name, isa, L, FMA, VT)                                            \
+    __attribute__((target(isa))) static double name(long n)                            \
+    {                                                                                      \
+        typedef float v __attribute__((vector_size(L * sizeof(float))));                 \
+        v z = {0}, a[12], x = z + 0.999999f, y = z + 1e-7f;                                \
+        for (int c = 0; c < 12; c++)                                                       \
+            a[c] = z + (1.0f + 0.01f * c);                                                 \
+        v a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6],     \
+          a7 = a[7], a8 = a[8], a9 = a[9], a10 = a[10], a11 = a[11];                       \
+        double t = now();                                                                  \
+        for (long k = 0; k < n; k++) {                                                     \
+            a0 = (v)FMA((VT)a0, (VT)x, (VT)y); a1 = (v)FMA((VT)a1, (VT)x, (VT)y);         \
+            a2 = (v)FMA((VT)a2, (VT)x, (VT)y); a3 = (v)FMA((VT)a3, (VT)x, (VT)y);         \
+            a4 = (v)FMA((VT)a4, (VT)x, (VT)y); a5 = (v)FMA((VT)a5, (VT)x, (VT)y);         \
+            a6 = (v)FMA((VT)a6, (VT)x, (VT)y); a7 = (v)FMA((VT)a7, (VT)x, (VT)y);         \
+            a8 = (v)FMA((VT)a8, (VT)x, (VT)y); a9 = (v)FMA((VT)a9, (VT)x, (VT)y);         \
+            a10 = (v)FMA((VT)a10, (VT)x, (VT)y); a11 = (v)FMA((VT)a11, (VT)x, (VT)y);     \
+        }                                                                                  \
+        double g = 2.0 * L * 12 * n / (now() - t) / 1e9;                                   \
+        v s_ = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;               \
+        sink = s_[0];                                                                      \
+        return g;                                                                          \
+    }
 
 static volatile float sink;
 
-__attribute__((target("avx512f"))) static double fma_chains512(long n)
-{
-    typedef float v16 __attribute__((vector_size(64)));
-    v16 z = {0}, a0 = z + 1.0f, a1 = z + 1.01f, a2 = z + 1.02f, a3 = z + 1.03f, a4 = z + 1.04f,
-        a5 = z + 1.05f, a6 = z + 1.06f, a7 = z + 1.07f, a8 = z + 1.08f, a9 = z + 1.09f,
-        a10 = z + 1.1f, a11 = z + 1.11f, x = z + 0.999999f, y = z + 1e-7f;   /* distinct chains */
-    double t = now();
-#define FMA512(a, b, c) (v16)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c))
-    FMA_CHAINS(v16, FMA512)
-    return 2.0 * 16 * 12 * n / (now() - t) / 1e9;
-}
-
-__attribute__((target("avx2,fma"))) static double fma_chains256(long n)
-{
-    typedef float v8 __attribute__((vector_size(32)));
-    v8 z = {0}, a0 = z + 1.0f, a1 = z + 1.01f, a2 = z + 1.02f, a3 = z + 1.03f, a4 = z + 1.04f,
-       a5 = z + 1.05f, a6 = z + 1.06f, a7 = z + 1.07f, a8 = z + 1.08f, a9 = z + 1.09f,
-       a10 = z + 1.1f, a11 = z + 1.11f, x = z + 0.999999f, y = z + 1e-7f;   /* distinct chains */
-    double t = now();
-#define FMA256(a, b, c) (v8)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c))
-    FMA_CHAINS(v8, FMA256)
-    return 2.0 * 8 * 12 * n / (now() - t) / 1e9;
-}
+FMA_CHAINS_FN(fma_chains512, "avx512f", 16, _mm512_fmadd_ps, __m512)
+FMA_CHAINS_FN(fma_chains256, "avx2,fma", 8, _mm256_fmadd_ps, __m256)
 
 /* This core's fused multiply-add peak in GFLOP/s, best of 3 (0 without FMA). */
 static double fma_peak(void)
