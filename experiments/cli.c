@@ -19,14 +19,40 @@ const exp_cmd *exp_cmd_find(const char *name)
     return NULL;
 }
 
+/* Whether msg already names `what` as one of its own "WHAT:" prefixes: at its start or
+ * after a space, a quote or an opening bracket, followed by a colon. */
+static int names_what(const char *msg, const char *what)
+{
+    size_t n = strlen(what);
+    if (n == 0)
+        return 0;
+    for (const char *p = strstr(msg, what); p; p = strstr(p + 1, what))
+        if (p[n] == ':' && (p == msg || strchr(" '\"(", p[-1])))
+            return 1;
+    return 0;
+}
+
 void exp_cli_error(const char *what, const char *fmt, ...)
 {
-    va_list ap;
-    fprintf(stderr, "seqtune: %s: ", what);
+    char small[1024], *buf = small;
+    va_list ap, again;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small && (buf = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(buf, (size_t)n + 1, fmt, again);
+    else if (!buf)
+        buf = small;   /* out of memory: the message cut at 1023 bytes */
+    va_end(again);
     va_end(ap);
-    fputc('\n', stderr);
+    if (n < 0)
+        snprintf(small, sizeof small, "(unprintable message)");
+    if (names_what(buf, what))
+        fprintf(stderr, "seqtune: %s\n", buf);   /* the message names it already */
+    else
+        fprintf(stderr, "seqtune: %s: %s\n", what, buf);
+    if (buf != small)
+        free(buf);
 }
 
 void exp_cli_usage(const char *name, FILE *out)

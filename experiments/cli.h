@@ -31,7 +31,8 @@ extern const exp_cmd exp_commands[];
 /* Looks a command up by name; NULL when there is none. */
 const exp_cmd *exp_cmd_find(const char *name);
 
-/* Prints `seqtune: <what>: <why>` to stderr (printf-style why). */
+/* Prints `seqtune: <what>: <why>` to stderr (printf-style why);
+ * `seqtune: <why>` when why already names <what> as "<what>:" (a file's own error). */
 void exp_cli_error(const char *what, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

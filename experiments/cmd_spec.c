@@ -14,13 +14,8 @@
 /* Prints every spec error as `seqtune: SPEC: <path>: expected ..., got ...`. */
 static void print_errors(const char *spec, const exp_errors *e)
 {
-    size_t n = strlen(spec);
-    for (int i = 0; i < e->n; i++) {
-        if (strncmp(e->msg[i], spec, n) == 0 && e->msg[i][n] == ':')
-            fprintf(stderr, "seqtune: %s\n", e->msg[i]);   /* already names the file */
-        else
-            exp_cli_error(spec, "%s", e->msg[i]);
-    }
+    for (int i = 0; i < e->n; i++)
+        exp_cli_error(spec, "%s", e->msg[i]);
     int total = e->n + e->dropped;
     exp_cli_error(spec, "%d error%s; the spec was refused", total, total == 1 ? "" : "s");
 }

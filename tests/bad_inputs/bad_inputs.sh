@@ -2,7 +2,8 @@
 # bad_inputs.sh [MKSTORE] - runs every case of cases.tsv (this folder) with
 # $SEQTUNE_BIN and checks, for each: the exit code (2 bad input, 1 usage), that
 # stderr names the problem (the expected substring) and starts with "seqtune: "
-# (or "usage: seqtune" for a usage error), that there is no sanitizer report, and
+# (or "usage: seqtune" for a usage error), that no line of it names a file given
+# on the command line twice, that there is no sanitizer report, and
 # that a database given to the command (--db, or ./seqtune.db) is byte-identical
 # afterwards (sha256) and is not created when it did not exist.
 # MKSTORE (optional) is the bad_inputs_mkstore helper that writes @STORE@; it is
@@ -101,6 +102,16 @@ while IFS=$'\t' read -r name state code want cmd; do
   if [[ $first != "seqtune: "* && ! ( $code == 1 && $first == "usage: seqtune"* ) ]]; then
     bad="${bad:+$bad; }stderr does not start with 'seqtune: '"
   fi
+  # a message names each file once ("seqtune: F: F: ..." says it twice)
+  for a in "${args[@]}"; do
+    [[ $a == */* ]] || continue
+    while IFS= read -r line; do
+      rest=${line#*"$a:"}
+      if [[ $rest != "$line" && $rest == *"$a:"* ]]; then
+        bad="${bad:+$bad; }stderr names $a twice in one line"; break
+      fi
+    done <"$tmp/.stderr"
+  done
   if grep -qE 'ERROR: (Address|Leak|Undefined|Memory)Sanitizer|runtime error:|^SUMMARY: ' "$tmp/.stderr"; then
     bad="${bad:+$bad; }sanitizer report"
   fi
