@@ -110,6 +110,10 @@ int base_file_commit_stream(FILE *f, const char *tmp, const char *path, char err
 
 int base_file_commit(const char *tmp, const char *path, char err[256])
 {
+    if (!tmp || !path) {
+        snprintf(err, 256, "base_file_commit: no file name");
+        return -1;
+    }
     int fd = open(tmp, O_RDONLY);
     if (fd < 0) {
         snprintf(err, 256, "%.200s: fsync: %s", tmp, strerror(errno));

@@ -83,11 +83,12 @@ static int bind_num(sqlbuf *q, double v)
 }
 
 /* Rewrites a parser message "filter: ..." as "order: ...". */
-static void order_prefix(char *err)
+static void order_prefix(char err[256])
 {
     if (strncmp(err, "filter:", 7) == 0) {
-        memmove(err + 5, err + 6, strlen(err + 6) + 1);
-        memcpy(err, "order", 5);
+        char tmp[256];
+        snprintf(tmp, sizeof tmp, "order:%s", err + 7);
+        memcpy(err, tmp, strlen(tmp) + 1);
     }
 }
 
